@@ -1,0 +1,163 @@
+"use client";
+/**
+ * The browser's view of "my seat in a room": the last room snapshot from the
+ * server and the credentials to reclaim the seat after a reload or a drop.
+ * Components read it with useSyncExternalStore and send intents through it.
+ */
+import { useSyncExternalStore } from "react";
+import type { JoinedRoom, RoomSnapshot } from "@/core/protocol";
+import { getSocket, request, type ClientAck, type ClientErrorCode } from "./socket";
+
+export type ConnectionStatus = "connecting" | "connected" | "unreachable" | "restarting";
+
+export interface Seat {
+  roomCode: string;
+  playerId: string;
+  sessionToken: string;
+  nickname: string;
+}
+
+export interface RoomStoreState {
+  connection: ConnectionStatus;
+  seat: Seat | null;
+  room: RoomSnapshot | null;
+  /** Set when the server dropped us from the room (grace expired, another tab took the seat). */
+  removedReason: ClientErrorCode | null;
+}
+
+const SEAT_KEY = (roomCode: string) => `poseparty.seat.${roomCode}`;
+const NICKNAME_KEY = "poseparty.nickname";
+
+let state: RoomStoreState = { connection: "connecting", seat: null, room: null, removedReason: null };
+const listeners = new Set<() => void>();
+let wired = false;
+
+function update(patch: Partial<RoomStoreState>): void {
+  state = { ...state, ...patch };
+  for (const listener of listeners) listener();
+}
+
+function wireSocket(): void {
+  if (wired) return;
+  wired = true;
+  const socket = getSocket();
+  if (socket.connected) update({ connection: "connected" });
+  socket.on("connect", () => {
+    update({ connection: "connected" });
+    // A new connection has no seat on the server yet: reclaim ours with the session token.
+    const { seat } = state;
+    if (seat) void joinRoom(seat.roomCode, seat.nickname);
+  });
+  socket.on("connect_error", () => {
+    if (state.connection !== "restarting") update({ connection: "unreachable" });
+  });
+  socket.on("disconnect", () => {
+    if (state.connection !== "restarting") update({ connection: "connecting" });
+  });
+  socket.on("server:shutdown", () => update({ connection: "restarting" }));
+  socket.on("room:state", (room) => {
+    if (state.seat && room.code === state.seat.roomCode) update({ room });
+  });
+  socket.on("room:removed", ({ code }) => {
+    if (state.seat) sessionStorage.removeItem(SEAT_KEY(state.seat.roomCode));
+    update({ seat: null, room: null, removedReason: code });
+  });
+}
+
+function subscribe(listener: () => void): () => void {
+  wireSocket();
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+const serverSnapshot: RoomStoreState = { connection: "connecting", seat: null, room: null, removedReason: null };
+
+export function useRoomStore(): RoomStoreState {
+  return useSyncExternalStore(subscribe, () => state, () => serverSnapshot);
+}
+
+function takeSeat(joined: JoinedRoom, nickname: string): void {
+  const seat: Seat = {
+    roomCode: joined.room.code,
+    playerId: joined.playerId,
+    sessionToken: joined.sessionToken,
+    // The server may have made the name unique ("Mina 2"): keep the one the room shows.
+    nickname: joined.room.members.find((member) => member.id === joined.playerId)?.nickname ?? nickname,
+  };
+  // Per tab on purpose: two tabs are two players, and a reload keeps this tab's seat.
+  sessionStorage.setItem(SEAT_KEY(seat.roomCode), JSON.stringify(seat));
+  update({ seat, room: joined.room, removedReason: null });
+}
+
+function storedSeat(roomCode: string): Seat | null {
+  try {
+    const raw = sessionStorage.getItem(SEAT_KEY(roomCode));
+    const parsed: unknown = raw ? JSON.parse(raw) : null;
+    if (parsed && typeof parsed === "object" && "sessionToken" in parsed && "nickname" in parsed) return parsed as Seat;
+  } catch {
+    // A damaged entry is just a lost seat: join again.
+  }
+  return null;
+}
+
+export function rememberedNickname(): string {
+  try {
+    return localStorage.getItem(NICKNAME_KEY) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+function rememberNickname(nickname: string): void {
+  try {
+    localStorage.setItem(NICKNAME_KEY, nickname);
+  } catch {
+    // Private mode without storage: the nickname is simply not remembered.
+  }
+}
+
+export async function createRoom(nickname: string): Promise<ClientAck<"room:create">> {
+  wireSocket();
+  const answer = await request("room:create", { nickname });
+  if (answer.ok) {
+    rememberNickname(nickname);
+    takeSeat(answer, nickname);
+  }
+  return answer;
+}
+
+/** Joins, or reclaims this tab's seat when it has one for the room. */
+export async function joinRoom(roomCode: string, nickname: string): Promise<ClientAck<"room:join">> {
+  wireSocket();
+  const previous = storedSeat(roomCode);
+  const answer = await request("room:join", {
+    roomCode,
+    nickname: previous?.nickname ?? nickname,
+    ...(previous ? { sessionToken: previous.sessionToken } : {}),
+  });
+  if (answer.ok) {
+    rememberNickname(previous?.nickname ?? nickname);
+    takeSeat(answer, previous?.nickname ?? nickname);
+  }
+  return answer;
+}
+
+export function hasStoredSeat(roomCode: string): boolean {
+  return storedSeat(roomCode) !== null;
+}
+
+export function peekRoom(roomCode: string): Promise<ClientAck<"room:peek">> {
+  wireSocket();
+  return request("room:peek", { roomCode });
+}
+
+export async function leaveRoom(): Promise<void> {
+  const { seat } = state;
+  if (seat) sessionStorage.removeItem(SEAT_KEY(seat.roomCode));
+  update({ seat: null, room: null });
+  await request("room:leave", {});
+}
+
+export function sendRoomIntent(event: "game:start" | "game:startEarly" | "game:returnToChat") {
+  return request(event, {});
+}

@@ -1,0 +1,48 @@
+"use client";
+import { useEffect, useState } from "react";
+import QRCode from "qrcode";
+import { useI18n } from "@/client/i18n";
+
+/** The room code, a QR code of the link and a copy button: how friends get in. */
+export function InvitePanel({ roomCode }: { roomCode: string }) {
+  const { t } = useI18n();
+  const [link, setLink] = useState("");
+  const [qrDataUrl, setQrDataUrl] = useState<string | null>(null);
+  const [copyState, setCopyState] = useState<"idle" | "copied" | "failed">("idle");
+
+  useEffect(() => {
+    const roomLink = `${window.location.origin}/r/${roomCode}`;
+    setLink(roomLink);
+    QRCode.toDataURL(roomLink, { margin: 1, width: 200, errorCorrectionLevel: "M" }).then(setQrDataUrl, () => setQrDataUrl(null));
+  }, [roomCode]);
+
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(link);
+      setCopyState("copied");
+    } catch {
+      setCopyState("failed");
+    }
+  };
+
+  return (
+    <section className="card invite" aria-label={t("inviteHint")}>
+      <p className="room-code" data-testid="room-code">
+        {roomCode}
+      </p>
+      {qrDataUrl && <img className="qr" src={qrDataUrl} width={160} height={160} alt={link} data-testid="qr-code" />}
+      <p className="hint">{t("inviteHint")}</p>
+      <div className="row">
+        <input className="link-field" readOnly value={link} aria-label="link" data-testid="room-link" onFocus={(e) => e.target.select()} />
+        <button type="button" onClick={copy} data-testid="copy-link">
+          {t("copyLink")}
+        </button>
+      </div>
+      {copyState !== "idle" && (
+        <p className="hint" role="status">
+          {t(copyState === "copied" ? "linkCopied" : "copyFailed")}
+        </p>
+      )}
+    </section>
+  );
+}

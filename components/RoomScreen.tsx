@@ -1,0 +1,145 @@
+"use client";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useEffect, useState, type FormEvent } from "react";
+import { checkNickname } from "@/core/nickname";
+import { normalizeRoomCode } from "@/core/roomCode";
+import { useI18n } from "@/client/i18n";
+import type { MessageKey } from "@/client/messages";
+import { hasStoredSeat, joinRoom, leaveRoom, peekRoom, rememberedNickname, useRoomStore } from "@/client/roomStore";
+import { AppHeader, ConnectionBanner } from "./Chrome";
+import { InvitePanel } from "./InvitePanel";
+import { MemberList } from "./MemberList";
+import { errorMessageKey } from "./errorText";
+
+type Gate =
+  | { kind: "checking" }
+  | { kind: "ask-nickname"; error: MessageKey | null; busy: boolean }
+  | { kind: "blocked"; title: MessageKey; detail: MessageKey };
+
+export function RoomScreen({ code: rawCode }: { code: string }) {
+  const { t } = useI18n();
+  const router = useRouter();
+  const store = useRoomStore();
+  const code = normalizeRoomCode(rawCode);
+  const seated = store.seat !== null && store.seat.roomCode === code && store.room !== null;
+  const [gate, setGate] = useState<Gate>({ kind: "checking" });
+  const [nickname, setNickname] = useState("");
+
+  useEffect(() => {
+    if (seated) return;
+    if (!code) {
+      setGate({ kind: "blocked", title: "roomNotFoundTitle", detail: "error_room_not_found" });
+      return;
+    }
+    let cancelled = false;
+    const block = (errorCode: Parameters<typeof errorMessageKey>[0]) =>
+      setGate({
+        kind: "blocked",
+        title: errorCode === "room_full" ? "roomFullTitle" : "roomNotFoundTitle",
+        detail: errorMessageKey(errorCode),
+      });
+    void (async () => {
+      // After a reload this tab still holds its seat's token: take the seat back without asking again.
+      if (hasStoredSeat(code)) {
+        const answer = await joinRoom(code, "");
+        if (cancelled || answer.ok) return;
+      }
+      const peek = await peekRoom(code);
+      if (cancelled) return;
+      if (!peek.ok) return block(peek.code);
+      if (peek.memberCount >= peek.maxMembers) return block("room_full");
+      setNickname((current) => current || rememberedNickname());
+      setGate({ kind: "ask-nickname", error: null, busy: false });
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [code, seated]);
+
+  const onJoin = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!code) return;
+    const checked = checkNickname(nickname);
+    if (!checked.ok) return setGate({ kind: "ask-nickname", error: `error_${checked.code}`, busy: false });
+    setGate({ kind: "ask-nickname", error: null, busy: true });
+    const answer = await joinRoom(code, checked.nickname);
+    if (answer.ok) return;
+    if (answer.code === "room_not_found" || answer.code === "room_full") {
+      setGate({ kind: "blocked", title: answer.code === "room_full" ? "roomFullTitle" : "roomNotFoundTitle", detail: errorMessageKey(answer.code) });
+    } else {
+      setGate({ kind: "ask-nickname", error: errorMessageKey(answer.code), busy: false });
+    }
+  };
+
+  const onLeave = async () => {
+    await leaveRoom();
+    router.push("/");
+  };
+
+  if (seated && store.room && store.seat) {
+    const { room, seat } = store;
+    return (
+      <main className="screen">
+        <AppHeader>
+          <button type="button" className="link-button" onClick={onLeave} data-testid="leave-room">
+            {t("leaveRoom")}
+          </button>
+        </AppHeader>
+        <ConnectionBanner />
+        <p className="phase" data-testid="room-phase" data-phase={room.phase}>
+          {t(`phase_${room.phase}`)}
+        </p>
+        <InvitePanel roomCode={room.code} />
+        <MemberList room={room} selfId={seat.playerId} />
+      </main>
+    );
+  }
+
+  return (
+    <main className="screen">
+      <AppHeader />
+      <ConnectionBanner />
+      {store.removedReason && (
+        <p className="banner banner-info" role="status">
+          {t("error_removed")}
+        </p>
+      )}
+      {gate.kind === "checking" && <p className="hint">{t("connecting")}</p>}
+      {gate.kind === "blocked" && (
+        <section className="card" data-testid="room-error">
+          <h1>{t(gate.title)}</h1>
+          <p role="alert">{t(gate.detail)}</p>
+          <Link href="/" className="button">
+            {t("backHome")}
+          </Link>
+        </section>
+      )}
+      {gate.kind === "ask-nickname" && (
+        <form className="card" onSubmit={onJoin} noValidate>
+          <h1>
+            {t("roomTitle")} <span className="room-code-inline">{code}</span>
+          </h1>
+          <label htmlFor="join-nickname">{t("nicknameLabel")}</label>
+          <input
+            id="join-nickname"
+            data-testid="nickname-input"
+            value={nickname}
+            onChange={(event) => setNickname(event.target.value)}
+            placeholder={t("nicknamePlaceholder")}
+            autoComplete="nickname"
+            autoFocus
+          />
+          {gate.error && (
+            <p className="form-error" role="alert" data-testid="form-error">
+              {t(gate.error)}
+            </p>
+          )}
+          <button type="submit" className="primary" data-testid="join-submit" disabled={gate.busy}>
+            {gate.busy ? t("joining") : t("joinThisRoom")}
+          </button>
+        </form>
+      )}
+    </main>
+  );
+}

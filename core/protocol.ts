@@ -1,0 +1,151 @@
+/**
+ * The one place where Socket.IO event names and payload schemas live.
+ * Server and browser both import it: the server validates every
+ * client-to-server payload with these schemas, the browser gets the same
+ * inferred types, so a renamed field breaks the build on both sides.
+ */
+import { z } from "zod";
+import { ROOM_CODE_LENGTH } from "./roomCode";
+
+/** Socket.IO drops a connection whose single message exceeds this (engine.io maxHttpBufferSize). */
+export const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024;
+/** Payloads above this get a `payload_too_large` answer instead of being parsed. */
+export const MAX_EVENT_PAYLOAD_BYTES = 4 * 1024;
+
+export const errorCodes = [
+  "invalid_payload",
+  "payload_too_large",
+  "unknown_event",
+  "rate_limited",
+  "too_many_joins",
+  "room_not_found",
+  "room_full",
+  "nickname_empty",
+  "nickname_too_long",
+  "already_in_room",
+  "not_in_room",
+  "not_host",
+  "wrong_phase",
+  "nobody_ready",
+  "spectator",
+  "server_shutting_down",
+  "internal_error",
+] as const;
+export const errorCodeSchema = z.enum(errorCodes);
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+export interface ErrorAck {
+  ok: false;
+  code: ErrorCode;
+  message: string;
+}
+
+// ---------------------------------------------------------------- shared shapes
+// Raw strings are capped generously here; the room machine applies the real rules (trim, 1-20 chars).
+const nicknameInput = z.string().max(64);
+const roomCodeInput = z.string().max(ROOM_CODE_LENGTH * 2);
+const sessionTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
+const emptyPayload = z.strictObject({});
+/** Events whose success carries no data. (Typed as `{}` so `{ ok: true }` is a valid answer.) */
+const noResult: z.ZodType<Record<never, never>> = z.object({});
+
+export const roomPhaseSchema = z.enum(["chatting", "preloading", "playing", "results"]);
+
+export const memberSnapshotSchema = z.strictObject({
+  id: z.string(),
+  nickname: z.string(),
+  connected: z.boolean(),
+  ready: z.boolean(),
+  role: z.enum(["player", "spectator"]),
+  isHost: z.boolean(),
+});
+export type MemberSnapshot = z.infer<typeof memberSnapshotSchema>;
+
+export const roomSnapshotSchema = z.strictObject({
+  code: z.string(),
+  phase: roomPhaseSchema,
+  hostId: z.string(),
+  maxMembers: z.number().int(),
+  /** In join order. */
+  members: z.array(memberSnapshotSchema),
+});
+export type RoomSnapshot = z.infer<typeof roomSnapshotSchema>;
+
+const joinedRoomResult = z.strictObject({
+  playerId: z.string(),
+  sessionToken: sessionTokenSchema,
+  room: roomSnapshotSchema,
+});
+export type JoinedRoom = z.infer<typeof joinedRoomResult>;
+
+// ---------------------------------------------------------------- client -> server
+/** Every event a browser may send: its payload schema and the data of a successful answer. */
+export const clientEvents = {
+  "room:create": {
+    payload: z.strictObject({ nickname: nicknameInput }),
+    result: joinedRoomResult,
+  },
+  "room:join": {
+    payload: z.strictObject({
+      roomCode: roomCodeInput,
+      nickname: nicknameInput,
+      /** Given back by a previous join: reclaims the same seat after a reload or a dropped connection. */
+      sessionToken: sessionTokenSchema.optional(),
+    }),
+    result: joinedRoomResult,
+  },
+  /** Lets a page opened from a link say "unknown room" or "full" before asking for a nickname. */
+  "room:peek": {
+    payload: z.strictObject({ roomCode: roomCodeInput }),
+    result: z.strictObject({ code: z.string(), memberCount: z.number().int(), maxMembers: z.number().int() }),
+  },
+  "room:leave": { payload: emptyPayload, result: noResult },
+  "game:start": { payload: emptyPayload, result: noResult },
+  "game:startEarly": { payload: emptyPayload, result: noResult },
+  "game:returnToChat": { payload: emptyPayload, result: noResult },
+  "preload:ready": { payload: z.strictObject({ ready: z.boolean() }), result: noResult },
+} as const;
+
+export type ClientEventName = keyof typeof clientEvents;
+export const clientEventNames = Object.keys(clientEvents) as ClientEventName[];
+
+export type ClientPayload<E extends ClientEventName> = z.infer<(typeof clientEvents)[E]["payload"]>;
+export type ClientResult<E extends ClientEventName> = z.infer<(typeof clientEvents)[E]["result"]>;
+export type Ack<E extends ClientEventName> = ({ ok: true } & ClientResult<E>) | ErrorAck;
+
+export function isClientEventName(name: string): name is ClientEventName {
+  return Object.prototype.hasOwnProperty.call(clientEvents, name);
+}
+
+// ---------------------------------------------------------------- server -> client
+export const serverEvents = {
+  /** The full room, after every change: rooms are small (<= a few dozen members), so snapshots beat diffs. */
+  "room:state": roomSnapshotSchema,
+  /** Sent before a graceful stop so the page can say so instead of showing a dead connection. */
+  "server:shutdown": z.strictObject({ reason: z.enum(["restart", "shutdown"]) }),
+  /** The server removed this socket from its room (e.g. after a grace period); the page should rejoin. */
+  "room:removed": z.strictObject({ code: errorCodeSchema }),
+} as const;
+
+export type ServerEventName = keyof typeof serverEvents;
+export type ServerPayload<E extends ServerEventName> = z.infer<(typeof serverEvents)[E]>;
+
+// ---------------------------------------------------------------- Socket.IO typing
+export type ClientToServerEvents = {
+  [E in ClientEventName]: (payload: ClientPayload<E>, ack: (answer: Ack<E>) => void) => void;
+};
+export type ServerToClientEvents = {
+  [E in ServerEventName]: (payload: ServerPayload<E>) => void;
+};
+
+/** Parses a payload at the boundary; the message names the first offending field for the log and the sender. */
+export function parseClientPayload<E extends ClientEventName>(
+  event: E,
+  payload: unknown,
+): { ok: true; payload: ClientPayload<E> } | ErrorAck {
+  const result = clientEvents[event].payload.safeParse(payload);
+  if (result.success) return { ok: true, payload: result.data as ClientPayload<E> };
+  const issue = result.error.issues[0];
+  const where = issue && issue.path.length > 0 ? issue.path.join(".") : "payload";
+  return { ok: false, code: "invalid_payload", message: `Invalid ${event}: ${where}: ${issue?.message ?? "rejected"}` };
+}

@@ -1,0 +1,339 @@
+/**
+ * Fake camera videos for Chromium, made at run time from the fixture images.
+ *
+ * Chromium's `--use-file-for-fake-video-capture=FILE.y4m` plays a YUV4MPEG2 file in a loop as
+ * the camera. Each video here is one fixture image letterboxed (aspect ratio kept, black bars)
+ * into 640x480, converted to 4:2:0 YUV with BT.601 (limited range, as Chromium reads I420), and
+ * repeated for a few identical frames. Outputs are cached in `e2e/.cache/fake-video/`, keyed by
+ * the sha256 of the source image and of the generator's settings.
+ *
+ * Coordinates: a detection made on the video is normalised to the 640x480 frame; use
+ * `videoToImageCoords` to get it normalised to the ORIGINAL image (letterboxing undone), which is
+ * how expected positions are written in tests.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as jpeg from "jpeg-js";
+import { PNG } from "pngjs";
+
+export type FakeVideoName = "messi5" | "astronaut" | "empty";
+export const FAKE_VIDEO_NAMES: readonly FakeVideoName[] = ["messi5", "astronaut", "empty"];
+
+export const VIDEO_WIDTH = 640;
+export const VIDEO_HEIGHT = 480;
+export const VIDEO_FPS = 30;
+/** Chromium loops the file, so a few identical frames are enough. */
+export const VIDEO_FRAMES = 10;
+/** Bump when the output for the same source would change (it is part of the cache key). */
+const GENERATOR_VERSION = "fake-video/1 bt601-limited bilinear black-bars";
+
+const FIXTURES_DIR = fileURLToPath(new URL("../fixtures/", import.meta.url));
+export const DEFAULT_CACHE_DIR = fileURLToPath(new URL("../.cache/fake-video/", import.meta.url));
+
+const SOURCES: Record<Exclude<FakeVideoName, "empty">, string> = {
+  messi5: "messi5.jpg",
+  astronaut: "astronaut.png",
+};
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** 8-bit RGB, 3 bytes per pixel, rows top to bottom. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** Where the source image sits in the video: video_px = offset + image_px * scale. */
+export interface LetterboxTransform {
+  scale: number;
+  offsetX: number;
+  offsetY: number;
+  srcWidth: number;
+  srcHeight: number;
+}
+
+export interface FakeVideo {
+  name: FakeVideoName;
+  /** Absolute path of the `.y4m`, for `--use-file-for-fake-video-capture`. */
+  path: string;
+  width: number;
+  height: number;
+  transform: LetterboxTransform;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Letterbox geometry
+
+export function letterboxTransform(
+  srcWidth: number,
+  srcHeight: number,
+  dstWidth = VIDEO_WIDTH,
+  dstHeight = VIDEO_HEIGHT,
+): LetterboxTransform {
+  const scale = Math.min(dstWidth / srcWidth, dstHeight / srcHeight);
+  return {
+    scale,
+    offsetX: (dstWidth - srcWidth * scale) / 2,
+    offsetY: (dstHeight - srcHeight * scale) / 2,
+    srcWidth,
+    srcHeight,
+  };
+}
+
+/** A point normalised to the video frame -> the same point normalised to the original image. */
+export function videoToImageCoords(
+  t: LetterboxTransform,
+  p: Point,
+  videoWidth = VIDEO_WIDTH,
+  videoHeight = VIDEO_HEIGHT,
+): Point {
+  return {
+    x: (p.x * videoWidth - t.offsetX) / t.scale / t.srcWidth,
+    y: (p.y * videoHeight - t.offsetY) / t.scale / t.srcHeight,
+  };
+}
+
+/** A point normalised to the original image -> the same point normalised to the video frame. */
+export function imageToVideoCoords(
+  t: LetterboxTransform,
+  p: Point,
+  videoWidth = VIDEO_WIDTH,
+  videoHeight = VIDEO_HEIGHT,
+): Point {
+  return {
+    x: (t.offsetX + p.x * t.srcWidth * t.scale) / videoWidth,
+    y: (t.offsetY + p.y * t.srcHeight * t.scale) / videoHeight,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images
+
+export function decodeImage(bytes: Uint8Array, fileName: string): RgbImage {
+  const lower = fileName.toLowerCase();
+  let rgba: { width: number; height: number; data: Uint8Array };
+  if (lower.endsWith(".jpg") || lower.endsWith(".jpeg")) {
+    rgba = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
+  } else if (lower.endsWith(".png")) {
+    const png = PNG.sync.read(Buffer.from(bytes));
+    rgba = { width: png.width, height: png.height, data: png.data };
+  } else {
+    throw new Error(`decodeImage: unsupported image type: ${fileName}`);
+  }
+  const { width, height } = rgba;
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; i < width * height; i++, j += 4) {
+    // Composite any transparency over black.
+    const a = (rgba.data[j + 3] ?? 255) / 255;
+    data[i * 3] = Math.round((rgba.data[j] ?? 0) * a);
+    data[i * 3 + 1] = Math.round((rgba.data[j + 1] ?? 0) * a);
+    data[i * 3 + 2] = Math.round((rgba.data[j + 2] ?? 0) * a);
+  }
+  return { width, height, data };
+}
+
+/** Scale `src` into a `dstWidth` x `dstHeight` frame (bilinear), black outside the image. */
+export function letterbox(
+  src: RgbImage,
+  t: LetterboxTransform,
+  dstWidth = VIDEO_WIDTH,
+  dstHeight = VIDEO_HEIGHT,
+): RgbImage {
+  const out = new Uint8Array(dstWidth * dstHeight * 3);
+  const right = t.offsetX + src.width * t.scale;
+  const bottom = t.offsetY + src.height * t.scale;
+  const px = (x: number, y: number, c: number): number => src.data[(y * src.width + x) * 3 + c] ?? 0;
+  for (let dy = 0; dy < dstHeight; dy++) {
+    const cy = dy + 0.5;
+    if (cy < t.offsetY || cy >= bottom) continue;
+    const sy = Math.min(Math.max((cy - t.offsetY) / t.scale - 0.5, 0), src.height - 1);
+    const y0 = Math.floor(sy);
+    const y1 = Math.min(y0 + 1, src.height - 1);
+    const fy = sy - y0;
+    for (let dx = 0; dx < dstWidth; dx++) {
+      const cx = dx + 0.5;
+      if (cx < t.offsetX || cx >= right) continue;
+      const sx = Math.min(Math.max((cx - t.offsetX) / t.scale - 0.5, 0), src.width - 1);
+      const x0 = Math.floor(sx);
+      const x1 = Math.min(x0 + 1, src.width - 1);
+      const fx = sx - x0;
+      for (let c = 0; c < 3; c++) {
+        const top = px(x0, y0, c) * (1 - fx) + px(x1, y0, c) * fx;
+        const bot = px(x0, y1, c) * (1 - fx) + px(x1, y1, c) * fx;
+        out[(dy * dstWidth + dx) * 3 + c] = Math.round(top * (1 - fy) + bot * fy);
+      }
+    }
+  }
+  return { width: dstWidth, height: dstHeight, data: out };
+}
+
+/** An empty room: mid-grey with a gentle, smooth, deterministic texture and no person. */
+export function emptyScene(width = VIDEO_WIDTH, height = VIDEO_HEIGHT): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = 128 + 3 * Math.sin(x / 23) + 3 * Math.sin(y / 31) + 2 * Math.sin((x + y) / 47);
+      const i = (y * width + x) * 3;
+      data[i] = Math.round(v);
+      data[i + 1] = Math.round(v);
+      data[i + 2] = Math.round(v - 2); // a touch warmer than neutral, like a lit wall
+    }
+  }
+  return { width, height, data };
+}
+
+/** Full-range luma (0..255) of an RGB pixel, BT.601 weights: what a canvas reader would compute. */
+export function rgbLuma(r: number, g: number, b: number): number {
+  return 0.299 * r + 0.587 * g + 0.114 * b;
+}
+
+/** Mean full-range luma of each cell of a `cols` x `rows` grid over the image, row by row. */
+export function lumaGrid(img: RgbImage, cols: number, rows: number): number[] {
+  const sums = new Array<number>(cols * rows).fill(0);
+  const counts = new Array<number>(cols * rows).fill(0);
+  for (let y = 0; y < img.height; y++) {
+    const row = Math.min(Math.floor((y * rows) / img.height), rows - 1);
+    for (let x = 0; x < img.width; x++) {
+      const col = Math.min(Math.floor((x * cols) / img.width), cols - 1);
+      const i = (y * img.width + x) * 3;
+      const cell = row * cols + col;
+      sums[cell] = (sums[cell] ?? 0) + rgbLuma(img.data[i] ?? 0, img.data[i + 1] ?? 0, img.data[i + 2] ?? 0);
+      counts[cell] = (counts[cell] ?? 0) + 1;
+    }
+  }
+  return sums.map((s, i) => s / Math.max(counts[i] ?? 0, 1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// YUV and Y4M
+
+/**
+ * RGB -> planar I420 (Y plane, then U, then V), BT.601 limited range ("studio swing":
+ * Y 16..235, chroma 16..240), chroma averaged over each 2x2 block (centred, as C420jpeg says).
+ * Width and height must be even.
+ */
+export function rgbToI420(img: RgbImage): Uint8Array {
+  const { width: w, height: h, data } = img;
+  if (w % 2 !== 0 || h % 2 !== 0) throw new Error("rgbToI420: width and height must be even");
+  const out = new Uint8Array((w * h * 3) / 2);
+  const uOff = w * h;
+  const vOff = uOff + (w * h) / 4;
+  const clamp = (v: number): number => Math.min(255, Math.max(0, Math.round(v)));
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 3;
+      const r = data[i] ?? 0;
+      const g = data[i + 1] ?? 0;
+      const b = data[i + 2] ?? 0;
+      out[y * w + x] = clamp(16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255);
+    }
+  }
+  for (let cy = 0; cy < h / 2; cy++) {
+    for (let cx = 0; cx < w / 2; cx++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (const [ox, oy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
+        const i = ((cy * 2 + oy) * w + cx * 2 + ox) * 3;
+        r += data[i] ?? 0;
+        g += data[i + 1] ?? 0;
+        b += data[i + 2] ?? 0;
+      }
+      r /= 4;
+      g /= 4;
+      b /= 4;
+      const c = cy * (w / 2) + cx;
+      out[uOff + c] = clamp(128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255);
+      out[vOff + c] = clamp(128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255);
+    }
+  }
+  return out;
+}
+
+export function y4mHeader(width: number, height: number, fps: number): string {
+  return `YUV4MPEG2 W${width} H${height} F${fps}:1 Ip A1:1 C420jpeg\n`;
+}
+
+/** A whole `.y4m` file: the header, then `frames` copies of "FRAME\n" + the I420 frame. */
+export function encodeY4m(i420: Uint8Array, width: number, height: number, fps: number, frames: number): Uint8Array {
+  if (i420.length !== (width * height * 3) / 2) throw new Error("encodeY4m: frame size does not match");
+  const header = Buffer.from(y4mHeader(width, height, fps), "latin1");
+  const marker = Buffer.from("FRAME\n", "latin1");
+  const out = new Uint8Array(header.length + frames * (marker.length + i420.length));
+  out.set(header, 0);
+  let at = header.length;
+  for (let f = 0; f < frames; f++) {
+    out.set(marker, at);
+    out.set(i420, at + marker.length);
+    at += marker.length + i420.length;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Named videos
+
+/** The letterboxed RGB frame of a named video (no caching, no files written). */
+export function renderFrame(name: FakeVideoName): { frame: RgbImage; transform: LetterboxTransform } {
+  if (name === "empty") {
+    return { frame: emptyScene(), transform: letterboxTransform(VIDEO_WIDTH, VIDEO_HEIGHT) };
+  }
+  const fileName = SOURCES[name];
+  const image = decodeImage(readFileSync(join(FIXTURES_DIR, fileName)), fileName);
+  const transform = letterboxTransform(image.width, image.height);
+  return { frame: letterbox(image, transform), transform };
+}
+
+function sourceHash(name: FakeVideoName): string {
+  if (name === "empty") return sha256(`empty-scene ${VIDEO_WIDTH}x${VIDEO_HEIGHT}`);
+  return sha256(readFileSync(join(FIXTURES_DIR, SOURCES[name])));
+}
+
+const memo = new Map<string, FakeVideo>();
+
+/**
+ * The fake camera video for `name`, made on first use and cached on disk (safe to call from
+ * several processes: files are written under a temporary name and renamed into place).
+ */
+export function fakeVideo(name: FakeVideoName, cacheDir = DEFAULT_CACHE_DIR): FakeVideo {
+  const memoKey = `${cacheDir}\0${name}`;
+  const known = memo.get(memoKey);
+  if (known) return known;
+
+  const source = sourceHash(name);
+  const key = sha256(`${GENERATOR_VERSION}|${source}|${VIDEO_WIDTH}x${VIDEO_HEIGHT}@${VIDEO_FPS}x${VIDEO_FRAMES}`);
+  const base = join(cacheDir, `${name}-${key.slice(0, 16)}`);
+  const path = `${base}.y4m`;
+  const metaPath = `${base}.json`;
+
+  let transform: LetterboxTransform | undefined;
+  if (existsSync(path) && existsSync(metaPath)) {
+    transform = (JSON.parse(readFileSync(metaPath, "utf8")) as { transform: LetterboxTransform }).transform;
+  } else {
+    const rendered = renderFrame(name);
+    transform = rendered.transform;
+    mkdirSync(cacheDir, { recursive: true });
+    const y4m = encodeY4m(rgbToI420(rendered.frame), VIDEO_WIDTH, VIDEO_HEIGHT, VIDEO_FPS, VIDEO_FRAMES);
+    writeAtomically(path, y4m);
+    writeAtomically(metaPath, JSON.stringify({ name, sourceHash: source, generator: GENERATOR_VERSION, transform }, null, 2));
+  }
+  const video: FakeVideo = { name, path, width: VIDEO_WIDTH, height: VIDEO_HEIGHT, transform };
+  memo.set(memoKey, video);
+  return video;
+}
+
+function sha256(data: Uint8Array | string): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+function writeAtomically(path: string, data: Uint8Array | string): void {
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}

@@ -1,0 +1,109 @@
+/**
+ * Start-up in named, timed phases, and the matching graceful stop.
+ * main.ts calls this with Next.js; integration tests call it without Next.
+ */
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import type { Logger } from "pino";
+import type { AppConfig } from "./config";
+import { createRequestHandler } from "./http/requestHandler";
+import { createVisionAssetHandler } from "./http/visionAssets";
+import { attachRealtime, type Realtime } from "./realtime/socketServer";
+import { publishAppServices } from "./services";
+import { openMatchStore, type MatchStore } from "./storage/matchStore";
+import packageJson from "../package.json" with { type: "json" };
+
+export interface StartOptions {
+  config: AppConfig;
+  logger: Logger;
+  /** Serve the Next.js pages (off in socket-only tests). */
+  withNext: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  httpServer: HttpServer;
+  realtime: Realtime;
+  store: MatchStore;
+  /** Stops accepting, tells clients, closes sockets and the database. Idempotent. */
+  close(reason?: "restart" | "shutdown"): Promise<void>;
+}
+
+export async function startPoseServer({ config, logger, withNext }: StartOptions): Promise<RunningServer> {
+  const startedAt = Date.now();
+  const phase = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
+    const began = performance.now();
+    const result = await work();
+    logger.info({ phase: name, ms: Math.round(performance.now() - began) }, `start-up phase ${name} done`);
+    return result;
+  };
+
+  const { store, engine, appliedMigrations } = await phase("database", () =>
+    openMatchStore({ databaseUrl: config.DATABASE_URL, dataDir: path.resolve(config.DATA_DIR), logger }),
+  );
+  logger.info({ engine, appliedMigrations }, "database ready");
+
+  const nextApp = withNext
+    ? await phase("next", async () => {
+        const { default: next } = await import("next");
+        const app = next({ dev: config.NODE_ENV === "development", dir: process.cwd(), hostname: config.HOST, port: config.PORT });
+        await app.prepare();
+        return app;
+      })
+    : undefined;
+
+  const httpServer = createServer();
+  const realtime = await phase("socket.io", () => attachRealtime(httpServer, config, logger));
+  publishAppServices({ store, modelBaseUrl: config.MODEL_BASE_URL });
+
+  const nextHandler = nextApp?.getRequestHandler();
+  httpServer.on(
+    "request",
+    createRequestHandler({
+      logger,
+      store,
+      version: packageJson.version,
+      startedAt,
+      routes: [createVisionAssetHandler({ dir: path.resolve("public/vision") })],
+      fallback: nextHandler ? (req, res) => nextHandler(req, res) : undefined,
+    }),
+  );
+  if (nextApp && config.NODE_ENV === "development") {
+    // Next's hot reload uses WebSocket upgrades too; Socket.IO handles only its own path.
+    const upgrade = nextApp.getUpgradeHandler();
+    httpServer.on("upgrade", (req, socket, head) => {
+      if (!req.url?.startsWith("/socket.io/")) void upgrade(req, socket, head);
+    });
+  }
+
+  await phase("listen", () =>
+    new Promise<void>((resolve, reject) => {
+      httpServer.once("error", reject);
+      httpServer.listen(config.PORT, config.HOST, () => resolve());
+    }),
+  );
+  const { port } = httpServer.address() as AddressInfo;
+  const url = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = (reason: "restart" | "shutdown" = "shutdown") => {
+    closing ??= (async () => {
+      logger.info({ reason }, "shutting down: no new connections");
+      const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      realtime.io.emit("server:shutdown", { reason });
+      realtime.hub.dispose();
+      await realtime.io.close();
+      httpServer.closeAllConnections();
+      await httpClosed;
+      await nextApp?.close();
+      await store.close();
+      publishAppServices(undefined);
+      logger.info("shutdown complete");
+    })();
+    return closing;
+  };
+
+  return { url, port, httpServer, realtime, store, close };
+}

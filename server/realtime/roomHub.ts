@@ -1,0 +1,311 @@
+/**
+ * Holds the live rooms of this process and is the only code that applies
+ * room intents: it runs the pure machine, stores the new state and carries
+ * out the effects (broadcasts, timers, forgetting empty rooms).
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import type { Server, Socket } from "socket.io";
+import type { Logger } from "pino";
+import {
+  applyRoomIntent,
+  createRoom,
+  findMember,
+  type RoomEffect,
+  type RoomIntent,
+  type RoomState,
+  type TransitionResult,
+} from "@/core/room";
+import { generateRoomCode, normalizeRoomCode } from "@/core/roomCode";
+import type {
+  ClientToServerEvents,
+  ErrorAck,
+  JoinedRoom,
+  RoomSnapshot,
+  ServerToClientEvents,
+} from "@/core/protocol";
+
+export interface SocketData {
+  roomCode?: string;
+  playerId?: string;
+}
+export type PoseServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type PoseSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+export interface RoomHubOptions {
+  io: PoseServer;
+  logger: Logger;
+  maxMembers: number;
+  leaveGraceMs: number;
+  preloadTimeoutMs: number;
+}
+
+interface RoomEntry {
+  state: RoomState;
+  /** Secret per member: proves a reconnecting socket owns the seat. */
+  sessionTokens: Map<string, string>;
+  /** The socket currently speaking for each member. */
+  socketIds: Map<string, string>;
+  leaveTimers: Map<string, NodeJS.Timeout>;
+  phaseTimer?: NodeJS.Timeout;
+}
+
+export type HubAnswer<T> = ({ ok: true } & T) | ErrorAck;
+type Empty = Record<never, never>;
+
+export function roomChannel(code: string): string {
+  return `room:${code}`;
+}
+
+export function toRoomSnapshot(state: RoomState): RoomSnapshot {
+  return {
+    code: state.code,
+    phase: state.phase,
+    hostId: state.hostId,
+    maxMembers: state.maxMembers,
+    members: state.members.map((member) => ({
+      id: member.id,
+      nickname: member.nickname,
+      connected: member.connected,
+      ready: member.ready,
+      role: member.role,
+      isHost: member.id === state.hostId,
+    })),
+  };
+}
+
+export class RoomHub {
+  private readonly rooms = new Map<string, RoomEntry>();
+
+  constructor(private readonly options: RoomHubOptions) {}
+
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  get memberCount(): number {
+    let count = 0;
+    for (const entry of this.rooms.values()) count += entry.state.members.length;
+    return count;
+  }
+
+  snapshot(code: string): RoomSnapshot | null {
+    const entry = this.rooms.get(code);
+    return entry ? toRoomSnapshot(entry.state) : null;
+  }
+
+  peekRoom(roomCode: string): HubAnswer<{ code: string; memberCount: number; maxMembers: number }> {
+    const code = normalizeRoomCode(roomCode);
+    const entry = code ? this.rooms.get(code) : undefined;
+    if (!entry) return roomNotFound();
+    return { ok: true, code: entry.state.code, memberCount: entry.state.members.length, maxMembers: entry.state.maxMembers };
+  }
+
+  createRoom(socket: PoseSocket, nickname: string, log: Logger): HubAnswer<JoinedRoom> {
+    if (socket.data.roomCode) return alreadyInRoom();
+    let code = generateRoomCode();
+    while (this.rooms.has(code)) code = generateRoomCode();
+    const playerId = randomUUID();
+    const created = createRoom({ code, maxMembers: this.options.maxMembers, host: { playerId, nickname } });
+    if (!created.ok) return { ok: false, ...created.error };
+    const entry: RoomEntry = { state: created.state, sessionTokens: new Map(), socketIds: new Map(), leaveTimers: new Map() };
+    this.rooms.set(code, entry);
+    log.info({ roomCode: code, playerId }, "room created");
+    return this.seat(entry, socket, playerId, created.effects, log);
+  }
+
+  joinRoom(
+    socket: PoseSocket,
+    request: { roomCode: string; nickname: string; sessionToken?: string },
+    log: Logger,
+  ): HubAnswer<JoinedRoom> {
+    const code = normalizeRoomCode(request.roomCode);
+    const entry = code ? this.rooms.get(code) : undefined;
+    if (!code || !entry) return roomNotFound();
+
+    const resumedId = request.sessionToken ? this.memberForToken(entry, request.sessionToken) : undefined;
+    if (resumedId) return this.resume(entry, socket, resumedId, log);
+    if (socket.data.roomCode) return alreadyInRoom();
+
+    const playerId = randomUUID();
+    const result = applyRoomIntent(entry.state, { type: "join", playerId, nickname: request.nickname });
+    if (!result.ok) return { ok: false, ...result.error };
+    entry.state = result.state;
+    log.info({ roomCode: code, playerId }, "member joined");
+    return this.seat(entry, socket, playerId, result.effects, log);
+  }
+
+  leaveRoom(socket: PoseSocket, log: Logger): HubAnswer<Empty> {
+    const { roomCode, playerId } = socket.data;
+    const entry = roomCode ? this.rooms.get(roomCode) : undefined;
+    if (!entry || !playerId) return notInRoom();
+    void socket.leave(roomChannel(entry.state.code));
+    socket.data = {};
+    const answer = this.apply(entry, { type: "leave", playerId }, log);
+    return answer.ok ? { ok: true } : answer;
+  }
+
+  /** An intent on behalf of the socket's own member (start, ready, ...). */
+  applyMemberIntent(
+    socket: PoseSocket,
+    build: (playerId: string) => RoomIntent,
+    log: Logger,
+  ): HubAnswer<Empty> {
+    const { roomCode, playerId } = socket.data;
+    const entry = roomCode ? this.rooms.get(roomCode) : undefined;
+    if (!entry || !playerId) return notInRoom();
+    const answer = this.apply(entry, build(playerId), log);
+    return answer.ok ? { ok: true } : answer;
+  }
+
+  /** A dropped connection keeps its seat for the grace period, so a reload or a short network loss is invisible. */
+  handleDisconnect(socket: PoseSocket, log: Logger): void {
+    const { roomCode, playerId } = socket.data;
+    const entry = roomCode ? this.rooms.get(roomCode) : undefined;
+    if (!entry || !playerId || entry.socketIds.get(playerId) !== socket.id) return;
+    entry.socketIds.delete(playerId);
+    this.apply(entry, { type: "setConnected", playerId, connected: false }, log);
+    clearTimeout(entry.leaveTimers.get(playerId));
+    entry.leaveTimers.set(
+      playerId,
+      setTimeout(() => {
+        entry.leaveTimers.delete(playerId);
+        if (this.rooms.get(entry.state.code) !== entry || entry.socketIds.has(playerId)) return;
+        log.info("seat released after grace period");
+        this.apply(entry, { type: "leave", playerId }, log);
+      }, this.options.leaveGraceMs),
+    );
+  }
+
+  /** Stops every timer; used on shutdown so the process can exit. */
+  dispose(): void {
+    for (const entry of this.rooms.values()) this.clearTimers(entry);
+    this.rooms.clear();
+  }
+
+  private seat(
+    entry: RoomEntry,
+    socket: PoseSocket,
+    playerId: string,
+    effects: RoomEffect[],
+    log: Logger,
+  ): HubAnswer<JoinedRoom> {
+    const sessionToken = randomBytes(18).toString("base64url");
+    entry.sessionTokens.set(playerId, sessionToken);
+    this.bindSocket(entry, socket, playerId);
+    this.carryOut(entry, effects, log);
+    return { ok: true, playerId, sessionToken, room: toRoomSnapshot(entry.state) };
+  }
+
+  private resume(entry: RoomEntry, socket: PoseSocket, playerId: string, log: Logger): HubAnswer<JoinedRoom> {
+    if (socket.data.roomCode && socket.data.playerId !== playerId) return alreadyInRoom();
+    clearTimeout(entry.leaveTimers.get(playerId));
+    entry.leaveTimers.delete(playerId);
+    // A second tab (or a zombie connection) with the same seat loses it to the newest one.
+    const previousSocketId = entry.socketIds.get(playerId);
+    if (previousSocketId && previousSocketId !== socket.id) {
+      const previous = this.options.io.sockets.sockets.get(previousSocketId);
+      if (previous) {
+        previous.data = {};
+        void previous.leave(roomChannel(entry.state.code));
+        previous.emit("room:removed", { code: "already_in_room" });
+      }
+    }
+    this.bindSocket(entry, socket, playerId);
+    log.info({ roomCode: entry.state.code, playerId }, "member resumed its seat");
+    this.apply(entry, { type: "setConnected", playerId, connected: true }, log);
+    const sessionToken = entry.sessionTokens.get(playerId) ?? "";
+    return { ok: true, playerId, sessionToken, room: toRoomSnapshot(entry.state) };
+  }
+
+  private bindSocket(entry: RoomEntry, socket: PoseSocket, playerId: string): void {
+    entry.socketIds.set(playerId, socket.id);
+    socket.data = { roomCode: entry.state.code, playerId };
+    void socket.join(roomChannel(entry.state.code));
+  }
+
+  private memberForToken(entry: RoomEntry, token: string): string | undefined {
+    for (const [playerId, candidate] of entry.sessionTokens) {
+      if (candidate === token && findMember(entry.state, playerId)) return playerId;
+    }
+    return undefined;
+  }
+
+  private apply(entry: RoomEntry, intent: RoomIntent, log: Logger): Extract<TransitionResult, { ok: true }> | ErrorAck {
+    const result = applyRoomIntent(entry.state, intent);
+    if (!result.ok) return { ok: false, ...result.error };
+    entry.state = result.state;
+    this.carryOut(entry, result.effects, log);
+    return result;
+  }
+
+  private carryOut(entry: RoomEntry, effects: RoomEffect[], log: Logger): void {
+    let broadcast = false;
+    for (const effect of effects) {
+      switch (effect.type) {
+        case "stateChanged":
+          broadcast = true;
+          break;
+        case "memberJoined":
+          break;
+        case "memberLeft":
+          this.forgetMember(entry, effect.playerId);
+          break;
+        case "hostChanged":
+          log.info({ roomCode: entry.state.code, hostId: effect.hostId }, "host handed over");
+          break;
+        case "phaseChanged":
+          log.info({ roomCode: entry.state.code, from: effect.from, to: effect.to }, "phase changed");
+          this.schedulePhaseTimer(entry, log);
+          break;
+        case "roomEmptied":
+          this.clearTimers(entry);
+          this.rooms.delete(entry.state.code);
+          log.info({ roomCode: entry.state.code }, "room closed: last member left");
+          return;
+      }
+    }
+    if (broadcast) this.options.io.to(roomChannel(entry.state.code)).emit("room:state", toRoomSnapshot(entry.state));
+  }
+
+  private schedulePhaseTimer(entry: RoomEntry, log: Logger): void {
+    clearTimeout(entry.phaseTimer);
+    entry.phaseTimer = undefined;
+    if (entry.state.phase === "preloading") {
+      entry.phaseTimer = setTimeout(() => {
+        log.info({ roomCode: entry.state.code }, "preload timed out: starting with the ready players");
+        this.apply(entry, { type: "preloadTimedOut" }, log);
+      }, this.options.preloadTimeoutMs);
+    }
+  }
+
+  private forgetMember(entry: RoomEntry, playerId: string): void {
+    entry.sessionTokens.delete(playerId);
+    clearTimeout(entry.leaveTimers.get(playerId));
+    entry.leaveTimers.delete(playerId);
+    const socketId = entry.socketIds.get(playerId);
+    entry.socketIds.delete(playerId);
+    const socket = socketId ? this.options.io.sockets.sockets.get(socketId) : undefined;
+    if (socket && socket.data.playerId === playerId) {
+      socket.data = {};
+      void socket.leave(roomChannel(entry.state.code));
+    }
+  }
+
+  private clearTimers(entry: RoomEntry): void {
+    clearTimeout(entry.phaseTimer);
+    for (const timer of entry.leaveTimers.values()) clearTimeout(timer);
+    entry.leaveTimers.clear();
+  }
+}
+
+function alreadyInRoom(): ErrorAck {
+  return { ok: false, code: "already_in_room", message: "This connection is already in a room: leave it first." };
+}
+
+function roomNotFound(): ErrorAck {
+  return { ok: false, code: "room_not_found", message: "There is no room with that code." };
+}
+
+function notInRoom(): ErrorAck {
+  return { ok: false, code: "not_in_room", message: "Join a room first." };
+}

@@ -1,0 +1,174 @@
+/**
+ * The Socket.IO adapter: it checks size, rate and schema at the boundary,
+ * translates each event into a RoomHub call and answers with an ack.
+ * No game rule lives here.
+ */
+import type { Server as HttpServer } from "node:http";
+import { Server } from "socket.io";
+import type { Logger } from "pino";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import {
+  MAX_EVENT_PAYLOAD_BYTES,
+  MAX_SOCKET_MESSAGE_BYTES,
+  clientEvents,
+  isClientEventName,
+  parseClientPayload,
+  type Ack,
+  type ClientEventName,
+  type ClientPayload,
+  type ErrorAck,
+} from "@/core/protocol";
+import type { AppConfig } from "../config";
+import { RoomHub, type PoseServer, type PoseSocket } from "./roomHub";
+
+export interface Realtime {
+  io: PoseServer;
+  hub: RoomHub;
+}
+
+type EventHandler<E extends ClientEventName> = (
+  socket: PoseSocket,
+  payload: ClientPayload<E>,
+  log: Logger,
+) => Ack<E> | Promise<Ack<E>>;
+
+type HandlerTable = { [E in ClientEventName]: EventHandler<E> };
+
+export function attachRealtime(httpServer: HttpServer, config: AppConfig, logger: Logger): Realtime {
+  const io: PoseServer = new Server(httpServer, {
+    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+    serveClient: false,
+    // Other upgrade requests (Next's dev hot reload) are routed by the HTTP layer.
+    destroyUpgrade: false,
+  });
+  const hub = new RoomHub({
+    io,
+    logger,
+    maxMembers: config.ROOM_MAX_MEMBERS,
+    leaveGraceMs: config.LEAVE_GRACE_MS,
+    preloadTimeoutMs: config.PRELOAD_TIMEOUT_MS,
+  });
+  const eventLimiter = new RateLimiterMemory({ points: config.EVENT_RATE_PER_SECOND, duration: 1 });
+  const joinLimiter = new RateLimiterMemory({ points: config.JOIN_RATE_PER_MINUTE, duration: 60 });
+
+  const handlers: HandlerTable = {
+    "room:create": (socket, payload, log) => hub.createRoom(socket, payload.nickname, log),
+    "room:join": (socket, payload, log) => hub.joinRoom(socket, payload, log),
+    "room:peek": (_socket, payload) => hub.peekRoom(payload.roomCode),
+    "room:leave": (socket, _payload, log) => hub.leaveRoom(socket, log),
+    "game:start": (socket, _payload, log) =>
+      hub.applyMemberIntent(socket, (playerId) => ({ type: "startGame", playerId }), log),
+    "game:startEarly": (socket, _payload, log) =>
+      hub.applyMemberIntent(socket, (playerId) => ({ type: "startEarly", playerId }), log),
+    "game:returnToChat": (socket, _payload, log) =>
+      hub.applyMemberIntent(socket, (playerId) => ({ type: "returnToChat", playerId }), log),
+    "preload:ready": (socket, payload, log) =>
+      hub.applyMemberIntent(socket, (playerId) => ({ type: "setReady", playerId, ready: payload.ready }), log),
+  };
+  const joinEvents: ReadonlySet<ClientEventName> = new Set(["room:create", "room:join", "room:peek"]);
+
+  io.on("connection", (socket) => {
+    const address = clientAddress(socket, config.TRUST_PROXY);
+    const socketLog = logger.child({ socketId: socket.id });
+    const eventLog = (event: string) =>
+      socketLog.child({ event, roomCode: socket.data.roomCode, playerId: socket.data.playerId });
+    socketLog.debug({ address }, "socket connected");
+
+    // Every packet passes here first, known or not: size, rate and name checks happen before any parsing.
+    socket.use((packet, next) => {
+      const [event] = packet;
+      const last: unknown = packet.at(-1);
+      const ack = packet.length > 1 && typeof last === "function" ? (last as (answer: ErrorAck) => void) : undefined;
+      const args = packet.slice(1, ack ? -1 : undefined);
+      const reject = (answer: ErrorAck) => {
+        eventLog(String(event)).warn({ code: answer.code, reason: answer.message }, "event rejected");
+        ack?.(answer);
+      };
+      void (async () => {
+        if (!(await consume(eventLimiter, socket.id))) {
+          return reject({ ok: false, code: "rate_limited", message: "Too many events: slow down." });
+        }
+        if (typeof event !== "string" || !isClientEventName(event)) {
+          return reject({ ok: false, code: "unknown_event", message: `Unknown event ${JSON.stringify(String(event)).slice(0, 60)}.` });
+        }
+        if (!ack) return reject({ ok: false, code: "invalid_payload", message: "Events must ask for an acknowledgement." });
+        if (args.length !== 1 || payloadBytes(args[0]) > MAX_EVENT_PAYLOAD_BYTES) {
+          return reject({ ok: false, code: args.length === 1 ? "payload_too_large" : "invalid_payload", message: `${event} takes one payload of at most ${MAX_EVENT_PAYLOAD_BYTES} bytes.` });
+        }
+        if (joinEvents.has(event) && !(await consume(joinLimiter, address))) {
+          return reject({ ok: false, code: "too_many_joins", message: "Too many join attempts from this address: wait a minute." });
+        }
+        next();
+      })();
+    });
+
+    // Payloads arrive untyped off the wire; handleEvent parses them before anything typed sees them.
+    const listen = socket.on.bind(socket) as (
+      event: ClientEventName,
+      listener: (rawPayload: unknown, ack: (answer: unknown) => void) => void,
+    ) => void;
+    for (const event of Object.keys(clientEvents) as ClientEventName[]) {
+      listen(event, (rawPayload, ack) => void handleEvent(event, rawPayload, ack));
+    }
+
+    async function handleEvent<E extends ClientEventName>(
+      event: E,
+      rawPayload: unknown,
+      ack: (answer: Ack<E>) => void,
+    ): Promise<void> {
+      const log = eventLog(event);
+      const parsed = parseClientPayload(event, rawPayload);
+      if (!parsed.ok) {
+        log.warn({ code: parsed.code, reason: parsed.message }, "event rejected");
+        ack(parsed);
+        return;
+      }
+      try {
+        const handler = handlers[event] as EventHandler<E>;
+        const answer = await handler(socket, parsed.payload, log);
+        if (!answer.ok) log.info({ code: answer.code, reason: answer.message }, "event refused");
+        ack(answer);
+      } catch (error) {
+        log.error({ err: error }, "event handler failed");
+        ack({ ok: false, code: "internal_error", message: "Something went wrong on the server." });
+      }
+    }
+
+    socket.on("disconnect", (reason) => {
+      const log = eventLog("disconnect");
+      log.debug({ reason }, "socket disconnected");
+      hub.handleDisconnect(socket, log);
+      void eventLimiter.delete(socket.id);
+    });
+  });
+
+  return { io, hub };
+}
+
+async function consume(limiter: RateLimiterMemory, key: string): Promise<boolean> {
+  try {
+    await limiter.consume(key);
+    return true;
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) return false;
+    throw rejection;
+  }
+}
+
+/** Size as the JSON the client sent; unserialisable or absurdly deep input counts as too large. */
+function payloadBytes(payload: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(payload) ?? "");
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+function clientAddress(socket: PoseSocket, trustProxy: boolean): string {
+  const forwarded = socket.handshake.headers["x-forwarded-for"];
+  if (trustProxy && typeof forwarded === "string") {
+    const first = forwarded.split(",")[0]?.trim();
+    if (first) return first;
+  }
+  return socket.handshake.address;
+}

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { MAX_SOCKET_MESSAGE_BYTES } from "@/core/protocol";
+import { emitRaw, expectOk, send, sendRaw, startTestServer, type TestClient, type TestServer } from "./support";
+
+describe("malformed and abusive input", () => {
+  let harness: TestServer;
+  let host: TestClient;
+  let roomCode: string;
+  const snapshot = () => JSON.stringify(harness.server.realtime.hub.snapshot(roomCode));
+
+  beforeAll(async () => {
+    harness = await startTestServer({ EVENT_RATE_PER_SECOND: "20", JOIN_RATE_PER_MINUTE: "1000" });
+  });
+  afterAll(async () => {
+    await harness.stop();
+  });
+  beforeEach(async () => {
+    host = await harness.connectClient();
+    roomCode = expectOk(await send(host, "room:create", { nickname: "Host" })).room.code;
+  });
+
+  it("answers wrong types, missing fields and extra keys with invalid_payload and changes nothing", async () => {
+    const before = snapshot();
+    const attacker = await harness.connectClient();
+    const bad: [string, unknown][] = [
+      ["room:join", { roomCode, nickname: 12 }],
+      ["room:join", { roomCode }],
+      ["room:join", { roomCode, nickname: "x", isHost: true }],
+      ["room:join", JSON.parse(`{"roomCode":"${roomCode}","nickname":"x","__proto__":{"isHost":true}}`)],
+      ["room:join", [roomCode, "x"]],
+      ["room:join", null],
+      ["game:start", { force: true }],
+      ["preload:ready", { ready: "yes" }],
+    ];
+    for (const [event, payload] of bad) {
+      const answer = await sendRaw(attacker, event, payload);
+      expect(answer, `${event} ${JSON.stringify(payload)}`).toMatchObject({ ok: false, code: "invalid_payload" });
+      expect(typeof (answer as { message: unknown }).message).toBe("string");
+    }
+    expect(snapshot()).toBe(before);
+  });
+
+  it("answers unknown events with unknown_event", async () => {
+    const before = snapshot();
+    expect(await sendRaw(host, "room:destroy", { roomCode })).toMatchObject({ ok: false, code: "unknown_event" });
+    expect(await sendRaw(host, "constructor", {})).toMatchObject({ ok: false, code: "unknown_event" });
+    expect(snapshot()).toBe(before);
+  });
+
+  it("answers payloads over the per-event cap with payload_too_large", async () => {
+    const before = snapshot();
+    const answer = await sendRaw(host, "room:join", { roomCode, nickname: "x".repeat(8_000) });
+    expect(answer).toMatchObject({ ok: false, code: "payload_too_large" });
+    expect(snapshot()).toBe(before);
+  });
+
+  it("drops a connection whose message exceeds maxHttpBufferSize, leaving the room untouched", async () => {
+    const before = snapshot();
+    const attacker = await harness.connectClient();
+    const closed = new Promise<string>((resolve) => attacker.once("disconnect", resolve));
+    emitRaw(attacker, "room:join", { roomCode, nickname: "x".repeat(MAX_SOCKET_MESSAGE_BYTES * 2) });
+    expect(await closed).toMatch(/transport/);
+    expect(snapshot()).toBe(before);
+    // The server is still serving everyone else.
+    expect(await send(host, "room:peek", { roomCode })).toMatchObject({ ok: true, memberCount: 1 });
+  });
+
+  it("rate-limits a flooding socket with rate_limited answers", async () => {
+    const flooder = await harness.connectClient();
+    const answers = await Promise.all(Array.from({ length: 40 }, () => sendRaw(flooder, "game:start", {})));
+    const codes = answers.map((answer) => (answer as { code: string }).code);
+    expect(codes.filter((code) => code === "rate_limited").length).toBeGreaterThanOrEqual(20);
+    expect(codes.filter((code) => code === "not_in_room").length).toBeLessThanOrEqual(20);
+    // The host's own socket has its own budget.
+    expect(await send(host, "room:peek", { roomCode })).toMatchObject({ ok: true });
+  });
+
+
+  it("requires an acknowledgement callback", async () => {
+    const before = snapshot();
+    emitRaw(host, "room:leave", {});
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(snapshot()).toBe(before);
+  });
+});
+
+describe("join attempts per address", () => {
+  let harness: TestServer;
+  beforeAll(async () => {
+    harness = await startTestServer({ JOIN_RATE_PER_MINUTE: "8", TRUST_PROXY: "true" });
+  });
+  afterAll(async () => {
+    await harness.stop();
+  });
+
+  it("are limited per client address, across connections", async () => {
+    const proxied = (address: string) => harness.connectClient({ headers: { "x-forwarded-for": `${address}, 127.0.0.1` } });
+    const codes: string[] = [];
+    // Reconnecting does not reset the budget: it belongs to the address.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const guesser = await proxied("198.51.100.7");
+      const answer = await send(guesser, "room:join", { roomCode: "ZZZZZZZ", nickname: "guess" });
+      codes.push(answer.ok ? "ok" : answer.code);
+      guesser.disconnect();
+    }
+    expect(codes).toEqual([...Array(8).fill("room_not_found"), "too_many_joins", "too_many_joins"]);
+    // Another address is unaffected.
+    const other = await proxied("198.51.100.8");
+    expect(await send(other, "room:create", { nickname: "Other" })).toMatchObject({ ok: true });
+  });
+});

@@ -1,0 +1,88 @@
+/** Starts the real server (Socket.IO + database, without Next.js) on a random loopback port. */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { io as connect, type Socket } from "socket.io-client";
+import pino from "pino";
+import { startPoseServer, type RunningServer } from "@/server/app";
+import { loadConfig } from "@/server/config";
+import type { Ack, ClientEventName, ClientPayload, ClientToServerEvents, RoomSnapshot, ServerToClientEvents } from "@/core/protocol";
+
+export type TestClient = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  clients: TestClient[];
+  connectClient(options?: { headers?: Record<string, string> }): Promise<TestClient>;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), "poseparty-it-"));
+  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "silent", ...env });
+  const server = await startPoseServer({ config, logger: pino({ level: "silent" }), withNext: false });
+  const clients: TestClient[] = [];
+  return {
+    server,
+    url: server.url,
+    clients,
+    async connectClient(options = {}) {
+      const client: TestClient = connect(server.url, {
+        transports: ["websocket"],
+        forceNew: true,
+        reconnection: false,
+        extraHeaders: options.headers,
+      });
+      clients.push(client);
+      await new Promise<void>((resolve, reject) => {
+        client.once("connect", () => resolve());
+        client.once("connect_error", reject);
+      });
+      return client;
+    },
+    async stop() {
+      for (const client of clients) client.disconnect();
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function send<E extends ClientEventName>(client: TestClient, event: E, payload: ClientPayload<E>): Promise<Ack<E>> {
+  const emit = client.timeout(3000).emitWithAck as (name: E, data: ClientPayload<E>) => Promise<Ack<E>>;
+  return emit.call(client.timeout(3000), event, payload);
+}
+
+/** Sends anything at all, bypassing the typed API: for malformed input. */
+export function sendRaw(client: TestClient, event: string, ...args: unknown[]): Promise<unknown> {
+  const untyped = client as unknown as { timeout(ms: number): { emitWithAck(event: string, ...args: unknown[]): Promise<unknown> } };
+  return untyped.timeout(3000).emitWithAck(event, ...args);
+}
+
+/** Fire-and-forget emit of anything, with no acknowledgement callback. */
+export function emitRaw(client: TestClient, event: string, ...args: unknown[]): void {
+  (client as unknown as { emit(event: string, ...args: unknown[]): void }).emit(event, ...args);
+}
+
+/** Resolves with the next room:state that satisfies the predicate. */
+export function nextRoomState(client: TestClient, predicate: (room: RoomSnapshot) => boolean, timeoutMs = 4000): Promise<RoomSnapshot> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off("room:state", listener);
+      reject(new Error("timed out waiting for room:state"));
+    }, timeoutMs);
+    const listener = (room: RoomSnapshot) => {
+      if (!predicate(room)) return;
+      clearTimeout(timer);
+      client.off("room:state", listener);
+      resolve(room);
+    };
+    client.on("room:state", listener);
+  });
+}
+
+export function expectOk<T extends { ok: boolean }>(answer: T): Extract<T, { ok: true }> {
+  if (!answer.ok) throw new Error(`expected ok, got ${JSON.stringify(answer)}`);
+  return answer as Extract<T, { ok: true }>;
+}

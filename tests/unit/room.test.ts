@@ -1,0 +1,189 @@
+import { describe, expect, it } from "vitest";
+import { applyRoomIntent, createRoom, type RoomIntent, type RoomState, type TransitionResult } from "@/core/room";
+
+function expectOk(result: TransitionResult): Extract<TransitionResult, { ok: true }> {
+  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
+  return result;
+}
+
+function room(maxMembers = 8): RoomState {
+  return expectOk(createRoom({ code: "ABCDEFG", maxMembers, host: { playerId: "p1", nickname: "Mina" } })).state;
+}
+
+function apply(state: RoomState, ...intents: RoomIntent[]): RoomState {
+  return intents.reduce((current, intent) => expectOk(applyRoomIntent(current, intent)).state, state);
+}
+
+describe("room state machine", () => {
+  it("creates a chatting room with the creator as host", () => {
+    const created = expectOk(createRoom({ code: "ABCDEFG", maxMembers: 8, host: { playerId: "p1", nickname: "  Mina  " } }));
+    expect(created.state.phase).toBe("chatting");
+    expect(created.state.hostId).toBe("p1");
+    expect(created.state.members).toEqual([
+      { id: "p1", nickname: "Mina", joinOrder: 0, connected: true, ready: false, role: "player" },
+    ]);
+    expect(created.effects).toContainEqual({ type: "stateChanged" });
+  });
+
+  it("refuses to create a room with an empty nickname", () => {
+    const result = createRoom({ code: "ABCDEFG", maxMembers: 8, host: { playerId: "p1", nickname: "   " } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.code).toBe("nickname_empty");
+  });
+
+  it("joins members in order and announces the change", () => {
+    const result = expectOk(applyRoomIntent(room(), { type: "join", playerId: "p2", nickname: "Jun" }));
+    expect(result.state.members.map((member) => member.nickname)).toEqual(["Mina", "Jun"]);
+    expect(result.effects).toEqual([{ type: "memberJoined", playerId: "p2" }, { type: "stateChanged" }]);
+  });
+
+  it("makes duplicate nicknames unique, case-insensitively", () => {
+    const state = apply(
+      room(),
+      { type: "join", playerId: "p2", nickname: "mina" },
+      { type: "join", playerId: "p3", nickname: "MINA" },
+    );
+    expect(state.members.map((member) => member.nickname)).toEqual(["Mina", "mina 2", "MINA 3"]);
+  });
+
+  it("rejects too-long nicknames without changing the room", () => {
+    const before = room();
+    const result = applyRoomIntent(before, { type: "join", playerId: "p2", nickname: "x".repeat(21) });
+    expect(result).toMatchObject({ ok: false, error: { code: "nickname_too_long" } });
+    expect(before.members).toHaveLength(1);
+  });
+
+  it("refuses a member when the room is full", () => {
+    const full = apply(room(2), { type: "join", playerId: "p2", nickname: "Jun" });
+    expect(applyRoomIntent(full, { type: "join", playerId: "p3", nickname: "Sol" })).toMatchObject({
+      ok: false,
+      error: { code: "room_full" },
+    });
+  });
+
+  it("refuses the same player joining twice", () => {
+    expect(applyRoomIntent(room(), { type: "join", playerId: "p1", nickname: "Again" })).toMatchObject({
+      ok: false,
+      error: { code: "already_in_room" },
+    });
+  });
+
+  it("hands the host seat to the earliest remaining member when the host leaves", () => {
+    const state = apply(
+      room(),
+      { type: "join", playerId: "p2", nickname: "Jun" },
+      { type: "join", playerId: "p3", nickname: "Sol" },
+    );
+    const result = expectOk(applyRoomIntent(state, { type: "leave", playerId: "p1" }));
+    expect(result.state.hostId).toBe("p2");
+    expect(result.effects).toContainEqual({ type: "hostChanged", hostId: "p2" });
+    expect(result.state.members.map((member) => member.id)).toEqual(["p2", "p3"]);
+  });
+
+  it("keeps the host when someone else leaves", () => {
+    const state = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "leave", playerId: "p2" });
+    expect(state.hostId).toBe("p1");
+    expect(state.members).toHaveLength(1);
+  });
+
+  it("reports an empty room when the last member leaves", () => {
+    const result = expectOk(applyRoomIntent(room(), { type: "leave", playerId: "p1" }));
+    expect(result.effects).toContainEqual({ type: "roomEmptied" });
+  });
+
+  it("lets only the host start the game", () => {
+    const state = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" });
+    expect(applyRoomIntent(state, { type: "startGame", playerId: "p2" })).toMatchObject({ ok: false, error: { code: "not_host" } });
+    const started = expectOk(applyRoomIntent(state, { type: "startGame", playerId: "p1" }));
+    expect(started.state.phase).toBe("preloading");
+    expect(started.effects).toContainEqual({ type: "phaseChanged", from: "chatting", to: "preloading" });
+  });
+
+  it("starts playing once every connected player is ready", () => {
+    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "startGame", playerId: "p1" });
+    const oneReady = apply(lobby, { type: "setReady", playerId: "p1", ready: true });
+    expect(oneReady.phase).toBe("preloading");
+    const bothReady = expectOk(applyRoomIntent(oneReady, { type: "setReady", playerId: "p2", ready: true }));
+    expect(bothReady.state.phase).toBe("playing");
+    expect(bothReady.effects).toContainEqual({ type: "phaseChanged", from: "preloading", to: "playing" });
+  });
+
+  it("does not wait for a disconnected player", () => {
+    const lobby = apply(
+      room(),
+      { type: "join", playerId: "p2", nickname: "Jun" },
+      { type: "startGame", playerId: "p1" },
+      { type: "setConnected", playerId: "p2", connected: false },
+    );
+    expect(apply(lobby, { type: "setReady", playerId: "p1", ready: true }).phase).toBe("playing");
+  });
+
+  it("turns players who are not ready into spectators on timeout or an early start", () => {
+    const lobby = apply(
+      room(),
+      { type: "join", playerId: "p2", nickname: "Jun" },
+      { type: "join", playerId: "p3", nickname: "Sol" },
+      { type: "startGame", playerId: "p1" },
+      { type: "setReady", playerId: "p1", ready: true },
+    );
+    for (const state of [apply(lobby, { type: "preloadTimedOut" }), apply(lobby, { type: "startEarly", playerId: "p1" })]) {
+      expect(state.phase).toBe("playing");
+      expect(state.members.map((member) => [member.id, member.role])).toEqual([
+        ["p1", "player"],
+        ["p2", "spectator"],
+        ["p3", "spectator"],
+      ]);
+    }
+    expect(applyRoomIntent(lobby, { type: "startEarly", playerId: "p2" })).toMatchObject({ ok: false, error: { code: "not_host" } });
+  });
+
+  it("refuses an early start when nobody is ready", () => {
+    const lobby = apply(room(), { type: "startGame", playerId: "p1" });
+    expect(applyRoomIntent(lobby, { type: "startEarly", playerId: "p1" })).toMatchObject({ ok: false, error: { code: "nobody_ready" } });
+  });
+
+  it("makes members who join mid-game spectators", () => {
+    const playing = apply(room(), { type: "startGame", playerId: "p1" }, { type: "setReady", playerId: "p1", ready: true });
+    const joined = apply(playing, { type: "join", playerId: "p2", nickname: "Late" });
+    expect(joined.members.find((member) => member.id === "p2")?.role).toBe("spectator");
+    expect(joined.phase).toBe("playing");
+  });
+
+  it("goes playing -> results -> chatting, the last step by the host only", () => {
+    const playing = apply(
+      room(),
+      { type: "join", playerId: "p2", nickname: "Jun" },
+      { type: "startGame", playerId: "p1" },
+      { type: "setReady", playerId: "p1", ready: true },
+      { type: "startEarly", playerId: "p1" },
+    );
+    expect(applyRoomIntent(room(), { type: "setReady", playerId: "p1", ready: true })).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
+    expect(applyRoomIntent(room(), { type: "finishGame" })).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
+    const results = apply(playing, { type: "finishGame" });
+    expect(results.phase).toBe("results");
+    expect(applyRoomIntent(results, { type: "returnToChat", playerId: "p2" })).toMatchObject({ ok: false, error: { code: "not_host" } });
+    const chatting = apply(results, { type: "returnToChat", playerId: "p1" });
+    expect(chatting.phase).toBe("chatting");
+    // Everyone plays the next game, including this game's spectators.
+    expect(chatting.members.every((member) => member.role === "player" && !member.ready)).toBe(true);
+  });
+
+  it("starts play when the last unready player leaves the lobby", () => {
+    const lobby = apply(
+      room(),
+      { type: "join", playerId: "p2", nickname: "Jun" },
+      { type: "startGame", playerId: "p1" },
+      { type: "setReady", playerId: "p1", ready: true },
+    );
+    expect(apply(lobby, { type: "leave", playerId: "p2" }).phase).toBe("playing");
+  });
+
+  it("marks members disconnected and back without other changes", () => {
+    const state = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" });
+    const away = expectOk(applyRoomIntent(state, { type: "setConnected", playerId: "p2", connected: false }));
+    expect(away.state.members[1]?.connected).toBe(false);
+    expect(away.state.hostId).toBe("p1");
+    const repeat = expectOk(applyRoomIntent(away.state, { type: "setConnected", playerId: "p2", connected: false }));
+    expect(repeat.effects).toEqual([]);
+  });
+});

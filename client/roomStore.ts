@@ -5,7 +5,8 @@
  * Components read it with useSyncExternalStore and send intents through it.
  */
 import { useSyncExternalStore } from "react";
-import type { JoinedRoom, RoomSnapshot } from "@/core/protocol";
+import type { ClientPayload, JoinedRoom, RoomSnapshot } from "@/core/protocol";
+import { closeVisionTasks } from "./vision/registry";
 import { getSocket, request, type ClientAck, type ClientErrorCode } from "./socket";
 
 export type ConnectionStatus = "connecting" | "connected" | "unreachable" | "restarting";
@@ -156,8 +157,18 @@ export async function leaveRoom(): Promise<void> {
   if (seat) sessionStorage.removeItem(SEAT_KEY(seat.roomCode));
   update({ seat: null, room: null });
   await request("room:leave", {});
+  // Loaded models hold WASM memory: free them with the room.
+  closeVisionTasks();
 }
 
-export function sendRoomIntent(event: "game:start" | "game:startEarly" | "game:returnToChat") {
+export function startGame(choice: ClientPayload<"game:start">) {
+  return request("game:start", choice);
+}
+
+export function sendRoomIntent(event: "game:startEarly" | "game:returnToChat") {
   return request(event, {});
+}
+
+export function sendPreloadProgress(update: ClientPayload<"preload:progress">) {
+  return request("preload:progress", update);
 }

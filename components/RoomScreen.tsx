@@ -6,7 +6,20 @@ import { checkNickname } from "@/core/nickname";
 import { normalizeRoomCode } from "@/core/roomCode";
 import { useI18n } from "@/client/i18n";
 import type { MessageKey } from "@/client/messages";
-import { hasStoredSeat, joinRoom, leaveRoom, peekRoom, rememberedNickname, useRoomStore } from "@/client/roomStore";
+import type { TestPlaylistId } from "@/core/playlist";
+import { acquireCamera, releaseCamera } from "@/client/media/camera";
+import {
+  hasStoredSeat,
+  joinRoom,
+  leaveRoom,
+  peekRoom,
+  rememberedNickname,
+  sendRoomIntent,
+  useRoomStore,
+} from "@/client/roomStore";
+import { Lobby } from "./Lobby";
+import { PlaylistPicker } from "./PlaylistPicker";
+import { SelfView } from "./SelfView";
 import { AppHeader, ConnectionBanner } from "./Chrome";
 import { InvitePanel } from "./InvitePanel";
 import { MemberList } from "./MemberList";
@@ -17,7 +30,15 @@ type Gate =
   | { kind: "ask-nickname"; error: MessageKey | null; busy: boolean }
   | { kind: "blocked"; title: MessageKey; detail: MessageKey };
 
-export function RoomScreen({ code: rawCode }: { code: string }) {
+interface RoomScreenProps {
+  code: string;
+  /** Where /vision/ files are served from: "" for this server, else MODEL_BASE_URL. */
+  modelBaseUrl: string;
+  /** Development and e2e only: the host starts this fixed playlist (the server refuses it otherwise). */
+  testPlaylist: TestPlaylistId | null;
+}
+
+export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist }: RoomScreenProps) {
   const { t } = useI18n();
   const router = useRouter();
   const store = useRoomStore();
@@ -72,13 +93,20 @@ export function RoomScreen({ code: rawCode }: { code: string }) {
     }
   };
 
+  // The camera is opened once, on entering the room, and kept for the call and the game.
+  useEffect(() => {
+    if (seated) void acquireCamera();
+  }, [seated]);
+
   const onLeave = async () => {
     await leaveRoom();
+    releaseCamera();
     router.push("/");
   };
 
   if (seated && store.room && store.seat) {
     const { room, seat } = store;
+    const self = room.members.find((member) => member.id === seat.playerId);
     return (
       <main className="screen">
         <AppHeader>
@@ -90,8 +118,38 @@ export function RoomScreen({ code: rawCode }: { code: string }) {
         <p className="phase" data-testid="room-phase" data-phase={room.phase}>
           {t(`phase_${room.phase}`)}
         </p>
-        <InvitePanel roomCode={room.code} />
-        <MemberList room={room} selfId={seat.playerId} />
+        {room.phase === "chatting" && (
+          <>
+            <SelfView />
+            <PlaylistPicker isHost={room.hostId === seat.playerId} testPlaylist={testPlaylist} />
+            <MemberList room={room} selfId={seat.playerId} />
+            <InvitePanel roomCode={room.code} />
+          </>
+        )}
+        {room.phase === "preloading" && (
+          <>
+            <SelfView />
+            <Lobby room={room} selfId={seat.playerId} modelBaseUrl={modelBaseUrl} />
+          </>
+        )}
+        {room.phase === "playing" && (
+          <section className="card" data-testid="game-stage" data-role={self?.role}>
+            <h1>{t("playingTitle")}</h1>
+            {self?.role === "spectator" && <p className="banner banner-info">{t("spectatorNotice")}</p>}
+            <SelfView size="large" />
+            <MemberList room={room} selfId={seat.playerId} />
+          </section>
+        )}
+        {room.phase === "results" && (
+          <section className="card" data-testid="results">
+            <h1>{t("resultsTitle")}</h1>
+            {room.hostId === seat.playerId && (
+              <button type="button" className="primary" onClick={() => void sendRoomIntent("game:returnToChat")}>
+                {t("backToChat")}
+              </button>
+            )}
+          </section>
+        )}
       </main>
     );
   }

@@ -13,6 +13,8 @@ export function errorMessageKey(code: ClientErrorCode): MessageKey {
     case "already_in_room":
     case "server_unreachable":
     case "server_shutting_down":
+    case "not_host":
+    case "test_playlists_disabled":
       return `error_${code}`;
     default:
       return "error_generic";

@@ -5,6 +5,7 @@
  * inferred types, so a renamed field breaks the build on both sides.
  */
 import { z } from "zod";
+import { playlistSettingsSchema, poseQualitySchema, roundKindSchema, testPlaylistIdSchema } from "./playlist";
 import { ROOM_CODE_LENGTH } from "./roomCode";
 
 /** Socket.IO drops a connection whose single message exceeds this (engine.io maxHttpBufferSize). */
@@ -28,6 +29,7 @@ export const errorCodes = [
   "wrong_phase",
   "nobody_ready",
   "spectator",
+  "test_playlists_disabled",
   "server_shutting_down",
   "internal_error",
 ] as const;
@@ -55,7 +57,10 @@ export const memberSnapshotSchema = z.strictObject({
   id: z.string(),
   nickname: z.string(),
   connected: z.boolean(),
-  ready: z.boolean(),
+  preload: z.strictObject({
+    percent: z.number().int().min(0).max(100),
+    status: z.enum(["idle", "loading", "ready", "failed"]),
+  }),
   role: z.enum(["player", "spectator"]),
   isHost: z.boolean(),
 });
@@ -68,6 +73,22 @@ export const roomSnapshotSchema = z.strictObject({
   maxMembers: z.number().int(),
   /** In join order. */
   members: z.array(memberSnapshotSchema),
+  /** The game being loaded, played or shown; null while chatting. */
+  game: z
+    .strictObject({
+      // Test playlists may go outside the host's ranges (e.g. 2 rounds), so this is not playlistSettingsSchema.
+      settings: z.strictObject({
+        rounds: z.number().int(),
+        secondsPerRound: z.number().int(),
+        difficulty: z.enum(["easy", "normal", "hard"]),
+        roundKinds: z.array(roundKindSchema),
+        poseQuality: poseQualitySchema,
+      }),
+      testPlaylistId: testPlaylistIdSchema.nullable(),
+      /** Server time (ms) after which players still loading become spectators. */
+      preloadDeadline: z.number().nullable(),
+    })
+    .nullable(),
 });
 export type RoomSnapshot = z.infer<typeof roomSnapshotSchema>;
 
@@ -100,10 +121,24 @@ export const clientEvents = {
     result: z.strictObject({ code: z.string(), memberCount: z.number().int(), maxMembers: z.number().int() }),
   },
   "room:leave": { payload: emptyPayload, result: noResult },
-  "game:start": { payload: emptyPayload, result: noResult },
+  "game:start": {
+    payload: z.union([
+      z.strictObject({ playlist: playlistSettingsSchema }),
+      /** Development and end-to-end tests only: refused unless ALLOW_TEST_PLAYLISTS is set. */
+      z.strictObject({ testPlaylist: testPlaylistIdSchema }),
+    ]),
+    result: noResult,
+  },
   "game:startEarly": { payload: emptyPayload, result: noResult },
   "game:returnToChat": { payload: emptyPayload, result: noResult },
-  "preload:ready": { payload: z.strictObject({ ready: z.boolean() }), result: noResult },
+  /** The lobby's overall progress; clients send at most 4 a second. */
+  "preload:progress": {
+    payload: z.strictObject({
+      percent: z.number().int().min(0).max(100),
+      status: z.enum(["loading", "ready", "failed"]),
+    }),
+    result: noResult,
+  },
 } as const;
 
 export type ClientEventName = keyof typeof clientEvents;

@@ -4,10 +4,21 @@
  * and clocks, applies the intent, then carries out the effects.
  */
 import { checkNickname, makeNicknameUnique } from "./nickname";
+import type { GameSetup } from "./playlist";
 import type { ErrorCode } from "./protocol";
 
 export type RoomPhase = "chatting" | "preloading" | "playing" | "results";
 export type MemberRole = "player" | "spectator";
+export type PreloadStatus = "idle" | "loading" | "ready" | "failed";
+
+export interface MemberPreload {
+  /** 0..100, as reported by the player's lobby. */
+  readonly percent: number;
+  readonly status: PreloadStatus;
+}
+
+const IDLE_PRELOAD: MemberPreload = { percent: 0, status: "idle" };
+const LOADING_PRELOAD: MemberPreload = { percent: 0, status: "loading" };
 
 export interface Member {
   readonly id: string;
@@ -15,8 +26,8 @@ export interface Member {
   /** Monotonic join position: the earliest remaining member inherits the host seat. */
   readonly joinOrder: number;
   readonly connected: boolean;
-  /** Meaningful while preloading: this member's models are loaded and warmed up. */
-  readonly ready: boolean;
+  /** This member's lobby: models loaded and warmed up when status is "ready". */
+  readonly preload: MemberPreload;
   readonly role: MemberRole;
 }
 
@@ -27,20 +38,24 @@ export interface RoomState {
   readonly members: readonly Member[];
   readonly maxMembers: number;
   readonly nextJoinOrder: number;
+  /** The game being loaded, played or shown; null while chatting. */
+  readonly game: GameSetup | null;
 }
 
 export type RoomIntent =
   | { type: "join"; playerId: string; nickname: string }
   | { type: "leave"; playerId: string }
   | { type: "setConnected"; playerId: string; connected: boolean }
-  /** Host: chatting -> preloading. */
-  | { type: "startGame"; playerId: string }
-  /** A player reports its preload finished (or regressed, e.g. after a retry). */
-  | { type: "setReady"; playerId: string; ready: boolean }
+  /** Host: chatting -> preloading, with the chosen playlist. */
+  | { type: "startGame"; playerId: string; setup: GameSetup }
+  /** A player's lobby reports its progress: loading, ready, or failed (and loading again on retry). */
+  | { type: "reportPreload"; playerId: string; percent: number; status: Exclude<PreloadStatus, "idle"> }
   /** Host starts early with whoever is ready; the rest watch. */
   | { type: "startEarly"; playerId: string }
   /** Server: the preload deadline passed; players not ready become spectators. */
   | { type: "preloadTimedOut" }
+  /** Server: everyone was ready and has seen it for a moment; play. */
+  | { type: "beginPlay" }
   /** Server: the last round ended. */
   | { type: "finishGame" }
   /** Host: results -> chatting. */
@@ -52,6 +67,8 @@ export type RoomEffect =
   | { type: "hostChanged"; hostId: string }
   | { type: "memberJoined"; playerId: string }
   | { type: "memberLeft"; playerId: string }
+  /** Every connected player is ready: the adapter starts play after a short pause, so all see the full bars. */
+  | { type: "allReady" }
   /** The last member left: the adapter forgets the room. */
   | { type: "roomEmptied" };
 
@@ -78,7 +95,7 @@ export function createRoom(input: CreateRoomInput): TransitionResult {
     nickname: nickname.nickname,
     joinOrder: 0,
     connected: true,
-    ready: false,
+    preload: IDLE_PRELOAD,
     role: "player",
   };
   const state: RoomState = {
@@ -88,6 +105,7 @@ export function createRoom(input: CreateRoomInput): TransitionResult {
     members: [host],
     maxMembers: input.maxMembers,
     nextJoinOrder: 1,
+    game: null,
   };
   return { ok: true, state, effects: [{ type: "memberJoined", playerId: host.id }, { type: "stateChanged" }] };
 }
@@ -101,12 +119,13 @@ export function applyRoomIntent(state: RoomState, intent: RoomIntent): Transitio
     case "setConnected":
       return setConnected(state, intent.playerId, intent.connected);
     case "startGame":
-      return startGame(state, intent.playerId);
-    case "setReady":
-      return setReady(state, intent.playerId, intent.ready);
+      return startGame(state, intent.playerId, intent.setup);
+    case "reportPreload":
+      return reportPreload(state, intent.playerId, { percent: intent.percent, status: intent.status });
     case "startEarly":
       return startEarly(state, intent.playerId);
     case "preloadTimedOut":
+    case "beginPlay":
       return state.phase === "preloading"
         ? beginPlaying(state)
         : fail("wrong_phase", "The lobby is not loading.");
@@ -136,7 +155,7 @@ function join(state: RoomState, playerId: string, rawNickname: string): Transiti
   );
   // Someone arriving mid-game cannot have loaded models for it: they watch until the next game.
   const role: MemberRole = state.phase === "chatting" ? "player" : "spectator";
-  const member: Member = { id: playerId, nickname, joinOrder: state.nextJoinOrder, connected: true, ready: false, role };
+  const member: Member = { id: playerId, nickname, joinOrder: state.nextJoinOrder, connected: true, preload: IDLE_PRELOAD, role };
   return {
     ok: true,
     state: { ...state, members: [...state.members, member], nextJoinOrder: state.nextJoinOrder + 1 },
@@ -174,21 +193,25 @@ function setConnected(state: RoomState, playerId: string, connected: boolean): T
   };
 }
 
-function startGame(state: RoomState, playerId: string): TransitionResult {
+function startGame(state: RoomState, playerId: string, setup: GameSetup): TransitionResult {
   const denied = requireHost(state, playerId) ?? requirePhase(state, "chatting");
   if (denied) return denied;
-  const members = state.members.map((member) => ({ ...member, ready: false, role: "player" as const }));
-  return changePhase({ ...state, members }, "preloading");
+  const members = state.members.map((member) => ({ ...member, preload: LOADING_PRELOAD, role: "player" as const }));
+  return changePhase({ ...state, members, game: setup }, "preloading");
 }
 
-function setReady(state: RoomState, playerId: string, ready: boolean): TransitionResult {
+function reportPreload(state: RoomState, playerId: string, preload: MemberPreload): TransitionResult {
   const member = findMember(state, playerId);
   if (!member) return fail("not_in_room", "You are not in this room.");
   const denied = requirePhase(state, "preloading");
   if (denied) return denied;
   if (member.role === "spectator") return fail("spectator", "Spectators do not load the game.");
-  if (member.ready === ready) return { ok: true, state, effects: [] };
-  const updated = replaceMember(state, { ...member, ready });
+  // "ready" always means 100%, whatever percent a client rounded to.
+  const next: MemberPreload = preload.status === "ready" ? { percent: 100, status: "ready" } : preload;
+  if (member.preload.percent === next.percent && member.preload.status === next.status) {
+    return { ok: true, state, effects: [] };
+  }
+  const updated = replaceMember(state, { ...member, preload: next });
   const settled = settleLobby(updated);
   return { ok: true, state: settled.state, effects: [{ type: "stateChanged" }, ...settled.effects] };
 }
@@ -196,7 +219,7 @@ function setReady(state: RoomState, playerId: string, ready: boolean): Transitio
 function startEarly(state: RoomState, playerId: string): TransitionResult {
   const denied = requireHost(state, playerId) ?? requirePhase(state, "preloading");
   if (denied) return denied;
-  if (!state.members.some((member) => member.role === "player" && member.ready)) {
+  if (!state.members.some((member) => member.role === "player" && isReady(member))) {
     return fail("nobody_ready", "Nobody has finished loading yet.");
   }
   return beginPlaying(state);
@@ -205,25 +228,26 @@ function startEarly(state: RoomState, playerId: string): TransitionResult {
 function returnToChat(state: RoomState, playerId: string): TransitionResult {
   const denied = requireHost(state, playerId) ?? requirePhase(state, "results");
   if (denied) return denied;
-  const members = state.members.map((member) => ({ ...member, ready: false, role: "player" as const }));
-  return changePhase({ ...state, members }, "chatting");
+  const members = state.members.map((member) => ({ ...member, preload: IDLE_PRELOAD, role: "player" as const }));
+  return changePhase({ ...state, members, game: null }, "chatting");
 }
 
-/** Starts play once every connected player is ready; disconnected ones are not waited for. */
+/** Announces when every connected player is ready; disconnected ones are not waited for. */
 function settleLobby(state: RoomState): { state: RoomState; effects: RoomEffect[] } {
   if (state.phase !== "preloading") return { state, effects: [] };
   const waitingFor = state.members.filter((member) => member.role === "player" && member.connected);
-  if (waitingFor.length === 0 || !waitingFor.every((member) => member.ready)) return { state, effects: [] };
-  const started = beginPlaying(state);
-  return started.ok ? { state: started.state, effects: started.effects } : { state, effects: [] };
+  if (waitingFor.length === 0 || !waitingFor.every(isReady)) return { state, effects: [] };
+  return { state, effects: [{ type: "allReady" }] };
 }
 
 /** preloading -> playing: whoever is not ready now watches this game. */
 function beginPlaying(state: RoomState): TransitionResult {
-  const members = state.members.map((member) =>
-    member.ready ? member : { ...member, role: "spectator" as const },
-  );
+  const members = state.members.map((member) => (isReady(member) ? member : { ...member, role: "spectator" as const }));
   return changePhase({ ...state, members }, "playing");
+}
+
+export function isReady(member: Member): boolean {
+  return member.preload.status === "ready";
 }
 
 function changePhase(state: RoomState, to: RoomPhase): TransitionResult {

@@ -38,6 +38,8 @@ export const configSchema = z.object({
   MODEL_BASE_URL: z.string().url().optional(),
   /** Preload lobby: players not ready by then watch the game instead. */
   PRELOAD_TIMEOUT_MS: integer(1_000, 600_000, 45_000),
+  /** Development and end-to-end tests: lets the host pick the fixed test playlists. Never in production. */
+  ALLOW_TEST_PLAYLISTS: booleanFlag,
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

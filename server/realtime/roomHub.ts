@@ -16,6 +16,7 @@ import {
   type TransitionResult,
 } from "@/core/room";
 import { generateRoomCode, normalizeRoomCode } from "@/core/roomCode";
+import { TEST_PLAYLISTS, type GameSetup, type PlaylistSettings, type TestPlaylistId } from "@/core/playlist";
 import type {
   ClientToServerEvents,
   ErrorAck,
@@ -37,6 +38,7 @@ export interface RoomHubOptions {
   maxMembers: number;
   leaveGraceMs: number;
   preloadTimeoutMs: number;
+  allowTestPlaylists: boolean;
 }
 
 interface RoomEntry {
@@ -47,16 +49,20 @@ interface RoomEntry {
   socketIds: Map<string, string>;
   leaveTimers: Map<string, NodeJS.Timeout>;
   phaseTimer?: NodeJS.Timeout;
+  /** Server clock (ms) when the lobby gives up on players still loading. */
+  preloadDeadline: number | null;
 }
 
 export type HubAnswer<T> = ({ ok: true } & T) | ErrorAck;
 type Empty = Record<never, never>;
 
+const ALL_READY_PAUSE_MS = 800;
+
 export function roomChannel(code: string): string {
   return `room:${code}`;
 }
 
-export function toRoomSnapshot(state: RoomState): RoomSnapshot {
+export function toRoomSnapshot(state: RoomState, preloadDeadline: number | null = null): RoomSnapshot {
   return {
     code: state.code,
     phase: state.phase,
@@ -66,11 +72,20 @@ export function toRoomSnapshot(state: RoomState): RoomSnapshot {
       id: member.id,
       nickname: member.nickname,
       connected: member.connected,
-      ready: member.ready,
+      preload: member.preload,
       role: member.role,
       isHost: member.id === state.hostId,
     })),
+    game: state.game && {
+      settings: state.game.settings,
+      testPlaylistId: state.game.testPlaylistId,
+      preloadDeadline: state.phase === "preloading" ? preloadDeadline : null,
+    },
   };
+}
+
+function snapshotOf(entry: RoomEntry): RoomSnapshot {
+  return toRoomSnapshot(entry.state, entry.preloadDeadline);
 }
 
 export class RoomHub {
@@ -90,7 +105,7 @@ export class RoomHub {
 
   snapshot(code: string): RoomSnapshot | null {
     const entry = this.rooms.get(code);
-    return entry ? toRoomSnapshot(entry.state) : null;
+    return entry ? snapshotOf(entry) : null;
   }
 
   peekRoom(roomCode: string): HubAnswer<{ code: string; memberCount: number; maxMembers: number }> {
@@ -107,7 +122,13 @@ export class RoomHub {
     const playerId = randomUUID();
     const created = createRoom({ code, maxMembers: this.options.maxMembers, host: { playerId, nickname } });
     if (!created.ok) return { ok: false, ...created.error };
-    const entry: RoomEntry = { state: created.state, sessionTokens: new Map(), socketIds: new Map(), leaveTimers: new Map() };
+    const entry: RoomEntry = {
+      state: created.state,
+      sessionTokens: new Map(),
+      socketIds: new Map(),
+      leaveTimers: new Map(),
+      preloadDeadline: null,
+    };
     this.rooms.set(code, entry);
     log.info({ roomCode: code, playerId }, "room created");
     return this.seat(entry, socket, playerId, created.effects, log);
@@ -144,7 +165,25 @@ export class RoomHub {
     return answer.ok ? { ok: true } : answer;
   }
 
-  /** An intent on behalf of the socket's own member (start, ready, ...). */
+  /** Host: start loading a game with a playlist (or, in development and tests, a fixed test playlist). */
+  startGame(
+    socket: PoseSocket,
+    choice: { playlist: PlaylistSettings } | { testPlaylist: TestPlaylistId },
+    log: Logger,
+  ): HubAnswer<Empty> {
+    let setup: GameSetup;
+    if ("testPlaylist" in choice) {
+      if (!this.options.allowTestPlaylists) {
+        return { ok: false, code: "test_playlists_disabled", message: "Test playlists are disabled on this server." };
+      }
+      setup = { settings: TEST_PLAYLISTS[choice.testPlaylist].settings, testPlaylistId: choice.testPlaylist };
+    } else {
+      setup = { settings: choice.playlist, testPlaylistId: null };
+    }
+    return this.applyMemberIntent(socket, (playerId) => ({ type: "startGame", playerId, setup }), log);
+  }
+
+  /** An intent on behalf of the socket's own member (ready, early start, ...). */
   applyMemberIntent(
     socket: PoseSocket,
     build: (playerId: string) => RoomIntent,
@@ -193,7 +232,7 @@ export class RoomHub {
     entry.sessionTokens.set(playerId, sessionToken);
     this.bindSocket(entry, socket, playerId);
     this.carryOut(entry, effects, log);
-    return { ok: true, playerId, sessionToken, room: toRoomSnapshot(entry.state) };
+    return { ok: true, playerId, sessionToken, room: snapshotOf(entry) };
   }
 
   private resume(entry: RoomEntry, socket: PoseSocket, playerId: string, log: Logger): HubAnswer<JoinedRoom> {
@@ -214,7 +253,7 @@ export class RoomHub {
     log.info({ roomCode: entry.state.code, playerId }, "member resumed its seat");
     this.apply(entry, { type: "setConnected", playerId, connected: true }, log);
     const sessionToken = entry.sessionTokens.get(playerId) ?? "";
-    return { ok: true, playerId, sessionToken, room: toRoomSnapshot(entry.state) };
+    return { ok: true, playerId, sessionToken, room: snapshotOf(entry) };
   }
 
   private bindSocket(entry: RoomEntry, socket: PoseSocket, playerId: string): void {
@@ -247,6 +286,11 @@ export class RoomHub {
           break;
         case "memberJoined":
           break;
+        case "allReady":
+          // A short pause on full bars: everyone sees that everyone made it, then the game starts.
+          clearTimeout(entry.phaseTimer);
+          entry.phaseTimer = setTimeout(() => this.apply(entry, { type: "beginPlay" }, log), ALL_READY_PAUSE_MS);
+          break;
         case "memberLeft":
           this.forgetMember(entry, effect.playerId);
           break;
@@ -264,17 +308,21 @@ export class RoomHub {
           return;
       }
     }
-    if (broadcast) this.options.io.to(roomChannel(entry.state.code)).emit("room:state", toRoomSnapshot(entry.state));
+    if (broadcast) this.options.io.to(roomChannel(entry.state.code)).emit("room:state", snapshotOf(entry));
   }
 
   private schedulePhaseTimer(entry: RoomEntry, log: Logger): void {
     clearTimeout(entry.phaseTimer);
     entry.phaseTimer = undefined;
+    entry.preloadDeadline = null;
     if (entry.state.phase === "preloading") {
+      const testPlaylist = entry.state.game?.testPlaylistId ? TEST_PLAYLISTS[entry.state.game.testPlaylistId] : undefined;
+      const timeoutMs = testPlaylist?.preloadTimeoutMs ?? this.options.preloadTimeoutMs;
+      entry.preloadDeadline = Date.now() + timeoutMs;
       entry.phaseTimer = setTimeout(() => {
         log.info({ roomCode: entry.state.code }, "preload timed out: starting with the ready players");
         this.apply(entry, { type: "preloadTimedOut" }, log);
-      }, this.options.preloadTimeoutMs);
+      }, timeoutMs);
     }
   }
 

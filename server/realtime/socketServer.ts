@@ -47,23 +47,29 @@ export function attachRealtime(httpServer: HttpServer, config: AppConfig, logger
     maxMembers: config.ROOM_MAX_MEMBERS,
     leaveGraceMs: config.LEAVE_GRACE_MS,
     preloadTimeoutMs: config.PRELOAD_TIMEOUT_MS,
+    allowTestPlaylists: config.ALLOW_TEST_PLAYLISTS,
   });
   const eventLimiter = new RateLimiterMemory({ points: config.EVENT_RATE_PER_SECOND, duration: 1 });
   const joinLimiter = new RateLimiterMemory({ points: config.JOIN_RATE_PER_MINUTE, duration: 60 });
+  // Clients send at most 4 progress updates a second; 6 leaves room for timer jitter at window edges.
+  const progressLimiter = new RateLimiterMemory({ points: 6, duration: 1 });
 
   const handlers: HandlerTable = {
     "room:create": (socket, payload, log) => hub.createRoom(socket, payload.nickname, log),
     "room:join": (socket, payload, log) => hub.joinRoom(socket, payload, log),
     "room:peek": (_socket, payload) => hub.peekRoom(payload.roomCode),
     "room:leave": (socket, _payload, log) => hub.leaveRoom(socket, log),
-    "game:start": (socket, _payload, log) =>
-      hub.applyMemberIntent(socket, (playerId) => ({ type: "startGame", playerId }), log),
+    "game:start": (socket, payload, log) => hub.startGame(socket, payload, log),
     "game:startEarly": (socket, _payload, log) =>
       hub.applyMemberIntent(socket, (playerId) => ({ type: "startEarly", playerId }), log),
     "game:returnToChat": (socket, _payload, log) =>
       hub.applyMemberIntent(socket, (playerId) => ({ type: "returnToChat", playerId }), log),
-    "preload:ready": (socket, payload, log) =>
-      hub.applyMemberIntent(socket, (playerId) => ({ type: "setReady", playerId, ready: payload.ready }), log),
+    "preload:progress": async (socket, payload, log) => {
+      if (!(await consume(progressLimiter, socket.id))) {
+        return { ok: false, code: "rate_limited", message: "At most 4 progress updates a second." };
+      }
+      return hub.applyMemberIntent(socket, (playerId) => ({ type: "reportPreload", playerId, ...payload }), log);
+    },
   };
   const joinEvents: ReadonlySet<ClientEventName> = new Set(["room:create", "room:join", "room:peek"]);
 
@@ -139,6 +145,7 @@ export function attachRealtime(httpServer: HttpServer, config: AppConfig, logger
       log.debug({ reason }, "socket disconnected");
       hub.handleDisconnect(socket, log);
       void eventLimiter.delete(socket.id);
+      void progressLimiter.delete(socket.id);
     });
   });
 

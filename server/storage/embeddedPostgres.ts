@@ -44,7 +44,8 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
       if (Number.isInteger(holder) && holder !== process.pid && pidAlive(holder)) {
         throw new Error(
           `Embedded database ${dir} is in use by process ${holder}. Stop it, or point this ` +
-            `process at another data dir (or a PostgreSQL server through DATABASE_URL).`,
+            `process at another data dir (or a PostgreSQL server through DATABASE_URL). If no ` +
+            `such process uses it, delete ${lockPath}.`,
         );
       }
       // Stale lock left by a crash (or by this very process before a restart): take it over.

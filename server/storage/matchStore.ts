@@ -2,6 +2,7 @@
 // an embedded PGlite in this process by default (zero setup, data in `dataDir`), or a PostgreSQL
 // server when a postgres:// URL is given. Migrations are applied on open. See docs/storage.md.
 import { randomUUID } from "node:crypto";
+import path from "node:path";
 import pg from "pg";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -61,14 +62,15 @@ export interface MatchStore {
 
 export interface OpenMatchStoreOptions {
   databaseUrl?: string;
+  /** The app's data dir (DATA_DIR); the embedded database lives in `<dataDir>/pglite`. */
   dataDir: string;
   logger: import("pino").Logger;
   /** Tests and tools only: another migrations folder (default: prisma/migrations). */
   migrationsDir?: string;
 }
 
-/** Where the embedded database lives unless configured otherwise (relative to the cwd). */
-export const DEFAULT_DATA_DIR = "data/pglite";
+/** The embedded database's folder inside `dataDir` (so ./data gives ./data/pglite). */
+export const EMBEDDED_SUBDIR = "pglite";
 /** listRecentMatches never returns more than this, whatever the caller asks. */
 export const MAX_LIST_LIMIT = 200;
 const PING_TIMEOUT_MS = 1_000;
@@ -346,12 +348,13 @@ export async function openMatchStore(
   if (url !== undefined && !/^postgres(ql)?:\/\//i.test(url)) {
     throw new Error(
       `DATABASE_URL must start with postgres:// or postgresql:// (got "${url.split(":")[0]}:..."); ` +
-        `leave it unset to use the embedded database in ${options.dataDir}.`,
+        `leave it unset to use the embedded database in ${path.join(options.dataDir, EMBEDDED_SUBDIR)}.`,
     );
   }
   const engine = url ? "postgresql" : "embedded";
 
-  const embedded = url ? null : await startEmbeddedPostgres(options.dataDir);
+  const embeddedDir = path.join(options.dataDir, EMBEDDED_SUBDIR);
+  const embedded = url ? null : await startEmbeddedPostgres(embeddedDir);
   const pool = new pg.Pool(
     embedded
       ? { ...embedded.poolConfig }
@@ -373,7 +376,7 @@ export async function openMatchStore(
     logger.info(
       {
         engine,
-        where: embedded ? options.dataDir : describeUrl(url ?? ""),
+        where: embedded ? embeddedDir : describeUrl(url ?? ""),
         appliedMigrations,
         ms: Math.round(performance.now() - started),
       },

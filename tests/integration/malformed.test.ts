@@ -30,7 +30,8 @@ describe("malformed and abusive input", () => {
       ["room:join", [roomCode, "x"]],
       ["room:join", null],
       ["game:start", { force: true }],
-      ["preload:ready", { ready: "yes" }],
+      ["preload:progress", { percent: "50", status: "loading" }],
+      ["game:start", { testPlaylist: "all-models", playlist: {} }],
     ];
     for (const [event, payload] of bad) {
       const answer = await sendRaw(attacker, event, payload);
@@ -67,7 +68,7 @@ describe("malformed and abusive input", () => {
 
   it("rate-limits a flooding socket with rate_limited answers", async () => {
     const flooder = await harness.connectClient();
-    const answers = await Promise.all(Array.from({ length: 40 }, () => sendRaw(flooder, "game:start", {})));
+    const answers = await Promise.all(Array.from({ length: 40 }, () => sendRaw(flooder, "game:startEarly", {})));
     const codes = answers.map((answer) => (answer as { code: string }).code);
     expect(codes.filter((code) => code === "rate_limited").length).toBeGreaterThanOrEqual(20);
     expect(codes.filter((code) => code === "not_in_room").length).toBeLessThanOrEqual(20);

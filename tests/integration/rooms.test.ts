@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_PLAYLIST } from "@/core/playlist";
 import { ROOM_CODE_LENGTH } from "@/core/roomCode";
 import { expectOk, nextRoomState, send, sendRaw, startTestServer, type TestServer } from "./support";
 
@@ -100,16 +101,16 @@ describe("rooms over a real Socket.IO server", () => {
     const { room } = expectOk(await send(host, "room:create", { nickname: "Host" }));
     const friend = await harness.connectClient();
     expectOk(await send(friend, "room:join", { roomCode: room.code, nickname: "Friend" }));
-    expect(await send(friend, "game:start", {})).toMatchObject({ ok: false, code: "not_host" });
+    expect(await send(friend, "game:start", { playlist: DEFAULT_PLAYLIST })).toMatchObject({ ok: false, code: "not_host" });
     expect(harness.server.realtime.hub.snapshot(room.code)?.phase).toBe("chatting");
     const friendSees = nextRoomState(friend, (snapshot) => snapshot.phase === "preloading");
-    expectOk(await send(host, "game:start", {}));
+    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
     expect((await friendSees).phase).toBe("preloading");
   });
 
   it("refuses events from a socket that is not in a room", async () => {
     const stranger = await harness.connectClient();
-    expect(await send(stranger, "game:start", {})).toMatchObject({ ok: false, code: "not_in_room" });
+    expect(await send(stranger, "game:start", { playlist: DEFAULT_PLAYLIST })).toMatchObject({ ok: false, code: "not_in_room" });
     expect(await sendRaw(stranger, "room:leave", {})).toMatchObject({ ok: false, code: "not_in_room" });
   });
 });

@@ -2,6 +2,7 @@
 // a PostgreSQL server when TEST_POSTGRES_URL is set (its role needs CREATEDB: each run works in
 // a database of its own, dropped at the end). See docs/storage.md.
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,7 +10,13 @@ import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidMatchError, openMatchStore, type MatchStore, type MatchToSave } from "@/server/storage/matchStore";
+import {
+  EMBEDDED_SUBDIR,
+  InvalidMatchError,
+  openMatchStore,
+  type MatchStore,
+  type MatchToSave,
+} from "@/server/storage/matchStore";
 import { DEFAULT_MIGRATIONS_DIR, MigrationError } from "@/server/storage/migrate";
 
 const logger = pino({ level: "silent" });
@@ -35,10 +42,10 @@ afterAll(async () => {
 
 const embeddedTarget: Target = {
   async fresh() {
-    return { dataDir: path.join(await tempDir("db"), "pglite") };
+    return { dataDir: await tempDir("data") };
   },
   async query(db, sql) {
-    const direct = await PGlite.create(db.dataDir);
+    const direct = await PGlite.create(path.join(db.dataDir, EMBEDDED_SUBDIR));
     try {
       return (await direct.query<Record<string, unknown>>(sql)).rows;
     } finally {
@@ -173,6 +180,8 @@ function defineStoreSuite(target: Target) {
     const opened = await open();
     store = opened.store;
     expect(opened.engine).toBe(db.databaseUrl ? "postgresql" : "embedded");
+    // The embedded database goes in its own folder inside the app's data dir.
+    expect(existsSync(path.join(db.dataDir, EMBEDDED_SUBDIR, "PG_VERSION"))).toBe(!db.databaseUrl);
     expect(opened.appliedMigrations).toEqual(await migrationNames());
     expect(opened.appliedMigrations.length).toBeGreaterThan(0);
     expect(await store.ping()).toBe(true);

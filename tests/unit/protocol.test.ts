@@ -5,7 +5,31 @@ describe("protocol schemas", () => {
   it("accept well-formed payloads", () => {
     expect(parseClientPayload("room:create", { nickname: "Mina" })).toEqual({ ok: true, payload: { nickname: "Mina" } });
     expect(parseClientPayload("room:join", { roomCode: "ABCDEFG", nickname: "Jun" }).ok).toBe(true);
-    expect(parseClientPayload("preload:ready", { ready: true }).ok).toBe(true);
+    expect(parseClientPayload("preload:progress", { percent: 40, status: "loading" }).ok).toBe(true);
+    expect(parseClientPayload("game:start", { testPlaylist: "all-models" }).ok).toBe(true);
+    expect(
+      parseClientPayload("game:start", {
+        playlist: { rounds: 5, secondsPerRound: 10, difficulty: "normal", roundKinds: ["pose", "hand"], poseQuality: "lite" },
+      }).ok,
+    ).toBe(true);
+  });
+
+  it("keep playlists within the host's ranges", () => {
+    const playlist = { rounds: 5, secondsPerRound: 10, difficulty: "normal", roundKinds: ["pose"], poseQuality: "lite" };
+    for (const bad of [
+      { ...playlist, rounds: 2 },
+      { ...playlist, rounds: 13 },
+      { ...playlist, secondsPerRound: 4 },
+      { ...playlist, secondsPerRound: 16 },
+      { ...playlist, roundKinds: [] },
+      { ...playlist, roundKinds: ["pose", "pose"] },
+      { ...playlist, roundKinds: ["dance"] },
+    ]) {
+      expect(parseClientPayload("game:start", { playlist: bad }).ok, JSON.stringify(bad)).toBe(false);
+    }
+    expect(parseClientPayload("game:start", {}).ok).toBe(false);
+    expect(parseClientPayload("preload:progress", { percent: 101, status: "loading" }).ok).toBe(false);
+    expect(parseClientPayload("preload:progress", { percent: 50.5, status: "loading" }).ok).toBe(false);
   });
 
   it("reject wrong types and missing fields, naming the field", () => {
@@ -46,7 +70,10 @@ describe("protocol schemas", () => {
       phase: "chatting",
       hostId: "p1",
       maxMembers: 8,
-      members: [{ id: "p1", nickname: "Mina", connected: true, ready: false, role: "player", isHost: true }],
+      members: [
+        { id: "p1", nickname: "Mina", connected: true, preload: { percent: 0, status: "idle" }, role: "player", isHost: true },
+      ],
+      game: null,
     };
     expect(roomSnapshotSchema.parse(snapshot)).toEqual(snapshot);
     expect(roomSnapshotSchema.safeParse({ ...snapshot, phase: "dancing" }).success).toBe(false);

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_PLAYLIST, type GameSetup } from "@/core/playlist";
 import { applyRoomIntent, createRoom, type RoomIntent, type RoomState, type TransitionResult } from "@/core/room";
+
+const setup: GameSetup = { settings: DEFAULT_PLAYLIST, testPlaylistId: null };
+const ready = (playerId: string): RoomIntent => ({ type: "reportPreload", playerId, percent: 100, status: "ready" });
 
 function expectOk(result: TransitionResult): Extract<TransitionResult, { ok: true }> {
   if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
@@ -20,7 +24,7 @@ describe("room state machine", () => {
     expect(created.state.phase).toBe("chatting");
     expect(created.state.hostId).toBe("p1");
     expect(created.state.members).toEqual([
-      { id: "p1", nickname: "Mina", joinOrder: 0, connected: true, ready: false, role: "player" },
+      { id: "p1", nickname: "Mina", joinOrder: 0, connected: true, preload: { percent: 0, status: "idle" }, role: "player" },
     ]);
     expect(created.effects).toContainEqual({ type: "stateChanged" });
   });
@@ -93,29 +97,33 @@ describe("room state machine", () => {
 
   it("lets only the host start the game", () => {
     const state = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" });
-    expect(applyRoomIntent(state, { type: "startGame", playerId: "p2" })).toMatchObject({ ok: false, error: { code: "not_host" } });
-    const started = expectOk(applyRoomIntent(state, { type: "startGame", playerId: "p1" }));
+    expect(applyRoomIntent(state, { type: "startGame", playerId: "p2", setup })).toMatchObject({ ok: false, error: { code: "not_host" } });
+    const started = expectOk(applyRoomIntent(state, { type: "startGame", playerId: "p1", setup }));
     expect(started.state.phase).toBe("preloading");
     expect(started.effects).toContainEqual({ type: "phaseChanged", from: "chatting", to: "preloading" });
   });
 
-  it("starts playing once every connected player is ready", () => {
-    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "startGame", playerId: "p1" });
-    const oneReady = apply(lobby, { type: "setReady", playerId: "p1", ready: true });
-    expect(oneReady.phase).toBe("preloading");
-    const bothReady = expectOk(applyRoomIntent(oneReady, { type: "setReady", playerId: "p2", ready: true }));
-    expect(bothReady.state.phase).toBe("playing");
-    expect(bothReady.effects).toContainEqual({ type: "phaseChanged", from: "preloading", to: "playing" });
+  it("announces when every connected player is ready, then plays", () => {
+    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "startGame", playerId: "p1", setup });
+    const oneReady = expectOk(applyRoomIntent(lobby, ready("p1")));
+    expect(oneReady.effects).not.toContainEqual({ type: "allReady" });
+    const bothReady = expectOk(applyRoomIntent(oneReady.state, ready("p2")));
+    // Still in the lobby, so everyone sees every bar full before the game replaces it.
+    expect(bothReady.state.phase).toBe("preloading");
+    expect(bothReady.effects).toContainEqual({ type: "allReady" });
+    const playing = expectOk(applyRoomIntent(bothReady.state, { type: "beginPlay" }));
+    expect(playing.state.phase).toBe("playing");
+    expect(playing.effects).toContainEqual({ type: "phaseChanged", from: "preloading", to: "playing" });
   });
 
   it("does not wait for a disconnected player", () => {
     const lobby = apply(
       room(),
       { type: "join", playerId: "p2", nickname: "Jun" },
-      { type: "startGame", playerId: "p1" },
+      { type: "startGame", playerId: "p1", setup },
       { type: "setConnected", playerId: "p2", connected: false },
     );
-    expect(apply(lobby, { type: "setReady", playerId: "p1", ready: true }).phase).toBe("playing");
+    expect(expectOk(applyRoomIntent(lobby, ready("p1"))).effects).toContainEqual({ type: "allReady" });
   });
 
   it("turns players who are not ready into spectators on timeout or an early start", () => {
@@ -123,8 +131,8 @@ describe("room state machine", () => {
       room(),
       { type: "join", playerId: "p2", nickname: "Jun" },
       { type: "join", playerId: "p3", nickname: "Sol" },
-      { type: "startGame", playerId: "p1" },
-      { type: "setReady", playerId: "p1", ready: true },
+      { type: "startGame", playerId: "p1", setup },
+      ready("p1"),
     );
     for (const state of [apply(lobby, { type: "preloadTimedOut" }), apply(lobby, { type: "startEarly", playerId: "p1" })]) {
       expect(state.phase).toBe("playing");
@@ -138,12 +146,12 @@ describe("room state machine", () => {
   });
 
   it("refuses an early start when nobody is ready", () => {
-    const lobby = apply(room(), { type: "startGame", playerId: "p1" });
+    const lobby = apply(room(), { type: "startGame", playerId: "p1", setup });
     expect(applyRoomIntent(lobby, { type: "startEarly", playerId: "p1" })).toMatchObject({ ok: false, error: { code: "nobody_ready" } });
   });
 
   it("makes members who join mid-game spectators", () => {
-    const playing = apply(room(), { type: "startGame", playerId: "p1" }, { type: "setReady", playerId: "p1", ready: true });
+    const playing = apply(room(), { type: "startGame", playerId: "p1", setup }, ready("p1"), { type: "beginPlay" });
     const joined = apply(playing, { type: "join", playerId: "p2", nickname: "Late" });
     expect(joined.members.find((member) => member.id === "p2")?.role).toBe("spectator");
     expect(joined.phase).toBe("playing");
@@ -153,11 +161,11 @@ describe("room state machine", () => {
     const playing = apply(
       room(),
       { type: "join", playerId: "p2", nickname: "Jun" },
-      { type: "startGame", playerId: "p1" },
-      { type: "setReady", playerId: "p1", ready: true },
+      { type: "startGame", playerId: "p1", setup },
+      ready("p1"),
       { type: "startEarly", playerId: "p1" },
     );
-    expect(applyRoomIntent(room(), { type: "setReady", playerId: "p1", ready: true })).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
+    expect(applyRoomIntent(room(), ready("p1"))).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
     expect(applyRoomIntent(room(), { type: "finishGame" })).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
     const results = apply(playing, { type: "finishGame" });
     expect(results.phase).toBe("results");
@@ -165,17 +173,59 @@ describe("room state machine", () => {
     const chatting = apply(results, { type: "returnToChat", playerId: "p1" });
     expect(chatting.phase).toBe("chatting");
     // Everyone plays the next game, including this game's spectators.
-    expect(chatting.members.every((member) => member.role === "player" && !member.ready)).toBe(true);
+    expect(chatting.members.every((member) => member.role === "player" && member.preload.status === "idle")).toBe(true);
+    expect(chatting.game).toBeNull();
   });
 
-  it("starts play when the last unready player leaves the lobby", () => {
+  it("stops waiting when the last unready player leaves the lobby", () => {
     const lobby = apply(
       room(),
       { type: "join", playerId: "p2", nickname: "Jun" },
-      { type: "startGame", playerId: "p1" },
-      { type: "setReady", playerId: "p1", ready: true },
+      { type: "startGame", playerId: "p1", setup },
+      ready("p1"),
     );
-    expect(apply(lobby, { type: "leave", playerId: "p2" }).phase).toBe("playing");
+    expect(expectOk(applyRoomIntent(lobby, { type: "leave", playerId: "p2" })).effects).toContainEqual({ type: "allReady" });
+  });
+
+  it("keeps the playlist with the game and every member's progress, live", () => {
+    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "startGame", playerId: "p1", setup });
+    expect(lobby.game).toEqual(setup);
+    expect(lobby.members.map((member) => member.preload)).toEqual([
+      { percent: 0, status: "loading" },
+      { percent: 0, status: "loading" },
+    ]);
+    const progressed = apply(lobby, { type: "reportPreload", playerId: "p2", percent: 42, status: "loading" });
+    expect(progressed.members[1]?.preload).toEqual({ percent: 42, status: "loading" });
+    const repeat = expectOk(applyRoomIntent(progressed, { type: "reportPreload", playerId: "p2", percent: 42, status: "loading" }));
+    expect(repeat.effects).toEqual([]);
+  });
+
+  it("shows a failed load to everyone and lets the player retry", () => {
+    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "startGame", playerId: "p1", setup });
+    const failed = apply(lobby, { type: "reportPreload", playerId: "p2", percent: 30, status: "failed" }, ready("p1"));
+    expect(failed.phase).toBe("preloading");
+    expect(failed.members[1]?.preload.status).toBe("failed");
+    const retrying = apply(failed, { type: "reportPreload", playerId: "p2", percent: 0, status: "loading" });
+    expect(retrying.members[1]?.preload.status).toBe("loading");
+    expect(expectOk(applyRoomIntent(retrying, ready("p2"))).effects).toContainEqual({ type: "allReady" });
+  });
+
+  it("counts ready as 100% whatever percent was sent", () => {
+    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "startGame", playerId: "p1", setup });
+    const state = apply(lobby, { type: "reportPreload", playerId: "p1", percent: 97, status: "ready" });
+    expect(state.members[0]?.preload).toEqual({ percent: 100, status: "ready" });
+  });
+
+  it("refuses progress from spectators and outside the lobby", () => {
+    expect(applyRoomIntent(room(), ready("p1"))).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
+    const playing = apply(
+      room(),
+      { type: "join", playerId: "p2", nickname: "Jun" },
+      { type: "startGame", playerId: "p1", setup },
+      ready("p1"),
+      { type: "startEarly", playerId: "p1" },
+    );
+    expect(applyRoomIntent(playing, ready("p2"))).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
   });
 
   it("marks members disconnected and back without other changes", () => {

@@ -1,0 +1,93 @@
+"use client";
+import { useState } from "react";
+import { DEFAULT_PLAYLIST, type PlaylistSettings, type RoundKind, type TestPlaylistId } from "@/core/playlist";
+import { useI18n } from "@/client/i18n";
+import type { MessageKey } from "@/client/messages";
+import { startGame } from "@/client/roomStore";
+import { errorMessageKey } from "./errorText";
+
+const ROUND_KINDS: RoundKind[] = ["pose", "hand", "head"];
+
+/** Host only: chooses the next game and starts it. Everyone else sees who they are waiting for. */
+export function PlaylistPicker({ isHost, testPlaylist }: { isHost: boolean; testPlaylist: TestPlaylistId | null }) {
+  const { t } = useI18n();
+  const [playlist, setPlaylist] = useState<PlaylistSettings>(DEFAULT_PLAYLIST);
+  const [error, setError] = useState<MessageKey | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  if (!isHost) return <p className="hint card">{t("waitingForHost")}</p>;
+
+  const toggleKind = (kind: RoundKind) => {
+    const has = playlist.roundKinds.includes(kind);
+    const roundKinds = has ? playlist.roundKinds.filter((k) => k !== kind) : [...playlist.roundKinds, kind];
+    if (roundKinds.length > 0) setPlaylist({ ...playlist, roundKinds });
+  };
+
+  const onStart = async () => {
+    setBusy(true);
+    setError(null);
+    const answer = await startGame(testPlaylist ? { testPlaylist } : { playlist });
+    setBusy(false);
+    if (!answer.ok) setError(errorMessageKey(answer.code));
+  };
+
+  return (
+    <section className="card playlist" data-testid="playlist-picker">
+      <h2>{t("playlistTitle")}</h2>
+      {!testPlaylist && (
+        <>
+          <label className="field">
+            <span>
+              {t("roundsLabel")}: <strong>{playlist.rounds}</strong>
+            </span>
+            <input type="range" min={3} max={12} value={playlist.rounds} onChange={(e) => setPlaylist({ ...playlist, rounds: Number(e.target.value) })} />
+          </label>
+          <label className="field">
+            <span>
+              {t("secondsLabel")}: <strong>{playlist.secondsPerRound}</strong>
+            </span>
+            <input type="range" min={5} max={15} value={playlist.secondsPerRound} onChange={(e) => setPlaylist({ ...playlist, secondsPerRound: Number(e.target.value) })} />
+          </label>
+          <fieldset className="choice-row">
+            <legend>{t("difficultyLabel")}</legend>
+            {(["easy", "normal", "hard"] as const).map((difficulty) => (
+              <label key={difficulty} className="chip">
+                <input type="radio" name="difficulty" checked={playlist.difficulty === difficulty} onChange={() => setPlaylist({ ...playlist, difficulty })} />
+                {t(`difficulty_${difficulty}`)}
+              </label>
+            ))}
+          </fieldset>
+          <fieldset className="choice-row">
+            <legend>{t("roundKindsLabel")}</legend>
+            {ROUND_KINDS.map((kind) => (
+              <label key={kind} className="chip">
+                <input type="checkbox" checked={playlist.roundKinds.includes(kind)} onChange={() => toggleKind(kind)} />
+                {t(`roundKind_${kind}`)}
+              </label>
+            ))}
+          </fieldset>
+          {playlist.roundKinds.includes("pose") && (
+            <fieldset className="choice-row">
+              <legend>{t("poseQualityLabel")}</legend>
+              {(["lite", "full", "heavy"] as const).map((poseQuality) => (
+                <label key={poseQuality} className="chip">
+                  <input type="radio" name="pose-quality" checked={playlist.poseQuality === poseQuality} onChange={() => setPlaylist({ ...playlist, poseQuality })} />
+                  {t(`poseQuality_${poseQuality}`)}
+                </label>
+              ))}
+            </fieldset>
+          )}
+        </>
+      )}
+      {testPlaylist && <p className="hint">test playlist: {testPlaylist}</p>}
+      {error && (
+        <p className="form-error" role="alert">
+          {t(error)}
+        </p>
+      )}
+      <button type="button" className="primary" onClick={onStart} disabled={busy} data-testid="start-game">
+        {t("startGame")}
+      </button>
+    </section>
+  );
+}

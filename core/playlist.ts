@@ -1,0 +1,71 @@
+/**
+ * What the host chooses before pressing Start, and what it implies for the
+ * lobby: which vision models every player must load.
+ */
+import { z } from "zod";
+import type { VisionAssetName } from "./visionManifest";
+
+export const roundKindSchema = z.enum(["pose", "hand", "head"]);
+export type RoundKind = z.infer<typeof roundKindSchema>;
+
+export const poseQualitySchema = z.enum(["lite", "full", "heavy"]);
+export type PoseQuality = z.infer<typeof poseQualitySchema>;
+
+/** Host-chosen settings, validated within the product's ranges. */
+export const playlistSettingsSchema = z.strictObject({
+  rounds: z.number().int().min(3).max(12),
+  secondsPerRound: z.number().int().min(5).max(15),
+  difficulty: z.enum(["easy", "normal", "hard"]),
+  roundKinds: z
+    .array(roundKindSchema)
+    .min(1)
+    .max(3)
+    .refine((kinds) => new Set(kinds).size === kinds.length, "round kinds must be distinct"),
+  poseQuality: poseQualitySchema,
+});
+export type PlaylistSettings = z.infer<typeof playlistSettingsSchema>;
+
+export const DEFAULT_PLAYLIST: PlaylistSettings = {
+  rounds: 5,
+  secondsPerRound: 10,
+  difficulty: "normal",
+  roundKinds: ["pose"],
+  poseQuality: "lite",
+};
+
+/**
+ * Fixed playlists for end-to-end tests and development: selectable only when
+ * the server runs with ALLOW_TEST_PLAYLISTS, never in production.
+ */
+export const testPlaylistIdSchema = z.enum(["all-models", "pose-only"]);
+export type TestPlaylistId = z.infer<typeof testPlaylistIdSchema>;
+
+export interface TestPlaylist {
+  settings: Omit<PlaylistSettings, "rounds"> & { rounds: number };
+  /** Overrides PRELOAD_TIMEOUT_MS so a test can watch the timeout without waiting 45 s. */
+  preloadTimeoutMs?: number;
+}
+
+export const TEST_PLAYLISTS: Record<TestPlaylistId, TestPlaylist> = {
+  "all-models": {
+    settings: { rounds: 3, secondsPerRound: 5, difficulty: "easy", roundKinds: ["pose", "hand", "head"], poseQuality: "lite" },
+  },
+  "pose-only": {
+    settings: { rounds: 2, secondsPerRound: 5, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
+    preloadTimeoutMs: 12_000,
+  },
+};
+
+export interface GameSetup {
+  settings: TestPlaylist["settings"];
+  testPlaylistId: TestPlaylistId | null;
+}
+
+/** The models a playlist needs: the lobby loads these and nothing else. */
+export function requiredVisionAssets(settings: Pick<PlaylistSettings, "roundKinds" | "poseQuality">): VisionAssetName[] {
+  const assets: VisionAssetName[] = [];
+  if (settings.roundKinds.includes("pose")) assets.push(`pose_${settings.poseQuality}`);
+  if (settings.roundKinds.includes("hand")) assets.push("hand_lite");
+  if (settings.roundKinds.includes("head")) assets.push("face_short");
+  return assets;
+}

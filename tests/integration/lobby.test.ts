@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_PLAYLIST } from "@/core/playlist";
+import { expectOk, nextRoomState, send, startTestServer, type TestClient, type TestServer } from "./support";
+
+/** A host and two friends in a fresh room. */
+async function roomOfThree(harness: TestServer): Promise<{ clients: TestClient[]; ids: string[]; code: string }> {
+  const host = await harness.connectClient();
+  const created = expectOk(await send(host, "room:create", { nickname: "Host" }));
+  const clients = [host];
+  const ids = [created.playerId];
+  for (const nickname of ["Ana", "Bo"]) {
+    const friend = await harness.connectClient();
+    ids.push(expectOk(await send(friend, "room:join", { roomCode: created.room.code, nickname })).playerId);
+    clients.push(friend);
+  }
+  return { clients, ids, code: created.room.code };
+}
+
+describe("the preload lobby over a real server", () => {
+  let harness: TestServer;
+  beforeAll(async () => {
+    harness = await startTestServer({ PRELOAD_TIMEOUT_MS: "1500", ALLOW_TEST_PLAYLISTS: "false" });
+  });
+  afterAll(async () => {
+    await harness.stop();
+  });
+
+  it("shows everyone each friend's progress and starts the game when all are ready", async () => {
+    const { clients, ids } = await roomOfThree(harness);
+    const [host, ana, bo] = clients as [TestClient, TestClient, TestClient];
+    const lobby = nextRoomState(bo, (room) => room.phase === "preloading");
+    expectOk(await send(host, "game:start", { playlist: { ...DEFAULT_PLAYLIST, roundKinds: ["pose", "head"] } }));
+    const lobbyState = await lobby;
+    expect(lobbyState.game?.settings.roundKinds).toEqual(["pose", "head"]);
+    expect(lobbyState.game?.preloadDeadline).toBeGreaterThan(Date.now());
+
+    const boSeesAna = nextRoomState(bo, (room) => room.members[1]?.preload.percent === 40);
+    expectOk(await send(ana, "preload:progress", { percent: 40, status: "loading" }));
+    expect((await boSeesAna).members[1]?.preload).toEqual({ percent: 40, status: "loading" });
+
+    // Everyone first sees every friend at 100%, then the game starts.
+    const allFull = nextRoomState(bo, (room) => room.phase === "preloading" && room.members.every((m) => m.preload.percent === 100));
+    const playing = nextRoomState(host, (room) => room.phase === "playing");
+    for (const client of clients) expectOk(await send(client, "preload:progress", { percent: 100, status: "ready" }));
+    expect((await allFull).members.map((member) => member.preload.status)).toEqual(["ready", "ready", "ready"]);
+    const started = await playing;
+    expect(started.members.map((member) => [member.id, member.role])).toEqual(ids.map((id) => [id, "player"]));
+  });
+
+  it("turns players still loading at the deadline into spectators and starts without them", async () => {
+    const { clients, ids } = await roomOfThree(harness);
+    const [host, ana] = clients as [TestClient, TestClient, TestClient];
+    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
+    expectOk(await send(host, "preload:progress", { percent: 100, status: "ready" }));
+    expectOk(await send(ana, "preload:progress", { percent: 100, status: "ready" }));
+    const started = await nextRoomState(host, (room) => room.phase === "playing", 5000);
+    expect(started.members.map((member) => member.role)).toEqual(["player", "player", "spectator"]);
+    expect(started.members[2]?.id).toBe(ids[2]);
+  });
+
+  it("lets the host start early with those ready, and only the host", async () => {
+    const { clients } = await roomOfThree(harness);
+    const [host, ana] = clients as [TestClient, TestClient, TestClient];
+    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
+    expect(await send(host, "game:startEarly", {})).toMatchObject({ ok: false, code: "nobody_ready" });
+    expectOk(await send(ana, "preload:progress", { percent: 100, status: "ready" }));
+    expect(await send(ana, "game:startEarly", {})).toMatchObject({ ok: false, code: "not_host" });
+    const started = nextRoomState(ana, (room) => room.phase === "playing");
+    expectOk(await send(host, "game:startEarly", {}));
+    expect((await started).members.map((member) => member.role)).toEqual(["spectator", "player", "spectator"]);
+  });
+
+  it("shows a failed load next to the name", async () => {
+    const { clients } = await roomOfThree(harness);
+    const [host, ana] = clients as [TestClient, TestClient, TestClient];
+    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
+    const hostSees = nextRoomState(host, (room) => room.members[1]?.preload.status === "failed");
+    expectOk(await send(ana, "preload:progress", { percent: 12, status: "failed" }));
+    expect((await hostSees).phase).toBe("preloading");
+  });
+
+  it("caps progress updates at about 4 a second per player", async () => {
+    const { clients } = await roomOfThree(harness);
+    const [host] = clients as [TestClient, TestClient, TestClient];
+    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, index) => send(host, "preload:progress", { percent: index, status: "loading" })),
+    );
+    const refused = answers.filter((answer) => !answer.ok && answer.code === "rate_limited").length;
+    expect(refused).toBeGreaterThanOrEqual(6);
+    expect(answers.filter((answer) => answer.ok).length).toBeLessThanOrEqual(6);
+  });
+
+  it("refuses test playlists unless the server allows them", async () => {
+    const { clients, code } = await roomOfThree(harness);
+    expect(await send(clients[0]!, "game:start", { testPlaylist: "all-models" })).toMatchObject({
+      ok: false,
+      code: "test_playlists_disabled",
+    });
+    expect(harness.server.realtime.hub.snapshot(code)?.phase).toBe("chatting");
+  });
+});

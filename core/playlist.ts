@@ -47,12 +47,15 @@ export interface TestPlaylist {
 }
 
 export const TEST_PLAYLISTS: Record<TestPlaylistId, TestPlaylist> = {
+  // Three browsers loading every model on a 2-core CI machine: a generous deadline.
   "all-models": {
     settings: { rounds: 3, secondsPerRound: 5, difficulty: "easy", roundKinds: ["pose", "hand", "head"], poseQuality: "lite" },
+    preloadTimeoutMs: 150_000,
   },
+  // Short deadline: lets a test watch a blocked player become a spectator.
   "pose-only": {
     settings: { rounds: 2, secondsPerRound: 5, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
-    preloadTimeoutMs: 12_000,
+    preloadTimeoutMs: 25_000,
   },
 };
 

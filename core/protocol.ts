@@ -53,6 +53,12 @@ const noResult: z.ZodType<Record<never, never>> = z.object({});
 
 export const roomPhaseSchema = z.enum(["chatting", "preloading", "playing", "results"]);
 
+export const mediaStateSchema = z.strictObject({
+  audio: z.boolean(),
+  video: z.boolean(),
+});
+export type MediaState = z.infer<typeof mediaStateSchema>;
+
 export const memberSnapshotSchema = z.strictObject({
   id: z.string(),
   nickname: z.string(),
@@ -63,6 +69,8 @@ export const memberSnapshotSchema = z.strictObject({
   }),
   role: z.enum(["player", "spectator"]),
   isHost: z.boolean(),
+  /** Microphone and camera as the member has them switched on (for mute/camera-off marks on tiles). */
+  media: mediaStateSchema,
 });
 export type MemberSnapshot = z.infer<typeof memberSnapshotSchema>;
 
@@ -92,6 +100,20 @@ export const roomSnapshotSchema = z.strictObject({
 });
 export type RoomSnapshot = z.infer<typeof roomSnapshotSchema>;
 
+// WebRTC signalling, relayed verbatim between two members of the same room. Shapes follow
+// RTCSessionDescriptionInit / RTCIceCandidateInit, with sizes capped.
+const sessionDescriptionSchema = z.strictObject({
+  type: z.enum(["offer", "answer", "pranswer", "rollback"]),
+  sdp: z.string().max(12_000).optional(),
+});
+const iceCandidateSchema = z.strictObject({
+  candidate: z.string().max(1_024),
+  sdpMid: z.string().max(64).nullable().optional(),
+  sdpMLineIndex: z.number().int().min(0).max(64).nullable().optional(),
+  usernameFragment: z.string().max(256).nullable().optional(),
+});
+const playerIdSchema = z.string().min(1).max(64);
+
 const joinedRoomResult = z.strictObject({
   playerId: z.string(),
   sessionToken: sessionTokenSchema,
@@ -100,7 +122,15 @@ const joinedRoomResult = z.strictObject({
 export type JoinedRoom = z.infer<typeof joinedRoomResult>;
 
 // ---------------------------------------------------------------- client -> server
-/** Every event a browser may send: its payload schema and the data of a successful answer. */
+/** Per-event limits; events without them share the per-socket budget and MAX_EVENT_PAYLOAD_BYTES. */
+export interface EventLimits {
+  /** Larger payloads get `payload_too_large` (must stay below MAX_SOCKET_MESSAGE_BYTES). */
+  maxPayloadBytes?: number;
+  /** The event's own budget per socket, instead of the general one. */
+  ratePerSecond?: number;
+}
+
+/** Every event a browser may send: its payload schema, the data of a successful answer, its limits. */
 export const clientEvents = {
   "room:create": {
     payload: z.strictObject({ nickname: nicknameInput }),
@@ -131,15 +161,36 @@ export const clientEvents = {
   },
   "game:startEarly": { payload: emptyPayload, result: noResult },
   "game:returnToChat": { payload: emptyPayload, result: noResult },
-  /** The lobby's overall progress; clients send at most 4 a second. */
+  /** The lobby's overall progress; clients send at most 4 a second (6 leaves room for timer jitter). */
   "preload:progress": {
     payload: z.strictObject({
       percent: z.number().int().min(0).max(100),
       status: z.enum(["loading", "ready", "failed"]),
     }),
     result: noResult,
+    limits: { ratePerSecond: 6 },
   },
-} as const;
+  /** An SDP description or ICE candidate for one other member of the same room. */
+  "rtc:signal": {
+    payload: z
+      .strictObject({
+        to: playerIdSchema,
+        description: sessionDescriptionSchema.optional(),
+        candidate: iceCandidateSchema.nullable().optional(),
+      })
+      .refine((signal) => signal.description !== undefined || signal.candidate !== undefined, "description or candidate required"),
+    result: noResult,
+    // An SDP offer with audio and video is 4 to 8 KB; ICE candidates come in bursts.
+    limits: { maxPayloadBytes: 14_000, ratePerSecond: 60 },
+  },
+  /** The member switched its microphone or camera on or off. */
+  "call:media": { payload: mediaStateSchema, result: noResult },
+} as const satisfies Record<string, { payload: z.ZodType; result: z.ZodType; limits?: EventLimits }>;
+
+export function eventLimits(event: ClientEventName): EventLimits {
+  const definition = clientEvents[event];
+  return "limits" in definition ? definition.limits : {};
+}
 
 export type ClientEventName = keyof typeof clientEvents;
 export const clientEventNames = Object.keys(clientEvents) as ClientEventName[];
@@ -160,6 +211,12 @@ export const serverEvents = {
   "server:shutdown": z.strictObject({ reason: z.enum(["restart", "shutdown"]) }),
   /** The server removed this socket from its room (e.g. after a grace period); the page should rejoin. */
   "room:removed": z.strictObject({ code: errorCodeSchema }),
+  /** A signalling message from another member of the room. */
+  "rtc:signal": z.strictObject({
+    from: playerIdSchema,
+    description: sessionDescriptionSchema.optional(),
+    candidate: iceCandidateSchema.nullable().optional(),
+  }),
 } as const;
 
 export type ServerEventName = keyof typeof serverEvents;

@@ -19,6 +19,7 @@ export interface MemberPreload {
 
 const IDLE_PRELOAD: MemberPreload = { percent: 0, status: "idle" };
 const LOADING_PRELOAD: MemberPreload = { percent: 0, status: "loading" };
+const MEDIA_ON = { audio: true, video: true } as const;
 
 export interface Member {
   readonly id: string;
@@ -29,6 +30,8 @@ export interface Member {
   /** This member's lobby: models loaded and warmed up when status is "ready". */
   readonly preload: MemberPreload;
   readonly role: MemberRole;
+  /** Microphone and camera switched on, as shown on the member's call tile. */
+  readonly media: { readonly audio: boolean; readonly video: boolean };
 }
 
 export interface RoomState {
@@ -56,6 +59,8 @@ export type RoomIntent =
   | { type: "preloadTimedOut" }
   /** Server: everyone was ready and has seen it for a moment; play. */
   | { type: "beginPlay" }
+  /** The member switched its microphone or camera on or off. */
+  | { type: "setMedia"; playerId: string; audio: boolean; video: boolean }
   /** Server: the last round ended. */
   | { type: "finishGame" }
   /** Host: results -> chatting. */
@@ -97,6 +102,7 @@ export function createRoom(input: CreateRoomInput): TransitionResult {
     connected: true,
     preload: IDLE_PRELOAD,
     role: "player",
+    media: MEDIA_ON,
   };
   const state: RoomState = {
     code: input.code,
@@ -118,6 +124,8 @@ export function applyRoomIntent(state: RoomState, intent: RoomIntent): Transitio
       return leave(state, intent.playerId);
     case "setConnected":
       return setConnected(state, intent.playerId, intent.connected);
+    case "setMedia":
+      return setMedia(state, intent.playerId, { audio: intent.audio, video: intent.video });
     case "startGame":
       return startGame(state, intent.playerId, intent.setup);
     case "reportPreload":
@@ -155,7 +163,7 @@ function join(state: RoomState, playerId: string, rawNickname: string): Transiti
   );
   // Someone arriving mid-game cannot have loaded models for it: they watch until the next game.
   const role: MemberRole = state.phase === "chatting" ? "player" : "spectator";
-  const member: Member = { id: playerId, nickname, joinOrder: state.nextJoinOrder, connected: true, preload: IDLE_PRELOAD, role };
+  const member: Member = { id: playerId, nickname, joinOrder: state.nextJoinOrder, connected: true, preload: IDLE_PRELOAD, role, media: MEDIA_ON };
   return {
     ok: true,
     state: { ...state, members: [...state.members, member], nextJoinOrder: state.nextJoinOrder + 1 },
@@ -191,6 +199,13 @@ function setConnected(state: RoomState, playerId: string, connected: boolean): T
     state: replaceMember(state, { ...member, connected }),
     effects: [{ type: "stateChanged" }],
   };
+}
+
+function setMedia(state: RoomState, playerId: string, media: Member["media"]): TransitionResult {
+  const member = findMember(state, playerId);
+  if (!member) return fail("not_in_room", "You are not in this room.");
+  if (member.media.audio === media.audio && member.media.video === media.video) return { ok: true, state, effects: [] };
+  return { ok: true, state: replaceMember(state, { ...member, media }), effects: [{ type: "stateChanged" }] };
 }
 
 function startGame(state: RoomState, playerId: string, setup: GameSetup): TransitionResult {

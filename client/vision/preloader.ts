@@ -691,25 +691,37 @@ function loadImage(url: string): Promise<HTMLImageElement> {
 
 /**
  * Lets the lobby paint between heavy steps: after the next frame, then a task boundary (so the
- * progress just reported is on screen before the next long task). Hidden tabs get no frames:
- * fall back to a plain timeout there, and never wait more than 100 ms for a frame.
+ * progress just reported is on screen before the next long task). Hidden tabs get no frames and
+ * throttle timers to 1 Hz: there, only the task boundary.
  */
 function yieldForPaint(): Promise<void> {
-  return new Promise((resolve) => {
-    const visible = typeof document !== "undefined" && document.visibilityState === "visible" && typeof requestAnimationFrame === "function";
-    if (!visible) {
-      setTimeout(resolve, 0);
-      return;
-    }
+  const visible = typeof document !== "undefined" && document.visibilityState === "visible" && typeof requestAnimationFrame === "function";
+  if (!visible) return nextTask();
+  return new Promise<void>((resolve) => {
     let done = false;
-    const finish = (): void => {
+    const afterFrame = (): void => {
       if (done) return;
       done = true;
       clearTimeout(fallback);
-      setTimeout(resolve, 0);
+      void nextTask().then(resolve);
     };
-    const fallback = setTimeout(finish, 100);
-    requestAnimationFrame(finish);
+    // In case the tab is hidden while we wait: never more than 100 ms for a frame.
+    const fallback = setTimeout(afterFrame, 100);
+    requestAnimationFrame(afterFrame);
+  });
+}
+
+/** A new task: scheduler.yield() where available, else a MessageChannel message (not throttled like timers). */
+function nextTask(): Promise<void> {
+  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (typeof scheduler?.yield === "function") return scheduler.yield();
+  return new Promise<void>((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
   });
 }
 
@@ -739,7 +751,7 @@ function observeLongTasks(): { stop: () => Promise<LongTaskTotals> } {
     stop: () => {
       stopped ??= (async () => {
         // The last warm-up's long task is reported after its task ends: let that happen first.
-        await new Promise<void>((resolve) => setTimeout(resolve, 0));
+        await nextTask();
         add(observer.takeRecords());
         observer.disconnect();
         return { ...totals, totalMs: Math.round(totals.totalMs) };

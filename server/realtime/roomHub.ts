@@ -22,6 +22,7 @@ import type {
   ErrorAck,
   JoinedRoom,
   RoomSnapshot,
+  ServerPayload,
   ServerToClientEvents,
 } from "@/core/protocol";
 
@@ -75,6 +76,7 @@ export function toRoomSnapshot(state: RoomState, preloadDeadline: number | null 
       preload: member.preload,
       role: member.role,
       isHost: member.id === state.hostId,
+      media: member.media,
     })),
     game: state.game && {
       settings: state.game.settings,
@@ -213,6 +215,29 @@ export class RoomHub {
         this.apply(entry, { type: "leave", playerId }, log);
       }, this.options.leaveGraceMs),
     );
+  }
+
+  /**
+   * Relays a WebRTC signal to one other member of the sender's room, and only there:
+   * a socket can never reach a stranger or another room through this.
+   */
+  relaySignal(
+    socket: PoseSocket,
+    signal: { to: string; description?: ServerPayload<"rtc:signal">["description"]; candidate?: ServerPayload<"rtc:signal">["candidate"] },
+  ): HubAnswer<Empty> {
+    const { roomCode, playerId } = socket.data;
+    const entry = roomCode ? this.rooms.get(roomCode) : undefined;
+    if (!entry || !playerId) return notInRoom();
+    const targetSocketId = findMember(entry.state, signal.to) ? entry.socketIds.get(signal.to) : undefined;
+    if (!targetSocketId || signal.to === playerId) {
+      return { ok: false, code: "not_in_room", message: "That player is not connected to your room." };
+    }
+    this.options.io.to(targetSocketId).emit("rtc:signal", {
+      from: playerId,
+      ...(signal.description ? { description: signal.description } : {}),
+      ...(signal.candidate !== undefined ? { candidate: signal.candidate } : {}),
+    });
+    return { ok: true };
   }
 
   /** Stops every timer; used on shutdown so the process can exit. */

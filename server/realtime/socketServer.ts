@@ -10,7 +10,8 @@ import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import {
   MAX_EVENT_PAYLOAD_BYTES,
   MAX_SOCKET_MESSAGE_BYTES,
-  clientEvents,
+  clientEventNames,
+  eventLimits,
   isClientEventName,
   parseClientPayload,
   type Ack,
@@ -51,8 +52,12 @@ export function attachRealtime(httpServer: HttpServer, config: AppConfig, logger
   });
   const eventLimiter = new RateLimiterMemory({ points: config.EVENT_RATE_PER_SECOND, duration: 1 });
   const joinLimiter = new RateLimiterMemory({ points: config.JOIN_RATE_PER_MINUTE, duration: 60 });
-  // Clients send at most 4 progress updates a second; 6 leaves room for timer jitter at window edges.
-  const progressLimiter = new RateLimiterMemory({ points: 6, duration: 1 });
+  // Events with their own budget (progress, signalling, scores) do not eat into the general one.
+  const ownLimiters = new Map<ClientEventName, RateLimiterMemory>();
+  for (const event of clientEventNames) {
+    const { ratePerSecond } = eventLimits(event);
+    if (ratePerSecond) ownLimiters.set(event, new RateLimiterMemory({ points: ratePerSecond, duration: 1 }));
+  }
 
   const handlers: HandlerTable = {
     "room:create": (socket, payload, log) => hub.createRoom(socket, payload.nickname, log),
@@ -64,12 +69,11 @@ export function attachRealtime(httpServer: HttpServer, config: AppConfig, logger
       hub.applyMemberIntent(socket, (playerId) => ({ type: "startEarly", playerId }), log),
     "game:returnToChat": (socket, _payload, log) =>
       hub.applyMemberIntent(socket, (playerId) => ({ type: "returnToChat", playerId }), log),
-    "preload:progress": async (socket, payload, log) => {
-      if (!(await consume(progressLimiter, socket.id))) {
-        return { ok: false, code: "rate_limited", message: "At most 4 progress updates a second." };
-      }
-      return hub.applyMemberIntent(socket, (playerId) => ({ type: "reportPreload", playerId, ...payload }), log);
-    },
+    "preload:progress": (socket, payload, log) =>
+      hub.applyMemberIntent(socket, (playerId) => ({ type: "reportPreload", playerId, ...payload }), log),
+    "rtc:signal": (socket, payload) => hub.relaySignal(socket, payload),
+    "call:media": (socket, payload, log) =>
+      hub.applyMemberIntent(socket, (playerId) => ({ type: "setMedia", playerId, ...payload }), log),
   };
   const joinEvents: ReadonlySet<ClientEventName> = new Set(["room:create", "room:join", "room:peek"]);
 
@@ -91,15 +95,22 @@ export function attachRealtime(httpServer: HttpServer, config: AppConfig, logger
         ack?.(answer);
       };
       void (async () => {
-        if (!(await consume(eventLimiter, socket.id))) {
+        const known = typeof event === "string" && isClientEventName(event);
+        const limiter = (known && ownLimiters.get(event)) || eventLimiter;
+        if (!(await consume(limiter, socket.id))) {
           return reject({ ok: false, code: "rate_limited", message: "Too many events: slow down." });
         }
-        if (typeof event !== "string" || !isClientEventName(event)) {
+        if (!known) {
           return reject({ ok: false, code: "unknown_event", message: `Unknown event ${JSON.stringify(String(event)).slice(0, 60)}.` });
         }
         if (!ack) return reject({ ok: false, code: "invalid_payload", message: "Events must ask for an acknowledgement." });
-        if (args.length !== 1 || payloadBytes(args[0]) > MAX_EVENT_PAYLOAD_BYTES) {
-          return reject({ ok: false, code: args.length === 1 ? "payload_too_large" : "invalid_payload", message: `${event} takes one payload of at most ${MAX_EVENT_PAYLOAD_BYTES} bytes.` });
+        const maxBytes = eventLimits(event).maxPayloadBytes ?? MAX_EVENT_PAYLOAD_BYTES;
+        if (args.length !== 1 || payloadBytes(args[0]) > maxBytes) {
+          return reject({
+            ok: false,
+            code: args.length === 1 ? "payload_too_large" : "invalid_payload",
+            message: `${event} takes one payload of at most ${maxBytes} bytes.`,
+          });
         }
         if (joinEvents.has(event) && !(await consume(joinLimiter, address))) {
           return reject({ ok: false, code: "too_many_joins", message: "Too many join attempts from this address: wait a minute." });
@@ -113,7 +124,7 @@ export function attachRealtime(httpServer: HttpServer, config: AppConfig, logger
       event: ClientEventName,
       listener: (rawPayload: unknown, ack: (answer: unknown) => void) => void,
     ) => void;
-    for (const event of Object.keys(clientEvents) as ClientEventName[]) {
+    for (const event of clientEventNames) {
       listen(event, (rawPayload, ack) => void handleEvent(event, rawPayload, ack));
     }
 
@@ -145,7 +156,7 @@ export function attachRealtime(httpServer: HttpServer, config: AppConfig, logger
       log.debug({ reason }, "socket disconnected");
       hub.handleDisconnect(socket, log);
       void eventLimiter.delete(socket.id);
-      void progressLimiter.delete(socket.id);
+      for (const limiter of ownLimiters.values()) void limiter.delete(socket.id);
     });
   });
 

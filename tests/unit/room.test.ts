@@ -24,7 +24,7 @@ describe("room state machine", () => {
     expect(created.state.phase).toBe("chatting");
     expect(created.state.hostId).toBe("p1");
     expect(created.state.members).toEqual([
-      { id: "p1", nickname: "Mina", joinOrder: 0, connected: true, preload: { percent: 0, status: "idle" }, role: "player" },
+      { id: "p1", nickname: "Mina", joinOrder: 0, connected: true, preload: { percent: 0, status: "idle" }, role: "player", media: { audio: true, video: true } },
     ]);
     expect(created.effects).toContainEqual({ type: "stateChanged" });
   });

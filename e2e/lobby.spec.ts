@@ -1,0 +1,127 @@
+/**
+ * The preload lobby with real Chromium, fake cameras and real model inference:
+ * three players load every model, see each other reach 100%, and the game starts.
+ */
+import type { Page } from "@playwright/test";
+import type { PosePartyDebug } from "@/client/vision/debugExport";
+import { test, expect } from "./support/players";
+import { videoToImageCoords } from "./support/fakeVideo";
+import { createRoom, joinByLink } from "./support/room";
+
+// Measured on messi5.jpg with pose lite (shared/notes/vision-models.md), in original image coordinates.
+const MESSI_LEFT_WRIST = { x: 0.627, y: 0.466 };
+const TOLERANCE = 0.05;
+
+/** Records, in the page, whether the lobby ever showed every friend ready at 100%. */
+async function watchForAllReady(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const observer = new MutationObserver(() => {
+      const rows = [...document.querySelectorAll<HTMLElement>('[data-testid="friend-row"]')];
+      if (rows.length > 0 && rows.every((row) => row.dataset.status === "ready" && row.dataset.percent === "100")) {
+        (window as unknown as { __sawAllReady?: number }).__sawAllReady = rows.length;
+      }
+    });
+    document.addEventListener("DOMContentLoaded", () =>
+      observer.observe(document.body, { subtree: true, childList: true, attributes: true }),
+    );
+  });
+}
+
+async function lobbyReport(page: Page): Promise<NonNullable<PosePartyDebug["lobby"]>> {
+  const report = await page.evaluate(() => (window as unknown as { __poseparty?: PosePartyDebug }).__poseparty?.lobby);
+  if (!report) throw new Error("the lobby exported no report");
+  return report;
+}
+
+test("three players load every model, see each other ready, and the game starts", async ({ players }) => {
+  test.setTimeout(240_000);
+  const host = await players.launch({ name: "host-messi", video: "messi5" });
+  const astronaut = await players.launch({ name: "astronaut", video: "astronaut" });
+  const third = await players.launch({ name: "empty", video: "empty" });
+  for (const player of [host, astronaut, third]) await watchForAllReady(player.page);
+
+  const { link } = await createRoom(host.page, "Host", "all-models");
+  await joinByLink(astronaut.page, link, "Astro");
+  await joinByLink(third.page, link, "Third");
+  await expect(host.page.getByTestId("member")).toHaveCount(3);
+  await host.page.getByTestId("start-game").click();
+
+  for (const player of [host, astronaut, third]) {
+    const { page } = player;
+    await expect(page.getByTestId("lobby")).toBeVisible();
+    // One bar per asset this playlist needs, and nothing else.
+    await expect(page.getByTestId("asset-bar")).toHaveCount(4);
+    for (const asset of ["runtime", "pose_lite", "hand_lite", "face_short"]) {
+      await expect(page.locator(`[data-testid="asset-bar"][data-asset="${asset}"]`)).toBeVisible();
+    }
+    await expect(page.getByTestId("friend-row")).toHaveCount(3);
+  }
+
+  for (const player of [host, astronaut, third]) {
+    await expect(player.page.getByTestId("game-stage")).toBeVisible({ timeout: 180_000 });
+    await expect(player.page.getByTestId("game-stage")).toHaveAttribute("data-role", "player");
+    expect(await player.page.evaluate(() => (window as unknown as { __sawAllReady?: number }).__sawAllReady)).toBe(3);
+  }
+
+  const hostReport = await lobbyReport(host.page);
+  expect(hostReport.warmupSource).toBe("camera");
+  const pose = hostReport.warmup.pose;
+  expect(pose, "a pose on the messi5 camera during warm-up").toBeDefined();
+  const leftWrist = videoToImageCoords(host.video!.transform, pose![15]!, hostReport.warmup.frameWidth, hostReport.warmup.frameHeight);
+  expect(Math.abs(leftWrist.x - MESSI_LEFT_WRIST.x)).toBeLessThan(TOLERANCE);
+  expect(Math.abs(leftWrist.y - MESSI_LEFT_WRIST.y)).toBeLessThan(TOLERANCE);
+  expect(hostReport.warmup.hand, "a hand on the messi5 camera").toHaveLength(21);
+
+  const astronautReport = await lobbyReport(astronaut.page);
+  expect(astronautReport.warmup.face, "one face on the astronaut camera").toBeDefined();
+  expect(astronautReport.warmup.face!.score).toBeGreaterThan(0.5);
+
+  // The empty scene has no person: warm-up ran, but found no pose.
+  const emptyReport = await lobbyReport(third.page);
+  expect(emptyReport.warmup.pose).toBeUndefined();
+  for (const report of [hostReport, astronautReport, emptyReport]) {
+    expect(report.assets.map((asset) => asset.key).sort()).toEqual(["face_short", "hand_lite", "pose_lite", "runtime"]);
+  }
+});
+
+test("a player whose model downloads are blocked sees why, and watches while the others play", async ({ players }) => {
+  test.setTimeout(120_000);
+  const host = await players.launch({ name: "host", video: "messi5" });
+  const blocked = await players.launch({ name: "blocked", video: "astronaut" });
+  await blocked.context.route("**/vision/**", (route) => route.abort("internetdisconnected"));
+
+  const { link } = await createRoom(host.page, "Host", "pose-only");
+  await joinByLink(blocked.page, link, "Blocked");
+  await host.page.getByTestId("start-game").click();
+
+  await expect(blocked.page.getByTestId("preload-failure")).toHaveAttribute("data-kind", "network");
+  await expect(blocked.page.getByTestId("preload-retry")).toBeVisible();
+  await expect(host.page.locator('[data-testid="friend-row"][data-status="failed"]')).toContainText("Blocked");
+
+  // After the (test playlist's short) deadline the game starts without the blocked player.
+  await expect(host.page.getByTestId("game-stage")).toHaveAttribute("data-role", "player", { timeout: 60_000 });
+  await expect(blocked.page.getByTestId("game-stage")).toHaveAttribute("data-role", "spectator");
+});
+
+test("no model or runtime byte is requested on the home page, in the chatting room or in history", async ({ players }) => {
+  const player = await players.launch({ name: "visitor", video: "messi5" });
+  const requested: string[] = [];
+  const visionCode: string[] = [];
+  player.page.on("request", (request) => requested.push(request.url()));
+  player.page.on("response", async (response) => {
+    if (!response.url().endsWith(".js")) return;
+    const body = await response.text().catch(() => "");
+    // The tasks-vision library names its runtime file: its code must not ship outside the lobby.
+    if (body.includes("vision_wasm_internal")) visionCode.push(response.url());
+  });
+
+  await createRoom(player.page, "Visitor");
+  await expect(player.page.getByTestId("self-view")).toHaveAttribute("data-camera", "ready");
+  await player.page.waitForTimeout(2000);
+  await player.page.goto("/history");
+  await expect(player.page.getByRole("heading", { name: "Match history" })).toBeVisible();
+
+  expect(requested.length).toBeGreaterThan(5);
+  expect(requested.filter((url) => /\/vision\/|\.wasm|\.tflite|\.task(\?|$)/.test(url))).toEqual([]);
+  expect(visionCode).toEqual([]);
+});

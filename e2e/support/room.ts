@@ -1,0 +1,26 @@
+/** Room steps shared by the end-to-end specs, done through the UI as a player would. */
+import { expect, type Page } from "@playwright/test";
+import type { TestPlaylistId } from "@/core/playlist";
+
+/** Creates a room from the home page; returns its code and the invitation link. */
+export async function createRoom(page: Page, nickname: string, testPlaylist?: TestPlaylistId): Promise<{ code: string; link: string }> {
+  await page.goto("/");
+  await page.getByTestId("nickname-input").fill(nickname);
+  await page.getByTestId("create-room").click();
+  await expect(page.getByTestId("room-code")).toBeVisible();
+  const code = ((await page.getByTestId("room-code").textContent()) ?? "").trim();
+  const link = await page.getByTestId("room-link").inputValue();
+  if (testPlaylist) {
+    // The host's tab keeps its seat across the reload (session token).
+    await page.goto(`/r/${code}?testPlaylist=${testPlaylist}`);
+    await expect(page.getByTestId("room-code")).toHaveText(code);
+  }
+  return { code, link };
+}
+
+export async function joinByLink(page: Page, link: string, nickname: string): Promise<void> {
+  await page.goto(link);
+  await page.getByTestId("nickname-input").fill(nickname);
+  await page.getByTestId("join-submit").click();
+  await expect(page.getByTestId("member-list")).toBeVisible();
+}

@@ -5,7 +5,7 @@
  * Components read it with useSyncExternalStore and send intents through it.
  */
 import { useSyncExternalStore } from "react";
-import type { ClientPayload, JoinedRoom, RoomSnapshot } from "@/core/protocol";
+import type { ClientPayload, JoinedRoom, PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
 import { closeVisionTasks } from "./vision/registry";
 import { getSocket, request, type ClientAck, type ClientErrorCode } from "./socket";
 
@@ -24,12 +24,14 @@ export interface RoomStoreState {
   room: RoomSnapshot | null;
   /** Set when the server dropped us from the room (grace expired, another tab took the seat). */
   removedReason: ClientErrorCode | null;
+  /** Live scores by player: the snapshot's, updated by every coalesced scoreboard message. */
+  scores: Readonly<Record<string, PlayerScoreSnapshot>>;
 }
 
 const SEAT_KEY = (roomCode: string) => `poseparty.seat.${roomCode}`;
 const NICKNAME_KEY = "poseparty.nickname";
 
-let state: RoomStoreState = { connection: "connecting", seat: null, room: null, removedReason: null };
+let state: RoomStoreState = { connection: "connecting", seat: null, room: null, removedReason: null, scores: {} };
 const listeners = new Set<() => void>();
 let wired = false;
 
@@ -57,7 +59,12 @@ function wireSocket(): void {
   });
   socket.on("server:shutdown", () => update({ connection: "restarting" }));
   socket.on("room:state", (room) => {
-    if (state.seat && room.code === state.seat.roomCode) update({ room });
+    if (state.seat && room.code === state.seat.roomCode) update({ room, scores: scoresOf(room) });
+  });
+  socket.on("game:scoreboard", ({ entries }) => {
+    const scores = { ...state.scores };
+    for (const entry of entries) scores[entry.playerId] = entry;
+    update({ scores });
   });
   socket.on("room:removed", ({ code }) => {
     if (state.seat) sessionStorage.removeItem(SEAT_KEY(state.seat.roomCode));
@@ -71,7 +78,11 @@ function subscribe(listener: () => void): () => void {
   return () => listeners.delete(listener);
 }
 
-const serverSnapshot: RoomStoreState = { connection: "connecting", seat: null, room: null, removedReason: null };
+const serverSnapshot: RoomStoreState = { connection: "connecting", seat: null, room: null, removedReason: null, scores: {} };
+
+function scoresOf(room: RoomSnapshot): Record<string, PlayerScoreSnapshot> {
+  return Object.fromEntries((room.game?.scores ?? []).map((score) => [score.playerId, score]));
+}
 
 export function useRoomStore(): RoomStoreState {
   return useSyncExternalStore(subscribe, () => state, () => serverSnapshot);
@@ -87,7 +98,7 @@ function takeSeat(joined: JoinedRoom, nickname: string): void {
   };
   // Per tab on purpose: two tabs are two players, and a reload keeps this tab's seat.
   sessionStorage.setItem(SEAT_KEY(seat.roomCode), JSON.stringify(seat));
-  update({ seat, room: joined.room, removedReason: null });
+  update({ seat, room: joined.room, removedReason: null, scores: scoresOf(joined.room) });
 }
 
 function storedSeat(roomCode: string): Seat | null {
@@ -167,6 +178,10 @@ export function startGame(choice: ClientPayload<"game:start">) {
 
 export function sendRoomIntent(event: "game:startEarly" | "game:returnToChat") {
   return request(event, {});
+}
+
+export function sendScore(update: ClientPayload<"game:score">) {
+  return request("game:score", update);
 }
 
 export function sendPreloadProgress(update: ClientPayload<"preload:progress">) {

@@ -39,7 +39,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
     const controller = new AbortController();
     const reporter = createProgressReporter(sendPreloadProgress);
     setFailure(null);
-    reporter.report({ percent: 0, status: "loading" });
+    reporter.push({ percent: 0, status: "loading" });
 
     void (async () => {
       let vision: typeof import("@/client/vision/preloader");
@@ -48,7 +48,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
         vision = await import("@/client/vision/preloader");
       } catch (error) {
         setFailure({ kind: "network", detail: error instanceof Error ? error.message : String(error) });
-        reporter.report({ percent: 0, status: "failed" });
+        reporter.push({ percent: 0, status: "failed" });
         return;
       }
       const { preloadVision, overallPercent, PreloadError } = vision;
@@ -63,17 +63,17 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
             setProgress(next);
             lastPercent.current = overallPercent(next);
             // Ready is only claimed once the camera is known to work too (below).
-            reporter.report({ percent: Math.min(lastPercent.current, 99), status: "loading" });
+            reporter.push({ percent: Math.min(lastPercent.current, 99), status: "loading" });
           },
         });
         const camera = await cameraReady;
         if (camera.status !== "ready") throw new PreloadError("camera", `camera ${camera.status}`);
-        if (!controller.signal.aborted) reporter.report({ percent: 100, status: "ready" });
+        if (!controller.signal.aborted) reporter.push({ percent: 100, status: "ready" });
       } catch (error) {
         if (controller.signal.aborted) return;
         const kind: PreloadFailureKind = error instanceof PreloadError ? error.kind : "other";
         setFailure({ kind, detail: error instanceof Error ? error.message : String(error) });
-        reporter.report({ percent: Math.min(lastPercent.current, 99), status: "failed" });
+        reporter.push({ percent: Math.min(lastPercent.current, 99), status: "failed" });
       }
     })();
 

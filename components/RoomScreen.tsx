@@ -8,6 +8,8 @@ import { useI18n } from "@/client/i18n";
 import type { MessageKey } from "@/client/messages";
 import type { TestPlaylistId } from "@/core/playlist";
 import { acquireCamera, releaseCamera } from "@/client/media/camera";
+import type { CallSettings } from "@/client/call/call";
+import { CallProvider } from "@/client/call/useCall";
 import {
   hasStoredSeat,
   joinRoom,
@@ -17,10 +19,12 @@ import {
   sendRoomIntent,
   useRoomStore,
 } from "@/client/roomStore";
+import { GameStage } from "./GameStage";
 import { Lobby } from "./Lobby";
+import { Results } from "./Results";
 import { PlaylistPicker } from "./PlaylistPicker";
-import { SelfView } from "./SelfView";
 import { AppHeader, ConnectionBanner } from "./Chrome";
+import { CallGrid } from "./CallGrid";
 import { InvitePanel } from "./InvitePanel";
 import { MemberList } from "./MemberList";
 import { errorMessageKey } from "./errorText";
@@ -36,9 +40,11 @@ interface RoomScreenProps {
   modelBaseUrl: string;
   /** Development and e2e only: the host starts this fixed playlist (the server refuses it otherwise). */
   testPlaylist: TestPlaylistId | null;
+  /** The video call: provider (built-in mesh or LiveKit) and ICE servers, from the server's environment. */
+  call: CallSettings;
 }
 
-export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist }: RoomScreenProps) {
+export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: RoomScreenProps) {
   const { t } = useI18n();
   const router = useRouter();
   const store = useRoomStore();
@@ -108,6 +114,8 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist }: RoomSc
     const { room, seat } = store;
     const self = room.members.find((member) => member.id === seat.playerId);
     return (
+      // The call lives above the phase switch: chat, lobby, game and results share one connection.
+      <CallProvider key={`${room.code}:${seat.playerId}`} settings={call} room={room} seat={seat}>
       <main className="screen">
         <AppHeader>
           <button type="button" className="link-button" onClick={onLeave} data-testid="leave-room">
@@ -120,7 +128,7 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist }: RoomSc
         </p>
         {room.phase === "chatting" && (
           <>
-            <SelfView />
+            <CallGrid layout="grid" />
             <PlaylistPicker isHost={room.hostId === seat.playerId} testPlaylist={testPlaylist} />
             <MemberList room={room} selfId={seat.playerId} />
             <InvitePanel roomCode={room.code} />
@@ -128,29 +136,25 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist }: RoomSc
         )}
         {room.phase === "preloading" && (
           <>
-            <SelfView />
+            <CallGrid layout="grid" />
             <Lobby room={room} selfId={seat.playerId} modelBaseUrl={modelBaseUrl} />
           </>
         )}
         {room.phase === "playing" && (
-          <section className="card" data-testid="game-stage" data-role={self?.role}>
-            <h1>{t("playingTitle")}</h1>
-            {self?.role === "spectator" && <p className="banner banner-info">{t("spectatorNotice")}</p>}
-            <SelfView size="large" />
-            <MemberList room={room} selfId={seat.playerId} />
-          </section>
+          <>
+            {/* GameStage shows the player's own camera large; the call adds the friends, small. */}
+            <CallGrid layout="game" showSelf={false} />
+            <GameStage room={room} selfId={seat.playerId} />
+          </>
         )}
         {room.phase === "results" && (
-          <section className="card" data-testid="results">
-            <h1>{t("resultsTitle")}</h1>
-            {room.hostId === seat.playerId && (
-              <button type="button" className="primary" onClick={() => void sendRoomIntent("game:returnToChat")}>
-                {t("backToChat")}
-              </button>
-            )}
-          </section>
+          <>
+            <Results room={room} selfId={seat.playerId} />
+            <CallGrid layout="grid" />
+          </>
         )}
       </main>
+      </CallProvider>
     );
   }
 

@@ -1,5 +1,5 @@
 "use client";
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, type ReactNode } from "react";
 import { getCameraVideo } from "@/client/media/camera";
 import { useCamera } from "@/client/media/useCamera";
 import { useI18n } from "@/client/i18n";
@@ -12,7 +12,7 @@ const failureText: Record<"denied" | "unavailable" | "unsupported", MessageKey> 
 };
 
 /** The player's own camera, mirrored like a mirror. It adopts the one shared <video> element. */
-export function SelfView({ size = "small" }: { size?: "small" | "large" }) {
+export function SelfView({ size = "small", overlay }: { size?: "small" | "large"; overlay?: ReactNode }) {
   const { t } = useI18n();
   const camera = useCamera();
   const container = useRef<HTMLDivElement>(null);
@@ -29,6 +29,7 @@ export function SelfView({ size = "small" }: { size?: "small" | "large" }) {
   return (
     <figure className={`self-view self-view-${size}`} data-testid="self-view" data-camera={camera.status}>
       <div ref={container} className="self-view-video" />
+      {overlay}
       {camera.status === "requesting" && <p className="hint">{t("cameraStarting")}</p>}
       {camera.status === "failed" && (
         <p className="form-error" role="alert">

@@ -3,6 +3,7 @@
  * lobby: which vision models every player must load.
  */
 import { z } from "zod";
+import type { RoundTarget } from "./game/match";
 import type { VisionAssetName } from "./visionManifest";
 
 export const roundKindSchema = z.enum(["pose", "hand", "head"]);
@@ -37,13 +38,15 @@ export const DEFAULT_PLAYLIST: PlaylistSettings = {
  * Fixed playlists for end-to-end tests and development: selectable only when
  * the server runs with ALLOW_TEST_PLAYLISTS, never in production.
  */
-export const testPlaylistIdSchema = z.enum(["all-models", "pose-only"]);
+export const testPlaylistIdSchema = z.enum(["all-models", "pose-only", "messi"]);
 export type TestPlaylistId = z.infer<typeof testPlaylistIdSchema>;
 
 export interface TestPlaylist {
   settings: Omit<PlaylistSettings, "rounds"> & { rounds: number };
   /** Overrides PRELOAD_TIMEOUT_MS so a test can watch the timeout without waiting 45 s. */
   preloadTimeoutMs?: number;
+  /** Fixed targets instead of a random pick. */
+  targets?: readonly RoundTarget[];
 }
 
 export const TEST_PLAYLISTS: Record<TestPlaylistId, TestPlaylist> = {
@@ -57,11 +60,22 @@ export const TEST_PLAYLISTS: Record<TestPlaylistId, TestPlaylist> = {
     settings: { rounds: 2, secondsPerRound: 5, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
     preloadTimeoutMs: 25_000,
   },
+  // Two rounds whose targets are messi5.jpg's own pose: a fake camera showing that image scores.
+  messi: {
+    settings: { rounds: 2, secondsPerRound: 8, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
+    preloadTimeoutMs: 120_000,
+    targets: [
+      { kind: "pose", targetId: "test-messi5" },
+      { kind: "pose", targetId: "test-messi5-alt" },
+    ],
+  },
 };
 
 export interface GameSetup {
   settings: TestPlaylist["settings"];
   testPlaylistId: TestPlaylistId | null;
+  /** One target per round, chosen when the host starts (never repeating within a match). */
+  targets: RoundTarget[];
 }
 
 /** The models a playlist needs: the lobby loads these and nothing else. */

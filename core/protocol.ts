@@ -30,6 +30,8 @@ export const errorCodes = [
   "nobody_ready",
   "spectator",
   "test_playlists_disabled",
+  "outside_window",
+  "already_awarded",
   "server_shutting_down",
   "internal_error",
 ] as const;
@@ -58,6 +60,32 @@ export const mediaStateSchema = z.strictObject({
   video: z.boolean(),
 });
 export type MediaState = z.infer<typeof mediaStateSchema>;
+
+const gradeSchema = z.enum(["perfect", "good", "miss"]);
+
+export const matchTimelineSchema = z.strictObject({
+  countdownStartsAt: z.number(),
+  rounds: z.array(
+    z.strictObject({
+      index: z.number().int(),
+      kind: roundKindSchema,
+      targetId: z.string(),
+      startsAt: z.number(),
+      endsAt: z.number(),
+    }),
+  ),
+  endsAt: z.number(),
+});
+export type MatchTimelineSnapshot = z.infer<typeof matchTimelineSchema>;
+
+export const playerScoreSchema = z.strictObject({
+  playerId: z.string(),
+  total: z.number().int(),
+  /** Live similarity 0..1 (the meter friends see). */
+  similarity: z.number(),
+  rounds: z.array(z.strictObject({ roundIndex: z.number().int(), points: z.number().int(), grade: gradeSchema })),
+});
+export type PlayerScoreSnapshot = z.infer<typeof playerScoreSchema>;
 
 export const memberSnapshotSchema = z.strictObject({
   id: z.string(),
@@ -95,6 +123,17 @@ export const roomSnapshotSchema = z.strictObject({
       testPlaylistId: testPlaylistIdSchema.nullable(),
       /** Server time (ms) after which players still loading become spectators. */
       preloadDeadline: z.number().nullable(),
+      /** Absolute server times of the countdown and every round; null until play begins. */
+      timeline: matchTimelineSchema.nullable(),
+      /** Every player's score so far (a reconnecting player gets the whole picture here). */
+      scores: z.array(playerScoreSchema),
+      /** Set when the match is over; matchId is null if it could not be saved. */
+      results: z
+        .strictObject({
+          matchId: z.string().nullable(),
+          ranking: z.array(z.strictObject({ playerId: z.string(), total: z.number().int(), rank: z.number().int() })),
+        })
+        .nullable(),
     })
     .nullable(),
 });
@@ -185,6 +224,22 @@ export const clientEvents = {
   },
   /** The member switched its microphone or camera on or off. */
   "call:media": { payload: mediaStateSchema, result: noResult },
+  /** Live similarity during a round (at most 10 a second), with the award once the pose was held. */
+  "game:score": {
+    payload: z.strictObject({
+      roundIndex: z.number().int().min(0).max(31),
+      similarity: z.number().min(0).max(1),
+      award: z.enum(["perfect", "good"]).optional(),
+    }),
+    result: noResult,
+    limits: { ratePerSecond: 12 },
+  },
+  /** One clock sample: the client notes send and receive times around the server's. */
+  "clock:ping": {
+    payload: emptyPayload,
+    result: z.strictObject({ serverTime: z.number() }),
+    limits: { ratePerSecond: 10 },
+  },
 } as const satisfies Record<string, { payload: z.ZodType; result: z.ZodType; limits?: EventLimits }>;
 
 export function eventLimits(event: ClientEventName): EventLimits {
@@ -211,6 +266,8 @@ export const serverEvents = {
   "server:shutdown": z.strictObject({ reason: z.enum(["restart", "shutdown"]) }),
   /** The server removed this socket from its room (e.g. after a grace period); the page should rejoin. */
   "room:removed": z.strictObject({ code: errorCodeSchema }),
+  /** Score changes since the last message (at most one a room every ~50 ms). */
+  "game:scoreboard": z.strictObject({ entries: z.array(playerScoreSchema) }),
   /** A signalling message from another member of the room. */
   "rtc:signal": z.strictObject({
     from: playerIdSchema,

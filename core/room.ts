@@ -4,6 +4,8 @@
  * and clocks, applies the intent, then carries out the effects.
  */
 import { checkNickname, makeNicknameUnique } from "./nickname";
+import { applyScoreEvent, planTimeline, startMatch, type MatchState, type RankedPlayer, type ScoreRejection } from "./game/match";
+import type { Grade } from "./scoring/points";
 import type { GameSetup } from "./playlist";
 import type { ErrorCode } from "./protocol";
 
@@ -42,7 +44,14 @@ export interface RoomState {
   readonly maxMembers: number;
   readonly nextJoinOrder: number;
   /** The game being loaded, played or shown; null while chatting. */
-  readonly game: GameSetup | null;
+  readonly game: GameState | null;
+}
+
+export interface GameState extends GameSetup {
+  /** Set when play begins: the timeline and the scores. */
+  readonly match: MatchState | null;
+  /** Set when the match is over (and saved, when matchId is not null). */
+  readonly results: { readonly matchId: string | null; readonly ranking: readonly RankedPlayer[] } | null;
 }
 
 export type RoomIntent =
@@ -54,15 +63,17 @@ export type RoomIntent =
   /** A player's lobby reports its progress: loading, ready, or failed (and loading again on retry). */
   | { type: "reportPreload"; playerId: string; percent: number; status: Exclude<PreloadStatus, "idle"> }
   /** Host starts early with whoever is ready; the rest watch. */
-  | { type: "startEarly"; playerId: string }
+  | { type: "startEarly"; playerId: string; now: number }
   /** Server: the preload deadline passed; players not ready become spectators. */
-  | { type: "preloadTimedOut" }
+  | { type: "preloadTimedOut"; now: number }
   /** Server: everyone was ready and has seen it for a moment; play. */
-  | { type: "beginPlay" }
+  | { type: "beginPlay"; now: number }
+  /** A player's live similarity, and its award once the pose was held. `now` is the server clock. */
+  | { type: "score"; playerId: string; roundIndex: number; similarity: number; award?: Grade; now: number }
   /** The member switched its microphone or camera on or off. */
   | { type: "setMedia"; playerId: string; audio: boolean; video: boolean }
-  /** Server: the last round ended. */
-  | { type: "finishGame" }
+  /** Server: the last round ended; the match was saved as `matchId` (null when saving failed). */
+  | { type: "finishGame"; matchId: string | null; ranking: RankedPlayer[] }
   /** Host: results -> chatting. */
   | { type: "returnToChat"; playerId: string };
 
@@ -74,6 +85,8 @@ export type RoomEffect =
   | { type: "memberLeft"; playerId: string }
   /** Every connected player is ready: the adapter starts play after a short pause, so all see the full bars. */
   | { type: "allReady" }
+  /** A player's score changed: the adapter batches these into scoreboard updates (not full snapshots). */
+  | { type: "scoreChanged"; playerId: string }
   /** The last member left: the adapter forgets the room. */
   | { type: "roomEmptied" };
 
@@ -131,15 +144,17 @@ export function applyRoomIntent(state: RoomState, intent: RoomIntent): Transitio
     case "reportPreload":
       return reportPreload(state, intent.playerId, { percent: intent.percent, status: intent.status });
     case "startEarly":
-      return startEarly(state, intent.playerId);
+      return startEarly(state, intent.playerId, intent.now);
     case "preloadTimedOut":
     case "beginPlay":
       return state.phase === "preloading"
-        ? beginPlaying(state)
+        ? beginPlaying(state, intent.now)
         : fail("wrong_phase", "The lobby is not loading.");
+    case "score":
+      return score(state, intent);
     case "finishGame":
-      return state.phase === "playing"
-        ? changePhase(state, "results")
+      return state.phase === "playing" && state.game
+        ? changePhase({ ...state, game: { ...state.game, results: { matchId: intent.matchId, ranking: intent.ranking } } }, "results")
         : fail("wrong_phase", "No game is being played.");
     case "returnToChat":
       return returnToChat(state, intent.playerId);
@@ -211,8 +226,9 @@ function setMedia(state: RoomState, playerId: string, media: Member["media"]): T
 function startGame(state: RoomState, playerId: string, setup: GameSetup): TransitionResult {
   const denied = requireHost(state, playerId) ?? requirePhase(state, "chatting");
   if (denied) return denied;
+  if (setup.targets.length === 0) return fail("invalid_payload", "A game needs at least one round.");
   const members = state.members.map((member) => ({ ...member, preload: LOADING_PRELOAD, role: "player" as const }));
-  return changePhase({ ...state, members, game: setup }, "preloading");
+  return changePhase({ ...state, members, game: { ...setup, match: null, results: null } }, "preloading");
 }
 
 function reportPreload(state: RoomState, playerId: string, preload: MemberPreload): TransitionResult {
@@ -231,13 +247,13 @@ function reportPreload(state: RoomState, playerId: string, preload: MemberPreloa
   return { ok: true, state: settled.state, effects: [{ type: "stateChanged" }, ...settled.effects] };
 }
 
-function startEarly(state: RoomState, playerId: string): TransitionResult {
+function startEarly(state: RoomState, playerId: string, now: number): TransitionResult {
   const denied = requireHost(state, playerId) ?? requirePhase(state, "preloading");
   if (denied) return denied;
   if (!state.members.some((member) => member.role === "player" && isReady(member))) {
     return fail("nobody_ready", "Nobody has finished loading yet.");
   }
-  return beginPlaying(state);
+  return beginPlaying(state, now);
 }
 
 function returnToChat(state: RoomState, playerId: string): TransitionResult {
@@ -255,10 +271,39 @@ function settleLobby(state: RoomState): { state: RoomState; effects: RoomEffect[
   return { state, effects: [{ type: "allReady" }] };
 }
 
-/** preloading -> playing: whoever is not ready now watches this game. */
-function beginPlaying(state: RoomState): TransitionResult {
+/** preloading -> playing: whoever is not ready now watches this game; the timeline starts from `now`. */
+function beginPlaying(state: RoomState, now: number): TransitionResult {
+  if (!state.game) return fail("wrong_phase", "No game was chosen.");
   const members = state.members.map((member) => (isReady(member) ? member : { ...member, role: "spectator" as const }));
-  return changePhase({ ...state, members }, "playing");
+  const players = members.filter((member) => member.role === "player");
+  const timeline = planTimeline(now, state.game.targets, state.game.settings.secondsPerRound);
+  return changePhase({ ...state, members, game: { ...state.game, match: startMatch(timeline, players) } }, "playing");
+}
+
+const scoreRejections: Record<ScoreRejection, RoomError> = {
+  not_a_player: { code: "spectator", message: "Spectators do not score." },
+  unknown_round: { code: "invalid_payload", message: "There is no such round." },
+  outside_window: { code: "outside_window", message: "That round is not open." },
+  already_awarded: { code: "already_awarded", message: "This round is already scored." },
+};
+
+function score(state: RoomState, intent: Extract<RoomIntent, { type: "score" }>): TransitionResult {
+  if (!findMember(state, intent.playerId)) return fail("not_in_room", "You are not in this room.");
+  const match = state.game?.match;
+  if (state.phase !== "playing" || !state.game || !match) return fail("wrong_phase", "No game is being played.");
+  const result = applyScoreEvent(match, {
+    playerId: intent.playerId,
+    roundIndex: intent.roundIndex,
+    similarity: intent.similarity,
+    receivedAt: intent.now,
+    ...(intent.award ? { award: intent.award } : {}),
+  });
+  if (!result.ok) return { ok: false, error: scoreRejections[result.reason] };
+  return {
+    ok: true,
+    state: { ...state, game: { ...state.game, match: result.state } },
+    effects: [{ type: "scoreChanged", playerId: intent.playerId }],
+  };
 }
 
 export function isReady(member: Member): boolean {

@@ -21,7 +21,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { fakeVideo, type FakeVideoName } from "../e2e/support/fakeVideo";
 import { createVisionAssetHandler } from "../server/http/visionAssets";
-import { rawToScreenTargetPoints } from "../core/targets/derive";
+import { formatPosesJson, rawToScreenTargetPoints } from "../core/targets/derive";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const visionDir = path.join(projectRoot, "public", "vision");
@@ -241,10 +241,16 @@ async function main(): Promise<void> {
   console.log(`faces: messi5 video ${JSON.stringify(messi.videoFace.box)}, astronaut video ${JSON.stringify(astronaut.videoFace.box)}`);
 
   if (process.argv.includes("--write")) {
-    writeFileSync(measuredPath, JSON.stringify(measured, null, 2) + "\n");
+    // One landmark per line: the file stays reviewable.
+    const text = JSON.stringify(measured, null, 2).replace(/\{\s+("x": [^{}]*?)\s+\}/g, (_, body: string) => `{ ${body.replace(/\s*\n\s*/g, " ")} }`);
+    writeFileSync(measuredPath, text + "\n");
     // Regenerate only the test-only targets; the hand-made library stays as it is.
-    const poses = JSON.parse(readFileSync(posesPath, "utf8")) as { targets: { id: string; testOnly?: boolean }[] };
-    const screen = rawToScreenTargetPoints(imagePose, measured.messi5Image.width, measured.messi5Image.height);
+    const poses = JSON.parse(readFileSync(posesPath, "utf8")) as { targets: { id: string; testOnly?: boolean; points: object }[] } & Record<string, unknown>;
+    const screen = rawToScreenTargetPoints(
+      imagePose.map(({ x, y, z, visibility }) => (visibility === null ? { x, y, z } : { x, y, z, visibility })),
+      measured.messi5Image.width,
+      measured.messi5Image.height,
+    );
     const source = {
       image: "e2e/fixtures/messi5.jpg",
       model: "pose_landmarker_lite",
@@ -271,7 +277,7 @@ async function main(): Promise<void> {
       ),
     };
     poses.targets = [...poses.targets.filter((target) => !target.testOnly), messiTarget, altTarget];
-    writeFileSync(posesPath, JSON.stringify(poses, null, 2) + "\n");
+    writeFileSync(posesPath, formatPosesJson(poses));
     console.log(`wrote ${path.relative(projectRoot, measuredPath)} and the test targets in ${path.relative(projectRoot, posesPath)}`);
   }
 }

@@ -6,7 +6,8 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Logger } from "pino";
-import type { AppConfig } from "./config";
+import { iceServersFor, livekitSettings, type AppConfig } from "./config";
+import { createLivekitTokenHandler } from "./http/livekitToken";
 import { createRequestHandler } from "./http/requestHandler";
 import { createVisionAssetHandler } from "./http/visionAssets";
 import { attachRealtime, type Realtime } from "./realtime/socketServer";
@@ -55,8 +56,8 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
     : undefined;
 
   const httpServer = createServer();
-  const realtime = await phase("socket.io", () => attachRealtime(httpServer, config, logger));
-  publishAppServices({ store, modelBaseUrl: config.MODEL_BASE_URL });
+  const realtime = await phase("socket.io", () => attachRealtime(httpServer, config, logger, (match) => store.saveMatch(match)));
+  publishAppServices({ store, modelBaseUrl: config.MODEL_BASE_URL, call: { provider: livekitSettings(config) ? "livekit" : "mesh", iceServers: () => iceServersFor(config) } });
 
   const nextHandler = nextApp?.getRequestHandler();
   httpServer.on(
@@ -66,7 +67,7 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
       store,
       version: packageJson.version,
       startedAt,
-      routes: [createVisionAssetHandler({ dir: path.resolve("public/vision") })],
+      routes: [createVisionAssetHandler({ dir: path.resolve("public/vision") }), createLivekitTokenHandler({ livekit: livekitSettings(config), hub: realtime.hub })],
       fallback: nextHandler ? (req, res) => nextHandler(req, res) : undefined,
     }),
   );

@@ -2,6 +2,7 @@
  * Environment, validated once at start-up. A wrong value stops the server
  * with a message naming the variable, instead of failing later in a handler.
  */
+import { createHmac } from "node:crypto";
 import { z } from "zod";
 
 const integer = (min: number, max: number, fallback: number) =>
@@ -16,6 +17,19 @@ const postgresUrl = z
   .string()
   .url()
   .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgres:// or postgresql:// URL");
+
+/** A comma-separated list of URLs, each matching the pattern; parsed to an array. */
+function urlList(pattern: RegExp, schemes: string) {
+  const split = (value: string) => value.split(",").map((url) => url.trim()).filter((url) => url.length > 0);
+  return z
+    .string()
+    .refine((value) => split(value).length > 0 && split(value).every((url) => pattern.test(url)), `must be a comma-separated list of ${schemes} URLs`)
+    .transform(split)
+    .optional();
+}
+
+/** Never echoed in start-up errors. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(["DATABASE_URL", "TURN_CREDENTIAL", "TURN_SECRET", "LIVEKIT_API_SECRET"]);
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -40,6 +54,45 @@ export const configSchema = z.object({
   PRELOAD_TIMEOUT_MS: integer(1_000, 600_000, 45_000),
   /** Development and end-to-end tests: lets the host pick the fixed test playlists. Never in production. */
   ALLOW_TEST_PLAYLISTS: booleanFlag,
+  // ---- Call (video): ICE servers for both modes, LiveKit when all three LIVEKIT_* are set.
+  /** Comma-separated `stun:`/`stuns:` URLs. Unset: host candidates only (same network). */
+  STUN_URLS: urlList(/^stuns?:[^\s,]+$/, "stun: or stuns:"),
+  /** Comma-separated `turn:`/`turns:` URLs of a relay (coturn) for players behind strict NATs. */
+  TURN_URLS: urlList(/^turns?:[^\s,]+$/, "turn: or turns:"),
+  /** Static TURN credentials, handed to every room page as they are. */
+  TURN_USERNAME: z.string().max(256).optional(),
+  TURN_CREDENTIAL: z.string().max(256).optional(),
+  /** coturn `static-auth-secret`: per-page credentials valid TURN_CREDENTIAL_TTL_S, never the secret itself. */
+  TURN_SECRET: z.string().min(16, "must be at least 16 characters").max(256).optional(),
+  LIVEKIT_URL: z.string().regex(/^(wss?|https?):\/\/\S+$/, "must be a wss://, ws://, https:// or http:// URL").optional(),
+  LIVEKIT_API_KEY: z.string().min(1).max(256).optional(),
+  LIVEKIT_API_SECRET: z.string().min(1).max(512).optional(),
+}).superRefine((config, context) => {
+  // Settings that only work together: name the missing variable, not just "invalid".
+  const issue = (variable: string, message: string) => context.addIssue({ code: "custom", path: [variable], message });
+  const livekit = ["LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"] as const;
+  const livekitSet = livekit.filter((variable) => config[variable] !== undefined);
+  if (livekitSet.length > 0 && livekitSet.length < livekit.length) {
+    for (const variable of livekit) {
+      if (config[variable] === undefined) {
+        issue(variable, `must be set too: LiveKit needs ${livekit.join(", ")} (set none of them for built-in calls)`);
+      }
+    }
+  }
+  const staticTurn = config.TURN_USERNAME !== undefined || config.TURN_CREDENTIAL !== undefined;
+  if (config.TURN_SECRET !== undefined && staticTurn) {
+    issue("TURN_SECRET", "set either TURN_SECRET or TURN_USERNAME and TURN_CREDENTIAL, not both");
+  } else if (staticTurn && config.TURN_USERNAME === undefined) {
+    issue("TURN_USERNAME", "must be set together with TURN_CREDENTIAL");
+  } else if (staticTurn && config.TURN_CREDENTIAL === undefined) {
+    issue("TURN_CREDENTIAL", "must be set together with TURN_USERNAME");
+  }
+  if (config.TURN_URLS && config.TURN_SECRET === undefined && !staticTurn) {
+    issue("TURN_URLS", "needs credentials: set TURN_SECRET (coturn use-auth-secret) or TURN_USERNAME and TURN_CREDENTIAL");
+  }
+  if (!config.TURN_URLS && (config.TURN_SECRET !== undefined || staticTurn)) {
+    issue("TURN_URLS", "must be set when TURN credentials are");
+  }
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -55,8 +108,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const variable = issue.path.join(".");
-    const shown = variable === "DATABASE_URL" ? "(hidden)" : JSON.stringify(defined[variable] ?? null);
+    const shown = !(variable in defined) ? "(unset)" : SECRET_VARIABLES.has(variable) ? "(hidden)" : JSON.stringify(defined[variable]);
     return `  ${variable}=${shown}: ${issue.message}`;
   });
   throw new ConfigError(`Invalid environment:\n${problems.join("\n")}`);
+}
+
+// ---------------------------------------------------------------- Call (video)
+/** An RTCIceServer as the browser takes it (kept here so the server needs no DOM types). */
+export interface IceServerConfig {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
+
+/** How long TURN credentials minted from TURN_SECRET stay valid: a long evening of games. */
+export const TURN_CREDENTIAL_TTL_S = 12 * 60 * 60;
+
+/**
+ * The ICE servers a room page hands to its browser. With TURN_SECRET, credentials follow
+ * coturn's `use-auth-secret` scheme (username `<expiry>:poseparty`, password
+ * base64(HMAC-SHA1(secret, username))), so a leaked page stops working after the TTL.
+ */
+export function iceServersFor(config: AppConfig, now: number = Date.now()): IceServerConfig[] {
+  const servers: IceServerConfig[] = [];
+  if (config.STUN_URLS) servers.push({ urls: config.STUN_URLS });
+  if (config.TURN_URLS) {
+    if (config.TURN_SECRET) {
+      const username = `${Math.floor(now / 1000) + TURN_CREDENTIAL_TTL_S}:poseparty`;
+      const credential = createHmac("sha1", config.TURN_SECRET).update(username).digest("base64");
+      servers.push({ urls: config.TURN_URLS, username, credential });
+    } else if (config.TURN_USERNAME && config.TURN_CREDENTIAL) {
+      servers.push({ urls: config.TURN_URLS, username: config.TURN_USERNAME, credential: config.TURN_CREDENTIAL });
+    }
+  }
+  return servers;
+}
+
+/** LiveKit settings when all three variables are set (the schema refuses a partial set). */
+export function livekitSettings(config: AppConfig): { url: string; apiKey: string; apiSecret: string } | null {
+  const { LIVEKIT_URL: url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret } = config;
+  return url && apiKey && apiSecret ? { url, apiKey, apiSecret } : null;
 }

@@ -4,11 +4,14 @@
  * a module-level variable would be a different copy: the process-wide
  * globalThis under a private symbol is the one place both see.
  */
+import type { IceServerConfig } from "./config";
 import type { MatchStore } from "./storage/matchStore";
 
 export interface AppServices {
   store: MatchStore;
   modelBaseUrl: string | undefined;
+  /** The video call: which provider runs and the ICE servers for a page (fresh TURN credentials each time). */
+  call: { provider: "mesh" | "livekit"; iceServers: () => IceServerConfig[] };
 }
 
 const servicesKey = Symbol.for("poseparty.services");

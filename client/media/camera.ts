@@ -44,6 +44,8 @@ export function acquireCamera(): Promise<CameraState> {
         audio: { echoCancellation: true, noiseSuppression: true },
       });
       attachVideo(stream);
+      // The camera stream has its own microphone: an audio-only fallback is no longer needed.
+      stopMicrophoneOnly();
       set({ status: "ready", stream });
     } catch (error) {
       const name = error instanceof DOMException ? error.name : "";
@@ -75,5 +77,49 @@ export function getCameraVideo(): HTMLVideoElement | null {
 export function releaseCamera(): void {
   if (state.status === "ready") for (const track of state.stream.getTracks()) track.stop();
   if (videoElement) videoElement.srcObject = null;
+  stopMicrophoneOnly();
   set({ status: "idle" });
+}
+
+// ---------------------------------------------------------------- audio-only fallback
+// Only after the camera failed (refused, missing): the player still talks in the call and watches
+// the game. Never a second camera request, and gone as soon as the camera works after all.
+let microphoneOnly: MediaStream | null = null;
+let microphonePending: Promise<MediaStream | null> | null = null;
+
+/** The microphone alone, when the camera could not be opened; null if that fails too. */
+export function acquireMicrophoneOnly(): Promise<MediaStream | null> {
+  if (state.status === "ready") return Promise.resolve(null);
+  if (microphoneOnly) return Promise.resolve(microphoneOnly);
+  microphonePending ??= (async () => {
+    try {
+      if (!navigator.mediaDevices?.getUserMedia) return null;
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true } });
+      // The camera may have come up meanwhile (a retry in the lobby): keep only one microphone.
+      if (getCameraState().status === "ready") {
+        for (const track of stream.getTracks()) track.stop();
+        return null;
+      }
+      microphoneOnly = stream;
+      for (const listener of listeners) listener();
+      return stream;
+    } catch {
+      return null;
+    } finally {
+      microphonePending = null;
+    }
+  })();
+  return microphonePending;
+}
+
+/** The audio-only stream from acquireMicrophoneOnly, while the camera is not ready. */
+export function getMicrophoneOnlyStream(): MediaStream | null {
+  return microphoneOnly;
+}
+
+function stopMicrophoneOnly(): void {
+  if (!microphoneOnly) return;
+  for (const track of microphoneOnly.getTracks()) track.stop();
+  microphoneOnly = null;
+  for (const listener of listeners) listener();
 }

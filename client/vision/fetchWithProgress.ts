@@ -7,10 +7,12 @@
  * manifest as `expectedBytes`; `Content-Length` is only used when there is no expected size and
  * the response is visibly not encoded.
  *
- * Integrity: checked here with crypto.subtle.digest (runs off the main thread in Chromium) and
- * not with fetch's `integrity` option, because a failed SRI check is an anonymous network error
- * and Chromium buffers the whole body before exposing it, which would freeze the progress bar.
+ * Integrity: checked here rather than with fetch's `integrity` option, because a failed SRI
+ * check is an anonymous network error and Chromium buffers the whole body before exposing it,
+ * which would freeze the progress bar. The digest itself is not free on the main thread in
+ * Chromium (see sha256Hasher.ts): pass `sha256` to run it elsewhere.
  */
+import { sha256OnThisThread, type Sha256Result } from "./sha256Hasher";
 
 export type FetchFailureKind = "network" | "http" | "integrity" | "unsupported";
 
@@ -42,6 +44,11 @@ export interface FetchWithProgressOptions {
   signal?: AbortSignal;
   /** Called after every chunk (and once at the start with 0 received). */
   onProgress?: (progress: DownloadProgress) => void;
+  /**
+   * Computes the digest (e.g. Sha256Hasher.digest, off the main thread); may hand back the bytes
+   * in a new array (transferred). Default: crypto.subtle on this thread, in a task of its own.
+   */
+  sha256?: (bytes: Uint8Array<ArrayBuffer>) => Promise<Sha256Result>;
   /** Passed to fetch; the default lets immutable files come from the HTTP cache on a second visit. */
   cache?: RequestCache;
 }
@@ -86,13 +93,20 @@ export async function fetchWithProgress(url: string, options: FetchWithProgressO
 
   const contentEncoding = response.headers.get("content-encoding");
   const totalBytes = expectedBytes ?? plainContentLength(response, contentEncoding) ?? 0;
-  const bytes = await readBody(response, url, totalBytes, expectedBytes, signal, onProgress);
+  let bytes = await readBody(response, url, totalBytes, expectedBytes, signal, onProgress);
 
   if (expectedBytes !== undefined && bytes.byteLength !== expectedBytes) {
     throw new FetchWithProgressError("integrity", url, `${url}: received ${bytes.byteLength} bytes, the manifest says ${expectedBytes}`);
   }
   if (expectedSha256 !== undefined) {
-    const actualSha256 = await sha256Hex(bytes);
+    let actualSha256: string;
+    try {
+      const digested = await (options.sha256 ?? digestInOwnTask)(bytes);
+      actualSha256 = digested.sha256;
+      bytes = digested.bytes;
+    } catch (error) {
+      throw new FetchWithProgressError("unsupported", url, `could not compute the sha256 of ${url}: ${describe(error)}`, { cause: error });
+    }
     signal?.throwIfAborted();
     if (actualSha256 !== expectedSha256.toLowerCase()) {
       throw new FetchWithProgressError("integrity", url, `${url}: sha256 ${actualSha256} does not match the manifest's ${expectedSha256}`);
@@ -164,9 +178,10 @@ async function readBody(
   return joined;
 }
 
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+/** Main-thread digest after a task boundary, so it does not lengthen the task that read the body. */
+async function digestInOwnTask(bytes: Uint8Array<ArrayBuffer>): Promise<Sha256Result> {
+  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  return { sha256: await sha256OnThisThread(bytes), bytes };
 }
 
 /**

@@ -30,6 +30,7 @@ import {
 import { exportLobbyReport } from "./debugExport";
 import { fetchWithProgress, FetchWithProgressError, type FetchedFile } from "./fetchWithProgress";
 import { getVisionTasks, isVisionAssetLoaded, storeVisionTask } from "./registry";
+import { createSha256Hasher } from "./sha256Hasher";
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -107,7 +108,7 @@ export interface WarmupLandmark {
 
 export interface PreloadReport {
   assets: AssetMetrics[];
-  /** preloadVision call to resolution. */
+  /** Start of this preload (after any earlier one settled) to resolution. */
   timeToReadyMs: number;
   /** Sum and number of long tasks (> 50 ms, any cause) seen while preloading. */
   longTaskMs: number;
@@ -117,6 +118,8 @@ export interface PreloadReport {
   delegate: "CPU" | "GPU";
   /** Which runtime build ran: SIMD when WebAssembly.validate accepts a SIMD module. */
   wasmSimd: boolean;
+  /** Where the downloads' sha256 ran (null: nothing downloaded). See sha256Hasher.ts. */
+  sha256Thread: "worker" | "main" | null;
   warmupSource: "camera" | "still";
   warmup: {
     /** First pose's 33 landmarks, normalised to the warm-up frame. */
@@ -191,7 +194,10 @@ export function overallPercent(assets: readonly AssetProgress[]): number {
 class ProgressTracker {
   private readonly entries = new Map<AssetKey, AssetProgress>();
 
-  constructor(private readonly onProgress: (assets: AssetProgress[]) => void) {}
+  constructor(
+    private readonly onProgress: (assets: AssetProgress[]) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
 
   add(entry: AssetProgress): void {
     this.entries.set(entry.key, entry);
@@ -209,6 +215,8 @@ class ProgressTracker {
   }
 
   emit(): void {
+    // After an abort the lobby is gone (or restarting): a late "warming" would only confuse it.
+    if (this.signal?.aborted) return;
     const snapshot = [...this.entries.values()].map((entry) => ({ ...entry }));
     try {
       this.onProgress(snapshot);
@@ -265,7 +273,7 @@ async function runPreload(options: PreloadOptions): Promise<PreloadReport> {
   signal?.throwIfAborted();
   const startedAt = performance.now();
   const longTasks = observeLongTasks();
-  const progress = new ProgressTracker(options.onProgress);
+  const progress = new ProgressTracker(options.onProgress, signal);
   const objectUrls: string[] = [];
   const createdNotStored = new Set<CreatedTask>();
   try {
@@ -295,10 +303,15 @@ async function runPreload(options: PreloadOptions): Promise<PreloadReport> {
     // Fetched and decoded alongside the downloads (31 KB), used only if the camera is not ready.
     const stillImage = settle(loadImage(stillUrl));
     let created: { plan: AssetPlan; created: CreatedTask }[] = [];
+    let sha256Thread: PreloadReport["sha256Thread"] = null;
     if (runtimeNeeded) {
       // Starts now, in parallel with the downloads (the bundle is ~150 KB of JS, no models).
       const library = settle(import("@mediapipe/tasks-vision"));
       const downloads = await downloadAll(options.baseUrl, runtimeFiles, toCreate, progress, runtimeMetrics, signal);
+      sha256Thread = downloads.sha256Thread;
+      // Copying 13 MB into a Blob takes ~40 ms: not in the task that finished the downloads.
+      await yieldForPaint();
+      signal?.throwIfAborted();
       const fileset: WasmFileset = {
         wasmLoaderPath: objectUrlFor(downloads.runtimeLoader, "text/javascript", objectUrls),
         wasmBinaryPath: objectUrlFor(downloads.runtimeBinary, "application/wasm", objectUrls),
@@ -333,7 +346,11 @@ async function runPreload(options: PreloadOptions): Promise<PreloadReport> {
     for (const plan of plans.filter((candidate) => candidate.reused)) {
       await yieldForPaint();
       const task = reusedTask(tasks, plan.asset.kind);
-      if (task) recordWarmup(warmup, task, frame);
+      try {
+        if (task) recordWarmup(warmup, task, frame);
+      } catch (error) {
+        throw new PreloadError("other", `the loaded ${plan.asset.name} task failed to detect: ${describe(error)}`, { asset: plan.asset.name, cause: error });
+      }
     }
 
     const timeToReadyMs = performance.now() - startedAt;
@@ -346,6 +363,7 @@ async function runPreload(options: PreloadOptions): Promise<PreloadReport> {
       longTasksObserved: longTaskTotals.observed,
       delegate: DELEGATE,
       wasmSimd,
+      sha256Thread,
       warmupSource: frame.origin,
       warmup,
     };
@@ -439,6 +457,7 @@ interface Downloads {
   runtimeLoader: Uint8Array<ArrayBuffer>;
   runtimeBinary: Uint8Array<ArrayBuffer>;
   models: Map<VisionAssetName, Uint8Array<ArrayBuffer>>;
+  sha256Thread: "worker" | "main";
 }
 
 /**
@@ -458,6 +477,7 @@ async function downloadAll(
   if (outerSignal?.aborted) onOuterAbort();
   outerSignal?.addEventListener("abort", onOuterAbort, { once: true });
   const signal = stopOthers.signal;
+  const hasher = createSha256Hasher();
 
   const download = async (key: AssetKey, file: VisionFile, onReceived: (receivedBytes: number) => void): Promise<FetchedFile> => {
     try {
@@ -465,6 +485,7 @@ async function downloadAll(
         expectedBytes: file.bytes,
         expectedSha256: file.sha256,
         signal,
+        sha256: (bytes) => hasher.digest(bytes),
         onProgress: ({ receivedBytes }) => onReceived(receivedBytes),
       });
     } catch (error) {
@@ -504,13 +525,14 @@ async function downloadAll(
 
   try {
     const [runtime, ...models] = await Promise.all([runtimeDownload, ...modelDownloads]);
-    return { runtimeLoader: runtime.loader, runtimeBinary: runtime.binary, models: new Map(models) };
+    return { runtimeLoader: runtime.loader, runtimeBinary: runtime.binary, models: new Map(models), sha256Thread: hasher.where };
   } catch (error) {
     // Promise.all settles on the first rejection; make sure every other download has stopped.
     if (!signal.aborted) stopOthers.abort(error);
     throw stopOthers.signal.reason instanceof PreloadError ? stopOthers.signal.reason : error;
   } finally {
     outerSignal?.removeEventListener("abort", onOuterAbort);
+    hasher.close();
   }
 }
 

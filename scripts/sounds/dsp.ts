@@ -86,23 +86,28 @@ export interface Adsr {
   release: number;
 }
 
-/** Linear-attack, exponential-ish decay/release ADSR; `gate` is how long the note is held. */
+/** Level of a held key `time` seconds after note-on. */
+function heldLevel(env: Adsr, time: number): number {
+  if (time < env.attack) return time / env.attack;
+  const d = time - env.attack;
+  if (d < env.decay) {
+    const k = 1 - d / env.decay;
+    return env.sustain + (1 - env.sustain) * k * k;
+  }
+  return env.sustain;
+}
+
+/**
+ * Linear-attack, quadratic decay/release ADSR; `gate` is how long the note is held.
+ * (No closures in here: it runs per sample, and tsx's keep-names wrapper makes closures slow.)
+ */
 export function adsr(env: Adsr, t: number, gate: number): number {
   if (t < 0) return 0;
-  const held = (time: number): number => {
-    if (time < env.attack) return time / env.attack;
-    const d = time - env.attack;
-    if (d < env.decay) {
-      const k = d / env.decay;
-      return env.sustain + (1 - env.sustain) * (1 - k) * (1 - k);
-    }
-    return env.sustain;
-  };
-  if (t < gate) return held(t);
+  if (t < gate) return heldLevel(env, t);
   const r = t - gate;
   if (r >= env.release) return 0;
   const k = 1 - r / env.release;
-  return held(gate) * k * k;
+  return heldLevel(env, gate) * k * k;
 }
 
 /** Exponential decay with a short linear attack; reaches exactly zero at `length`. */

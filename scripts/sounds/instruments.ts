@@ -50,40 +50,73 @@ export interface VoiceOptions {
   phase?: number;
 }
 
+/**
+ * Renders of identical notes are shared (the loop repeats the same bass, pad and arpeggio
+ * notes many times): callers must treat the returned buffer as read-only.
+ */
+const voiceCache = new Map<string, Float32Array>();
+
+/** Forgets shared note renders (tests use it to prove a fresh render is identical). */
+export function clearVoiceCache(): void {
+  voiceCache.clear();
+}
+
 export function voice(opts: VoiceOptions): Float32Array {
+  const key = JSON.stringify(opts);
+  const cached = voiceCache.get(key);
+  if (cached) return cached;
+  const rendered = renderVoice(opts);
+  if (voiceCache.size > 512) voiceCache.clear();
+  voiceCache.set(key, rendered);
+  return rendered;
+}
+
+function renderVoice(opts: VoiceOptions): Float32Array {
   const length = secondsToSamples(opts.gate + opts.amp.release) + 1;
   const out = new Float32Array(length);
   const baseHz = midiToHz(opts.note);
-  const phases = opts.layers.map((_, i) => ((opts.phase ?? 0) + i * 0.37) % 1);
-  const ratios = opts.layers.map((l) => 2 ** (((l.semitones ?? 0) * 100 + (l.detune ?? 0)) / 1200));
-  const filter = opts.filter ? new Svf(opts.filter.cutoff, opts.filter.q ?? 0.707) : null;
-  const filterMode = opts.filter?.mode ?? "low";
+  const layerCount = opts.layers.length;
+  const waves = opts.layers.map((l) => l.wave);
+  const gains = Float64Array.from(opts.layers, (l) => l.gain ?? 1);
+  const widths = Float64Array.from(opts.layers, (l) => l.pulseWidth ?? 0.5);
+  const phases = Float64Array.from(opts.layers, (_, i) => ((opts.phase ?? 0) + i * 0.37) % 1);
+  const ratios = Float64Array.from(opts.layers, (l) => 2 ** (((l.semitones ?? 0) * 100 + (l.detune ?? 0)) / 1200));
+  const filterOpts = opts.filter;
+  const filter = filterOpts ? new Svf(filterOpts.cutoff, filterOpts.q ?? 0.707) : null;
+  const filterMode = filterOpts?.mode ?? "low";
+  const filterEnv = filterOpts?.env;
+  const envAmount = filterOpts?.envAmount ?? 1;
+  const q = filterOpts?.q ?? 0.707;
+  const glideFrom = opts.glideFrom ?? 0;
+  const glideTime = opts.glideTime ?? 0;
+  const vibrato = opts.vibrato;
   for (let i = 0; i < length; i++) {
     const t = i / SAMPLE_RATE;
-    let pitch = 0;
-    if (opts.glideFrom && opts.glideTime && t < opts.glideTime) {
-      const k = 1 - t / opts.glideTime;
-      pitch += opts.glideFrom * k * k;
+    let hz = baseHz;
+    if (glideFrom !== 0 || vibrato) {
+      let pitch = 0;
+      if (glideTime > 0 && t < glideTime) {
+        const k = 1 - t / glideTime;
+        pitch += glideFrom * k * k;
+      }
+      if (vibrato && t > vibrato.delay) {
+        const ramp = Math.min(1, (t - vibrato.delay) / 0.15);
+        pitch += (ramp * vibrato.depthCents * Math.sin(TWO_PI * vibrato.rate * t)) / 100;
+      }
+      hz = baseHz * 2 ** (pitch / 12);
     }
-    if (opts.vibrato && t > opts.vibrato.delay) {
-      const ramp = Math.min(1, (t - opts.vibrato.delay) / 0.15);
-      pitch += (ramp * opts.vibrato.depthCents * Math.sin(TWO_PI * opts.vibrato.rate * t)) / 100;
-    }
-    const hz = baseHz * 2 ** (pitch / 12);
     let s = 0;
-    for (let l = 0; l < opts.layers.length; l++) {
-      const layer = opts.layers[l]!;
+    for (let l = 0; l < layerCount; l++) {
       const dt = (hz * ratios[l]!) / SAMPLE_RATE;
       const ph = phases[l]!;
-      s += oscSample(layer.wave, ph, dt, layer.pulseWidth) * (layer.gain ?? 1);
-      let next = ph + dt;
-      if (next >= 1) next -= Math.floor(next);
-      phases[l] = next;
+      s += oscSample(waves[l]!, ph, dt, widths[l]!) * gains[l]!;
+      const next = ph + dt;
+      phases[l] = next >= 1 ? next - Math.floor(next) : next;
     }
-    if (filter && opts.filter) {
-      const envAmount = opts.filter.envAmount ?? 1;
-      const e = opts.filter.env ? adsr(opts.filter.env, t, opts.gate) : 0;
-      if ((i & 15) === 0) filter.set(opts.filter.cutoff * (1 + (envAmount - 1) * e), opts.filter.q ?? 0.707);
+    if (filter && filterOpts) {
+      if (filterEnv && (i & 15) === 0) {
+        filter.set(filterOpts.cutoff * (1 + (envAmount - 1) * adsr(filterEnv, t, opts.gate)), q);
+      }
       filter.tick(s);
       s = filterMode === "low" ? filter.low : filterMode === "band" ? filter.band : filter.high;
     }

@@ -16,7 +16,12 @@ import {
   type TransitionResult,
 } from "@/core/room";
 import { generateRoomCode, normalizeRoomCode } from "@/core/roomCode";
-import { TEST_PLAYLISTS, type GameSetup, type PlaylistSettings, type TestPlaylistId } from "@/core/playlist";
+import { TEST_PLAYLISTS, type PlaylistSettings, type TestPlaylistId } from "@/core/playlist";
+import { chooseGameSetup } from "@/core/game/setup";
+import { rankPlayers } from "@/core/game/match";
+import type { Grade } from "@/core/scoring/points";
+import type { MatchToSave } from "../storage/matchStore";
+import { scoreboardEntry, toMatchRecord, toGameSnapshot } from "./matchRecord";
 import type {
   ClientToServerEvents,
   ErrorAck,
@@ -40,6 +45,7 @@ export interface RoomHubOptions {
   leaveGraceMs: number;
   preloadTimeoutMs: number;
   allowTestPlaylists: boolean;
+  saveMatch: (match: MatchToSave) => Promise<{ id: string }>;
 }
 
 interface RoomEntry {
@@ -52,12 +58,18 @@ interface RoomEntry {
   phaseTimer?: NodeJS.Timeout;
   /** Server clock (ms) when the lobby gives up on players still loading. */
   preloadDeadline: number | null;
+  /** Players whose score changed since the last scoreboard broadcast. */
+  dirtyScores: Set<string>;
+  scoreboardTimer?: NodeJS.Timeout;
+  lastScoreboardAt: number;
 }
 
 export type HubAnswer<T> = ({ ok: true } & T) | ErrorAck;
 type Empty = Record<never, never>;
 
 const ALL_READY_PAUSE_MS = 800;
+/** Scoreboard fan-out is bounded: one message per room per interval, however many events came in. */
+export const SCOREBOARD_INTERVAL_MS = 50;
 
 export function roomChannel(code: string): string {
   return `room:${code}`;
@@ -78,11 +90,7 @@ export function toRoomSnapshot(state: RoomState, preloadDeadline: number | null 
       isHost: member.id === state.hostId,
       media: member.media,
     })),
-    game: state.game && {
-      settings: state.game.settings,
-      testPlaylistId: state.game.testPlaylistId,
-      preloadDeadline: state.phase === "preloading" ? preloadDeadline : null,
-    },
+    game: state.game && toGameSnapshot(state, state.phase === "preloading" ? preloadDeadline : null),
   };
 }
 
@@ -130,6 +138,8 @@ export class RoomHub {
       socketIds: new Map(),
       leaveTimers: new Map(),
       preloadDeadline: null,
+      dirtyScores: new Set(),
+      lastScoreboardAt: 0,
     };
     this.rooms.set(code, entry);
     log.info({ roomCode: code, playerId }, "room created");
@@ -173,16 +183,16 @@ export class RoomHub {
     choice: { playlist: PlaylistSettings } | { testPlaylist: TestPlaylistId },
     log: Logger,
   ): HubAnswer<Empty> {
-    let setup: GameSetup;
-    if ("testPlaylist" in choice) {
-      if (!this.options.allowTestPlaylists) {
-        return { ok: false, code: "test_playlists_disabled", message: "Test playlists are disabled on this server." };
-      }
-      setup = { settings: TEST_PLAYLISTS[choice.testPlaylist].settings, testPlaylistId: choice.testPlaylist };
-    } else {
-      setup = { settings: choice.playlist, testPlaylistId: null };
+    if ("testPlaylist" in choice && !this.options.allowTestPlaylists) {
+      return { ok: false, code: "test_playlists_disabled", message: "Test playlists are disabled on this server." };
     }
+    const setup = chooseGameSetup(choice, randomBytes(4).readUInt32LE(0));
     return this.applyMemberIntent(socket, (playerId) => ({ type: "startGame", playerId, setup }), log);
+  }
+
+  /** A player's live similarity or award; the server's clock decides whether the round is open. */
+  score(socket: PoseSocket, event: { roundIndex: number; similarity: number; award?: Grade }, log: Logger): HubAnswer<Empty> {
+    return this.applyMemberIntent(socket, (playerId) => ({ type: "score", playerId, ...event, now: Date.now() }), log);
   }
 
   /** An intent on behalf of the socket's own member (ready, early start, ...). */
@@ -238,6 +248,19 @@ export class RoomHub {
       ...(signal.candidate !== undefined ? { candidate: signal.candidate } : {}),
     });
     return { ok: true };
+  }
+
+  /**
+   * Who holds this session token in this room, if anyone: HTTP routes (the LiveKit token)
+   * use it to prove membership without a socket. Disconnected members within their grace
+   * period still count.
+   */
+  memberForSession(roomCode: string, sessionToken: string): { playerId: string; roomCode: string; nickname: string } | null {
+    const code = normalizeRoomCode(roomCode);
+    const entry = code ? this.rooms.get(code) : undefined;
+    const playerId = entry ? this.memberForToken(entry, sessionToken) : undefined;
+    const member = entry && playerId ? findMember(entry.state, playerId) : undefined;
+    return entry && playerId && member ? { playerId, roomCode: entry.state.code, nickname: member.nickname } : null;
   }
 
   /** Stops every timer; used on shutdown so the process can exit. */
@@ -314,7 +337,11 @@ export class RoomHub {
         case "allReady":
           // A short pause on full bars: everyone sees that everyone made it, then the game starts.
           clearTimeout(entry.phaseTimer);
-          entry.phaseTimer = setTimeout(() => this.apply(entry, { type: "beginPlay" }, log), ALL_READY_PAUSE_MS);
+          entry.phaseTimer = setTimeout(() => this.apply(entry, { type: "beginPlay", now: Date.now() }, log), ALL_READY_PAUSE_MS);
+          break;
+        case "scoreChanged":
+          entry.dirtyScores.add(effect.playerId);
+          this.scheduleScoreboard(entry);
           break;
         case "memberLeft":
           this.forgetMember(entry, effect.playerId);
@@ -346,9 +373,58 @@ export class RoomHub {
       entry.preloadDeadline = Date.now() + timeoutMs;
       entry.phaseTimer = setTimeout(() => {
         log.info({ roomCode: entry.state.code }, "preload timed out: starting with the ready players");
-        this.apply(entry, { type: "preloadTimedOut" }, log);
+        this.apply(entry, { type: "preloadTimedOut", now: Date.now() }, log);
       }, timeoutMs);
     }
+    const match = entry.state.phase === "playing" ? entry.state.game?.match : null;
+    if (match) {
+      entry.phaseTimer = setTimeout(() => void this.finishMatch(entry, log), Math.max(0, match.timeline.endsAt - Date.now()));
+    }
+  }
+
+  /**
+   * Saves the match, then shows the results: a finished match is on disk before anyone sees
+   * a podium. A database failure is retried; after that the results show unsaved.
+   */
+  private async finishMatch(entry: RoomEntry, log: Logger): Promise<void> {
+    const { state } = entry;
+    const match = state.game?.match;
+    if (state.phase !== "playing" || !state.game || !match) return;
+    this.flushScoreboard(entry);
+    const ranking = rankPlayers(match);
+    let matchId: string | null = null;
+    for (let attempt = 1; attempt <= 3 && matchId === null; attempt++) {
+      try {
+        matchId = (await this.options.saveMatch(toMatchRecord(state, ranking, new Date()))).id;
+      } catch (error) {
+        log.error({ err: error, roomCode: state.code, attempt }, "saving the match failed");
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+      }
+    }
+    if (this.rooms.get(state.code) !== entry) return; // everyone left while saving
+    log.info({ roomCode: state.code, matchId }, "match finished");
+    this.apply(entry, { type: "finishGame", matchId, ranking }, log);
+  }
+
+  /** At most one scoreboard message per room every SCOREBOARD_INTERVAL_MS, carrying every change since the last. */
+  private scheduleScoreboard(entry: RoomEntry): void {
+    if (entry.scoreboardTimer) return;
+    const wait = Math.max(0, entry.lastScoreboardAt + SCOREBOARD_INTERVAL_MS - Date.now());
+    entry.scoreboardTimer = setTimeout(() => this.flushScoreboard(entry), wait);
+  }
+
+  private flushScoreboard(entry: RoomEntry): void {
+    clearTimeout(entry.scoreboardTimer);
+    entry.scoreboardTimer = undefined;
+    const match = entry.state.game?.match;
+    if (!match || entry.dirtyScores.size === 0) return;
+    const entries = [...entry.dirtyScores].flatMap((playerId) => {
+      const score = match.scores[playerId];
+      return score ? [scoreboardEntry(playerId, score)] : [];
+    });
+    entry.dirtyScores.clear();
+    entry.lastScoreboardAt = Date.now();
+    this.options.io.to(roomChannel(entry.state.code)).emit("game:scoreboard", { entries });
   }
 
   private forgetMember(entry: RoomEntry, playerId: string): void {
@@ -366,6 +442,7 @@ export class RoomHub {
 
   private clearTimers(entry: RoomEntry): void {
     clearTimeout(entry.phaseTimer);
+    clearTimeout(entry.scoreboardTimer);
     for (const timer of entry.leaveTimers.values()) clearTimeout(timer);
     entry.leaveTimers.clear();
   }

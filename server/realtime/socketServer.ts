@@ -20,6 +20,7 @@ import {
   type ErrorAck,
 } from "@/core/protocol";
 import type { AppConfig } from "../config";
+import type { MatchToSave } from "../storage/matchStore";
 import { RoomHub, type PoseServer, type PoseSocket } from "./roomHub";
 
 export interface Realtime {
@@ -35,7 +36,12 @@ type EventHandler<E extends ClientEventName> = (
 
 type HandlerTable = { [E in ClientEventName]: EventHandler<E> };
 
-export function attachRealtime(httpServer: HttpServer, config: AppConfig, logger: Logger): Realtime {
+export function attachRealtime(
+  httpServer: HttpServer,
+  config: AppConfig,
+  logger: Logger,
+  saveMatch: (match: MatchToSave) => Promise<{ id: string }>,
+): Realtime {
   const io: PoseServer = new Server(httpServer, {
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     serveClient: false,
@@ -49,6 +55,7 @@ export function attachRealtime(httpServer: HttpServer, config: AppConfig, logger
     leaveGraceMs: config.LEAVE_GRACE_MS,
     preloadTimeoutMs: config.PRELOAD_TIMEOUT_MS,
     allowTestPlaylists: config.ALLOW_TEST_PLAYLISTS,
+    saveMatch,
   });
   const eventLimiter = new RateLimiterMemory({ points: config.EVENT_RATE_PER_SECOND, duration: 1 });
   const joinLimiter = new RateLimiterMemory({ points: config.JOIN_RATE_PER_MINUTE, duration: 60 });
@@ -66,12 +73,14 @@ export function attachRealtime(httpServer: HttpServer, config: AppConfig, logger
     "room:leave": (socket, _payload, log) => hub.leaveRoom(socket, log),
     "game:start": (socket, payload, log) => hub.startGame(socket, payload, log),
     "game:startEarly": (socket, _payload, log) =>
-      hub.applyMemberIntent(socket, (playerId) => ({ type: "startEarly", playerId }), log),
+      hub.applyMemberIntent(socket, (playerId) => ({ type: "startEarly", playerId, now: Date.now() }), log),
     "game:returnToChat": (socket, _payload, log) =>
       hub.applyMemberIntent(socket, (playerId) => ({ type: "returnToChat", playerId }), log),
     "preload:progress": (socket, payload, log) =>
       hub.applyMemberIntent(socket, (playerId) => ({ type: "reportPreload", playerId, ...payload }), log),
     "rtc:signal": (socket, payload) => hub.relaySignal(socket, payload),
+    "game:score": (socket, payload, log) => hub.score(socket, payload, log),
+    "clock:ping": () => ({ ok: true, serverTime: Date.now() }),
     "call:media": (socket, payload, log) =>
       hub.applyMemberIntent(socket, (playerId) => ({ type: "setMedia", playerId, ...payload }), log),
   };

@@ -21,10 +21,10 @@ describe("lobby progress reporter", () => {
 
     // A loader reporting every 10 ms for 2 s, then ready.
     for (let percent = 0; percent < 100; percent++) {
-      reporter.report({ percent, status: "loading" });
+      reporter.push({ percent, status: "loading" });
       await vi.advanceTimersByTimeAsync(20);
     }
-    reporter.report({ percent: 100, status: "ready" });
+    reporter.push({ percent: 100, status: "ready" });
     await vi.advanceTimersByTimeAsync(1000);
 
     expect(sent.at(-1)?.update).toEqual({ percent: 100, status: "ready" });
@@ -36,9 +36,9 @@ describe("lobby progress reporter", () => {
   it("does not resend an unchanged value", async () => {
     const send = vi.fn(async () => ({ ok: true as const }));
     const reporter = createProgressReporter(send, 250, clock);
-    reporter.report({ percent: 10, status: "loading" });
+    reporter.push({ percent: 10, status: "loading" });
     await vi.advanceTimersByTimeAsync(300);
-    reporter.report({ percent: 10, status: "loading" });
+    reporter.push({ percent: 10, status: "loading" });
     await vi.advanceTimersByTimeAsync(300);
     expect(send).toHaveBeenCalledTimes(1);
   });
@@ -47,18 +47,41 @@ describe("lobby progress reporter", () => {
     const answers = [{ ok: false as const, code: "rate_limited" }, { ok: true as const }];
     const send = vi.fn(async () => answers.shift() ?? { ok: true as const });
     const reporter = createProgressReporter(send, 250, clock);
-    reporter.report({ percent: 100, status: "ready" });
+    reporter.push({ percent: 100, status: "ready" });
     await vi.advanceTimersByTimeAsync(600);
     expect(send).toHaveBeenCalledTimes(2);
     expect(send).toHaveBeenLastCalledWith({ percent: 100, status: "ready" });
   });
 
+  it("never resends a refused value once a newer one went out", async () => {
+    const sent: ProgressUpdate[] = [];
+    let refuseFirst = true;
+    const reporter = createProgressReporter(async (update) => {
+      sent.push(update);
+      // The first answer arrives late and refused, after "ready" was already sent.
+      if (refuseFirst) {
+        refuseFirst = false;
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        return { ok: false, code: "rate_limited" };
+      }
+      return { ok: true };
+    }, 250, clock);
+    reporter.push({ percent: 99, status: "loading" });
+    await vi.advanceTimersByTimeAsync(10);
+    reporter.push({ percent: 100, status: "ready" });
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(sent).toEqual([
+      { percent: 99, status: "loading" },
+      { percent: 100, status: "ready" },
+    ]);
+  });
+
   it("stops after dispose", async () => {
     const send = vi.fn(async () => ({ ok: true as const }));
     const reporter = createProgressReporter(send, 250, clock);
-    reporter.report({ percent: 1, status: "loading" });
+    reporter.push({ percent: 1, status: "loading" });
     await vi.advanceTimersByTimeAsync(10);
-    reporter.report({ percent: 2, status: "loading" });
+    reporter.push({ percent: 2, status: "loading" });
     reporter.dispose();
     await vi.advanceTimersByTimeAsync(1000);
     expect(send).toHaveBeenCalledTimes(1);

@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_PLAYLIST, type GameSetup } from "@/core/playlist";
 import { applyRoomIntent, createRoom, type RoomIntent, type RoomState, type TransitionResult } from "@/core/room";
 
-const setup: GameSetup = { settings: DEFAULT_PLAYLIST, testPlaylistId: null };
+const setup: GameSetup = {
+  settings: { ...DEFAULT_PLAYLIST, rounds: 2 },
+  testPlaylistId: null,
+  targets: [
+    { kind: "pose", targetId: "t-pose" },
+    { kind: "pose", targetId: "star" },
+  ],
+};
+const NOW = 5_000_000;
 const ready = (playerId: string): RoomIntent => ({ type: "reportPreload", playerId, percent: 100, status: "ready" });
 
 function expectOk(result: TransitionResult): Extract<TransitionResult, { ok: true }> {
@@ -111,7 +119,7 @@ describe("room state machine", () => {
     // Still in the lobby, so everyone sees every bar full before the game replaces it.
     expect(bothReady.state.phase).toBe("preloading");
     expect(bothReady.effects).toContainEqual({ type: "allReady" });
-    const playing = expectOk(applyRoomIntent(bothReady.state, { type: "beginPlay" }));
+    const playing = expectOk(applyRoomIntent(bothReady.state, { type: "beginPlay", now: NOW }));
     expect(playing.state.phase).toBe("playing");
     expect(playing.effects).toContainEqual({ type: "phaseChanged", from: "preloading", to: "playing" });
   });
@@ -134,7 +142,7 @@ describe("room state machine", () => {
       { type: "startGame", playerId: "p1", setup },
       ready("p1"),
     );
-    for (const state of [apply(lobby, { type: "preloadTimedOut" }), apply(lobby, { type: "startEarly", playerId: "p1" })]) {
+    for (const state of [apply(lobby, { type: "preloadTimedOut", now: NOW }), apply(lobby, { type: "startEarly", playerId: "p1", now: NOW })]) {
       expect(state.phase).toBe("playing");
       expect(state.members.map((member) => [member.id, member.role])).toEqual([
         ["p1", "player"],
@@ -142,16 +150,16 @@ describe("room state machine", () => {
         ["p3", "spectator"],
       ]);
     }
-    expect(applyRoomIntent(lobby, { type: "startEarly", playerId: "p2" })).toMatchObject({ ok: false, error: { code: "not_host" } });
+    expect(applyRoomIntent(lobby, { type: "startEarly", playerId: "p2", now: NOW })).toMatchObject({ ok: false, error: { code: "not_host" } });
   });
 
   it("refuses an early start when nobody is ready", () => {
     const lobby = apply(room(), { type: "startGame", playerId: "p1", setup });
-    expect(applyRoomIntent(lobby, { type: "startEarly", playerId: "p1" })).toMatchObject({ ok: false, error: { code: "nobody_ready" } });
+    expect(applyRoomIntent(lobby, { type: "startEarly", playerId: "p1", now: NOW })).toMatchObject({ ok: false, error: { code: "nobody_ready" } });
   });
 
   it("makes members who join mid-game spectators", () => {
-    const playing = apply(room(), { type: "startGame", playerId: "p1", setup }, ready("p1"), { type: "beginPlay" });
+    const playing = apply(room(), { type: "startGame", playerId: "p1", setup }, ready("p1"), { type: "beginPlay", now: NOW });
     const joined = apply(playing, { type: "join", playerId: "p2", nickname: "Late" });
     expect(joined.members.find((member) => member.id === "p2")?.role).toBe("spectator");
     expect(joined.phase).toBe("playing");
@@ -163,12 +171,17 @@ describe("room state machine", () => {
       { type: "join", playerId: "p2", nickname: "Jun" },
       { type: "startGame", playerId: "p1", setup },
       ready("p1"),
-      { type: "startEarly", playerId: "p1" },
+      { type: "startEarly", playerId: "p1", now: NOW },
     );
     expect(applyRoomIntent(room(), ready("p1"))).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
-    expect(applyRoomIntent(room(), { type: "finishGame" })).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
-    const results = apply(playing, { type: "finishGame" });
+    expect(applyRoomIntent(room(), { type: "finishGame", matchId: null, ranking: [] })).toMatchObject({
+      ok: false,
+      error: { code: "wrong_phase" },
+    });
+    const ranking = [{ playerId: "p1", total: 0, rank: 1 }];
+    const results = apply(playing, { type: "finishGame", matchId: "m1", ranking });
     expect(results.phase).toBe("results");
+    expect(results.game?.results).toEqual({ matchId: "m1", ranking });
     expect(applyRoomIntent(results, { type: "returnToChat", playerId: "p2" })).toMatchObject({ ok: false, error: { code: "not_host" } });
     const chatting = apply(results, { type: "returnToChat", playerId: "p1" });
     expect(chatting.phase).toBe("chatting");
@@ -223,9 +236,37 @@ describe("room state machine", () => {
       { type: "join", playerId: "p2", nickname: "Jun" },
       { type: "startGame", playerId: "p1", setup },
       ready("p1"),
-      { type: "startEarly", playerId: "p1" },
+      { type: "startEarly", playerId: "p1", now: NOW },
     );
     expect(applyRoomIntent(playing, ready("p2"))).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
+  });
+
+  it("starts the match timeline with the ready players only, and scores them", () => {
+    const playing = apply(
+      room(),
+      { type: "join", playerId: "p2", nickname: "Jun" },
+      { type: "startGame", playerId: "p1", setup },
+      ready("p1"),
+      { type: "preloadTimedOut", now: NOW },
+    );
+    const match = playing.game?.match;
+    expect(match?.timeline.rounds.map((round) => round.targetId)).toEqual(["t-pose", "star"]);
+    expect(match?.timeline.countdownStartsAt).toBeGreaterThanOrEqual(NOW);
+    expect(Object.keys(match?.scores ?? {})).toEqual(["p1"]);
+
+    const openAt = match!.timeline.rounds[0]!.startsAt + 1_000;
+    const scored = expectOk(applyRoomIntent(playing, { type: "score", playerId: "p1", roundIndex: 0, similarity: 0.95, award: "perfect", now: openAt }));
+    expect(scored.effects).toEqual([{ type: "scoreChanged", playerId: "p1" }]);
+    expect(scored.state.game?.match?.scores.p1?.total).toBeGreaterThan(0);
+    // A spectator cannot score; a closed round cannot be scored.
+    expect(applyRoomIntent(playing, { type: "score", playerId: "p2", roundIndex: 0, similarity: 1, now: openAt })).toMatchObject({
+      ok: false,
+      error: { code: "spectator" },
+    });
+    expect(applyRoomIntent(playing, { type: "score", playerId: "p1", roundIndex: 0, similarity: 1, now: NOW })).toMatchObject({
+      ok: false,
+      error: { code: "outside_window" },
+    });
   });
 
   it("marks members disconnected and back without other changes", () => {

@@ -8,6 +8,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchWithProgress, FetchWithProgressError, type DownloadProgress } from "@/client/vision/fetchWithProgress";
 import { overallPercent, type AssetKey, type AssetProgress, type AssetStage } from "@/client/vision/preloader";
+import { createSha256Hasher } from "@/client/vision/sha256Hasher";
 
 // ---------------------------------------------------------------------------------------------
 // overallPercent
@@ -230,6 +231,25 @@ describe("fetchWithProgress", () => {
     const received = progress.at(-1)?.receivedBytes ?? 0;
     expect(received).toBeGreaterThan(0);
     expect(received).toBeLessThan(RAW_BODY.length);
+  });
+
+  it("uses the given digest function and keeps the bytes it hands back (a worker transfers them)", async () => {
+    const hasher = createSha256Hasher(); // Node has no global Worker: the main-thread fallback
+    const handedBack: Uint8Array<ArrayBuffer>[] = [];
+    const fetched = await fetchWithProgress(`${baseUrl}/model.gz`, {
+      expectedBytes: RAW_BODY.length,
+      expectedSha256: RAW_SHA256,
+      sha256: async (bytes) => {
+        const result = await hasher.digest(bytes);
+        const copy = new Uint8Array(result.bytes); // stands in for the transferred-back array
+        handedBack.push(copy);
+        return { sha256: result.sha256, bytes: copy };
+      },
+    });
+    hasher.close();
+    expect(hasher.where).toBe("main");
+    expect(fetched.bytes).toBe(handedBack[0]);
+    expect(Buffer.from(fetched.bytes).equals(RAW_BODY)).toBe(true);
   });
 
   it("rejects at once when already aborted", async () => {

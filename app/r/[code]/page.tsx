@@ -11,11 +11,14 @@ export default async function RoomPage({
 }) {
   const { code } = await params;
   const testPlaylist = testPlaylistIdSchema.safeParse((await searchParams).testPlaylist);
+  const services = getAppServices();
   return (
     <RoomScreen
       code={decodeURIComponent(code)}
-      modelBaseUrl={getAppServices().modelBaseUrl ?? ""}
+      modelBaseUrl={services.modelBaseUrl ?? ""}
       testPlaylist={testPlaylist.success ? testPlaylist.data : null}
+      // Fresh per page load: TURN credentials minted from TURN_SECRET expire.
+      call={{ provider: services.call.provider, iceServers: services.call.iceServers() }}
     />
   );
 }

@@ -1,0 +1,419 @@
+"use client";
+/**
+ * The built-in call: one RTCPeerConnection per friend (full mesh), signalled through the
+ * server's `rtc:signal` relay on the room's Socket.IO connection.
+ *
+ * Negotiation follows the "perfect negotiation" pattern, so both sides may add tracks and offer
+ * at any time (a late joiner, a camera coming up, an ICE restart) without coordinating: the
+ * player with the greater id is polite and rolls back its own offer on glare, the other ignores
+ * the colliding offer. A friend who reloads gets a new connection on both ends (a remote offer
+ * with a new DTLS fingerprint means a new remote peer connection).
+ */
+import type { ServerPayload } from "@/core/protocol";
+import { getSocket, request } from "@/client/socket";
+import {
+  CallStateStore,
+  meshVideoAllowed,
+  streamOf,
+  type CallMember,
+  type CallSession,
+  type CallSessionOptions,
+  type LocalMedia,
+  type PeerStatus,
+} from "./call";
+
+type Signal = ServerPayload<"rtc:signal">;
+type Kind = "audio" | "video";
+
+/** "disconnected" often heals by itself within a few seconds; after this, restart ICE. */
+const DISCONNECTED_RESTART_MS = 2_500;
+/** Not connected this long after (re)starting: show the tile as failed (ICE keeps trying). */
+const CONNECT_TIMEOUT_MS = 20_000;
+/** Upload budget per phone, shared by its outgoing videos (kbps). */
+const UPLOAD_BUDGET_KBPS = 1_500;
+const MAX_VIDEO_KBPS = 800;
+const MIN_VIDEO_KBPS = 200;
+const SIGNAL_RETRIES = 5;
+
+export class MeshCall implements CallSession {
+  readonly provider = "mesh" as const;
+  private readonly store = new CallStateStore();
+  private readonly peers = new Map<string, MeshPeer>();
+  private members: readonly CallMember[] = [];
+  private local: LocalMedia = { stream: null, audio: false, video: false };
+  private closed = false;
+  private readonly onSignal = (signal: Signal) => this.handleSignal(signal);
+
+  constructor(private readonly options: CallSessionOptions) {
+    getSocket().on("rtc:signal", this.onSignal);
+    this.store.update({ status: "connected" });
+  }
+
+  getState() {
+    return this.store.get();
+  }
+
+  subscribe(listener: () => void) {
+    return this.store.subscribe(listener);
+  }
+
+  setMembers(members: readonly CallMember[]): void {
+    if (this.closed) return;
+    this.members = members;
+    const wanted = new Set(members.filter((member) => member.connected && member.id !== this.options.selfId).map((member) => member.id));
+    // Gone, or away (reload, lost connection): their side starts afresh, so does ours.
+    for (const [playerId, peer] of this.peers) {
+      if (!wanted.has(playerId)) this.dropPeer(playerId, peer);
+    }
+    for (const playerId of wanted) if (!this.peers.has(playerId)) this.addPeer(playerId);
+    this.syncAll();
+  }
+
+  setLocalMedia(media: LocalMedia): void {
+    if (this.closed) return;
+    this.local = media;
+    this.syncAll();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    getSocket().off("rtc:signal", this.onSignal);
+    for (const [playerId, peer] of this.peers) this.dropPeer(playerId, peer);
+    this.store.clear();
+  }
+
+  private addPeer(playerId: string): MeshPeer {
+    const peer = new MeshPeer({
+      selfId: this.options.selfId,
+      remoteId: playerId,
+      iceServers: this.options.iceServers,
+      onChange: (status, stream) =>
+        this.store.setPeer({ playerId, status, stream, videoAllowed: meshVideoAllowed(this.members, this.options.selfId, playerId) }),
+    });
+    this.peers.set(playerId, peer);
+    peer.sync(this.local, this.videoAllowed(playerId), this.videoBitrate());
+    return peer;
+  }
+
+  private dropPeer(playerId: string, peer: MeshPeer): void {
+    peer.close();
+    this.peers.delete(playerId);
+    this.store.removePeer(playerId);
+  }
+
+  private syncAll(): void {
+    const bitrate = this.videoBitrate();
+    for (const [playerId, peer] of this.peers) {
+      peer.sync(this.local, this.videoAllowed(playerId), bitrate);
+      const current = this.store.get().peers[playerId];
+      const videoAllowed = this.videoAllowed(playerId);
+      if (current && current.videoAllowed !== videoAllowed) this.store.setPeer({ ...current, videoAllowed });
+    }
+  }
+
+  private videoAllowed(playerId: string): boolean {
+    // Before the first room snapshot, assume the small room it almost always is.
+    return this.members.length === 0 || meshVideoAllowed(this.members, this.options.selfId, playerId);
+  }
+
+  /** Each outgoing video gets a share of the upload budget, so a full room does not choke the phone. */
+  private videoBitrate(): number {
+    const receivers = Math.max(1, [...this.peers.keys()].filter((id) => this.videoAllowed(id)).length);
+    return Math.round(Math.min(MAX_VIDEO_KBPS, Math.max(MIN_VIDEO_KBPS, UPLOAD_BUDGET_KBPS / receivers)) * 1000);
+  }
+
+  private handleSignal(signal: Signal): void {
+    if (this.closed) return;
+    // The server relays only from members of our room; a signal may beat the room:state naming them.
+    const member = this.members.find((candidate) => candidate.id === signal.from);
+    if (member && !member.connected) return;
+    const peer = this.peers.get(signal.from) ?? this.addPeer(signal.from);
+    peer.handleSignal(signal);
+  }
+}
+
+interface MeshPeerOptions {
+  selfId: string;
+  remoteId: string;
+  iceServers: RTCIceServer[];
+  onChange: (status: PeerStatus, stream: MediaStream | null) => void;
+}
+
+/** One friend: the connection, its negotiation state and what we send and receive. */
+class MeshPeer {
+  private pc!: RTCPeerConnection;
+  /** The greater id yields on glare (any fixed rule both ends agree on works). */
+  private readonly polite: boolean;
+  private makingOffer = false;
+  private ignoreOffer = false;
+  private senders: Partial<Record<Kind, RTCRtpSender>> = {};
+  private remoteTracks = new Set<MediaStreamTrack>();
+  private remoteFingerprint: string | null = null;
+  private status: PeerStatus = "connecting";
+  private everConnected = false;
+  private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  private failTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Signals are applied one at a time, in arrival order. */
+  private queue: Promise<void> = Promise.resolve();
+  private wanted: { local: LocalMedia; videoAllowed: boolean; bitrate: number } = {
+    local: { stream: null, audio: false, video: false },
+    videoAllowed: true,
+    bitrate: MAX_VIDEO_KBPS * 1000,
+  };
+  private closed = false;
+
+  constructor(private readonly options: MeshPeerOptions) {
+    this.polite = options.selfId > options.remoteId;
+    this.createConnection();
+  }
+
+  /** Sends what is wanted now: tracks switched on get sent, the rest are replaced by nothing. */
+  sync(local: LocalMedia, videoAllowed: boolean, bitrate: number): void {
+    this.wanted = { local, videoAllowed, bitrate };
+    if (this.closed) return;
+    const stream = local.stream;
+    const tracks: Record<Kind, MediaStreamTrack | null> = {
+      audio: stream?.getAudioTracks()[0] ?? null,
+      video: stream?.getVideoTracks()[0] ?? null,
+    };
+    const on: Record<Kind, boolean> = { audio: local.audio, video: local.video && videoAllowed };
+    for (const kind of ["audio", "video"] as const) {
+      const track = tracks[kind];
+      const sender = this.senders[kind];
+      if (!sender) {
+        // addTrack (not addTransceiver) so a transceiver created by the friend's offer is reused.
+        if (track && stream) {
+          this.senders[kind] = this.pc.addTrack(track, stream);
+          if (!on[kind]) void this.senders[kind]?.replaceTrack(null).catch(() => undefined);
+        }
+        continue;
+      }
+      const next = on[kind] ? track : null;
+      // replaceTrack needs no renegotiation: muting, camera off and the 7th+ rule are instant.
+      if (sender.track !== next) void sender.replaceTrack(next).catch(() => undefined);
+    }
+    void this.applyBitrate();
+  }
+
+  handleSignal(signal: Signal): void {
+    this.queue = this.queue.then(() => this.applySignal(signal)).catch((error: unknown) => {
+      console.warn(`[call] signal from ${this.options.remoteId} failed`, error);
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.restartTimer);
+    clearTimeout(this.failTimer);
+    this.teardownConnection();
+  }
+
+  private createConnection(): void {
+    const pc = new RTCPeerConnection({ iceServers: this.options.iceServers, bundlePolicy: "max-bundle" });
+    this.pc = pc;
+    this.senders = {};
+    this.remoteTracks = new Set();
+    this.remoteFingerprint = null;
+    this.makingOffer = false;
+    this.ignoreOffer = false;
+    this.everConnected = false;
+
+    pc.onnegotiationneeded = async () => {
+      try {
+        this.makingOffer = true;
+        await pc.setLocalDescription();
+        if (pc === this.pc && pc.localDescription) this.send({ description: descriptionInit(pc.localDescription) });
+      } catch (error) {
+        console.warn(`[call] offer to ${this.options.remoteId} failed`, error);
+      } finally {
+        this.makingOffer = false;
+      }
+    };
+    pc.onicecandidate = ({ candidate }) => {
+      if (candidate && pc === this.pc) this.send({ candidate: candidateInit(candidate) });
+    };
+    pc.ontrack = ({ track }) => {
+      if (pc !== this.pc) return;
+      this.remoteTracks.add(track);
+      track.addEventListener("ended", () => {
+        this.remoteTracks.delete(track);
+        this.report();
+      });
+      this.report();
+    };
+    pc.oniceconnectionstatechange = () => this.onIceState(pc);
+    pc.onconnectionstatechange = () => this.onConnectionState(pc);
+    this.setStatus("connecting");
+    this.armFailTimer();
+    this.sync(this.wanted.local, this.wanted.videoAllowed, this.wanted.bitrate);
+  }
+
+  private teardownConnection(): void {
+    const pc = this.pc;
+    pc.onnegotiationneeded = null;
+    pc.onicecandidate = null;
+    pc.ontrack = null;
+    pc.oniceconnectionstatechange = null;
+    pc.onconnectionstatechange = null;
+    // The senders' tracks are the shared camera: closing must not stop them, only the connection.
+    pc.close();
+  }
+
+  private async applySignal({ description, candidate }: Signal): Promise<void> {
+    if (this.closed) return;
+    if (description) {
+      if (description.type === "offer") {
+        const fingerprint = fingerprintOf(description.sdp);
+        if (this.remoteFingerprint && fingerprint && fingerprint !== this.remoteFingerprint) {
+          // The friend reloaded or rebuilt its connection: ours to it is dead, start over.
+          this.teardownConnection();
+          this.createConnection();
+        }
+      }
+      const pc = this.pc;
+      const offerCollision = description.type === "offer" && (this.makingOffer || pc.signalingState !== "stable");
+      this.ignoreOffer = !this.polite && offerCollision;
+      if (this.ignoreOffer) return;
+      if (offerCollision && pc.signalingState === "have-local-offer") {
+        // Glare and we are polite: withdraw our offer (explicitly, for browsers without implicit rollback).
+        await pc.setLocalDescription({ type: "rollback" });
+      }
+      await pc.setRemoteDescription(description);
+      this.remoteFingerprint = fingerprintOf(description.sdp) ?? this.remoteFingerprint;
+      if (description.type === "offer") {
+        await pc.setLocalDescription();
+        if (pc.localDescription) this.send({ description: descriptionInit(pc.localDescription) });
+      }
+      void this.applyBitrate();
+      return;
+    }
+    if (candidate) {
+      try {
+        await this.pc.addIceCandidate(candidate);
+      } catch (error) {
+        // Candidates of an offer we ignored, or of a connection we replaced, are expected to fail.
+        if (!this.ignoreOffer && this.pc.remoteDescription) throw error;
+      }
+    }
+  }
+
+  private onIceState(pc: RTCPeerConnection): void {
+    if (pc !== this.pc || this.closed) return;
+    const state = pc.iceConnectionState;
+    clearTimeout(this.restartTimer);
+    if (state === "failed") {
+      // A network change (Wi-Fi to cellular) or a NAT timeout: new candidates, same connection.
+      pc.restartIce();
+    } else if (state === "disconnected") {
+      this.restartTimer = setTimeout(() => {
+        if (pc === this.pc && pc.iceConnectionState === "disconnected") pc.restartIce();
+      }, DISCONNECTED_RESTART_MS);
+    }
+  }
+
+  private onConnectionState(pc: RTCPeerConnection): void {
+    if (pc !== this.pc || this.closed) return;
+    switch (pc.connectionState) {
+      case "connected":
+        this.everConnected = true;
+        clearTimeout(this.failTimer);
+        this.setStatus("connected");
+        void this.applyBitrate();
+        break;
+      case "disconnected":
+      case "failed":
+        this.setStatus("reconnecting");
+        this.armFailTimer();
+        break;
+      case "new":
+      case "connecting":
+        this.setStatus(this.everConnected ? "reconnecting" : "connecting");
+        break;
+      case "closed":
+        break;
+    }
+  }
+
+  private armFailTimer(): void {
+    clearTimeout(this.failTimer);
+    this.failTimer = setTimeout(() => {
+      if (!this.closed && this.pc.connectionState !== "connected") this.setStatus("failed");
+    }, CONNECT_TIMEOUT_MS);
+  }
+
+  private setStatus(status: PeerStatus): void {
+    this.status = status;
+    this.report();
+  }
+
+  private report(): void {
+    if (!this.closed) this.options.onChange(this.status, streamOf(this.remoteTracks));
+  }
+
+  private async applyBitrate(): Promise<void> {
+    const sender = this.senders.video;
+    if (!sender) return;
+    try {
+      const parameters = sender.getParameters();
+      const encoding = parameters.encodings?.[0];
+      if (!encoding || encoding.maxBitrate === this.wanted.bitrate) return;
+      encoding.maxBitrate = this.wanted.bitrate;
+      await sender.setParameters(parameters);
+    } catch {
+      // Before negotiation there are no encodings yet; the next sync sets it.
+    }
+  }
+
+  private send(signal: { description?: RTCSessionDescriptionInit; candidate?: RTCIceCandidateInit }): void {
+    void sendSignal(this.options.remoteId, signal);
+  }
+}
+
+async function sendSignal(to: string, signal: { description?: RTCSessionDescriptionInit; candidate?: RTCIceCandidateInit }): Promise<void> {
+  const payload = {
+    to,
+    ...(signal.description
+      ? { description: { type: signal.description.type, ...(signal.description.sdp !== undefined ? { sdp: signal.description.sdp } : {}) } }
+      : {}),
+    ...(signal.candidate
+      ? {
+          candidate: {
+            candidate: signal.candidate.candidate ?? "",
+            sdpMid: signal.candidate.sdpMid ?? null,
+            sdpMLineIndex: signal.candidate.sdpMLineIndex ?? null,
+            usernameFragment: signal.candidate.usernameFragment ?? null,
+          },
+        }
+      : {}),
+  };
+  for (let attempt = 0; attempt < SIGNAL_RETRIES; attempt += 1) {
+    const answer = await request("rtc:signal", payload);
+    if (answer.ok) return;
+    // A burst of candidates can hit the per-second budget: wait and resend rather than lose one.
+    if (answer.code !== "rate_limited" && answer.code !== "server_unreachable") {
+      console.warn(`[call] signal to ${to} refused: ${answer.code} ${answer.message}`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300 * (attempt + 1)));
+  }
+}
+
+function descriptionInit(description: RTCSessionDescription): RTCSessionDescriptionInit {
+  return { type: description.type, sdp: description.sdp };
+}
+
+function candidateInit(candidate: RTCIceCandidate): RTCIceCandidateInit {
+  return {
+    candidate: candidate.candidate,
+    sdpMid: candidate.sdpMid,
+    sdpMLineIndex: candidate.sdpMLineIndex,
+    usernameFragment: candidate.usernameFragment,
+  };
+}
+
+/** The DTLS certificate fingerprint: new for every RTCPeerConnection, so it identifies one. */
+function fingerprintOf(sdp: string | undefined): string | null {
+  return sdp?.match(/^a=fingerprint:(\S+ \S+)/m)?.[1] ?? null;
+}

@@ -1,0 +1,276 @@
+/**
+ * The game's inference loop, on the main thread (a worker measured 0.4x the
+ * frame rate: every frame would cross the thread boundary). One detection per
+ * new camera frame, driven by requestVideoFrameCallback (requestAnimationFrame
+ * where missing), never the same frame twice, paused while the tab is hidden.
+ * Per frame it allocates nothing of its own: scorers and the hold tracker
+ * reuse their buffers; only what tasks-vision returns is new.
+ */
+import type { RoundKind } from "@/core/playlist";
+import { POSE_BONES } from "@/core/scoring/bodyPoints";
+import { HandScorer } from "@/core/scoring/handScore";
+import { scoreHead } from "@/core/scoring/headScore";
+import { HoldTracker, type HoldLevel } from "@/core/scoring/hold";
+import type { Award } from "@/core/scoring/points";
+import { PoseScorer } from "@/core/scoring/poseSimilarity";
+import type { ScoreResult } from "@/core/scoring/types";
+import type { Difficulty } from "@/core/scoring/types";
+import type { GameTarget } from "@/core/targets/pick";
+import type { VisionTasks } from "../vision/registry";
+
+/** The round being played; null between rounds (the skeleton is still drawn). */
+export interface ActiveRound {
+  index: number;
+  kind: RoundKind;
+  target: GameTarget;
+  difficulty: Difficulty;
+}
+
+/** Handed to the UI after every detection; the same object each time (copy what you keep). */
+export interface FrameReport {
+  roundIndex: number | null;
+  similarity: number;
+  confidence: number;
+  level: HoldLevel;
+  /** 0..1 towards completing the hold. */
+  holdProgress: number;
+  /** Set on the one frame an award is earned. */
+  award: Award | null;
+  /** Detections per second over the last second. */
+  detectionsPerSecond: number;
+}
+
+// MediaPipe hand skeleton: the wrist fans out to each finger's four joints.
+const HAND_BONES: readonly (readonly [number, number])[] = [
+  [0, 1], [1, 2], [2, 3], [3, 4],
+  [0, 5], [5, 6], [6, 7], [7, 8],
+  [5, 9], [9, 10], [10, 11], [11, 12],
+  [9, 13], [13, 14], [14, 15], [15, 16],
+  [13, 17], [0, 17], [17, 18], [18, 19], [19, 20],
+];
+
+type VideoFrameCallbackVideo = HTMLVideoElement & {
+  requestVideoFrameCallback?: (callback: (now: number, metadata: { mediaTime: number; presentedFrames: number }) => void) => number;
+  cancelVideoFrameCallback?: (handle: number) => void;
+};
+
+export class InferenceLoop {
+  private readonly video: VideoFrameCallbackVideo;
+  private readonly context: CanvasRenderingContext2D | null;
+  private readonly poseScorer = new PoseScorer();
+  private readonly handScorer = new HandScorer();
+  private readonly headResult: ScoreResult = { similarity: 0, confidence: 0 };
+  private readonly report: FrameReport = {
+    roundIndex: null,
+    similarity: 0,
+    confidence: 0,
+    level: "none",
+    holdProgress: 0,
+    award: null,
+    detectionsPerSecond: 0,
+  };
+  private hold: HoldTracker | null = null;
+  private round: ActiveRound | null = null;
+  private running = false;
+  private frameHandle: number | null = null;
+  private usesVideoFrameCallback: boolean;
+  private lastMediaTime = -1;
+  private lastTimestamp = 0;
+  private windowStart = 0;
+  private windowCount = 0;
+
+  constructor(
+    video: HTMLVideoElement,
+    private readonly canvas: HTMLCanvasElement,
+    private readonly tasks: VisionTasks,
+    private readonly onFrame: (report: FrameReport) => void,
+  ) {
+    this.video = video;
+    this.context = canvas.getContext("2d");
+    this.usesVideoFrameCallback = typeof this.video.requestVideoFrameCallback === "function";
+  }
+
+  setRound(round: ActiveRound | null): void {
+    if (round?.index === this.round?.index && round?.kind === this.round?.kind) return;
+    this.round = round;
+    this.hold = round ? new HoldTracker(round.difficulty) : null;
+    this.report.roundIndex = round?.index ?? null;
+    this.report.similarity = 0;
+    this.report.confidence = 0;
+    this.report.level = "none";
+    this.report.holdProgress = 0;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    document.addEventListener("visibilitychange", this.onVisibilityChange);
+    if (!document.hidden) this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    document.removeEventListener("visibilitychange", this.onVisibilityChange);
+    this.cancel();
+  }
+
+  private readonly onVisibilityChange = () => {
+    // A hidden tab must not burn the battery; the camera frames it would see are stale anyway.
+    if (document.hidden) this.cancel();
+    else if (this.running) this.schedule();
+  };
+
+  private schedule(): void {
+    if (this.frameHandle !== null) return;
+    this.frameHandle = this.usesVideoFrameCallback
+      ? this.video.requestVideoFrameCallback!(this.onVideoFrame)
+      : requestAnimationFrame(this.onAnimationFrame);
+  }
+
+  private cancel(): void {
+    if (this.frameHandle === null) return;
+    if (this.usesVideoFrameCallback) this.video.cancelVideoFrameCallback?.(this.frameHandle);
+    else cancelAnimationFrame(this.frameHandle);
+    this.frameHandle = null;
+  }
+
+  private readonly onVideoFrame = (_now: number, metadata: { mediaTime: number }) => {
+    this.frameHandle = null;
+    this.processFrame(metadata.mediaTime);
+    if (this.running && !document.hidden) this.schedule();
+  };
+
+  private readonly onAnimationFrame = () => {
+    this.frameHandle = null;
+    this.processFrame(this.video.currentTime);
+    if (this.running && !document.hidden) this.schedule();
+  };
+
+  private processFrame(mediaTime: number): void {
+    const video = this.video;
+    // rAF fires without a new frame; rVFC can repeat after a seek: never detect the same frame twice.
+    if (mediaTime === this.lastMediaTime || video.readyState < 2 || video.videoWidth === 0) return;
+    this.lastMediaTime = mediaTime;
+    // detectForVideo needs strictly increasing timestamps.
+    const timestamp = Math.max(performance.now(), this.lastTimestamp + 1);
+    this.lastTimestamp = timestamp;
+    this.countDetection(timestamp);
+
+    const width = video.videoWidth;
+    const height = video.videoHeight;
+    this.prepareCanvas(width, height);
+    const round = this.round;
+    const kind: RoundKind = round?.kind ?? (this.tasks.pose ? "pose" : this.tasks.hand ? "hand" : "head");
+    const aspect = width / height;
+    let result: ScoreResult | null = null;
+
+    if (kind === "pose" && this.tasks.pose) {
+      const detection = this.tasks.pose.detectForVideo(video, timestamp);
+      const landmarks = detection.landmarks[0];
+      if (landmarks) {
+        this.drawBones(landmarks, POSE_BONES, width, height, "#34d6c4");
+        if (round?.target.kind === "pose") result = this.poseScorer.score(landmarks, round.target.prepared, aspect);
+      }
+    } else if (kind === "hand" && this.tasks.hand) {
+      const detection = this.tasks.hand.detectForVideo(video, timestamp);
+      let best = 0;
+      let bestConfidence = 0;
+      for (let h = 0; h < detection.landmarks.length; h++) {
+        const landmarks = detection.landmarks[h]!;
+        this.drawBones(landmarks, HAND_BONES, width, height, "#ffd34f");
+        if (round?.target.kind === "hand") {
+          const scored = this.handScorer.score(landmarks, round.target.sign, aspect);
+          if (scored.similarity >= best) {
+            best = scored.similarity;
+            bestConfidence = scored.confidence;
+          }
+        }
+      }
+      if (round?.target.kind === "hand") {
+        this.headResult.similarity = best;
+        this.headResult.confidence = bestConfidence;
+        result = this.headResult;
+      }
+    } else if (kind === "head" && this.tasks.face) {
+      const detection = this.tasks.face.detectForVideo(video, timestamp);
+      const face = detection.detections[0];
+      const box = face?.boundingBox;
+      if (box) this.drawBox(box.originX, box.originY, box.width, box.height);
+      if (round?.target.kind === "head") {
+        this.drawTargetCircle(round.target.circle.x, round.target.circle.y, round.target.circle.radius, width, height);
+        result = scoreHead(box, width, height, round.target.circle, face?.categories[0]?.score ?? 0, this.headResult);
+      }
+    }
+
+    const report = this.report;
+    report.award = null;
+    report.similarity = result?.similarity ?? 0;
+    report.confidence = result?.confidence ?? 0;
+    if (this.hold) {
+      report.award = this.hold.push(report.similarity, report.confidence, timestamp);
+      report.level = this.hold.level;
+      report.holdProgress = this.hold.progress;
+    }
+    this.onFrame(report);
+  }
+
+  private countDetection(timestamp: number): void {
+    if (timestamp - this.windowStart >= 1000) {
+      this.report.detectionsPerSecond = this.windowCount;
+      this.windowStart = timestamp;
+      this.windowCount = 0;
+    }
+    this.windowCount++;
+  }
+
+  private prepareCanvas(width: number, height: number): void {
+    if (this.canvas.width !== width) this.canvas.width = width;
+    if (this.canvas.height !== height) this.canvas.height = height;
+    this.context?.clearRect(0, 0, width, height);
+  }
+
+  /** Draws in camera coordinates: the canvas is mirrored by CSS exactly like the video under it. */
+  private drawBones(
+    landmarks: readonly { x: number; y: number }[],
+    bones: readonly (readonly [number, number])[],
+    width: number,
+    height: number,
+    color: string,
+  ): void {
+    const ctx = this.context;
+    if (!ctx) return;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 5;
+    ctx.lineCap = "round";
+    ctx.beginPath();
+    // Index loops: no iterator or destructuring garbage per frame.
+    for (let i = 0; i < bones.length; i++) {
+      const bone = bones[i]!;
+      const a = landmarks[bone[0]];
+      const b = landmarks[bone[1]];
+      if (!a || !b) continue;
+      ctx.moveTo(a.x * width, a.y * height);
+      ctx.lineTo(b.x * width, b.y * height);
+    }
+    ctx.stroke();
+  }
+
+  private drawBox(x: number, y: number, width: number, height: number): void {
+    const ctx = this.context;
+    if (!ctx) return;
+    ctx.strokeStyle = "#ffd34f";
+    ctx.lineWidth = 4;
+    ctx.strokeRect(x, y, width, height);
+  }
+
+  /** The circle is defined as seen on the mirrored screen; the canvas is in camera coordinates. */
+  private drawTargetCircle(x: number, y: number, radius: number, width: number, height: number): void {
+    const ctx = this.context;
+    if (!ctx) return;
+    ctx.strokeStyle = "#ff4f9a";
+    ctx.lineWidth = 6;
+    ctx.beginPath();
+    ctx.arc((1 - x) * width, y * height, radius * Math.min(width, height), 0, Math.PI * 2);
+    ctx.stroke();
+  }
+}

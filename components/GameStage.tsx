@@ -1,0 +1,242 @@
+"use client";
+/**
+ * The game: countdown, rounds and the live meter, following the server's
+ * timeline on the estimated server clock. Players run the inference loop on
+ * their own camera; spectators watch the call and the scoreboard.
+ */
+import { useEffect, useMemo, useRef, useState } from "react";
+import { matchStageAt, type MatchStage, type MatchTimeline } from "@/core/game/match";
+import type { PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
+import type { Award } from "@/core/scoring/points";
+import { resolveTarget } from "@/core/targets/pick";
+import { loadSounds, playEffect, startMusic, stopMusic, unlockAudioOnFirstTap } from "@/client/audio/sound";
+import { serverNow, syncClock } from "@/client/game/clockSync";
+import { InferenceLoop, type FrameReport } from "@/client/game/inferenceLoop";
+import { createScoreSender } from "@/client/game/scoreSender";
+import { useI18n } from "@/client/i18n";
+import { getCameraVideo } from "@/client/media/camera";
+import { sendScore, useRoomStore } from "@/client/roomStore";
+import { getVisionTasks } from "@/client/vision/registry";
+import { MuteButton } from "./MuteButton";
+import { SelfView } from "./SelfView";
+import { TargetFigure } from "./TargetFigure";
+
+interface GameStageProps {
+  room: RoomSnapshot;
+  selfId: string;
+}
+
+interface Meter {
+  similarity: number;
+  holdProgress: number;
+  detectionsPerSecond: number;
+}
+
+/** Re-renders every `intervalMs` with the estimated server time. */
+function useServerTime(intervalMs: number): number {
+  const [now, setNow] = useState(() => serverNow());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(serverNow()), intervalMs);
+    return () => clearInterval(timer);
+  }, [intervalMs]);
+  return now;
+}
+
+function stageKey(stage: MatchStage): string {
+  switch (stage.kind) {
+    case "countdown":
+      return `countdown-${stage.secondsLeft}`;
+    case "round":
+      return `round-${stage.round.index}`;
+    case "gap":
+      return `gap-${stage.previous.index}`;
+    default:
+      return stage.kind;
+  }
+}
+
+export function GameStage({ room, selfId }: GameStageProps) {
+  const { t } = useI18n();
+  const { scores } = useRoomStore();
+  const timeline = room.game?.timeline ?? null;
+  const self = room.members.find((member) => member.id === selfId);
+  const isPlayer = self?.role === "player";
+  const now = useServerTime(100);
+  const stage: MatchStage = timeline ? matchStageAt(timeline, now) : { kind: "waiting", startsInMs: 0 };
+  const key = stageKey(stage);
+  const activeRound = stage.kind === "round" ? stage.round : null;
+  const shownRound = stage.kind === "round" ? stage.round : stage.kind === "gap" ? stage.next : (timeline?.rounds[0] ?? null);
+  const shownTarget = useMemo(() => (shownRound ? resolveTarget(shownRound) : undefined), [shownRound]);
+
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const loopRef = useRef<InferenceLoop | null>(null);
+  const [meter, setMeter] = useState<Meter>({ similarity: 0, holdProgress: 0, detectionsPerSecond: 0 });
+  const [awards, setAwards] = useState<Record<number, Award>>({});
+
+  // Clock: sampled now and again during the match (phones drift, networks change).
+  useEffect(() => {
+    void syncClock();
+    const timer = setInterval(() => void syncClock(), 15_000);
+    unlockAudioOnFirstTap();
+    void loadSounds();
+    return () => {
+      clearInterval(timer);
+      stopMusic();
+    };
+  }, []);
+
+  // Sound follows the stage: ticks on 3-2-1, a cue when a round opens and closes, music while playing.
+  useEffect(() => {
+    if (stage.kind === "countdown") playEffect("tick");
+    if (stage.kind === "round") {
+      playEffect("go");
+      startMusic();
+    }
+    if (stage.kind === "gap") playEffect("round-end");
+    if (stage.kind === "finished") {
+      playEffect("round-end");
+      stopMusic();
+    }
+    // Only on stage changes, not every clock tick.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key]);
+
+  // The inference loop: created once per game for players, fed the round as it changes.
+  useEffect(() => {
+    const video = getCameraVideo();
+    const canvas = canvasRef.current;
+    if (!isPlayer || !video || !canvas) return;
+    const sender = createScoreSender(sendScore);
+    let lastMeterAt = 0;
+    const loop = new InferenceLoop(video, canvas, getVisionTasks(), (report: FrameReport) => {
+      if (report.roundIndex !== null) {
+        sender.push({ roundIndex: report.roundIndex, similarity: round2(report.similarity), ...(report.award ? { award: report.award } : {}) });
+      }
+      if (report.award) {
+        const roundIndex = report.roundIndex ?? -1;
+        const award = report.award;
+        setAwards((previous) => ({ ...previous, [roundIndex]: award }));
+        playEffect(award);
+      }
+      // The meter redraws ten times a second: smooth enough, and React is not re-rendered per frame.
+      const at = performance.now();
+      if (at - lastMeterAt > 100) {
+        lastMeterAt = at;
+        setMeter({ similarity: report.similarity, holdProgress: report.holdProgress, detectionsPerSecond: report.detectionsPerSecond });
+      }
+    });
+    loopRef.current = loop;
+    loop.start();
+    return () => {
+      loop.stop();
+      sender.dispose();
+      loopRef.current = null;
+    };
+  }, [isPlayer]);
+
+  useEffect(() => {
+    const target = activeRound ? resolveTarget(activeRound) : undefined;
+    loopRef.current?.setRound(
+      activeRound && target && room.game ? { index: activeRound.index, kind: activeRound.kind, target, difficulty: room.game.settings.difficulty } : null,
+    );
+  }, [activeRound, room.game]);
+
+  const award = activeRound ? awards[activeRound.index] : stage.kind === "gap" ? awards[stage.previous.index] : undefined;
+
+  return (
+    <section className="game" data-testid="game-stage" data-role={self?.role} data-stage={stage.kind}>
+      <header className="game-head">
+        <span className="tag">
+          {shownRound && timeline ? `${t("roundLabel")} ${shownRound.index + 1}/${timeline.rounds.length}` : t("getReady")}
+        </span>
+        <MuteButton labels={{ mute: t("mute"), unmute: t("unmute") }} size={40} />
+      </header>
+
+      <StageBanner stage={stage} award={award} />
+
+      {isPlayer ? (
+        <div className="game-main">
+          {shownTarget && stage.kind !== "finished" && <TargetFigure target={shownTarget} />}
+          <SelfView size="large" overlay={<canvas ref={canvasRef} className="overlay" data-testid="skeleton-canvas" />} />
+          <div className="meter" data-testid="similarity-meter" data-similarity={meter.similarity.toFixed(2)}>
+            <span className="bar">
+              <span className={`bar-fill level-${meter.holdProgress >= 1 ? "done" : "live"}`} style={{ width: `${Math.round(meter.similarity * 100)}%` }} />
+            </span>
+            <span className="tag">
+              {Math.round(meter.similarity * 100)}% · {meter.detectionsPerSecond} {t("detectionsPerSecond")}
+            </span>
+          </div>
+        </div>
+      ) : (
+        <p className="banner banner-info">{t("spectatorNotice")}</p>
+      )}
+
+      <Scoreboard room={room} scores={scores} selfId={selfId} />
+    </section>
+  );
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function StageBanner({ stage, award }: { stage: MatchStage; award: Award | undefined }) {
+  const { t } = useI18n();
+  let text: string;
+  switch (stage.kind) {
+    case "waiting":
+      text = t("getReady");
+      break;
+    case "countdown":
+      text = String(stage.secondsLeft);
+      break;
+    case "round":
+      text = award ? t(award) : `${Math.ceil(stage.remainingMs / 1000)}`;
+      break;
+    case "gap":
+      text = award ? t(award) : t("miss");
+      break;
+    case "finished":
+      text = t("finishing");
+      break;
+  }
+  return (
+    <p className={`stage-banner stage-${stage.kind} ${award ? `award-${award}` : ""}`} data-testid="stage-banner" aria-live="assertive">
+      {text}
+    </p>
+  );
+}
+
+export function Scoreboard({ room, scores, selfId }: { room: RoomSnapshot; scores: Readonly<Record<string, PlayerScoreSnapshot>>; selfId: string }) {
+  const { t } = useI18n();
+  const rows = room.members
+    .map((member) => ({ member, score: scores[member.id] }))
+    .sort((a, b) => (b.score?.total ?? -1) - (a.score?.total ?? -1));
+  return (
+    <section className="card scoreboard" data-testid="scoreboard">
+      <h2>{t("scoreboard")}</h2>
+      <ol className="score-list">
+        {rows.map(({ member, score }) => (
+          <li key={member.id} data-testid="score-row" data-player={member.id} data-total={score?.total ?? 0}>
+            <span className="member-name">
+              {member.nickname}
+              {member.id === selfId && <span className="tag"> ({t("you")})</span>}
+            </span>
+            {score ? (
+              <span className="bar" aria-hidden>
+                <span className="bar-fill" style={{ width: `${Math.round(score.similarity * 100)}%` }} />
+              </span>
+            ) : (
+              <span className="tag">{t("friendWatching")}</span>
+            )}
+            <span className="score">
+              {score?.total ?? 0} {t("points")}
+            </span>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+export type { MatchTimeline };

@@ -1,0 +1,166 @@
+/**
+ * One match, as pure data and functions: the timeline the server owns
+ * (absolute server times for the countdown and every round), the scores,
+ * and the rules that accept or refuse a player's score event.
+ */
+import type { RoundKind } from "../playlist";
+import type { Grade } from "../scoring/points";
+import { pointsFor } from "../scoring/points";
+
+/** The 3-2-1 before the first round. */
+export const COUNTDOWN_MS = 3_000;
+/** Between rounds: the result of the last round shows, the next target appears. */
+export const ROUND_GAP_MS = 2_500;
+/** A score event stamped inside the window may arrive this much later (transit, a slow phone). */
+export const SCORE_GRACE_MS = 400;
+/** First event may leave a moment after the phase change reaches the players. */
+const LEAD_IN_MS = 1_000;
+
+export interface RoundTarget {
+  kind: RoundKind;
+  targetId: string;
+}
+
+export interface PlannedRound extends RoundTarget {
+  index: number;
+  startsAt: number;
+  endsAt: number;
+}
+
+export interface MatchTimeline {
+  countdownStartsAt: number;
+  rounds: PlannedRound[];
+  /** When the last round's window (with grace) is over and results can be computed. */
+  endsAt: number;
+}
+
+export interface RoundScore {
+  points: number;
+  grade: Grade;
+  /** Best similarity the player reported during the round. */
+  bestSimilarity: number;
+  /** From the round start to the award, server clock; null without an award. */
+  reactionMs: number | null;
+}
+
+export interface PlayerScore {
+  /** Kept with the score so a player who leaves mid-match still appears in its record. */
+  nickname: string;
+  total: number;
+  /** Indexed by round; a round without an entry scored nothing. */
+  rounds: Record<number, RoundScore>;
+  /** Latest similarity reported (the live meter others see). */
+  similarity: number;
+}
+
+export interface MatchState {
+  timeline: MatchTimeline;
+  /** Who plays (spectators are not here): only they may score. */
+  scores: Record<string, PlayerScore>;
+}
+
+export function planTimeline(now: number, targets: readonly RoundTarget[], secondsPerRound: number): MatchTimeline {
+  const countdownStartsAt = now + LEAD_IN_MS;
+  const roundMs = secondsPerRound * 1000;
+  let startsAt = countdownStartsAt + COUNTDOWN_MS;
+  const rounds = targets.map((target, index) => {
+    const round: PlannedRound = { ...target, index, startsAt, endsAt: startsAt + roundMs };
+    startsAt = round.endsAt + ROUND_GAP_MS;
+    return round;
+  });
+  const last = rounds.at(-1);
+  return { countdownStartsAt, rounds, endsAt: (last ? last.endsAt : countdownStartsAt + COUNTDOWN_MS) + SCORE_GRACE_MS };
+}
+
+export function startMatch(timeline: MatchTimeline, players: readonly { id: string; nickname: string }[]): MatchState {
+  const scores: Record<string, PlayerScore> = {};
+  for (const player of players) scores[player.id] = { nickname: player.nickname, total: 0, rounds: {}, similarity: 0 };
+  return { timeline, scores };
+}
+
+export interface ScoreEvent {
+  playerId: string;
+  roundIndex: number;
+  /** 0..1, the player's live similarity. */
+  similarity: number;
+  /** Set once the player held the pose: the client's hold tracker decided the grade. */
+  award?: Grade;
+  /** Server clock when the event arrived. */
+  receivedAt: number;
+}
+
+export type ScoreRejection = "not_a_player" | "unknown_round" | "outside_window" | "already_awarded";
+
+export type ScoreResult =
+  | { ok: true; state: MatchState; awarded: { grade: Grade; points: number } | null }
+  | { ok: false; reason: ScoreRejection };
+
+export function applyScoreEvent(state: MatchState, event: ScoreEvent): ScoreResult {
+  const player = state.scores[event.playerId];
+  if (!player) return { ok: false, reason: "not_a_player" };
+  const round = state.timeline.rounds[event.roundIndex];
+  if (!round) return { ok: false, reason: "unknown_round" };
+  if (event.receivedAt < round.startsAt || event.receivedAt > round.endsAt + SCORE_GRACE_MS) {
+    return { ok: false, reason: "outside_window" };
+  }
+  const previous = player.rounds[round.index];
+  if (event.award && previous && previous.grade !== "miss") return { ok: false, reason: "already_awarded" };
+
+  const similarity = Math.min(1, Math.max(0, event.similarity));
+  let roundScore: RoundScore = previous ?? { points: 0, grade: "miss", bestSimilarity: 0, reactionMs: null };
+  roundScore = { ...roundScore, bestSimilarity: Math.max(roundScore.bestSimilarity, similarity) };
+  let awarded: { grade: Grade; points: number } | null = null;
+  if (event.award) {
+    // Late-but-in-grace awards count as at the bell: never more than the round allows.
+    const elapsedMs = Math.min(event.receivedAt, round.endsAt) - round.startsAt;
+    const points = pointsFor(event.award, elapsedMs, round.endsAt - round.startsAt);
+    roundScore = { ...roundScore, grade: event.award, points, reactionMs: elapsedMs };
+    awarded = { grade: event.award, points };
+  }
+  const rounds = { ...player.rounds, [round.index]: roundScore };
+  const total = Object.values(rounds).reduce((sum, score) => sum + score.points, 0);
+  return {
+    ok: true,
+    state: { ...state, scores: { ...state.scores, [event.playerId]: { ...player, total, rounds, similarity } } },
+    awarded,
+  };
+}
+
+export interface RankedPlayer {
+  playerId: string;
+  total: number;
+  /** 1-based; ties share a rank (1, 1, 3). */
+  rank: number;
+}
+
+export function rankPlayers(state: MatchState): RankedPlayer[] {
+  const sorted = Object.entries(state.scores)
+    .map(([playerId, score]) => ({ playerId, total: score.total }))
+    .sort((a, b) => b.total - a.total);
+  return sorted.map((entry, index) => {
+    const firstWithTotal = sorted.findIndex((other) => other.total === entry.total);
+    return { ...entry, rank: (firstWithTotal === -1 ? index : firstWithTotal) + 1 };
+  });
+}
+
+/** What the players should be seeing at a server time: pure, so every client agrees. */
+export type MatchStage =
+  | { kind: "waiting"; startsInMs: number }
+  | { kind: "countdown"; secondsLeft: number }
+  | { kind: "round"; round: PlannedRound; remainingMs: number }
+  | { kind: "gap"; previous: PlannedRound; next: PlannedRound; startsInMs: number }
+  | { kind: "finished" };
+
+export function matchStageAt(timeline: MatchTimeline, serverTime: number): MatchStage {
+  if (serverTime < timeline.countdownStartsAt) return { kind: "waiting", startsInMs: timeline.countdownStartsAt - serverTime };
+  const first = timeline.rounds[0];
+  if (!first) return { kind: "finished" };
+  if (serverTime < first.startsAt) return { kind: "countdown", secondsLeft: Math.ceil((first.startsAt - serverTime) / 1000) };
+  for (let i = 0; i < timeline.rounds.length; i++) {
+    const round = timeline.rounds[i]!;
+    if (serverTime < round.endsAt) return { kind: "round", round, remainingMs: round.endsAt - serverTime };
+    const next = timeline.rounds[i + 1];
+    if (next && serverTime < next.startsAt) return { kind: "gap", previous: round, next, startsInMs: next.startsAt - serverTime };
+  }
+  return { kind: "finished" };
+}

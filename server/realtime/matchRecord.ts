@@ -1,0 +1,76 @@
+/** Translations from the room's match state to what goes on the wire and into the database. */
+import type { RankedPlayer, PlayerScore } from "@/core/game/match";
+import type { PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
+import type { RoomState } from "@/core/room";
+import type { MatchToSave } from "../storage/matchStore";
+
+export function scoreboardEntry(playerId: string, score: PlayerScore): PlayerScoreSnapshot {
+  return {
+    playerId,
+    total: score.total,
+    similarity: score.similarity,
+    rounds: Object.entries(score.rounds).map(([roundIndex, round]) => ({
+      roundIndex: Number(roundIndex),
+      points: round.points,
+      grade: round.grade,
+    })),
+  };
+}
+
+export function toGameSnapshot(state: RoomState, preloadDeadline: number | null): NonNullable<RoomSnapshot["game"]> | null {
+  const { game } = state;
+  if (!game) return null;
+  return {
+    settings: game.settings,
+    testPlaylistId: game.testPlaylistId,
+    preloadDeadline,
+    timeline: game.match?.timeline ?? null,
+    scores: game.match ? Object.entries(game.match.scores).map(([playerId, score]) => scoreboardEntry(playerId, score)) : [],
+    results: game.results ? { matchId: game.results.matchId, ranking: [...game.results.ranking] } : null,
+  };
+}
+
+/** The finished match as stored: players (spectators included, marked), rounds, per-round results. */
+export function toMatchRecord(state: RoomState, ranking: readonly RankedPlayer[], endedAt: Date): MatchToSave {
+  const match = state.game?.match;
+  if (!state.game || !match) throw new Error("no match to record");
+  const rankOf = new Map(ranking.map((entry) => [entry.playerId, entry]));
+  const lastRank = ranking.length + 1;
+  return {
+    roomCode: state.code,
+    playlist: { ...state.game.settings, testPlaylistId: state.game.testPlaylistId, targets: state.game.targets },
+    startedAt: new Date(match.timeline.countdownStartsAt),
+    endedAt,
+    players: [
+      // Everyone who played, including anyone who left before the end...
+      ...Object.entries(match.scores).map(([playerId, score]) => ({
+        playerId,
+        nickname: score.nickname,
+        finalScore: score.total,
+        rank: rankOf.get(playerId)?.rank ?? lastRank,
+        wasSpectator: false,
+      })),
+      // ...and those who watched.
+      ...state.members
+        .filter((member) => !(member.id in match.scores))
+        .map((member) => ({ playerId: member.id, nickname: member.nickname, finalScore: 0, rank: lastRank, wasSpectator: true })),
+    ],
+    rounds: match.timeline.rounds.map((round) => ({
+      index: round.index,
+      kind: round.kind,
+      targetId: round.targetId,
+      startsAt: new Date(round.startsAt),
+      endsAt: new Date(round.endsAt),
+      results: Object.entries(match.scores).map(([playerId, score]) => {
+        const result = score.rounds[round.index];
+        return {
+          playerId,
+          points: result?.points ?? 0,
+          grade: result?.grade ?? "miss",
+          bestSimilarity: result?.bestSimilarity ?? 0,
+          reactionMs: result?.reactionMs ?? null,
+        };
+      }),
+    })),
+  };
+}

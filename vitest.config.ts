@@ -6,7 +6,8 @@ export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
     environment: "node",
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
+    testTimeout: 60_000,
+    // Starting the embedded database (PGlite initdb) takes seconds, more on a loaded 2-core machine.
+    hookTimeout: 120_000,
   },
 });

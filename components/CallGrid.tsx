@@ -62,7 +62,13 @@ export function CallGrid({ layout = "grid", showSelf = true }: CallGridProps) {
     return (
       <section className="call call-layout-game" aria-label={t("callLabel")} data-testid="call-grid" data-layout="game">
         {showSelf && self && <SelfTile member={self} size="large" />}
-        {friends.length > 0 && <div className="call-strip">{friends.map((member) => remoteTile(member, "small"))}</div>}
+        {(friends.length > 0 || !showSelf) && (
+          <div className="call-strip">
+            {friends.map((member) => remoteTile(member, "small"))}
+            {/* Without the own tile, its switches still have to be somewhere. */}
+            {!showSelf && <CallControls className="call-strip-controls" />}
+          </div>
+        )}
         {notices}
       </section>
     );
@@ -132,35 +138,46 @@ function SelfTile({ member, size }: { member: MemberSnapshot; size: "normal" | "
         <span className="call-nickname">{member.nickname}</span>
         <span className="call-you">({t("you")})</span>
       </figcaption>
-      <div className="call-controls">
-        <button
-          type="button"
-          className="call-toggle"
-          onClick={call.toggleMicrophone}
-          disabled={!local.hasMicrophone}
-          aria-pressed={!local.audio}
-          aria-label={t(local.audio ? "callMute" : "callUnmute")}
-          title={t(local.audio ? "callMute" : "callUnmute")}
-          data-testid="toggle-mic"
-          data-on={local.audio}
-        >
-          <MicIcon off={!local.audio} />
-        </button>
-        <button
-          type="button"
-          className="call-toggle"
-          onClick={call.toggleCamera}
-          disabled={!local.hasCamera}
-          aria-pressed={!local.video}
-          aria-label={t(local.video ? "callCameraStop" : "callCameraStart")}
-          title={t(local.video ? "callCameraStop" : "callCameraStart")}
-          data-testid="toggle-camera"
-          data-on={local.video}
-        >
-          <CameraIcon off={!local.video} />
-        </button>
-      </div>
+      <CallControls className="call-controls" />
     </figure>
+  );
+}
+
+/** The player's microphone and camera switches. */
+function CallControls({ className }: { className: string }) {
+  const { t } = useI18n();
+  const call = useCall();
+  if (!call) return null;
+  const { local } = call;
+  return (
+    <div className={className}>
+      <button
+        type="button"
+        className="call-toggle"
+        onClick={call.toggleMicrophone}
+        disabled={!local.hasMicrophone}
+        aria-pressed={!local.audio}
+        aria-label={t(local.audio ? "callMute" : "callUnmute")}
+        title={t(local.audio ? "callMute" : "callUnmute")}
+        data-testid="toggle-mic"
+        data-on={local.audio}
+      >
+        <MicIcon off={!local.audio} />
+      </button>
+      <button
+        type="button"
+        className="call-toggle"
+        onClick={call.toggleCamera}
+        disabled={!local.hasCamera}
+        aria-pressed={!local.video}
+        aria-label={t(local.video ? "callCameraStop" : "callCameraStart")}
+        title={t(local.video ? "callCameraStop" : "callCameraStart")}
+        data-testid="toggle-camera"
+        data-on={local.video}
+      >
+        <CameraIcon off={!local.video} />
+      </button>
+    </div>
   );
 }
 

@@ -28,7 +28,8 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
   const isSpectator = self?.role === "spectator";
   const settings = room.game?.settings;
   const assetsKey = settings ? requiredVisionAssets(settings).join(",") : "";
-  const [progress, setProgress] = useState<AssetProgress[]>([]);
+  // Every bar shows from the first frame, waiting, before the loader code itself has arrived.
+  const [progress, setProgress] = useState<AssetProgress[]>(() => waitingBars(assetsKey));
   const [failure, setFailure] = useState<Failure | null>(null);
   const [attempt, setAttempt] = useState(0);
   const lastPercent = useRef(0);
@@ -39,6 +40,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
     const controller = new AbortController();
     const reporter = createProgressReporter(sendPreloadProgress);
     setFailure(null);
+    setProgress((current) => (current.every((asset) => asset.stage === "ready") && current.length > 0 ? current : waitingBars(assetsKey)));
     reporter.push({ percent: 0, status: "loading" });
 
     void (async () => {
@@ -159,6 +161,12 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
       </section>
     </section>
   );
+}
+
+function waitingBars(assetsKey: string): AssetProgress[] {
+  if (!assetsKey) return [];
+  const keys: AssetProgress["key"][] = ["runtime", ...(assetsKey.split(",") as ReturnType<typeof requiredVisionAssets>)];
+  return keys.map((key) => ({ key, stage: "waiting", receivedBytes: 0, totalBytes: 0 }));
 }
 
 function AssetBar({ asset }: { asset: AssetProgress }) {

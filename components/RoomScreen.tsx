@@ -149,8 +149,9 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
         )}
         {room.phase === "results" && (
           <>
+            {/* Friends' faces above the scores: their reactions are half the fun. */}
+            <CallGrid layout="game" showSelf={false} />
             <Results room={room} selfId={seat.playerId} />
-            <CallGrid layout="grid" />
           </>
         )}
       </main>

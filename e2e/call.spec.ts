@@ -8,17 +8,23 @@ import type { CallDebug } from "@/client/call/useCall";
 import { test, expect, type Player } from "./support/players";
 import { createRoom, joinByLink } from "./support/room";
 
+interface TileFrames {
+  /** The page's clock when read: a busy page answers late, so rates use this, not the test's clock. */
+  at: number;
+  tiles: Record<string, { width: number; frames: number }>;
+}
+
 /** Frames decoded by each remote tile's <video>, keyed by player id. */
-function tileFrames(page: Page): Promise<Record<string, { width: number; frames: number }>> {
+function tileFrames(page: Page): Promise<TileFrames> {
   return page.evaluate(() => {
-    const result: Record<string, { width: number; frames: number }> = {};
+    const tiles: Record<string, { width: number; frames: number }> = {};
     for (const tile of document.querySelectorAll<HTMLElement>('[data-testid="remote-tile"]')) {
       const video = tile.querySelector("video");
       if (video && tile.dataset.player) {
-        result[tile.dataset.player] = { width: video.videoWidth, frames: video.getVideoPlaybackQuality().totalVideoFrames };
+        tiles[tile.dataset.player] = { width: video.videoWidth, frames: video.getVideoPlaybackQuality().totalVideoFrames };
       }
     }
-    return result;
+    return { at: performance.now(), tiles };
   });
 }
 
@@ -33,30 +39,43 @@ function peerStatuses(page: Page): Promise<Record<string, string>> {
 
 /**
  * Waits until the page shows exactly these friends with video playing, then measures decoded
- * frames per second over a few seconds. Returns frames/s per friend.
+ * frames per second over a few seconds. "Playing" means frames keep being decoded: at least
+ * MIN_NEW_FRAMES in one window (a new connection starts slowly, and CI machines are busy), so a
+ * frozen tile fails and a slow one does not. Returns frames/s per friend.
  */
+const MIN_NEW_FRAMES = 3;
+
 async function expectFriendsPlaying(player: Player, friendIds: string[], testInfo: TestInfo, seconds = 3): Promise<Record<string, number>> {
   const { page } = player;
   await expect(page.getByTestId("remote-tile")).toHaveCount(friendIds.length);
   for (const id of friendIds) await expect(page.locator(`[data-testid="remote-tile"][data-player="${id}"]`)).toBeVisible();
   await expect
-    .poll(async () => Object.values(await tileFrames(page)).filter((tile) => tile.width > 0 && tile.frames > 0).length, {
+    .poll(async () => Object.values((await tileFrames(page)).tiles).filter((tile) => tile.width > 0 && tile.frames > 0).length, {
       message: `${player.name}: every friend's video has a size and frames`,
       timeout: 20_000,
     })
     .toBe(friendIds.length);
-  const before = await tileFrames(page);
-  const started = Date.now();
-  await page.waitForTimeout(seconds * 1000);
-  const after = await tileFrames(page);
-  const elapsed = (Date.now() - started) / 1000;
-  const rates: Record<string, number> = {};
-  for (const id of friendIds) {
-    const rate = ((after[id]?.frames ?? 0) - (before[id]?.frames ?? 0)) / elapsed;
-    rates[id] = Math.round(rate * 10) / 10;
-    expect(rate, `${player.name}: frames from ${id} keep being decoded`).toBeGreaterThan(2);
-  }
-  // The benchmark hook counts the same frames.
+  let rates: Record<string, number> = {};
+  await expect
+    .poll(
+      async () => {
+        const before = await tileFrames(page);
+        await page.waitForTimeout(seconds * 1000);
+        const after = await tileFrames(page);
+        const elapsed = (after.at - before.at) / 1000;
+        rates = {};
+        const stalled: string[] = [];
+        for (const id of friendIds) {
+          const added = (after.tiles[id]?.frames ?? 0) - (before.tiles[id]?.frames ?? 0);
+          rates[id] = Math.round((added / elapsed) * 10) / 10;
+          if (added < MIN_NEW_FRAMES) stalled.push(id);
+        }
+        return stalled;
+      },
+      { message: `${player.name}: frames from every friend keep being decoded`, timeout: 30_000, intervals: [0] },
+    )
+    .toEqual([]);
+  // The benchmark hook counts the same friends.
   const exported = await decodedFrames(player.page);
   expect(Object.keys(exported).sort()).toEqual([...friendIds].sort());
   testInfo.annotations.push({ type: "remote fps", description: `${player.name}: ${JSON.stringify(rates)}` });
@@ -71,7 +90,7 @@ async function playerId(page: Page): Promise<string> {
 }
 
 test("three phones see and hear each other; switches, a reload and a leave show up on every screen", async ({ players }, testInfo) => {
-  test.setTimeout(180_000);
+  test.setTimeout(360_000);
   const host = await players.launch({ name: "host-messi", video: "messi5" });
   const astro = await players.launch({ name: "astronaut", video: "astronaut" });
   const third = await players.launch({ name: "empty", video: "empty" });

@@ -45,7 +45,7 @@ export const configSchema = z.object({
   /** Per socket; score events alone are 10 a second. */
   EVENT_RATE_PER_SECOND: integer(1, 1000, 30),
   /** Per client address: creating or joining rooms. */
-  JOIN_RATE_PER_MINUTE: integer(1, 10_000, 30),
+  JOIN_RATE_PER_MINUTE: integer(1, 1_000_000, 30),
   /** Behind a reverse proxy, take the client address from X-Forwarded-For. */
   TRUST_PROXY: booleanFlag,
   /** Where the browser fetches the vision runtime and models; default: this server's /vision/. */

@@ -43,9 +43,14 @@ export class MeshCall implements CallSession {
   private local: LocalMedia = { stream: null, audio: false, video: false };
   private closed = false;
   private readonly onSignal = (signal: Signal) => this.handleSignal(signal);
+  /** Signals sent while our socket was down are lost: pick every unfinished negotiation up again. */
+  private readonly onReconnect = () => {
+    for (const peer of this.peers.values()) peer.resume();
+  };
 
   constructor(private readonly options: CallSessionOptions) {
     getSocket().on("rtc:signal", this.onSignal);
+    getSocket().on("connect", this.onReconnect);
     this.store.update({ status: "connected" });
   }
 
@@ -79,6 +84,7 @@ export class MeshCall implements CallSession {
     if (this.closed) return;
     this.closed = true;
     getSocket().off("rtc:signal", this.onSignal);
+    getSocket().off("connect", this.onReconnect);
     for (const [playerId, peer] of this.peers) this.dropPeer(playerId, peer);
     this.store.clear();
   }
@@ -200,6 +206,17 @@ class MeshPeer {
     this.queue = this.queue.then(() => this.applySignal(signal)).catch((error: unknown) => {
       console.warn(`[call] signal from ${this.options.remoteId} failed`, error);
     });
+  }
+
+  /** After our signalling connection came back: resend a pending offer, or restart ICE if not connected. */
+  resume(): void {
+    if (this.closed) return;
+    const pc = this.pc;
+    if (pc.signalingState === "have-local-offer" && pc.localDescription) {
+      this.send({ description: descriptionInit(pc.localDescription) });
+    } else if (pc.connectionState !== "connected") {
+      pc.restartIce();
+    }
   }
 
   close(): void {
@@ -391,8 +408,9 @@ async function sendSignal(to: string, signal: { description?: RTCSessionDescript
   for (let attempt = 0; attempt < SIGNAL_RETRIES; attempt += 1) {
     const answer = await request("rtc:signal", payload);
     if (answer.ok) return;
-    // A burst of candidates can hit the per-second budget: wait and resend rather than lose one.
-    if (answer.code !== "rate_limited" && answer.code !== "server_unreachable") {
+    // A burst of candidates can hit the per-second budget, and right after a reconnect our seat (or
+    // the friend's) may not be back yet: wait and resend rather than lose the signal.
+    if (answer.code !== "rate_limited" && answer.code !== "server_unreachable" && answer.code !== "not_in_room") {
       console.warn(`[call] signal to ${to} refused: ${answer.code} ${answer.message}`);
       return;
     }

@@ -64,7 +64,10 @@ export interface CallContextValue {
 /** `window.__poseparty.call`, for end-to-end tests and benchmarks. */
 export interface CallDebug {
   provider: CallProvider;
-  /** Frames decoded so far by each friend's tile video (getVideoPlaybackQuality). */
+  /**
+   * Frames decoded so far from each friend shown in a tile (getVideoPlaybackQuality), summed over
+   * every tile element the friend had: sample it twice to get frames per second across phases.
+   */
   decodedFrames(): Record<string, number>;
   /** Each friend's connection status. */
   peers(): Record<string, RemotePeer["status"]>;
@@ -72,6 +75,23 @@ export interface CallDebug {
 }
 
 const CallContext = createContext<CallContextValue | null>(null);
+
+/** How often tile videos are sampled, so a counter reset (new element or stream) loses little. */
+const FRAME_SAMPLE_MS = 500;
+
+interface FrameCount {
+  element: HTMLVideoElement | null;
+  /** The element's own counter at the last sample. */
+  last: number;
+  total: number;
+}
+
+function sampleFrames(count: FrameCount): void {
+  if (!count.element) return;
+  const now = count.element.getVideoPlaybackQuality().totalVideoFrames;
+  count.total += now >= count.last ? now - count.last : now;
+  count.last = now;
+}
 
 export function useCall(): CallContextValue | null {
   return useContext(CallContext);
@@ -100,7 +120,7 @@ export function CallProvider({ settings, room, seat, children }: CallProviderPro
   useEffect(() => {
     // membersKey stands for the parts of room.members the call uses (ids, connected).
     session?.setMembers(room.members.map((member) => ({ id: member.id, connected: member.connected })));
-  }, [session, membersKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [session, membersKey]);
 
   // ---- local media: the one camera stream, else the microphone alone
   const camera = useCamera();
@@ -171,11 +191,19 @@ export function CallProvider({ settings, room, seat, children }: CallProviderPro
     );
   }, []);
 
-  // ---- debug export
-  const remoteVideos = useRef(new Map<string, HTMLVideoElement>());
+  // ---- decoded frames per friend, for benchmarks: a running total that survives layout and
+  // phase changes (a new <video> element, or a new stream in it, starts counting from zero).
+  const frameCounts = useRef(new Map<string, FrameCount>());
   const registerRemoteVideo = useCallback((playerId: string, element: HTMLVideoElement | null) => {
-    if (element) remoteVideos.current.set(playerId, element);
-    else remoteVideos.current.delete(playerId);
+    const count = frameCounts.current.get(playerId) ?? { element: null, last: 0, total: 0 };
+    sampleFrames(count);
+    count.element = element;
+    count.last = element ? element.getVideoPlaybackQuality().totalVideoFrames : 0;
+    frameCounts.current.set(playerId, count);
+  }, []);
+  useEffect(() => {
+    const timer = setInterval(() => frameCounts.current.forEach(sampleFrames), FRAME_SAMPLE_MS);
+    return () => clearInterval(timer);
   }, []);
   const latest = useRef({ state, speaking });
   latest.current = { state, speaking };
@@ -183,10 +211,15 @@ export function CallProvider({ settings, room, seat, children }: CallProviderPro
   useEffect(() => {
     const debug: CallDebug = {
       provider,
-      decodedFrames: () =>
-        Object.fromEntries(
-          [...remoteVideos.current].map(([playerId, element]) => [playerId, element.getVideoPlaybackQuality().totalVideoFrames]),
-        ),
+      decodedFrames: () => {
+        const totals: Record<string, number> = {};
+        for (const [playerId, count] of frameCounts.current) {
+          sampleFrames(count);
+          // Friends without a tile on screen (gone, or not drawn) are left out.
+          if (count.element) totals[playerId] = count.total;
+        }
+        return totals;
+      },
       peers: () => Object.fromEntries(Object.values(latest.current.state.peers).map((peer) => [peer.playerId, peer.status])),
       speaking: () => ({ ...latest.current.speaking }),
     };

@@ -92,6 +92,13 @@ export class InferenceLoop {
 
   setRound(round: ActiveRound | null): void {
     if (round?.index === this.round?.index && round?.kind === this.round?.kind) return;
+    // A GOOD still waiting to become PERFECT when the bell rings counts as GOOD (the server allows a short grace).
+    const pending = this.hold?.finish() ?? null;
+    if (pending && this.round) {
+      this.report.award = pending;
+      this.onFrame(this.report);
+      this.report.award = null;
+    }
     this.round = round;
     this.hold = round ? new HoldTracker(round.difficulty) : null;
     this.report.roundIndex = round?.index ?? null;

@@ -1,7 +1,7 @@
 /**
  * Pose similarity: the player's pose-model landmarks against a target pose, every video frame.
  *
- * Method (see docs/scoring.md): limb DIRECTIONS, not positions. For each of 13 body segments
+ * Method (see docs/scoring.md): limb DIRECTIONS, not positions. For each of 12 body segments
  * (upper arms, forearms, thighs, shins, torso, head, shoulder line, hip line) the angle between
  * the player's segment and the target's segment becomes an error 0..1 (a tolerance band, then
  * linear up to a full-miss angle); similarity = 1 - weighted RMS of those errors. Directions

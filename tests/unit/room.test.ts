@@ -202,7 +202,7 @@ describe("room state machine", () => {
 
   it("keeps the playlist with the game and every member's progress, live", () => {
     const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "startGame", playerId: "p1", setup });
-    expect(lobby.game).toEqual(setup);
+    expect(lobby.game).toEqual({ ...setup, match: null, results: null });
     expect(lobby.members.map((member) => member.preload)).toEqual([
       { percent: 0, status: "loading" },
       { percent: 0, status: "loading" },

@@ -1,0 +1,348 @@
+/**
+ * One load generator process for the capacity bench (forked by server/section.ts). It opens its
+ * share of rooms x 4 players with socket.io-client against a loopback server, and during a
+ * round makes every player send 10 score events a second. Each event carries a unique
+ * similarity (sequence / SEQ_SCALE), so a receiving client finds the send time of what it sees
+ * in a `game:scoreboard` entry (game) or a relayed `score` (bare relay): all four players of a
+ * room live in this process, so one clock measures both ends.
+ *
+ * It only talks to the URL it is given (127.0.0.1), sends nothing on its own, and exits when
+ * its parent goes away.
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { io, type Socket } from "socket.io-client";
+import type { RoomSnapshot } from "../../core/protocol";
+import { LatencyHistogram } from "../lib/stats";
+import type { FromGenerator, LoadMode, ToGenerator } from "./protocol";
+
+const PLAYERS_PER_ROOM = 4;
+const SEND_INTERVAL_MS = 100;
+/** similarity = seq / SEQ_SCALE: unique per player, always within 0..1. */
+const SEQ_SCALE = 100_000;
+/** Events per player per step: a 15 s round at 10/s is 150. */
+const MAX_SEQ = 4_095;
+const ACK_TIMEOUT_MS = 10_000;
+
+interface Player {
+  index: number;
+  socket: Socket;
+  playerId: string;
+  seq: number;
+  /** performance.now() of each send, by sequence number (0 = not sent). */
+  sentAt: Float64Array;
+  timer?: NodeJS.Timeout;
+}
+
+interface Room {
+  players: Player[];
+  byPlayerId: Map<string, Player>;
+  round0?: { startsAt: number; endsAt: number };
+}
+
+const send = (message: FromGenerator) => process.send?.(message);
+const epochNow = () => performance.timeOrigin + performance.now();
+
+let mode: LoadMode = "game";
+let rooms: Room[] = [];
+let windowFrom = Number.POSITIVE_INFINITY;
+let windowTo = Number.NEGATIVE_INFINITY;
+let secondsPerRound = 15;
+let latency = new LatencyHistogram();
+let ack = new LatencyHistogram();
+let ackErrors: Record<string, number> = {};
+let pendingAcks = 0;
+let sent = 0;
+let delivered = 0;
+let disconnects = 0;
+let tearingDown = false;
+let loopDelay = monitorEventLoopDelay({ resolution: 10 });
+let cpuAtGo = process.cpuUsage();
+let goAt = performance.now();
+
+const inWindow = (performanceTime: number) => {
+  const epoch = performance.timeOrigin + performanceTime;
+  return epoch >= windowFrom && epoch < windowTo;
+};
+
+function connect(url: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = io(url, { transports: ["websocket"], reconnection: false, forceNew: true, timeout: 15_000 });
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+}
+
+async function emitAck<T>(socket: Socket, event: string, payload: unknown): Promise<T> {
+  return (await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload)) as T;
+}
+
+function watchDisconnect(player: Player): void {
+  player.socket.on("disconnect", () => {
+    if (!tearingDown) disconnects += 1;
+    clearTimeout(player.timer);
+  });
+}
+
+/** Records deliveries of other players' events seen by `receiver`. */
+function deliver(room: Room, receiver: Player, fromPlayerId: string, similarity: number, now: number): void {
+  const sender = room.byPlayerId.get(fromPlayerId);
+  if (!sender || sender === receiver) return;
+  const seq = Math.round(similarity * SEQ_SCALE);
+  const sentAt = sender.sentAt[seq] ?? 0;
+  if (sentAt === 0 || !inWindow(sentAt)) return;
+  latency.record(now - sentAt);
+  delivered += 1;
+}
+
+async function setupGameRoom(url: string, label: string): Promise<Room> {
+  const room: Room = { players: [], byPlayerId: new Map() };
+  const sockets: Socket[] = [];
+  try {
+    const host = await connect(url);
+    sockets.push(host);
+    type Joined = { ok: true; playerId: string; room: RoomSnapshot } | { ok: false; code: string; message: string };
+    const created = await emitAck<Joined>(host, "room:create", { nickname: `${label}a` });
+    if (!created.ok) throw new Error(`room:create: ${created.code}`);
+    const code = created.room.code;
+    const joined: { socket: Socket; playerId: string }[] = [{ socket: host, playerId: created.playerId }];
+    for (let i = 1; i < PLAYERS_PER_ROOM; i++) {
+      const socket = await connect(url);
+      sockets.push(socket);
+      const answer = await emitAck<Joined>(socket, "room:join", { roomCode: code, nickname: `${label}${"abcd"[i]}` });
+      if (!answer.ok) throw new Error(`room:join: ${answer.code}`);
+      joined.push({ socket, playerId: answer.playerId });
+    }
+    const started = await emitAck<{ ok: boolean; code?: string }>(host, "game:start", {
+      playlist: { rounds: 3, secondsPerRound, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
+    });
+    if (!started.ok) throw new Error(`game:start: ${started.code}`);
+    for (const [index, { socket, playerId }] of joined.entries()) {
+      const player: Player = { index, socket, playerId, seq: 0, sentAt: new Float64Array(MAX_SEQ + 1) };
+      room.players.push(player);
+      room.byPlayerId.set(playerId, player);
+      watchDisconnect(player);
+      socket.on("game:scoreboard", (payload: { entries: { playerId: string; similarity: number }[] }) => {
+        const now = performance.now();
+        for (const entry of payload.entries) deliver(room, player, entry.playerId, entry.similarity, now);
+      });
+    }
+    return room;
+  } catch (error) {
+    for (const socket of sockets) socket.close();
+    throw error;
+  }
+}
+
+async function setupRelayRoom(url: string, label: string): Promise<Room> {
+  const room: Room = { players: [], byPlayerId: new Map() };
+  const sockets: Socket[] = [];
+  try {
+    for (let index = 0; index < PLAYERS_PER_ROOM; index++) {
+      const socket = await connect(url);
+      sockets.push(socket);
+      const playerId = `${label}-${index}`;
+      await emitAck<unknown>(socket, "join", { room: label, member: playerId });
+      const player: Player = { index, socket, playerId, seq: 0, sentAt: new Float64Array(MAX_SEQ + 1) };
+      room.players.push(player);
+      room.byPlayerId.set(playerId, player);
+      watchDisconnect(player);
+      socket.on("score", (message: { from: string; payload: { similarity: number } }) => {
+        deliver(room, player, message.from, message.payload.similarity, performance.now());
+      });
+    }
+    return room;
+  } catch (error) {
+    for (const socket of sockets) socket.close();
+    throw error;
+  }
+}
+
+/** 10 events a second from `from` to `to` (performance time), skipping (not bunching) late ticks. */
+function startSending(player: Player, from: number, to: number): void {
+  const offset = Math.random() * SEND_INTERVAL_MS;
+  const start = from + offset;
+  // Tick k is due at start + k x interval. Timers may fire a little early by performance.now()
+  // (libuv's cached loop time), so k only moves forward: never two events for one tick.
+  let k = 0;
+  const tick = () => {
+    const now = performance.now();
+    if (now >= to || player.seq >= MAX_SEQ || !player.socket.connected) return;
+    player.seq += 1;
+    const seq = player.seq;
+    const payload = { roundIndex: 0, similarity: seq / SEQ_SCALE };
+    player.sentAt[seq] = now;
+    const counted = inWindow(now);
+    if (counted) sent += 1;
+    if (mode === "game") {
+      if (counted) pendingAcks += 1;
+      player.socket.timeout(ACK_TIMEOUT_MS).emit("game:score", payload, (error: Error | null, answer?: { ok: boolean; code?: string }) => {
+        if (!counted) return;
+        pendingAcks -= 1;
+        if (error) ackErrors.timeout = (ackErrors.timeout ?? 0) + 1;
+        else if (!answer?.ok) ackErrors[answer?.code ?? "unknown"] = (ackErrors[answer?.code ?? "unknown"] ?? 0) + 1;
+        else ack.record(performance.now() - now);
+      });
+    } else {
+      player.socket.emit("score", payload);
+    }
+    k = Math.max(k + 1, Math.floor((performance.now() - start) / SEND_INTERVAL_MS) + 1);
+    player.timer = setTimeout(tick, Math.max(0, start + k * SEND_INTERVAL_MS - performance.now()));
+  };
+  player.timer = setTimeout(tick, Math.max(0, start - performance.now()));
+}
+
+async function runLimited<T>(count: number, concurrency: number, work: (index: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+  const results: PromiseSettledResult<T>[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      try {
+        results[index] = { status: "fulfilled", value: await work(index) };
+      } catch (reason) {
+        results[index] = { status: "rejected", reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return results;
+}
+
+function resetCounters(): void {
+  latency = new LatencyHistogram();
+  ack = new LatencyHistogram();
+  ackErrors = {};
+  pendingAcks = 0;
+  sent = 0;
+  delivered = 0;
+  disconnects = 0;
+  windowFrom = Number.POSITIVE_INFINITY;
+  windowTo = Number.NEGATIVE_INFINITY;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function handle(message: ToGenerator): Promise<void> {
+  switch (message.type) {
+    case "setup": {
+      resetCounters();
+      tearingDown = false;
+      mode = message.mode;
+      secondsPerRound = message.secondsPerRound;
+      const began = performance.now();
+      const setupRoom = mode === "game" ? setupGameRoom : setupRelayRoom;
+      const results = await runLimited(message.rooms, message.concurrency, (index) =>
+        setupRoom(message.url, `s${message.step}g${message.generatorIndex}r${index}`),
+      );
+      rooms = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+      const failures = results.flatMap((result) => (result.status === "rejected" ? [describe(result.reason)] : []));
+      send({ type: "staged", rooms: rooms.length, sockets: rooms.length * PLAYERS_PER_ROOM, setupMs: performance.now() - began, failures: failures.slice(0, 5).concat(failures.length > 5 ? [`... ${failures.length} in all`] : []) });
+      return;
+    }
+    case "go": {
+      loopDelay.disable();
+      loopDelay = monitorEventLoopDelay({ resolution: 10 });
+      loopDelay.enable();
+      cpuAtGo = process.cpuUsage();
+      goAt = performance.now();
+      if (mode === "relay") {
+        const from = (message.sendFrom ?? epochNow()) - performance.timeOrigin;
+        const to = (message.sendTo ?? epochNow() + 5_000) - performance.timeOrigin;
+        for (const room of rooms) for (const player of room.players) startSending(player, from, to);
+        return;
+      }
+      const failures: string[] = [];
+      const playing = rooms.map(
+        (room) =>
+          new Promise<void>((resolve) => {
+            const host = room.players[0]!;
+            const onState = (state: RoomSnapshot) => {
+              const round = state.game?.timeline?.rounds[0];
+              if (state.phase !== "playing" || !round) return;
+              host.socket.off("room:state", onState);
+              room.round0 = { startsAt: round.startsAt, endsAt: round.endsAt };
+              const from = round.startsAt - performance.timeOrigin + 50;
+              const to = round.endsAt - performance.timeOrigin - 200;
+              for (const player of room.players) startSending(player, from, to);
+              resolve();
+            };
+            host.socket.on("room:state", onState);
+          }),
+      );
+      await Promise.all(
+        rooms.flatMap((room) =>
+          room.players.map(async (player) => {
+            try {
+              const answer = await emitAck<{ ok: boolean; code?: string }>(player.socket, "preload:progress", { percent: 100, status: "ready" });
+              if (!answer.ok) failures.push(`preload:progress: ${answer.code}`);
+            } catch (error) {
+              failures.push(`preload:progress: ${describe(error)}`);
+            }
+          }),
+        ),
+      );
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, 20_000));
+      await Promise.race([Promise.all(playing), timeout]);
+      const rounds = rooms.flatMap((room) => (room.round0 ? [room.round0] : []));
+      if (rounds.length < rooms.length) failures.push(`${rooms.length - rounds.length} rooms never started playing`);
+      send({
+        type: "playing",
+        rooms: rounds.length,
+        minStart: Math.min(...rounds.map((round) => round.startsAt)),
+        maxStart: Math.max(...rounds.map((round) => round.startsAt)),
+        minEnd: Math.min(...rounds.map((round) => round.endsAt)),
+        maxEnd: Math.max(...rounds.map((round) => round.endsAt)),
+        failures: failures.slice(0, 5),
+      });
+      return;
+    }
+    case "window":
+      windowFrom = message.from;
+      windowTo = message.to;
+      return;
+    case "report": {
+      const cpu = process.cpuUsage(cpuAtGo);
+      const elapsedMs = performance.now() - goAt;
+      send({
+        type: "report",
+        sent,
+        expectedDeliveries: sent * (PLAYERS_PER_ROOM - 1),
+        delivered,
+        latency: latency.toJSON(),
+        ack: ack.toJSON(),
+        ackErrors,
+        unanswered: pendingAcks,
+        disconnects,
+        loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+        loopDelayMaxMs: loopDelay.max / 1e6,
+        cpuPercent: elapsedMs > 0 ? ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100 : 0,
+      });
+      return;
+    }
+    case "teardown": {
+      tearingDown = true;
+      for (const room of rooms) {
+        for (const player of room.players) {
+          clearTimeout(player.timer);
+          player.socket.removeAllListeners();
+          player.socket.close();
+        }
+      }
+      rooms = [];
+      loopDelay.disable();
+      send({ type: "done" });
+      return;
+    }
+  }
+}
+
+process.on("message", (message: ToGenerator) => {
+  handle(message).catch((error: unknown) => send({ type: "error", message: describe(error) }));
+});
+// The orchestrator owns our lifetime: never outlive it.
+process.on("disconnect", () => process.exit(0));

@@ -1,0 +1,52 @@
+/** Messages between the capacity orchestrator (server/section.ts) and its load generator processes. */
+import type { HistogramData } from "../lib/stats";
+
+export type LoadMode = "game" | "relay";
+
+export type ToGenerator =
+  | {
+      type: "setup";
+      mode: LoadMode;
+      url: string;
+      rooms: number;
+      generatorIndex: number;
+      step: number;
+      secondsPerRound: number;
+      /** Rooms set up at once (each: 4 connections and its joins). */
+      concurrency: number;
+    }
+  /** game: every player reports ready now. relay: send between sendFrom and sendTo (epoch ms). */
+  | { type: "go"; sendFrom?: number; sendTo?: number }
+  /** Only events sent within [from, to) (epoch ms) are measured. */
+  | { type: "window"; from: number; to: number }
+  | { type: "report" }
+  | { type: "teardown" };
+
+export interface GeneratorReport {
+  type: "report";
+  /** Score events sent within the window. */
+  sent: number;
+  /** Deliveries expected within the window: sent x (players in the room - 1). */
+  expectedDeliveries: number;
+  /** Deliveries matched to a send within the window (at the other players of the room). */
+  delivered: number;
+  /** Event-to-scoreboard (or relay) latency at the receiving clients. */
+  latency: HistogramData;
+  /** Acknowledgement round trip (game only). */
+  ack: HistogramData;
+  ackErrors: Record<string, number>;
+  unanswered: number;
+  disconnects: number;
+  /** Event-loop delay of this generator process since "go" (ms): if high, the generator was the bottleneck. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  /** CPU of this generator since "go", % of one core. */
+  cpuPercent: number;
+}
+
+export type FromGenerator =
+  | { type: "staged"; rooms: number; sockets: number; setupMs: number; failures: string[] }
+  | { type: "playing"; rooms: number; minStart: number; maxStart: number; minEnd: number; maxEnd: number; failures: string[] }
+  | GeneratorReport
+  | { type: "done" }
+  | { type: "error"; message: string };

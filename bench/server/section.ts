@@ -1,0 +1,365 @@
+/**
+ * Server capacity: load generators in separate processes open R rooms x 4 players against the
+ * game server, and during a round every player sends 10 score events a second. R steps up
+ * until the p99 event-to-scoreboard latency passes the threshold or errors appear. Then the
+ * same against a bare Socket.IO relay, the reference. Loopback only; every step and the whole
+ * section are bounded in time; every process started here is stopped here.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { SCOREBOARD_INTERVAL_MS } from "../../server/realtime/roomHub";
+import { ProcSampler, REPO_ROOT, readProc, sleep, spawnTs, stopChild } from "../lib/proc";
+import { mergeHistograms, round, summarizeHistogram, type Summary } from "../lib/stats";
+import type { FromGenerator, GeneratorReport, LoadMode, ToGenerator } from "./protocol";
+
+export const PLAYERS_PER_ROOM = 4;
+export const EVENTS_PER_PLAYER_PER_SECOND = 10;
+/** The issue's rule: a step passes while p99 stays at or under this. */
+export const P99_LIMIT_MS = 50;
+
+export interface ServerOptions {
+  smoke: boolean;
+  /** Time for the ladders of both targets (half each), not counting server start-up. */
+  budgetMs: number;
+  generators: number;
+  ladder: number[];
+  measureMs: number;
+  secondsPerRound: number;
+  log: (line: string) => void;
+}
+
+export function serverOptions(smoke: boolean, log: (line: string) => void): ServerOptions {
+  return smoke
+    ? { smoke, budgetMs: 90_000, generators: 2, ladder: [2, 5], measureMs: 2_000, secondsPerRound: 5, log }
+    : { smoke, budgetMs: 8 * 60_000, generators: 2, ladder: [10, 25, 50, 100, 150, 200, 300, 400, 500], measureMs: 10_000, secondsPerRound: 15, log };
+}
+
+export interface CapacityStep {
+  rooms: number;
+  players: number;
+  /** Score events offered per second (players x 10). */
+  offeredEventsPerSecond: number;
+  windowMs: number;
+  sent: number;
+  deliveredFraction: number | null;
+  latencyMs: Summary;
+  ackMs: Summary | null;
+  errors: number;
+  errorDetail: string[];
+  serverCpuPercent: number | null;
+  serverRssMiB: number | null;
+  generatorCpuPercent: number[];
+  generatorLoopDelayP99Ms: number;
+  setupMs: number;
+  pass: boolean;
+  /** Game server only: would the step pass the issue's strict 50 ms rule? */
+  passStrict?: boolean;
+  verdict: string;
+}
+
+export interface CapacityRun {
+  target: "game" | "bare-relay";
+  /** The p99 limit that drove the ladder for this target. */
+  p99LimitMs: number;
+  steps: CapacityStep[];
+  /** Players in the largest step that passed; null if none did. */
+  capacityPlayers: number | null;
+  /** Game server: capacity under the strict 50 ms rule. */
+  capacityPlayersStrict?: number | null;
+  stoppedBecause: string;
+  idleRssMiB: number | null;
+  error?: string;
+}
+
+export interface ServerSectionData {
+  generators: number;
+  measureMs: number;
+  secondsPerRound: number;
+  scoreboardIntervalMs: number;
+  game: CapacityRun;
+  relay: CapacityRun;
+  /** game capacity / relay capacity (null when either is unknown). */
+  capacityRatio: number | null;
+  capacityRatioStrict: number | null;
+  reference: { note: string; relayP99ByPlayers: Record<number, number> };
+}
+
+const REFERENCE = {
+  note: "bare relay measured by the issue's author: one generator process on the same 2 cores",
+  relayP99ByPlayers: { 200: 40, 600: 36, 1200: 95, 2000: 348 },
+};
+
+interface Generator {
+  child: ChildProcess;
+  inbox: FromGenerator[];
+  waiters: ((message: FromGenerator) => void)[];
+}
+
+function forkGenerator(index: number): Generator {
+  const child = fork(path.join(REPO_ROOT, "bench/server/generator.ts"), [], {
+    cwd: REPO_ROOT,
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    env: { ...process.env, BENCH_GENERATOR: String(index) },
+  });
+  const generator: Generator = { child, inbox: [], waiters: [] };
+  child.on("message", (message: FromGenerator) => {
+    const waiter = generator.waiters.shift();
+    if (waiter) waiter(message);
+    else generator.inbox.push(message);
+  });
+  return generator;
+}
+
+function next(generator: Generator, timeoutMs: number, what: string): Promise<FromGenerator> {
+  const queued = generator.inbox.shift();
+  if (queued) return Promise.resolve(queued);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      generator.waiters.splice(generator.waiters.indexOf(onMessage), 1);
+      reject(new Error(`generator did not answer ${what} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (message: FromGenerator) => {
+      clearTimeout(timer);
+      if (message.type === "error") reject(new Error(`generator: ${message.message}`));
+      else resolve(message);
+    };
+    generator.waiters.push(onMessage);
+  });
+}
+
+async function expect<T extends FromGenerator["type"]>(generator: Generator, type: T, timeoutMs: number): Promise<Extract<FromGenerator, { type: T }>> {
+  const message = await next(generator, timeoutMs, type);
+  if (message.type !== type) throw new Error(`generator answered ${message.type}, expected ${type}`);
+  return message as Extract<FromGenerator, { type: T }>;
+}
+
+const tell = (generator: Generator, message: ToGenerator) => generator.child.send(message);
+
+async function startTarget(target: LoadMode, log: (line: string) => void): Promise<{ child: ChildProcess; url: string }> {
+  const file = target === "game" ? "bench/server/startGameServer.ts" : "bench/server/bareRelay.ts";
+  const began = Date.now();
+  const child = spawnTs(file, { ipc: true, logPrefix: `[${target} server] ` });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${file} did not start within 60 s: ${child.output.join("").slice(-500)}`)), 60_000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${file} exited with code ${code}: ${child.output.join("").slice(-500)}`));
+    });
+    child.on("message", (message: { type?: string; port?: number }) => {
+      if (message.type === "ready" && message.port) {
+        clearTimeout(timer);
+        resolve(message.port);
+      }
+    });
+  });
+  log(`${target} server: pid ${child.pid}, http://127.0.0.1:${port}, started in ${Date.now() - began} ms`);
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+const mib = (bytes: number | null | undefined) => (bytes === null || bytes === undefined ? null : round(bytes / 2 ** 20, 1));
+
+function split(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, index) => Math.floor(total / parts) + (index < total % parts ? 1 : 0));
+}
+
+async function runStep(
+  target: LoadMode,
+  url: string,
+  serverPid: number,
+  generators: Generator[],
+  rooms: number,
+  stepIndex: number,
+  options: ServerOptions,
+  p99LimitMs: number,
+): Promise<CapacityStep> {
+  const shares = split(rooms, generators.length);
+  const active = generators.filter((_, index) => (shares[index] ?? 0) > 0);
+  const setupTimeout = 30_000 + rooms * 200;
+  const errorDetail: string[] = [];
+  let errors = 0;
+
+  active.forEach((generator, index) =>
+    tell(generator, { type: "setup", mode: target, url, rooms: shares[index]!, generatorIndex: index, step: stepIndex, secondsPerRound: options.secondsPerRound, concurrency: 25 }),
+  );
+  const staged = await Promise.all(active.map((generator) => expect(generator, "staged", setupTimeout)));
+  const setupMs = Math.max(...staged.map((message) => message.setupMs));
+  const failedRooms = rooms - staged.reduce((sum, message) => sum + message.rooms, 0);
+  if (failedRooms > 0) {
+    errors += failedRooms;
+    errorDetail.push(`${failedRooms} rooms failed to set up`, ...staged.flatMap((message) => message.failures.map((failure) => `setup: ${failure}`)));
+  }
+
+  let from: number;
+  let to: number;
+  if (target === "relay") {
+    const sendFrom = Date.now() + 300;
+    from = sendFrom + 1_000;
+    to = from + options.measureMs;
+    for (const generator of active) tell(generator, { type: "go", sendFrom, sendTo: to + 500 });
+  } else {
+    for (const generator of active) tell(generator, { type: "go" });
+    const playing = await Promise.all(active.map((generator) => expect(generator, "playing", 30_000)));
+    for (const message of playing) {
+      if (message.failures.length > 0) {
+        errors += message.failures.length;
+        errorDetail.push(...message.failures.map((failure) => `start: ${failure}`));
+      }
+    }
+    const started = playing.filter((message) => message.rooms > 0);
+    if (started.length === 0) throw new Error("no room started playing");
+    const maxStart = Math.max(...started.map((message) => message.maxStart));
+    const minEnd = Math.min(...started.map((message) => message.minEnd));
+    from = maxStart + 1_000;
+    to = Math.min(from + options.measureMs, minEnd - 300);
+    if (to - from < Math.min(options.measureMs, 1_000)) errorDetail.push(`rounds too far apart: window only ${to - from} ms`);
+  }
+  for (const generator of active) tell(generator, { type: "window", from, to });
+
+  await sleep(Math.max(0, from - Date.now()));
+  const sampler = new ProcSampler(serverPid, 250).start();
+  await sleep(Math.max(0, to - Date.now()));
+  const server = sampler.stop();
+  // In-flight deliveries of events sent near the end of the window.
+  await sleep(1_500);
+
+  for (const generator of active) tell(generator, { type: "report" });
+  const reports = (await Promise.all(active.map((generator) => expect(generator, "report", 30_000)))) as GeneratorReport[];
+  for (const generator of active) tell(generator, { type: "teardown" });
+  await Promise.all(active.map((generator) => expect(generator, "done", 60_000)));
+
+  const sent = reports.reduce((sum, report) => sum + report.sent, 0);
+  const expected = reports.reduce((sum, report) => sum + report.expectedDeliveries, 0);
+  const delivered = reports.reduce((sum, report) => sum + report.delivered, 0);
+  const ackErrors: Record<string, number> = {};
+  for (const report of reports) for (const [code, count] of Object.entries(report.ackErrors)) ackErrors[code] = (ackErrors[code] ?? 0) + count;
+  const unanswered = reports.reduce((sum, report) => sum + report.unanswered, 0);
+  const disconnects = reports.reduce((sum, report) => sum + report.disconnects, 0);
+  for (const [code, count] of Object.entries(ackErrors)) {
+    errors += count;
+    errorDetail.push(`${count} x ${code}`);
+  }
+  if (unanswered > 0) {
+    errors += unanswered;
+    errorDetail.push(`${unanswered} events unanswered`);
+  }
+  if (disconnects > 0) {
+    errors += disconnects;
+    errorDetail.push(`${disconnects} disconnects`);
+  }
+  // The relay must deliver everything; the game server may coalesce (one scoreboard per 50 ms).
+  if (target === "relay" && expected > 0 && delivered < expected) {
+    errors += expected - delivered;
+    errorDetail.push(`${expected - delivered} of ${expected} relayed events not received`);
+  }
+  if (sent === 0) {
+    errors += 1;
+    errorDetail.push("no event was sent in the window");
+  }
+
+  const latencyMs = summarizeHistogram(mergeHistograms(reports.map((report) => report.latency)));
+  const ackMs = target === "game" ? summarizeHistogram(mergeHistograms(reports.map((report) => report.ack))) : null;
+  const players = rooms * PLAYERS_PER_ROOM;
+  const latencyOk = Number.isFinite(latencyMs.p99) && latencyMs.p99 <= p99LimitMs;
+  const pass = latencyOk && errors === 0;
+  const verdict = pass ? "pass" : errors > 0 ? `errors (${errorDetail.slice(0, 3).join("; ")})` : `p99 ${round(latencyMs.p99)} ms > ${p99LimitMs} ms`;
+  const step: CapacityStep = {
+    rooms,
+    players,
+    offeredEventsPerSecond: players * EVENTS_PER_PLAYER_PER_SECOND,
+    windowMs: to - from,
+    sent,
+    deliveredFraction: expected > 0 ? round(delivered / expected, 3) : null,
+    latencyMs: roundSummary(latencyMs),
+    ackMs: ackMs && roundSummary(ackMs),
+    errors,
+    errorDetail: errorDetail.slice(0, 10),
+    serverCpuPercent: round(server.cpuPercent, 0),
+    serverRssMiB: mib(server.rssMaxBytes),
+    generatorCpuPercent: reports.map((report) => round(report.cpuPercent, 0) ?? 0),
+    generatorLoopDelayP99Ms: round(Math.max(...reports.map((report) => report.loopDelayP99Ms)), 1) ?? 0,
+    setupMs: Math.round(setupMs),
+    pass,
+    verdict,
+  };
+  if (target === "game") step.passStrict = errors === 0 && Number.isFinite(latencyMs.p99) && latencyMs.p99 <= P99_LIMIT_MS;
+  return step;
+}
+
+function roundSummary(summary: Summary): Summary {
+  return {
+    count: summary.count,
+    mean: round(summary.mean, 1) ?? Number.NaN,
+    p50: round(summary.p50, 1) ?? Number.NaN,
+    p95: round(summary.p95, 1) ?? Number.NaN,
+    p99: round(summary.p99, 1) ?? Number.NaN,
+    max: round(summary.max, 1) ?? Number.NaN,
+  };
+}
+
+/** `budgetMs` counts from the moment the target server is up (the game server's embedded database can take long to start on a busy machine). */
+async function runLadder(target: LoadMode, options: ServerOptions, budgetMs: number): Promise<CapacityRun> {
+  const label = target === "game" ? "game" : "bare-relay";
+  const p99LimitMs = target === "game" ? P99_LIMIT_MS + SCOREBOARD_INTERVAL_MS : P99_LIMIT_MS;
+  const run: CapacityRun = { target: label, p99LimitMs, steps: [], capacityPlayers: null, stoppedBecause: "ladder finished", idleRssMiB: null };
+  if (target === "game") run.capacityPlayersStrict = null;
+  const generators: Generator[] = [];
+  let server: { child: ChildProcess; url: string } | null = null;
+  try {
+    server = await startTarget(target, options.log);
+    const deadline = Date.now() + budgetMs;
+    for (let index = 0; index < options.generators; index++) generators.push(forkGenerator(index));
+    await sleep(1_000);
+    run.idleRssMiB = mib(readProc(server.child.pid!)?.rssBytes);
+    let strictOpen = true;
+    for (const [stepIndex, rooms] of options.ladder.entries()) {
+      // A step takes about setup + (game: 6 s to the round) + window + 3 s; do not start one that cannot finish.
+      const estimateMs = (target === "game" ? 7_000 : 2_000) + options.measureMs + 4_000 + rooms * 15;
+      if (Date.now() + estimateMs > deadline) {
+        run.stoppedBecause = `time budget reached before ${rooms} rooms`;
+        break;
+      }
+      options.log(`${label}: ${rooms} rooms x ${PLAYERS_PER_ROOM} players ...`);
+      const step = await runStep(target, server.url, server.child.pid!, generators, rooms, stepIndex, options, p99LimitMs);
+      run.steps.push(step);
+      options.log(
+        `${label}: ${step.players} players: p50 ${step.latencyMs.p50} / p95 ${step.latencyMs.p95} / p99 ${step.latencyMs.p99} ms, ` +
+          `server CPU ${step.serverCpuPercent}%, RSS ${step.serverRssMiB} MiB, generator loop p99 ${step.generatorLoopDelayP99Ms} ms: ${step.verdict}`,
+      );
+      if (step.passStrict && strictOpen) run.capacityPlayersStrict = step.players;
+      if (step.passStrict === false) strictOpen = false;
+      if (!step.pass) {
+        run.stoppedBecause = `${step.players} players: ${step.verdict}`;
+        break;
+      }
+      run.capacityPlayers = step.players;
+      if (server.child.exitCode !== null) throw new Error(`the ${label} server exited (code ${server.child.exitCode})`);
+      await sleep(1_000);
+    }
+  } catch (error) {
+    run.error = error instanceof Error ? error.message : String(error);
+    run.stoppedBecause = `harness error: ${run.error}`;
+  } finally {
+    await Promise.all(generators.map((generator) => stopChild(generator.child, 3_000)));
+    if (server) await stopChild(server.child, 8_000);
+  }
+  return run;
+}
+
+export async function runServerSection(options: ServerOptions): Promise<ServerSectionData> {
+  const game = await runLadder("game", options, options.budgetMs / 2);
+  const relay = await runLadder("relay", options, options.budgetMs / 2);
+  if (game.error && relay.error) throw new Error(`both targets failed: ${game.error}; ${relay.error}`);
+  const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? round(a / b, 2) : null);
+  return {
+    generators: options.generators,
+    measureMs: options.measureMs,
+    secondsPerRound: options.secondsPerRound,
+    scoreboardIntervalMs: SCOREBOARD_INTERVAL_MS,
+    game,
+    relay,
+    capacityRatio: ratio(game.capacityPlayers, relay.capacityPlayers),
+    capacityRatioStrict: ratio(game.capacityPlayersStrict, relay.capacityPlayers),
+    reference: REFERENCE,
+  };
+}

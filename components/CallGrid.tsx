@@ -8,7 +8,7 @@
  * It only draws: the connection lives in CallProvider (client/call/useCall.tsx), above the
  * phase switch, so changing layout or phase never reconnects.
  */
-import { useEffect, useRef, type CSSProperties } from "react";
+import { useEffect, useRef, useState, type CSSProperties } from "react";
 import type { MemberSnapshot } from "@/core/protocol";
 import { MESH_VIDEO_LIMIT, type RemotePeer } from "@/client/call/call";
 import { useCall } from "@/client/call/useCall";
@@ -187,10 +187,13 @@ function RemoteTile({ member, peer, size }: { member: MemberSnapshot; peer: Remo
   const video = useRef<HTMLVideoElement>(null);
   const videoTrack = peer?.stream?.getVideoTracks()[0] ?? null;
   const register = call?.registerRemoteVideo;
+  // Until the first frame is decoded the avatar stands in, rather than an empty box.
+  const [hasFrame, setHasFrame] = useState(false);
 
   useEffect(() => {
     const element = video.current;
     if (!element) return;
+    setHasFrame(false);
     // Video only: friends' audio plays in CallProvider, whatever the layout shows.
     element.srcObject = videoTrack ? new MediaStream([videoTrack]) : null;
     if (videoTrack) void element.play().catch(() => undefined);
@@ -203,7 +206,7 @@ function RemoteTile({ member, peer, size }: { member: MemberSnapshot; peer: Remo
 
   const status = !member.connected ? "away" : (peer?.status ?? "connecting");
   const videoAllowed = peer?.videoAllowed !== false;
-  const showVideo = Boolean(videoTrack) && member.media.video && videoAllowed && member.connected;
+  const showVideo = Boolean(videoTrack) && hasFrame && member.media.video && videoAllowed && member.connected;
   const statusText: MessageKey | null =
     status === "away" ? "away" : status === "connecting" ? "callConnecting" : status === "reconnecting" ? "callReconnecting" : status === "failed" ? "callFailed" : null;
   const speaking = Boolean(call?.speaking[member.id]) && member.media.audio;
@@ -218,7 +221,14 @@ function RemoteTile({ member, peer, size }: { member: MemberSnapshot; peer: Remo
       data-camera-off={!member.media.video}
       data-video-allowed={videoAllowed}
     >
-      <video ref={video} className={`call-video${showVideo ? "" : " call-hidden"}`} autoPlay playsInline muted />
+      <video
+        ref={video}
+        className={`call-video${showVideo ? "" : " call-hidden"}`}
+        autoPlay
+        playsInline
+        muted
+        onLoadedData={() => setHasFrame(true)}
+      />
       {!showVideo && <Avatar name={member.nickname} />}
       {statusText && <p className="call-status">{t(statusText)}</p>}
       <figcaption className="call-name">

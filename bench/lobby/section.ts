@@ -171,14 +171,15 @@ export async function runLobbySection(options: LobbyOptions, app: AppServer): Pr
     await host.page.getByTestId("member").nth(players.length - 1).waitFor({ timeout: 30_000 });
 
     const friends = players.length - 1;
-    const connected = await Promise.all(players.map((player) => waitForCall(player.page, friends, 30_000)));
-    const callNote = connected.every(Boolean) ? undefined : `the call did not connect on ${connected.filter((ok) => !ok).length} of ${players.length} pages within 30 s`;
+    const connected = await Promise.all(players.map((player) => waitForCall(player.page, friends, 60_000)));
+    const callNote = connected.every(Boolean) ? undefined : `the call did not connect on ${connected.filter((ok) => !ok).length} of ${players.length} pages within 60 s`;
     if (callNote) options.log(`lobby: ${callNote}`);
     await Promise.all(players.map((player) => installRecorder(player.page)));
     await sleep(options.chattingMs);
 
     options.log(`lobby: ${players.length} players, playlist ${options.playlist}: Start`);
-    await host.page.getByTestId("start-game").click();
+    // Generous: three browsers with a live call on 2 cores can keep a renderer from taking input for a while.
+    await host.page.getByTestId("start-game").click({ timeout: 120_000 });
     await Promise.all(
       players.map((player) =>
         player.page.locator('[data-testid="room-phase"][data-phase="playing"], [data-testid="game-stage"]').first().waitFor({ timeout: options.lobbyTimeoutMs }),

@@ -156,7 +156,7 @@ export async function runPagesSection(options: PagesOptions, appUrl: string | nu
           if (join) {
             await page.getByTestId("nickname-input").fill("Visitor");
             await page.getByTestId("join-submit").click();
-            await page.locator('[data-testid="self-view"][data-camera="ready"]').waitFor({ timeout: 30_000 });
+            await page.locator('[data-testid="self-view"][data-camera="ready"]').waitFor({ timeout: 60_000 });
           }
           await sleep(options.settleMs);
           const timing = await page.evaluate(() =>

@@ -141,7 +141,8 @@ async function startTarget(target: LoadMode, log: (line: string) => void): Promi
   const began = Date.now();
   const child = spawnTs(file, { ipc: true, logPrefix: `[${target} server] ` });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${file} did not start within 60 s: ${child.output.join("").slice(-500)}`)), 60_000);
+    // Generous: the game server's embedded database runs initdb in WASM (over a minute on a busy machine).
+    const timer = setTimeout(() => reject(new Error(`${file} did not start within 240 s: ${child.output.join("").slice(-500)}`)), 240_000);
     child.once("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`${file} exited with code ${code}: ${child.output.join("").slice(-500)}`));

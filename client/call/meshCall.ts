@@ -33,6 +33,14 @@ const CONNECT_TIMEOUT_MS = 20_000;
 const UPLOAD_BUDGET_KBPS = 1_500;
 const MAX_VIDEO_KBPS = 800;
 const MIN_VIDEO_KBPS = 200;
+/** From this many video receivers on, send half the resolution: tiles are small, and encoding each copy costs CPU the game needs. */
+const HALF_RESOLUTION_FROM = 3;
+
+/** How each outgoing video is encoded, given how many friends receive video from this phone. */
+interface VideoEncoding {
+  maxBitrate: number;
+  scaleResolutionDownBy: number;
+}
 const SIGNAL_RETRIES = 5;
 
 export class MeshCall implements CallSession {
@@ -98,7 +106,7 @@ export class MeshCall implements CallSession {
         this.store.setPeer({ playerId, status, stream, videoAllowed: meshVideoAllowed(this.members, this.options.selfId, playerId) }),
     });
     this.peers.set(playerId, peer);
-    peer.sync(this.local, this.videoAllowed(playerId), this.videoBitrate());
+    peer.sync(this.local, this.videoAllowed(playerId), this.videoEncoding());
     return peer;
   }
 
@@ -109,9 +117,9 @@ export class MeshCall implements CallSession {
   }
 
   private syncAll(): void {
-    const bitrate = this.videoBitrate();
+    const encoding = this.videoEncoding();
     for (const [playerId, peer] of this.peers) {
-      peer.sync(this.local, this.videoAllowed(playerId), bitrate);
+      peer.sync(this.local, this.videoAllowed(playerId), encoding);
       const current = this.store.get().peers[playerId];
       const videoAllowed = this.videoAllowed(playerId);
       if (current && current.videoAllowed !== videoAllowed) this.store.setPeer({ ...current, videoAllowed });
@@ -124,9 +132,12 @@ export class MeshCall implements CallSession {
   }
 
   /** Each outgoing video gets a share of the upload budget, so a full room does not choke the phone. */
-  private videoBitrate(): number {
+  private videoEncoding(): VideoEncoding {
     const receivers = Math.max(1, [...this.peers.keys()].filter((id) => this.videoAllowed(id)).length);
-    return Math.round(Math.min(MAX_VIDEO_KBPS, Math.max(MIN_VIDEO_KBPS, UPLOAD_BUDGET_KBPS / receivers)) * 1000);
+    return {
+      maxBitrate: Math.round(Math.min(MAX_VIDEO_KBPS, Math.max(MIN_VIDEO_KBPS, UPLOAD_BUDGET_KBPS / receivers)) * 1000),
+      scaleResolutionDownBy: receivers >= HALF_RESOLUTION_FROM ? 2 : 1,
+    };
   }
 
   private handleSignal(signal: Signal): void {
@@ -162,10 +173,10 @@ class MeshPeer {
   private failTimer: ReturnType<typeof setTimeout> | undefined;
   /** Signals are applied one at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
-  private wanted: { local: LocalMedia; videoAllowed: boolean; bitrate: number } = {
+  private wanted: { local: LocalMedia; videoAllowed: boolean; encoding: VideoEncoding } = {
     local: { stream: null, audio: false, video: false },
     videoAllowed: true,
-    bitrate: MAX_VIDEO_KBPS * 1000,
+    encoding: { maxBitrate: MAX_VIDEO_KBPS * 1000, scaleResolutionDownBy: 1 },
   };
   private closed = false;
 
@@ -175,8 +186,8 @@ class MeshPeer {
   }
 
   /** Sends what is wanted now: tracks switched on get sent, the rest are replaced by nothing. */
-  sync(local: LocalMedia, videoAllowed: boolean, bitrate: number): void {
-    this.wanted = { local, videoAllowed, bitrate };
+  sync(local: LocalMedia, videoAllowed: boolean, encoding: VideoEncoding): void {
+    this.wanted = { local, videoAllowed, encoding };
     if (this.closed) return;
     const stream = local.stream;
     const tracks: Record<Kind, MediaStreamTrack | null> = {
@@ -199,7 +210,7 @@ class MeshPeer {
       // replaceTrack needs no renegotiation: muting, camera off and the 7th+ rule are instant.
       if (sender.track !== next) void sender.replaceTrack(next).catch(() => undefined);
     }
-    void this.applyBitrate();
+    void this.applyEncoding();
   }
 
   handleSignal(signal: Signal): void {
@@ -264,7 +275,7 @@ class MeshPeer {
     pc.onconnectionstatechange = () => this.onConnectionState(pc);
     this.setStatus("connecting");
     this.armFailTimer();
-    this.sync(this.wanted.local, this.wanted.videoAllowed, this.wanted.bitrate);
+    this.sync(this.wanted.local, this.wanted.videoAllowed, this.wanted.encoding);
   }
 
   private teardownConnection(): void {
@@ -303,7 +314,7 @@ class MeshPeer {
         await pc.setLocalDescription();
         if (pc.localDescription) this.send({ description: descriptionInit(pc.localDescription) });
       }
-      void this.applyBitrate();
+      void this.applyEncoding();
       return;
     }
     if (candidate) {
@@ -337,7 +348,7 @@ class MeshPeer {
         this.everConnected = true;
         clearTimeout(this.failTimer);
         this.setStatus("connected");
-        void this.applyBitrate();
+        void this.applyEncoding();
         break;
       case "disconnected":
       case "failed":
@@ -369,14 +380,16 @@ class MeshPeer {
     if (!this.closed) this.options.onChange(this.status, streamOf(this.remoteTracks));
   }
 
-  private async applyBitrate(): Promise<void> {
+  private async applyEncoding(): Promise<void> {
     const sender = this.senders.video;
     if (!sender) return;
     try {
       const parameters = sender.getParameters();
       const encoding = parameters.encodings?.[0];
-      if (!encoding || encoding.maxBitrate === this.wanted.bitrate) return;
-      encoding.maxBitrate = this.wanted.bitrate;
+      const wanted = this.wanted.encoding;
+      if (!encoding || (encoding.maxBitrate === wanted.maxBitrate && encoding.scaleResolutionDownBy === wanted.scaleResolutionDownBy)) return;
+      encoding.maxBitrate = wanted.maxBitrate;
+      encoding.scaleResolutionDownBy = wanted.scaleResolutionDownBy;
       await sender.setParameters(parameters);
     } catch {
       // Before negotiation there are no encodings yet; the next sync sets it.

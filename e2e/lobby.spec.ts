@@ -131,7 +131,10 @@ test("no model or runtime byte is requested on the home page, in the chatting ro
   });
 
   await createRoom(player.page, "Visitor");
-  await expect(player.page.getByTestId("self-view")).toHaveAttribute("data-camera", "ready");
+  // The camera is on in the chatting room (the call shows it), yet no model byte moves.
+  await player.page.waitForFunction(
+    () => (document.querySelector<HTMLVideoElement>('[data-testid="self-tile"] video')?.videoWidth ?? 0) > 0,
+  );
   await player.page.waitForTimeout(2000);
   await player.page.goto("/history");
   await expect(player.page.getByRole("heading", { name: "Match history" })).toBeVisible();

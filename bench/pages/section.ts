@@ -156,7 +156,11 @@ export async function runPagesSection(options: PagesOptions, appUrl: string | nu
           if (join) {
             await page.getByTestId("nickname-input").fill("Visitor");
             await page.getByTestId("join-submit").click();
-            await page.locator('[data-testid="self-view"][data-camera="ready"]').waitFor({ timeout: 60_000 });
+            await page.getByTestId("member-list").waitFor({ timeout: 60_000 });
+            // The own camera playing (whichever component shows it); a page without one still counts.
+            await page
+              .waitForFunction(() => [...document.querySelectorAll("video")].some((video) => video.readyState >= 2), undefined, { timeout: 30_000 })
+              .catch(() => undefined);
           }
           await sleep(options.settleMs);
           const timing = await page.evaluate(() =>

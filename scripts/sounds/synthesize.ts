@@ -6,9 +6,10 @@
 // matches an intact output does nothing.
 // Flags: --force (rebuild anyway), --verify (re-hash outputs in the up-to-date check),
 // --out DIR (default public/sounds/generated), --wav DIR (also dump WAVs there, for listening).
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { writeAtomically } from "../lib/writeAtomically";
 import { fileURLToPath } from "node:url";
 import {
   EFFECT_NAMES,
@@ -109,19 +110,6 @@ async function outputsIntact(outDir: string, manifest: SoundManifest, verifyCont
   return true;
 }
 
-async function writeAtomically(filePath: string, bytes: Uint8Array | string): Promise<void> {
-  const temporaryPath = path.join(
-    path.dirname(filePath),
-    `.${path.basename(filePath)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
-  );
-  try {
-    await writeFile(temporaryPath, bytes);
-    await rename(temporaryPath, filePath);
-  } catch (error) {
-    await rm(temporaryPath, { force: true });
-    throw error;
-  }
-}
 
 export async function buildSounds(options: SoundBuildOptions): Promise<SoundBuildReport> {
   const started = performance.now();

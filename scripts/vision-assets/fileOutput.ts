@@ -1,7 +1,8 @@
 // Hashing, precompression and "write only if different" helpers for the build's outputs.
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { writeAtomically } from "../lib/writeAtomically";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 
@@ -67,17 +68,7 @@ export async function writeFileIfChanged(filePath: string, bytes: Uint8Array, sh
   const existing = await readFileOrNull(filePath);
   if (existing && existing.length === bytes.length && sha256Hex(existing) === sha256) return false;
   await mkdir(path.dirname(filePath), { recursive: true });
-  const temporaryPath = path.join(
-    path.dirname(filePath),
-    `.${path.basename(filePath)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
-  );
-  try {
-    await writeFile(temporaryPath, bytes);
-    await rename(temporaryPath, filePath);
-  } catch (error) {
-    await rm(temporaryPath, { force: true });
-    throw error;
-  }
+  await writeAtomically(filePath, bytes);
   return true;
 }
 

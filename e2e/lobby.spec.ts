@@ -17,6 +17,8 @@ interface LobbyObservations {
   assetStages: Record<string, string[]>;
   /** How many friend rows were shown all ready at 100% at once (0 if never). */
   allReadyRows: number;
+  /** The role the game screen showed when it first appeared (the match may be over before a test looks). */
+  gameRole: string | null;
 }
 
 /**
@@ -25,7 +27,7 @@ interface LobbyObservations {
  */
 async function watchLobby(page: Page): Promise<void> {
   await page.addInitScript(() => {
-    const seen: LobbyObservations = { assetStages: {}, allReadyRows: 0 };
+    const seen: LobbyObservations = { assetStages: {}, allReadyRows: 0, gameRole: null };
     (window as unknown as { __lobbySeen: LobbyObservations }).__lobbySeen = seen;
     const observer = new MutationObserver(() => {
       for (const bar of document.querySelectorAll<HTMLElement>('[data-testid="asset-bar"]')) {
@@ -33,6 +35,8 @@ async function watchLobby(page: Page): Promise<void> {
         const stage = bar.dataset.stage ?? "?";
         if (stages.at(-1) !== stage) stages.push(stage);
       }
+      const game = document.querySelector<HTMLElement>('[data-testid="game-stage"]');
+      if (game && seen.gameRole === null) seen.gameRole = game.dataset.role ?? "?";
       const rows = [...document.querySelectorAll<HTMLElement>('[data-testid="friend-row"]')];
       if (rows.length > 0 && rows.every((row) => row.dataset.status === "ready" && row.dataset.percent === "100")) {
         seen.allReadyRows = Math.max(seen.allReadyRows, rows.length);
@@ -51,7 +55,7 @@ async function lobbyReport(page: Page): Promise<NonNullable<PosePartyDebug["lobb
 }
 
 test("three players load every model, see each other ready, and the game starts", async ({ players }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(360_000);
   const host = await players.launch({ name: "host-messi", video: "messi5" });
   const astronaut = await players.launch({ name: "astronaut", video: "astronaut" });
   const third = await players.launch({ name: "empty", video: "empty" });
@@ -64,8 +68,11 @@ test("three players load every model, see each other ready, and the game starts"
   await host.page.getByTestId("start-game").click();
 
   for (const player of [host, astronaut, third]) {
-    await expect(player.page.getByTestId("game-stage")).toBeVisible({ timeout: 180_000 });
-    await expect(player.page.getByTestId("game-stage")).toHaveAttribute("data-role", "player");
+    await player.page.waitForFunction(
+      () => (window as unknown as { __lobbySeen: LobbyObservations }).__lobbySeen.gameRole !== null,
+      undefined,
+      { timeout: 200_000 },
+    );
     const seen = await player.page.evaluate(() => (window as unknown as { __lobbySeen: LobbyObservations }).__lobbySeen);
     // One bar per asset this playlist needs, and nothing else, each going through its stages to ready.
     expect(Object.keys(seen.assetStages).sort(), player.name).toEqual(["face_short", "hand_lite", "pose_lite", "runtime"]);
@@ -76,6 +83,7 @@ test("three players load every model, see each other ready, and the game starts"
     }
     // Every player saw all three friends' rows at 100% and ready before the game replaced the lobby.
     expect(seen.allReadyRows, player.name).toBe(3);
+    expect(seen.gameRole, player.name).toBe("player");
   }
 
   const hostReport = await lobbyReport(host.page);

@@ -5,6 +5,7 @@
  * Shows this player's per-asset bars and every friend's overall progress.
  */
 import { useEffect, useMemo, useRef, useState } from "react";
+import { flushSync } from "react-dom";
 import { requiredVisionAssets } from "@/core/playlist";
 import type { RoomSnapshot } from "@/core/protocol";
 import { useI18n } from "@/client/i18n";
@@ -62,7 +63,9 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
           warmupSource: () => getCameraVideo(),
           signal: controller.signal,
           onProgress: (next) => {
-            setProgress(next);
+            // Committed now: the preloader yields for one frame and then starts a long step, and a
+            // render still queued behind it would show a stage only after it is over.
+            flushSync(() => setProgress(next));
             lastPercent.current = overallPercent(next);
             // Ready is only claimed once the camera is known to work too (below).
             reporter.push({ percent: Math.min(lastPercent.current, 99), status: "loading" });

@@ -74,6 +74,8 @@ test("three players load every model, see each other ready, and the game starts"
       { timeout: 200_000 },
     );
     const seen = await player.page.evaluate(() => (window as unknown as { __lobbySeen: LobbyObservations }).__lobbySeen);
+    // Everyone plays: only players who were ready when the game began do (the others watch).
+    expect(seen.gameRole, `${player.name} was not ready by the deadline`).toBe("player");
     // One bar per asset this playlist needs, and nothing else, each going through its stages to ready.
     expect(Object.keys(seen.assetStages).sort(), player.name).toEqual(["face_short", "hand_lite", "pose_lite", "runtime"]);
     for (const [asset, stages] of Object.entries(seen.assetStages)) {
@@ -81,8 +83,6 @@ test("three players load every model, see each other ready, and the game starts"
       expect(stages, `${player.name} ${asset}`).toContain("downloading");
       if (asset !== "runtime") expect(stages, `${player.name} ${asset}`).toEqual(expect.arrayContaining(["creating", "warming"]));
     }
-    // Everyone plays: only players who were ready when the game began do (the others watch).
-    expect(seen.gameRole, player.name).toBe("player");
     // The all-ready moment lasts 800 ms; a page starved of CPU by three browsers on two cores can
     // render it together with the game start, so it is recorded, not asserted.
     test.info().annotations.push({ type: "all-ready rows seen", description: `${player.name}: ${seen.allReadyRows}` });

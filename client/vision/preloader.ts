@@ -733,10 +733,12 @@ function yieldForPaint(): Promise<void> {
   });
 }
 
-/** A new task: scheduler.yield() where available, else a MessageChannel message (not throttled like timers). */
+/**
+ * A new task at normal priority: a MessageChannel message (not throttled like timers). Not
+ * scheduler.yield(): its continuation jumps ahead of queued tasks, and on a starved phone that
+ * starves React's render task too, so bars would skip stages while models warm up.
+ */
 function nextTask(): Promise<void> {
-  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
-  if (typeof scheduler?.yield === "function") return scheduler.yield();
   return new Promise<void>((resolve) => {
     const channel = new MessageChannel();
     channel.port1.onmessage = () => {

@@ -16,7 +16,7 @@ import { runLobbySection, lobbyOptions } from "./lobby/section";
 import { runPagesSection, pagesOptions } from "./pages/section";
 import { runServerSection, serverOptions } from "./server/section";
 import { ensureBuild, startAppServer, type AppServer, type BuildInfo, type BuildPolicy } from "./lib/appServer";
-import { REPO_ROOT, loadAverage } from "./lib/proc";
+import { REPO_ROOT, loadAverage, waitForQuiet } from "./lib/proc";
 import { SECTION_NAMES, toMarkdown, type BenchReport, type SectionName, type SectionResult } from "./lib/report";
 import { chromiumExecutablePath } from "../e2e/support/chromium";
 
@@ -63,18 +63,23 @@ function quiet(command: string, args: string[]): string | null {
   }
 }
 
-async function section<T>(name: SectionName, work: () => Promise<T>): Promise<SectionResult<T>> {
+async function section<T>(name: SectionName, smoke: boolean, work: () => Promise<T>): Promise<SectionResult<T>> {
+  // Let the previous section's browsers and servers wind down (and note anyone else's work).
+  const quiet = await waitForQuiet(smoke ? 10_000 : 60_000);
   const began = Date.now();
   const loadStart = loadAverage()[0]!;
-  log(`${name}: start (load average ${loadStart})`);
+  log(`${name}: start (machine CPU busy ${quiet.busyPercent ?? "?"} % before, waited ${Math.round(quiet.waitedMs / 1000)} s; load average ${loadStart})`);
+  const context = { loadAverage: [loadStart, 0] as [number, number], cpuBusyBeforePercent: quiet.busyPercent, waitedForQuietMs: quiet.waitedMs };
   try {
     const data = await work();
     log(`${name}: done in ${Math.round((Date.now() - began) / 1000)} s`);
-    return { status: "ok", durationMs: Date.now() - began, loadAverage: [loadStart, loadAverage()[0]!], data };
+    context.loadAverage[1] = loadAverage()[0]!;
+    return { status: "ok", durationMs: Date.now() - began, ...context, data };
   } catch (error) {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     log(`${name}: FAILED ${message}`);
-    return { status: "failed", durationMs: Date.now() - began, loadAverage: [loadStart, loadAverage()[0]!], error: message };
+    context.loadAverage[1] = loadAverage()[0]!;
+    return { status: "failed", durationMs: Date.now() - began, ...context, error: message };
   }
 }
 
@@ -117,6 +122,8 @@ async function main(): Promise<number> {
       platform: `${os.platform()} ${os.release()}`,
       chromium: quiet(chromiumExecutablePath(), ["--version"]),
       gitCommit: quiet("git", ["rev-parse", "--short", "HEAD"]),
+      // Uncommitted changes in the tree (the build and servers measured are the tree, not the commit).
+      gitDirty: (quiet("git", ["status", "--porcelain", "--untracked-files=no"]) ?? "") !== "",
     },
     build: null,
     sections: {},
@@ -143,22 +150,22 @@ async function main(): Promise<number> {
 
   try {
     if (selected.has("pages")) {
-      report.sections.pages = await section("pages", async () => {
+      report.sections.pages = await section("pages", args.smoke, async () => {
         if (!build) throw new Error(`no Next.js build: ${appError ?? "unknown"}`);
         return runPagesSection(pagesOptions(args.smoke, log), app?.url ?? null);
       });
     }
     if (selected.has("inference")) {
-      report.sections.inference = await section("inference", () => runInferenceSection(inferenceOptions(args.smoke, log)));
+      report.sections.inference = await section("inference", args.smoke, () => runInferenceSection(inferenceOptions(args.smoke, log)));
     }
     if (selected.has("lobby")) {
-      report.sections.lobby = await section("lobby", () => runLobbySection(lobbyOptions(args.smoke, log), requireApp()));
+      report.sections.lobby = await section("lobby", args.smoke, () => runLobbySection(lobbyOptions(args.smoke, log), requireApp()));
     }
     // The app server would only add noise to the capacity numbers.
     await app?.stop();
     app = null;
     if (selected.has("server")) {
-      report.sections.server = await section("server", () => runServerSection(serverOptions(args.smoke, log)));
+      report.sections.server = await section("server", args.smoke, () => runServerSection(serverOptions(args.smoke, log)));
     }
   } finally {
     await app?.stop();

@@ -26,12 +26,14 @@ export interface RoomStoreState {
   removedReason: ClientErrorCode | null;
   /** Live scores by player: the snapshot's, updated by every coalesced scoreboard message. */
   scores: Readonly<Record<string, PlayerScoreSnapshot>>;
+  /** The server restarted under us (it said so before closing): shown until the next game starts. */
+  restarted: boolean;
 }
 
 const SEAT_KEY = (roomCode: string) => `poseparty.seat.${roomCode}`;
 const NICKNAME_KEY = "poseparty.nickname";
 
-let state: RoomStoreState = { connection: "connecting", seat: null, room: null, removedReason: null, scores: {} };
+let state: RoomStoreState = { connection: "connecting", seat: null, room: null, removedReason: null, scores: {}, restarted: false };
 const listeners = new Set<() => void>();
 let wired = false;
 
@@ -46,10 +48,11 @@ function wireSocket(): void {
   const socket = getSocket();
   if (socket.connected) update({ connection: "connected" });
   socket.on("connect", () => {
+    const afterRestart = state.connection === "restarting";
     update({ connection: "connected" });
     // A new connection has no seat on the server yet: reclaim ours with the session token.
     const { seat } = state;
-    if (seat) void joinRoom(seat.roomCode, seat.nickname);
+    if (seat) void reclaimSeat(seat, afterRestart);
   });
   socket.on("connect_error", () => {
     if (state.connection !== "restarting") update({ connection: "unreachable" });
@@ -59,7 +62,9 @@ function wireSocket(): void {
   });
   socket.on("server:shutdown", () => update({ connection: "restarting" }));
   socket.on("room:state", (room) => {
-    if (state.seat && room.code === state.seat.roomCode) update({ room, scores: scoresOf(room) });
+    if (state.seat && room.code === state.seat.roomCode) {
+      update({ room, scores: scoresOf(room), restarted: state.restarted && room.phase === "chatting" });
+    }
   });
   socket.on("game:scoreboard", ({ entries }) => {
     const scores = { ...state.scores };
@@ -72,13 +77,28 @@ function wireSocket(): void {
   });
 }
 
+/**
+ * After a drop or a server restart: the server kept the room (a restart brings it back in chat,
+ * the round abandoned) and the token takes the seat back; or the room is gone, and the player
+ * is told instead of staring at a frozen screen.
+ */
+async function reclaimSeat(seat: Seat, afterRestart: boolean): Promise<void> {
+  const answer = await joinRoom(seat.roomCode, seat.nickname);
+  if (answer.ok) {
+    if (afterRestart) update({ restarted: true });
+  } else if (answer.code === "room_not_found" || answer.code === "room_full") {
+    sessionStorage.removeItem(SEAT_KEY(seat.roomCode));
+    update({ seat: null, room: null, removedReason: answer.code, restarted: afterRestart });
+  }
+}
+
 function subscribe(listener: () => void): () => void {
   wireSocket();
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
 
-const serverSnapshot: RoomStoreState = { connection: "connecting", seat: null, room: null, removedReason: null, scores: {} };
+const serverSnapshot: RoomStoreState = { connection: "connecting", seat: null, room: null, removedReason: null, scores: {}, restarted: false };
 
 function scoresOf(room: RoomSnapshot): Record<string, PlayerScoreSnapshot> {
   return Object.fromEntries((room.game?.scores ?? []).map((score) => [score.playerId, score]));
@@ -166,7 +186,7 @@ export function peekRoom(roomCode: string): Promise<ClientAck<"room:peek">> {
 export async function leaveRoom(): Promise<void> {
   const { seat } = state;
   if (seat) sessionStorage.removeItem(SEAT_KEY(seat.roomCode));
-  update({ seat: null, room: null });
+  update({ seat: null, room: null, restarted: false });
   await request("room:leave", {});
   // Loaded models hold WASM memory: free them with the room.
   closeVisionTasks();
@@ -182,6 +202,10 @@ export function sendRoomIntent(event: "game:startEarly" | "game:returnToChat") {
 
 export function sendScore(update: ClientPayload<"game:score">) {
   return request("game:score", update);
+}
+
+export function sendVisibility(update: ClientPayload<"game:visibility">) {
+  return request("game:visibility", update);
 }
 
 export function sendPreloadProgress(update: ClientPayload<"preload:progress">) {

@@ -216,6 +216,7 @@ function RemoteTile({ member, peer, size }: { member: MemberSnapshot; peer: Remo
       data-testid="remote-tile"
       data-player={member.id}
       data-status={status}
+      data-paused={member.paused}
       data-speaking={speaking}
       data-muted={!member.media.audio}
       data-camera-off={!member.media.video}
@@ -234,6 +235,7 @@ function RemoteTile({ member, peer, size }: { member: MemberSnapshot; peer: Remo
       <figcaption className="call-name">
         {!member.media.audio && <MicIcon off label={t("callMuted")} />}
         <span className="call-nickname">{member.nickname}</span>
+        {member.connected && member.paused && <span className="call-tag">{t("paused")}</span>}
         {member.connected && !member.media.video && <span className="call-tag">{t("callCameraOff")}</span>}
         {member.connected && member.media.video && !videoAllowed && <span className="call-tag">{t("callAudioOnlyPair")}</span>}
         {speaking && <span className="visually-hidden">{t("callSpeaking")}</span>}

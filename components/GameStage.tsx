@@ -5,17 +5,21 @@
  * their own camera; spectators watch the call and the scoreboard.
  */
 import { useEffect, useMemo, useRef, useState } from "react";
+import type { RoundKind } from "@/core/playlist";
 import { matchStageAt, type MatchStage, type MatchTimeline } from "@/core/game/match";
-import type { PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
+import type { MemberSnapshot, PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
 import type { Award } from "@/core/scoring/points";
 import { resolveTarget } from "@/core/targets/pick";
 import { loadSounds, playEffect, startMusic, stopMusic, unlockAudioOnFirstTap } from "@/client/audio/sound";
 import { serverNow, syncClock } from "@/client/game/clockSync";
 import { InferenceLoop, type FrameReport } from "@/client/game/inferenceLoop";
+import { hasGameVision, resumeGameVision } from "@/client/game/resumeVision";
 import { createScoreSender } from "@/client/game/scoreSender";
+import { createVisibilityReporter, type VisibilityReporter } from "@/client/game/visibilityReporter";
 import { useI18n } from "@/client/i18n";
 import { getCameraVideo } from "@/client/media/camera";
-import { sendScore, useRoomStore } from "@/client/roomStore";
+import { createScreenWakeLock } from "@/client/media/wakeLock";
+import { sendScore, sendVisibility, useRoomStore } from "@/client/roomStore";
 import { getVisionTasks } from "@/client/vision/registry";
 import { MuteButton } from "./MuteButton";
 import { SelfView } from "./SelfView";
@@ -24,6 +28,8 @@ import { TargetFigure } from "./TargetFigure";
 interface GameStageProps {
   room: RoomSnapshot;
   selfId: string;
+  /** Where /vision/ files are served from: needed only when a reloaded page must load the models again. */
+  modelBaseUrl: string;
 }
 
 interface Meter {
@@ -55,7 +61,7 @@ function stageKey(stage: MatchStage): string {
   }
 }
 
-export function GameStage({ room, selfId }: GameStageProps) {
+export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
   const { t } = useI18n();
   const { scores } = useRoomStore();
   const timeline = room.game?.timeline ?? null;
@@ -85,6 +91,26 @@ export function GameStage({ room, selfId }: GameStageProps) {
     };
   }, []);
 
+  // The screen stays on while the game runs; the server hears when the page is hidden and back.
+  const visibilityRef = useRef<VisibilityReporter | null>(null);
+  useEffect(() => {
+    const wakeLock = createScreenWakeLock();
+    const reporter = createVisibilityReporter(sendVisibility);
+    visibilityRef.current = reporter;
+    wakeLock.acquire();
+    reporter.start();
+    return () => {
+      reporter.stop();
+      wakeLock.release();
+      visibilityRef.current = null;
+    };
+  }, []);
+  // Every snapshot (a rejoin after a drop, a reload) says what the others see: correct it if stale.
+  const pausedOnServer = self?.paused ?? false;
+  useEffect(() => {
+    visibilityRef.current?.syncWith(pausedOnServer);
+  }, [room, pausedOnServer]);
+
   // Sound follows the stage: ticks on 3-2-1, a cue when a round opens and closes, music while playing.
   useEffect(() => {
     if (stage.kind === "countdown") playEffect("tick");
@@ -101,11 +127,31 @@ export function GameStage({ room, selfId }: GameStageProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
 
+  // A page reloaded mid-game has its seat back but not its models: load them again, then play on.
+  const roundKinds = room.game?.settings.roundKinds.join(",") ?? "";
+  const poseQuality = room.game?.settings.poseQuality ?? "lite";
+  // Keyed by value: every snapshot brings a new settings object, which must not restart a load.
+  const settings = useMemo(
+    () => (roundKinds ? { roundKinds: roundKinds.split(",") as RoundKind[], poseQuality } : null),
+    [roundKinds, poseQuality],
+  );
+  const [vision, setVision] = useState<"ready" | "loading" | "failed">(() =>
+    settings && isPlayer && !hasGameVision(settings) ? "loading" : "ready",
+  );
+  useEffect(() => {
+    if (vision !== "loading" || !settings) return;
+    const controller = new AbortController();
+    void resumeGameVision(settings, modelBaseUrl, controller.signal).then((ok) => {
+      if (!controller.signal.aborted) setVision(ok ? "ready" : "failed");
+    });
+    return () => controller.abort();
+  }, [vision, settings, modelBaseUrl]);
+
   // The inference loop: created once per game for players, fed the round as it changes.
   useEffect(() => {
     const video = getCameraVideo();
     const canvas = canvasRef.current;
-    if (!isPlayer || !video || !canvas) return;
+    if (!isPlayer || vision !== "ready" || !video || !canvas) return;
     const sender = createScoreSender(sendScore);
     let lastMeterAt = 0;
     const loop = new InferenceLoop(video, canvas, getVisionTasks(), (report: FrameReport) => {
@@ -132,7 +178,7 @@ export function GameStage({ room, selfId }: GameStageProps) {
       sender.dispose();
       loopRef.current = null;
     };
-  }, [isPlayer]);
+  }, [isPlayer, vision]);
 
   useEffect(() => {
     const target = activeRound ? resolveTarget(activeRound) : undefined;
@@ -141,7 +187,13 @@ export function GameStage({ room, selfId }: GameStageProps) {
     );
   }, [activeRound, room.game]);
 
-  const award = activeRound ? awards[activeRound.index] : stage.kind === "gap" ? awards[stage.previous.index] : undefined;
+  // After a reload the awards seen on this page are gone: the server's score has them.
+  const selfRounds = scores[selfId]?.rounds;
+  const awardFor = (roundIndex: number): Award | undefined => {
+    const grade = awards[roundIndex] ?? selfRounds?.find((round) => round.roundIndex === roundIndex)?.grade;
+    return grade === "miss" ? undefined : grade;
+  };
+  const award = activeRound ? awardFor(activeRound.index) : stage.kind === "gap" ? awardFor(stage.previous.index) : undefined;
 
   return (
     <section className="game" data-testid="game-stage" data-role={self?.role} data-stage={stage.kind}>
@@ -153,6 +205,11 @@ export function GameStage({ room, selfId }: GameStageProps) {
       </header>
 
       <StageBanner stage={stage} award={award} />
+      {isPlayer && vision !== "ready" && (
+        <p className="banner banner-info" role="status" data-testid="vision-resume" data-state={vision}>
+          {t(vision === "loading" ? "resumingModels" : "resumeModelsFailed")}
+        </p>
+      )}
 
       {isPlayer ? (
         <div className="game-main">
@@ -217,10 +274,19 @@ export function Scoreboard({ room, scores, selfId }: { room: RoomSnapshot; score
       <h2>{t("scoreboard")}</h2>
       <ol className="score-list">
         {rows.map(({ member, score }) => (
-          <li key={member.id} data-testid="score-row" data-player={member.id} data-total={score?.total ?? 0}>
+          <li
+            key={member.id}
+            data-testid="score-row"
+            data-player={member.id}
+            data-total={score?.total ?? 0}
+            data-status={memberStatus(member)}
+            className={memberStatus(member) === "playing" ? "" : "away"}
+          >
             <span className="member-name">
               {member.nickname}
               {member.id === selfId && <span className="tag"> ({t("you")})</span>}
+              {!member.connected && <span className="tag muted"> {t("away")}</span>}
+              {member.connected && member.paused && <span className="tag muted"> {t("paused")}</span>}
             </span>
             {score ? (
               <span className="bar" aria-hidden>
@@ -237,6 +303,12 @@ export function Scoreboard({ room, scores, selfId }: { room: RoomSnapshot; score
       </ol>
     </section>
   );
+}
+
+/** Reconnecting wins over paused: a dropped page cannot say whether it is hidden. */
+function memberStatus(member: MemberSnapshot): "reconnecting" | "paused" | "playing" {
+  if (!member.connected) return "reconnecting";
+  return member.paused ? "paused" : "playing";
 }
 
 export type { MatchTimeline };

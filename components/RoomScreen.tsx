@@ -123,6 +123,11 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
           </button>
         </AppHeader>
         <ConnectionBanner />
+        {store.restarted && (
+          <p className="banner banner-info" role="status" data-testid="restart-notice">
+            {t("serverRestartedRoomKept")}
+          </p>
+        )}
         <p className="phase" data-testid="room-phase" data-phase={room.phase}>
           {t(`phase_${room.phase}`)}
         </p>
@@ -144,7 +149,7 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
           <>
             {/* GameStage shows the player's own camera large; the call adds the friends, small. */}
             <CallGrid layout="game" showSelf={false} />
-            <GameStage room={room} selfId={seat.playerId} />
+            <GameStage room={room} selfId={seat.playerId} modelBaseUrl={modelBaseUrl} />
           </>
         )}
         {room.phase === "results" && (
@@ -164,8 +169,8 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
       <AppHeader />
       <ConnectionBanner />
       {store.removedReason && (
-        <p className="banner banner-info" role="status">
-          {t("error_removed")}
+        <p className="banner banner-info" role="status" data-testid="removed-notice">
+          {t(store.restarted ? "serverRestartedRoomLost" : "error_removed")}
         </p>
       )}
       {gate.kind === "checking" && <p className="hint">{t("connecting")}</p>}

@@ -38,7 +38,7 @@ export const DEFAULT_PLAYLIST: PlaylistSettings = {
  * Fixed playlists for end-to-end tests and development: selectable only when
  * the server runs with ALLOW_TEST_PLAYLISTS, never in production.
  */
-export const testPlaylistIdSchema = z.enum(["all-models", "pose-only", "messi"]);
+export const testPlaylistIdSchema = z.enum(["all-models", "pose-only", "messi", "messi-long"]);
 export type TestPlaylistId = z.infer<typeof testPlaylistIdSchema>;
 
 export interface TestPlaylist {
@@ -53,18 +53,30 @@ export const TEST_PLAYLISTS: Record<TestPlaylistId, TestPlaylist> = {
   // Three browsers loading every model on a 2-core CI machine: a generous deadline.
   "all-models": {
     settings: { rounds: 3, secondsPerRound: 5, difficulty: "easy", roundKinds: ["pose", "hand", "head"], poseQuality: "lite" },
-    preloadTimeoutMs: 150_000,
+    preloadTimeoutMs: 220_000,
   },
-  // Short deadline: lets a test watch a blocked player become a spectator.
+  // One model. Its deadline is generous: on a starved 2-core machine one browser needs 20-60 s.
   "pose-only": {
     settings: { rounds: 2, secondsPerRound: 5, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
-    preloadTimeoutMs: 25_000,
+    preloadTimeoutMs: 150_000,
   },
   // Two rounds whose targets are messi5.jpg's own pose: a fake camera showing that image scores.
   messi: {
     settings: { rounds: 2, secondsPerRound: 8, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
     preloadTimeoutMs: 120_000,
     targets: [
+      { kind: "pose", targetId: "test-messi5" },
+      { kind: "pose", targetId: "test-messi5-alt" },
+    ],
+  },
+  // The same targets over a longer match: room for a test to hide and reload a page mid-game
+  // and still see the match go on, on a slow 2-core machine.
+  "messi-long": {
+    settings: { rounds: 4, secondsPerRound: 12, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
+    preloadTimeoutMs: 120_000,
+    targets: [
+      { kind: "pose", targetId: "test-messi5" },
+      { kind: "pose", targetId: "test-messi5-alt" },
       { kind: "pose", targetId: "test-messi5" },
       { kind: "pose", targetId: "test-messi5-alt" },
     ],

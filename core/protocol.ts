@@ -96,6 +96,8 @@ export const memberSnapshotSchema = z.strictObject({
     status: z.enum(["idle", "loading", "ready", "failed"]),
   }),
   role: z.enum(["player", "spectator"]),
+  /** Its page is hidden during the game (screen locked, another app): its camera is not being played. */
+  paused: z.boolean(),
   isHost: z.boolean(),
   /** Microphone and camera as the member has them switched on (for mute/camera-off marks on tiles). */
   media: mediaStateSchema,
@@ -233,6 +235,13 @@ export const clientEvents = {
     }),
     result: noResult,
     limits: { ratePerSecond: 12 },
+  },
+  /** The page was hidden (screen off, other app) or shown again during the game: inference pauses meanwhile. */
+  "game:visibility": {
+    payload: z.strictObject({ hidden: z.boolean() }),
+    result: noResult,
+    // A tab flips visibility a few times at most; a flood is a bug or abuse.
+    limits: { maxPayloadBytes: 64, ratePerSecond: 4 },
   },
   /** One clock sample: the client notes send and receive times around the server's. */
   "clock:ping": {

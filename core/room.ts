@@ -4,7 +4,7 @@
  * and clocks, applies the intent, then carries out the effects.
  */
 import { checkNickname, makeNicknameUnique } from "./nickname";
-import { applyScoreEvent, planTimeline, startMatch, type MatchState, type RankedPlayer, type ScoreRejection } from "./game/match";
+import { applyScoreEvent, clearLiveSimilarity, planTimeline, startMatch, type MatchState, type RankedPlayer, type ScoreRejection } from "./game/match";
 import type { Grade } from "./scoring/points";
 import type { GameSetup } from "./playlist";
 import type { ErrorCode } from "./protocol";
@@ -32,6 +32,8 @@ export interface Member {
   /** This member's lobby: models loaded and warmed up when status is "ready". */
   readonly preload: MemberPreload;
   readonly role: MemberRole;
+  /** Its page is hidden during the game (screen locked, another app): inference is paused. */
+  readonly paused: boolean;
   /** Microphone and camera switched on, as shown on the member's call tile. */
   readonly media: { readonly audio: boolean; readonly video: boolean };
 }
@@ -58,6 +60,8 @@ export type RoomIntent =
   | { type: "join"; playerId: string; nickname: string }
   | { type: "leave"; playerId: string }
   | { type: "setConnected"; playerId: string; connected: boolean }
+  /** During the game: the member's page was hidden (inference paused) or shown again. */
+  | { type: "setVisibility"; playerId: string; hidden: boolean }
   /** Host: chatting -> preloading, with the chosen playlist. */
   | { type: "startGame"; playerId: string; setup: GameSetup }
   /** A player's lobby reports its progress: loading, ready, or failed (and loading again on retry). */
@@ -115,6 +119,7 @@ export function createRoom(input: CreateRoomInput): TransitionResult {
     connected: true,
     preload: IDLE_PRELOAD,
     role: "player",
+    paused: false,
     media: MEDIA_ON,
   };
   const state: RoomState = {
@@ -137,6 +142,8 @@ export function applyRoomIntent(state: RoomState, intent: RoomIntent): Transitio
       return leave(state, intent.playerId);
     case "setConnected":
       return setConnected(state, intent.playerId, intent.connected);
+    case "setVisibility":
+      return setVisibility(state, intent.playerId, intent.hidden);
     case "setMedia":
       return setMedia(state, intent.playerId, { audio: intent.audio, video: intent.video });
     case "startGame":
@@ -154,7 +161,15 @@ export function applyRoomIntent(state: RoomState, intent: RoomIntent): Transitio
       return score(state, intent);
     case "finishGame":
       return state.phase === "playing" && state.game
-        ? changePhase({ ...state, game: { ...state.game, results: { matchId: intent.matchId, ranking: intent.ranking } } }, "results")
+        ? changePhase(
+            {
+              ...state,
+              // Pausing only means something while playing: the results screen starts everyone unpaused.
+              members: state.members.map((member) => (member.paused ? { ...member, paused: false } : member)),
+              game: { ...state.game, results: { matchId: intent.matchId, ranking: intent.ranking } },
+            },
+            "results",
+          )
         : fail("wrong_phase", "No game is being played.");
     case "returnToChat":
       return returnToChat(state, intent.playerId);
@@ -178,7 +193,7 @@ function join(state: RoomState, playerId: string, rawNickname: string): Transiti
   );
   // Someone arriving mid-game cannot have loaded models for it: they watch until the next game.
   const role: MemberRole = state.phase === "chatting" ? "player" : "spectator";
-  const member: Member = { id: playerId, nickname, joinOrder: state.nextJoinOrder, connected: true, preload: IDLE_PRELOAD, role, media: MEDIA_ON };
+  const member: Member = { id: playerId, nickname, joinOrder: state.nextJoinOrder, connected: true, preload: IDLE_PRELOAD, role, paused: false, media: MEDIA_ON };
   return {
     ok: true,
     state: { ...state, members: [...state.members, member], nextJoinOrder: state.nextJoinOrder + 1 },
@@ -205,14 +220,46 @@ function leave(state: RoomState, playerId: string): TransitionResult {
   return { ok: true, state: settled.state, effects: [...effects, ...settled.effects] };
 }
 
+/**
+ * A dropped connection keeps everything (seat, nickname, role, preload, score): only the flag
+ * changes, so the member can resume exactly where it was. While away, its live meter reads 0.
+ */
 function setConnected(state: RoomState, playerId: string, connected: boolean): TransitionResult {
   const member = findMember(state, playerId);
   if (!member) return fail("not_in_room", "You are not in this room.");
   if (member.connected === connected) return { ok: true, state, effects: [] };
+  const next = replaceMember(state, { ...member, connected });
+  return connected
+    ? { ok: true, state: next, effects: [{ type: "stateChanged" }] }
+    : withLiveMeterCleared(next, playerId, [{ type: "stateChanged" }]);
+}
+
+/**
+ * Records that a member's page is hidden or visible again during the game. The round clock does
+ * not stop for a hidden page: the time away simply scores nothing (never less than nothing), and
+ * its live meter drops to 0 so friends do not watch a frozen reading.
+ */
+function setVisibility(state: RoomState, playerId: string, hidden: boolean): TransitionResult {
+  const member = findMember(state, playerId);
+  if (!member) return fail("not_in_room", "You are not in this room.");
+  const denied = requirePhase(state, "playing");
+  if (denied) return denied;
+  if (member.paused === hidden) return { ok: true, state, effects: [] };
+  const next = replaceMember(state, { ...member, paused: hidden });
+  return hidden
+    ? withLiveMeterCleared(next, playerId, [{ type: "stateChanged" }])
+    : { ok: true, state: next, effects: [{ type: "stateChanged" }] };
+}
+
+function withLiveMeterCleared(state: RoomState, playerId: string, effects: RoomEffect[]): TransitionResult {
+  const match = state.game?.match;
+  if (state.phase !== "playing" || !state.game || !match || !(playerId in match.scores)) return { ok: true, state, effects };
+  const cleared = clearLiveSimilarity(match, playerId);
+  if (cleared === match) return { ok: true, state, effects };
   return {
     ok: true,
-    state: replaceMember(state, { ...member, connected }),
-    effects: [{ type: "stateChanged" }],
+    state: { ...state, game: { ...state.game, match: cleared } },
+    effects: [...effects, { type: "scoreChanged", playerId }],
   };
 }
 
@@ -227,7 +274,7 @@ function startGame(state: RoomState, playerId: string, setup: GameSetup): Transi
   const denied = requireHost(state, playerId) ?? requirePhase(state, "chatting");
   if (denied) return denied;
   if (setup.targets.length === 0) return fail("invalid_payload", "A game needs at least one round.");
-  const members = state.members.map((member) => ({ ...member, preload: LOADING_PRELOAD, role: "player" as const }));
+  const members = state.members.map((member) => ({ ...member, preload: LOADING_PRELOAD, role: "player" as const, paused: false }));
   return changePhase({ ...state, members, game: { ...setup, match: null, results: null } }, "preloading");
 }
 
@@ -266,7 +313,10 @@ function returnToChat(state: RoomState, playerId: string): TransitionResult {
 /** Announces when every connected player is ready; disconnected ones are not waited for. */
 function settleLobby(state: RoomState): { state: RoomState; effects: RoomEffect[] } {
   if (state.phase !== "preloading") return { state, effects: [] };
-  const waitingFor = state.members.filter((member) => member.role === "player" && member.connected);
+  // A player whose connection dropped is waited for too: a phone busy warming up a model can miss
+  // heartbeats, and it keeps its seat for the grace period. If it does not come back, it leaves
+  // (which settles again) or the deadline makes it a spectator.
+  const waitingFor = state.members.filter((member) => member.role === "player");
   if (waitingFor.length === 0 || !waitingFor.every(isReady)) return { state, effects: [] };
   return { state, effects: [{ type: "allReady" }] };
 }

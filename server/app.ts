@@ -8,11 +8,15 @@ import path from "node:path";
 import type { Logger } from "pino";
 import { iceServersFor, livekitSettings, type AppConfig } from "./config";
 import { createLivekitTokenHandler } from "./http/livekitToken";
+import { createMetricsHandler } from "./http/metricsRoute";
+import { createServerMetrics } from "./observability/metrics";
 import { createRequestHandler } from "./http/requestHandler";
 import { createVisionAssetHandler } from "./http/visionAssets";
 import { attachRealtime, type Realtime } from "./realtime/socketServer";
+import { openPresence } from "./realtime/presence/openPresence";
+import { saveRoomsForRestart, takeRoomsAfterRestart } from "./realtime/roomCarryOver";
 import { publishAppServices } from "./services";
-import { openMatchStore, type MatchStore } from "./storage/matchStore";
+import { openMatchStore, type MatchStore, type MatchToSave } from "./storage/matchStore";
 import packageJson from "../package.json" with { type: "json" };
 
 export interface StartOptions {
@@ -56,7 +60,30 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
     : undefined;
 
   const httpServer = createServer();
-  const realtime = await phase("socket.io", () => attachRealtime(httpServer, config, logger, (match) => store.saveMatch(match)));
+  const metrics = createServerMetrics();
+  const presence = await phase("presence", () => openPresence(config, logger));
+  // Saves still running when a drain starts finish before the database closes.
+  const pendingWrites = new Set<Promise<unknown>>();
+  const saveMatch = (match: MatchToSave) => {
+    const write = store.saveMatch(match);
+    pendingWrites.add(write);
+    void write.then(() => pendingWrites.delete(write), () => pendingWrites.delete(write));
+    return write;
+  };
+  const realtime = await phase("socket.io", () => attachRealtime(httpServer, config, logger, saveMatch, metrics, presence));
+  // Rooms kept by the last drain come back (in chat) for their players to reclaim.
+  for (const room of await takeRoomsAfterRestart(path.resolve(config.DATA_DIR), logger)) {
+    if (!(await presence.claimRoom(room.state.code))) {
+      logger.warn({ roomCode: room.state.code }, "a kept room's code is owned by another process now: not restored");
+      continue;
+    }
+    realtime.hub.restoreRoom(room.state, room.sessionTokens, logger.child({ roomCode: room.state.code }));
+  }
+  metrics.observe({
+    rooms: () => realtime.hub.roomCount,
+    roomMembers: () => realtime.hub.memberCount,
+    connectedSockets: () => realtime.io.of("/").sockets.size,
+  });
   publishAppServices({ store, modelBaseUrl: config.MODEL_BASE_URL, call: { provider: livekitSettings(config) ? "livekit" : "mesh", iceServers: () => iceServersFor(config) } });
 
   const nextHandler = nextApp?.getRequestHandler();
@@ -67,7 +94,8 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
       store,
       version: packageJson.version,
       startedAt,
-      routes: [createVisionAssetHandler({ dir: path.resolve("public/vision") }), createLivekitTokenHandler({ livekit: livekitSettings(config), hub: realtime.hub })],
+      security: { development: config.NODE_ENV === "development", livekitUrl: config.LIVEKIT_URL, modelBaseUrl: config.MODEL_BASE_URL },
+      routes: [createMetricsHandler({ registry: metrics.registry, token: config.METRICS_TOKEN }), createVisionAssetHandler({ dir: path.resolve("public/vision") }), createLivekitTokenHandler({ livekit: livekitSettings(config), hub: realtime.router })],
       fallback: nextHandler ? (req, res) => nextHandler(req, res) : undefined,
     }),
   );
@@ -93,12 +121,17 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
     closing ??= (async () => {
       logger.info({ reason }, "shutting down: no new connections");
       const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      realtime.io.emit("server:shutdown", { reason });
+      // Only this process's clients: with REDIS_URL a plain emit would reach every process's.
+      realtime.io.local.emit("server:shutdown", { reason });
+      await saveRoomsForRestart(path.resolve(config.DATA_DIR), realtime.hub.exportRooms(), logger);
       realtime.hub.dispose();
+      realtime.router.dispose();
       await realtime.io.close();
+      await presence.close();
       httpServer.closeAllConnections();
       await httpClosed;
       await nextApp?.close();
+      await Promise.allSettled(pendingWrites);
       await store.close();
       publishAppServices(undefined);
       logger.info("shutdown complete");

@@ -29,7 +29,7 @@ function urlList(pattern: RegExp, schemes: string) {
 }
 
 /** Never echoed in start-up errors. */
-const SECRET_VARIABLES: ReadonlySet<string> = new Set(["DATABASE_URL", "TURN_CREDENTIAL", "TURN_SECRET", "LIVEKIT_API_SECRET"]);
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(["DATABASE_URL", "TURN_CREDENTIAL", "TURN_SECRET", "LIVEKIT_API_SECRET", "METRICS_TOKEN", "SENTRY_DSN", "REDIS_URL"]);
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -40,8 +40,8 @@ export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ROOM_MAX_MEMBERS: integer(2, 32, 8),
-  /** How long a closed tab keeps its seat before the others see it leave. */
-  LEAVE_GRACE_MS: integer(0, 120_000, 5_000),
+  /** How long a dropped player (network, screen lock, reload) keeps its seat, score and role. */
+  LEAVE_GRACE_MS: integer(0, 120_000, 30_000),
   /** Per socket; score events alone are 10 a second. */
   EVENT_RATE_PER_SECOND: integer(1, 1000, 30),
   /** Per client address: creating or joining rooms. */
@@ -67,6 +67,14 @@ export const configSchema = z.object({
   LIVEKIT_URL: z.string().regex(/^(wss?|https?):\/\/\S+$/, "must be a wss://, ws://, https:// or http:// URL").optional(),
   LIVEKIT_API_KEY: z.string().min(1).max(256).optional(),
   LIVEKIT_API_SECRET: z.string().min(1).max(512).optional(),
+  // ---- Observability.
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").max(256).optional(),
+  /** Sentry (or compatible) DSN: server errors are reported there, tagged with room, player and request ids. */
+  SENTRY_DSN: z.string().url().optional(),
+  // ---- Scale-out.
+  /** Several server processes behind one Redis: Socket.IO's Redis adapter, rooms pinned to their creator (docs/scale-out.md). */
+  REDIS_URL: z.string().regex(/^rediss?:\/\/\S+$/, "must be a redis:// or rediss:// URL").optional(),
 }).superRefine((config, context) => {
   // Settings that only work together: name the missing variable, not just "invalid".
   const issue = (variable: string, message: string) => context.addIssue({ code: "custom", path: [variable], message });

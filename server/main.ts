@@ -2,6 +2,9 @@
 import { ConfigError, loadConfig, type AppConfig } from "./config";
 import { createLogger } from "./logger";
 import { startPoseServer } from "./app";
+import { stopOnSignals } from "./signals";
+import { createErrorReporter } from "./observability/errorReporting";
+import packageJson from "../package.json" with { type: "json" };
 
 async function main(): Promise<void> {
   const began = performance.now();
@@ -16,30 +19,15 @@ async function main(): Promise<void> {
     throw error;
   }
   process.env.NEXT_TELEMETRY_DISABLED = "1";
-  const logger = createLogger(config);
+  // Loaded only when SENTRY_DSN is set; error lines are then reported too (see logger.ts).
+  const errorReporter = await createErrorReporter({ dsn: config.SENTRY_DSN, release: packageJson.version, environment: config.NODE_ENV });
+  const logger = createLogger(config, { reportError: errorReporter?.report });
   logger.info({ phase: "config", ms: Math.round(performance.now() - began) }, "start-up phase config done");
 
   const server = await startPoseServer({ config, logger, withNext: true });
   logger.info({ url: server.url, port: server.port }, `ready in ${Math.round(performance.now() - began)} ms`);
 
-  let signals = 0;
-  const stop = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
-      logger.warn({ signal }, "second signal: exiting now");
-      process.exit(1);
-    }
-    logger.info({ signal }, "signal received");
-    server.close(signal === "SIGTERM" ? "restart" : "shutdown").then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  stopOnSignals(server, logger);
 }
 
 main().catch((error: unknown) => {

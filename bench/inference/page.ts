@@ -5,8 +5,9 @@
  *
  * Main thread: the game's own InferenceLoop (client/game/inferenceLoop.ts), warm = after the
  * lobby's real preloadVision. Worker: the same model in inference/worker.ts, driven by
- * requestVideoFrameCallback on the main thread, one frame in flight at a time (frames that
- * arrive while the worker is busy are skipped), results drawn with the same bones.
+ * requestVideoFrameCallback on the main thread, one frame in flight at a time (the newest
+ * camera frame goes out as soon as the previous result is back; older ones are skipped),
+ * results drawn with the same bones.
  */
 import { PoseLandmarker, type PoseLandmarkerResult } from "@mediapipe/tasks-vision";
 import { InferenceLoop } from "@/client/game/inferenceLoop";
@@ -291,13 +292,25 @@ async function runWorker(config: RunConfig): Promise<RunResult> {
     await sleep(300);
   }
 
-  // The loop: every camera frame is offered; one in flight, the rest are skipped.
+  // The loop: one frame in flight. A camera frame that arrives while the worker is busy is not
+  // queued; it is remembered, and the newest frame goes out as soon as the result comes back,
+  // so the worker never waits for the next camera frame when one is already there.
   let running = true;
   let inFlight: { id: number; grabbedAt: number } | null = null;
   let busy = false;
+  let newFrameWaiting = false;
   let firstResultMs = 0;
   let resolveFirst!: () => void;
   const first = new Promise<void>((resolve) => (resolveFirst = resolve));
+  const offer = () => {
+    if (!running || inFlight || busy) return;
+    busy = true;
+    newFrameWaiting = false;
+    sendFrame()
+      .then((sent) => (inFlight = sent))
+      .catch((error: unknown) => failure?.(error instanceof Error ? error : new Error(String(error))))
+      .finally(() => (busy = false));
+  };
   onResult = (message) => {
     drawPoints(message.landmarks);
     const now = performance.now();
@@ -313,17 +326,13 @@ async function runWorker(config: RunConfig): Promise<RunResult> {
       if (message.landmarks.length > 0) meter.posesFound += 1;
     }
     inFlight = null;
+    if (newFrameWaiting) offer();
   };
   const onVideoFrame = () => {
     if (!running) return;
     if (meter.active) meter.loopFrames += 1;
-    if (!inFlight && !busy) {
-      busy = true;
-      sendFrame()
-        .then((sent) => (inFlight = sent))
-        .catch((error: unknown) => failure?.(error instanceof Error ? error : new Error(String(error))))
-        .finally(() => (busy = false));
-    }
+    newFrameWaiting = true;
+    offer();
     video.requestVideoFrameCallback(onVideoFrame);
   };
 

@@ -97,7 +97,10 @@ export async function startAppServer(log: (line: string) => void): Promise<AppSe
       LOG_LEVEL: "warn",
       ALLOW_TEST_PLAYLISTS: "true",
       JOIN_RATE_PER_MINUTE: "1000",
+      // The default single-process deployment, whatever the caller's shell or CI exported.
       DATABASE_URL: "",
+      REDIS_URL: "",
+      SENTRY_DSN: "",
       LIVEKIT_URL: "",
       LIVEKIT_API_KEY: "",
       LIVEKIT_API_SECRET: "",

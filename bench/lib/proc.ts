@@ -47,9 +47,9 @@ export async function waitForHttp(url: string, timeoutMs: number, child?: ChildP
  */
 export function spawnTs(
   file: string,
-  options: { env?: NodeJS.ProcessEnv; args?: string[]; ipc?: boolean; logPrefix?: string; quiet?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; args?: string[]; nodeArgs?: string[]; ipc?: boolean; logPrefix?: string; quiet?: boolean } = {},
 ): ChildProcess & { output: string[] } {
-  const child = spawn(process.execPath, ["--import", "tsx", file, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", file, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: options.ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
@@ -151,4 +151,25 @@ export function machineCpuTimes(): { busy: number; total: number } | null {
 
 export function loadAverage(): number[] {
   return os.loadavg().map((value) => Math.round(value * 100) / 100);
+}
+
+/** Whole-machine CPU busy % (all cores, every process) over `sampleMs`. */
+export async function machineBusyPercent(sampleMs = 2_000): Promise<number | null> {
+  const before = machineCpuTimes();
+  await sleep(sampleMs);
+  const after = machineCpuTimes();
+  if (!before || !after || after.total <= before.total) return null;
+  return Math.round((100 * (after.busy - before.busy)) / (after.total - before.total));
+}
+
+/**
+ * Waits (up to `maxWaitMs`) until the machine is mostly idle before a measurement, so the
+ * previous section's browsers or another user's job are not in the numbers. Returns the last
+ * busy reading and how long it waited.
+ */
+export async function waitForQuiet(maxWaitMs: number, busyBelowPercent = 25): Promise<{ busyPercent: number | null; waitedMs: number }> {
+  const began = Date.now();
+  let busy = await machineBusyPercent();
+  while (busy !== null && busy >= busyBelowPercent && Date.now() - began < maxWaitMs) busy = await machineBusyPercent();
+  return { busyPercent: busy, waitedMs: Date.now() - began };
 }

@@ -11,8 +11,12 @@ export const SECTION_NAMES: readonly SectionName[] = ["pages", "inference", "lob
 export interface SectionResult<T> {
   status: "ok" | "failed" | "skipped";
   durationMs: number;
-  /** 1-minute load average at the start and end of the section (2 cores: above ~2 means others were busy too). */
+  /** 1-minute load average at the start and end of the section (a trailing average: it includes the previous section's work). */
   loadAverage: [number, number];
+  /** Whole-machine CPU busy % over 2 s just before the section (our own servers idle): anyone else's work. */
+  cpuBusyBeforePercent: number | null;
+  /** How long the section waited for the machine to quiet down (up to 60 s, smoke 10 s). */
+  waitedForQuietMs: number;
   error?: string;
   data?: T;
 }
@@ -22,7 +26,7 @@ export interface BenchReport {
   mode: "full" | "smoke";
   startedAt: string;
   durationMs: number;
-  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; chromium: string | null; gitCommit: string | null };
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; chromium: string | null; gitCommit: string | null; gitDirty?: boolean };
   build: BuildInfo | null;
   sections: {
     pages?: SectionResult<PagesSectionData>;
@@ -46,8 +50,14 @@ function table(header: string[], rows: string[][]): string {
 function sectionHeader(title: string, result: SectionResult<unknown> | undefined): string[] {
   if (!result) return [];
   const out = [`## ${title}`, ""];
-  const busy = Math.max(...result.loadAverage) > 3 ? " — **the machine was busy with other work: treat these numbers as noisy**" : "";
-  out.push(`_${result.status}, ${num(result.durationMs / 1000, 0)} s, load average ${result.loadAverage.join(" → ")}${busy}_`, "");
+  const busy =
+    (result.cpuBusyBeforePercent ?? 0) >= 25
+      ? ` — **the machine was ${result.cpuBusyBeforePercent} % busy with other work when this section started: treat its numbers as noisy**`
+      : "";
+  out.push(
+    `_${result.status}, ${num(result.durationMs / 1000, 0)} s; machine CPU busy before start ${result.cpuBusyBeforePercent ?? "?"} %, load average ${result.loadAverage.join(" → ")}${busy}_`,
+    "",
+  );
   if (result.error) out.push(`**Failed:** ${result.error.split("\n")[0]}`, "");
   return out;
 }
@@ -111,6 +121,7 @@ function inferenceMarkdown(data: InferenceSectionData): string[] {
     ),
     "",
   );
+  out.push(...inferenceNotes(data));
   const main = data.variants.find((variant) => variant.variant === "main");
   if (main?.lobby) {
     out.push(
@@ -120,6 +131,42 @@ function inferenceMarkdown(data: InferenceSectionData): string[] {
     );
   }
   return out;
+}
+
+/**
+ * What the table shows, in words, from this run's numbers, and whether it agrees with the
+ * published experiment. Plain facts: which way each ratio went and why the machine matters.
+ */
+function inferenceNotes(data: InferenceSectionData): string[] {
+  const main = data.variants.find((variant) => variant.variant === "main" && variant.steady);
+  const worker = data.variants.find((variant) => variant.variant !== "main" && variant.steady);
+  const ratio = worker ? data.ratios[worker.variant] : undefined;
+  if (!main?.steady || !worker?.steady || !ratio) return [];
+  const m = main.steady;
+  const w = worker.steady;
+  const published = data.reference;
+  const publishedFpsRatio = published.worker.fps / published.main.fps;
+  const seconds = num(data.steadyMs / 1000, 0);
+  const notes: string[] = [
+    `**What this shows.** Main thread: each detection took ${ms(m.inferenceMs.mean)} on average and ran on the page's own thread, between its frames and its drawing, so the page ` +
+      `drew ${num(m.rafFps)} frames a second with ${ms(m.longTaskMs)} of long tasks in the ${seconds} s window, and the loop took ${num(m.loopFps)} camera frames a second. ` +
+      `${worker.variant}: a detection took ${ms(w.inferenceMs.mean)} in the worker (worker/main ${num(ratio.inferenceMean, 2)}), the page kept ${num(w.rafFps)} frames a second with ${ms(w.longTaskMs)} of long tasks, ` +
+      `the loop saw ${num(w.loopFps)} camera frames a second and ${num(w.resultsPerSecond)} results a second were drawn (main: ${num(m.resultsPerSecond)}; worker/main ${num(ratio.resultsPerSecond, 2)}).`,
+  ];
+  const workerAhead = (ratio.loopFps ?? 0) > 1;
+  const publishedWorkerAhead = publishedFpsRatio > 1;
+  if (workerAhead !== publishedWorkerAhead) {
+    notes.push(
+      `**This differs from the published experiment**, where the worker was the slower one (FPS worker/main ${num(publishedFpsRatio, 2)}, inference ${num(published.worker.inferenceMs / published.main.inferenceMs, 2)}); here the worker/main loop FPS is ${num(ratio.loopFps, 2)}. ` +
+        `There, main-thread inference took ${ms(published.main.inferenceMs, 2)}, so the main thread kept up with the camera and had time left, and a worker only added frame transfers and messages. ` +
+        `Here it takes ${ms(m.inferenceMs.mean)}: the CPU delegate, no GPU, and 2 cores shared by the renderer, the worker and everything else. The main-thread variant is CPU-bound: it cannot take camera frames faster than it detects, and the rest of the page waits with it. ` +
+        `A detection is not much cheaper in a worker (inference worker/main ${num(ratio.inferenceMean, 2)}, results/s worker/main ${num(ratio.resultsPerSecond, 2)}); what the worker changes is that the waiting happens off the page. ` +
+        `Read the loop FPS ratio as page smoothness, not as faster inference.`,
+    );
+  } else {
+    notes.push(`As in the published experiment, the worker's loop FPS is ${workerAhead ? "higher" : "lower"} than the main thread's (worker/main ${num(ratio.loopFps, 2)} here, ${num(publishedFpsRatio, 2)} published).`);
+  }
+  return notes.flatMap((note) => [note, ""]);
 }
 
 function lobbyMarkdown(data: LobbySectionData): string[] {
@@ -173,8 +220,26 @@ function capacityRows(run: CapacityRun): string[][] {
     step.serverCpuPercent === null ? "–" : `${step.serverCpuPercent} %`,
     step.serverRssMiB === null ? "–" : `${step.serverRssMiB} MiB`,
     `${step.generatorCpuPercent.map((cpu) => `${cpu}`).join("+")} % / ${num(step.generatorLoopDelayP99Ms)} ms`,
-    step.verdict + (step.passStrict === undefined ? "" : step.passStrict ? " (strict: pass)" : " (strict: fail)"),
+    step.verdict + (step.firstAttempt ? ` — 2nd attempt; 1st: p99 ${num(step.firstAttempt.latencyMs.p99)} ms` : ""),
   ]);
+}
+
+function idleMemoryLine(data: ServerSectionData): string {
+  const describe = (run: CapacityRun) => {
+    const memory = run.idleMemory;
+    if (!memory) return `${run.idleRssMiB ?? "–"} MiB`;
+    const { atStart, afterFullGc } = memory;
+    return (
+      `${atStart.rss} MiB (V8 heap ${atStart.heapUsed} MiB, external ${atStart.external} MiB of which ArrayBuffers ${atStart.arrayBuffers} MiB); ` +
+      `after forced full GCs ${afterFullGc.rss} MiB (external ${afterFullGc.external} MiB, ArrayBuffers ${afterFullGc.arrayBuffers} MiB)`
+    );
+  };
+  return (
+    `Idle memory, 1 s after start, before any load: game server ${describe(data.game)}; relay ${describe(data.relay)}. ` +
+    `The difference is the game server's embedded database, PGlite (PostgreSQL compiled to WebAssembly; its memory is in "external"). On the bench's empty DATA_DIR it first runs initdb, ` +
+    `which leaves a spent WebAssembly instance and about 220 MiB of ArrayBuffers: garbage once the database is open, resident until V8 collects it (under load it does, and the step RSS falls). ` +
+    `A restart on an existing DATA_DIR skips initdb. See bench/README.md, "Memory".`
+  );
 }
 
 function serverMarkdown(data: ServerSectionData): string[] {
@@ -182,8 +247,8 @@ function serverMarkdown(data: ServerSectionData): string[] {
   out.push(
     `${data.generators} generator processes (socket.io-client, websocket transport) on the same machine; rooms of 4, each player sends 10 \`game:score\` a second; latency is measured at the 3 other players of the room, ` +
       `${num(data.measureMs / 1000, 0)} s window per step (game: in round 1 of a ${data.secondsPerRound} s round). ` +
-      `The game server coalesces scoreboards to one per room every ${data.scoreboardIntervalMs} ms, so its latency includes up to ${data.scoreboardIntervalMs} ms of deliberate wait: ` +
-      `its ladder runs to p99 ≤ ${data.game.p99LimitMs} ms (50 ms + the interval); "strict" applies the plain 50 ms rule.`,
+      `Both ladders apply the issue's rule: a step passes with p99 ≤ ${data.game.p99LimitMs} ms and no errors; a step that fails on latency alone is measured once more and the second attempt decides. ` +
+      `The game server coalesces scoreboards to one per room every ${data.scoreboardIntervalMs} ms, so up to ${data.scoreboardIntervalMs} ms of its latency is that deliberate wait (counted, not excused); the relay re-broadcasts at once.`,
     "",
   );
   out.push(
@@ -195,10 +260,11 @@ function serverMarkdown(data: ServerSectionData): string[] {
   );
   const capacity = (value: number | null | undefined) => (value === null || value === undefined ? "none of the steps" : `${value} players`);
   out.push(
-    `**Capacity: game server ${capacity(data.game.capacityPlayers)} (p99 ≤ ${data.game.p99LimitMs} ms, no errors), strict 50 ms rule ${capacity(data.game.capacityPlayersStrict)}; ` +
-      `bare relay ${capacity(data.relay.capacityPlayers)}; ratio game / relay ${num(data.capacityRatio, 2)} (strict ${num(data.capacityRatioStrict, 2)}).**`,
+    `**Capacity (p99 ≤ ${data.game.p99LimitMs} ms, no errors): game server ${capacity(data.game.capacityPlayers)}, bare relay ${capacity(data.relay.capacityPlayers)}; ratio game / relay ${num(data.capacityRatio, 2)}.**`,
     "",
-    `Stopped: game — ${data.game.stoppedBecause}; relay — ${data.relay.stoppedBecause}. Idle RSS: game server ${data.game.idleRssMiB ?? "–"} MiB (includes the embedded PGlite database), relay ${data.relay.idleRssMiB ?? "–"} MiB.`,
+    `Stopped: game — ${data.game.stoppedBecause}; relay — ${data.relay.stoppedBecause}.`,
+    "",
+    idleMemoryLine(data),
     "",
     `Reference (${data.reference.note}): ${Object.entries(data.reference.relayP99ByPlayers).map(([players, p99]) => `${players} players p99 ${p99} ms`).join(", ")}.`,
     "",
@@ -235,17 +301,53 @@ function pagesMarkdown(data: PagesSectionData): string[] {
   return out;
 }
 
+/** One line per section with the figures the issue asks for first; the tables below have the rest. */
+function headlines(report: BenchReport): string[] {
+  const lines: string[] = [];
+  const s = report.sections;
+  const inference = s.inference?.data;
+  const main = inference?.variants.find((variant) => variant.variant === "main")?.steady;
+  if (inference && main) {
+    const workers = Object.entries(inference.ratios)
+      .map(([variant, ratio]) => `${variant} loop FPS ×${num(ratio.loopFps, 2)}, results/s ×${num(ratio.resultsPerSecond, 2)}, inference ×${num(ratio.inferenceMean, 2)}`)
+      .join("; ");
+    lines.push(
+      `- **Inference** (worker / main): ${workers} (published: FPS ×${num(inference.reference.worker.fps / inference.reference.main.fps, 2)}, inference ×${num(inference.reference.worker.inferenceMs / inference.reference.main.inferenceMs, 2)}). Main thread: ${num(main.loopFps)} FPS, ${ms(main.inferenceMs.mean)} per detection, page ${num(main.rafFps)} rAF FPS.`,
+    );
+  }
+  const lobby = s.lobby?.data;
+  if (lobby) lines.push(`- **Lobby** (${lobby.players.length} players, \`${lobby.playlist}\`): Start → all ready ${ms(lobby.startToAllReadyMs)}.`);
+  const server = s.server?.data;
+  if (server) {
+    const players = (value: number | null) => (value === null ? "none" : `${value} players`);
+    lines.push(
+      `- **Server capacity** (p99 ≤ ${server.game.p99LimitMs} ms, no errors): game server ${players(server.game.capacityPlayers)}, bare relay ${players(server.relay.capacityPlayers)}, ratio ${num(server.capacityRatio, 2)}.`,
+    );
+  }
+  const pages = s.pages?.data;
+  if (pages) {
+    const weights = pages.routes.flatMap((route) => (route.build ? [`${route.route} ${kib(route.build.gzipBytes)}`] : []));
+    lines.push(`- **First-load JS** (gzip): ${weights.join(", ")}; vision bytes in any first load: ${pages.noVisionBytes ? "none" : "**YES**"}.`);
+  }
+  const busy = Object.entries(s)
+    .filter(([, result]) => (result.cpuBusyBeforePercent ?? 0) >= 25)
+    .map(([name, result]) => `${name} (${result.cpuBusyBeforePercent} %)`);
+  if (lines.length > 0) lines.push(`- Machine busy with other work at a section's start: ${busy.length > 0 ? busy.join(", ") : "no section"}.`);
+  return lines.length > 0 ? ["**Headlines**", "", ...lines, ""] : [];
+}
+
 export function toMarkdown(report: BenchReport): string {
   const out: string[] = [];
   const m = report.machine;
   out.push(
     `# PoseParty benchmarks (${report.mode})`,
     "",
-    `${report.startedAt} · ${num(report.durationMs / 1000, 0)} s · ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB · Node ${m.node} · ${m.chromium ?? "Chromium ?"} · commit ${m.gitCommit ?? "?"}` +
+    `${report.startedAt} · ${num(report.durationMs / 1000, 0)} s · ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB · Node ${m.node} · ${m.chromium ?? "Chromium ?"} · commit ${m.gitCommit ?? "?"}${m.gitDirty ? " + uncommitted changes" : ""}` +
       (report.build ? ` · Next build ${report.build.buildId}${report.build.built ? ` (built in ${num((report.build.buildMs ?? 0) / 1000, 0)} s)` : " (reused)"}` : ""),
     "",
     report.mode === "smoke" ? "_Smoke mode: tiny sizes to keep the harness working; the numbers are not meaningful._\n" : "",
   );
+  out.push(...headlines(report));
   const s = report.sections;
   if (s.inference) out.push(...sectionHeader("Inference", s.inference), ...(s.inference.data ? inferenceMarkdown(s.inference.data) : []));
   if (s.lobby) out.push(...sectionHeader("Lobby", s.lobby), ...(s.lobby.data ? lobbyMarkdown(s.lobby.data) : []));

@@ -3,11 +3,13 @@
  * and every `score` event is re-broadcast to the others in that room as it came, with the
  * sender's id: no validation, no rate limit, no acknowledgement, no coalescing, no game state.
  *
- * Tells the parent `{ type: "ready", port }` over IPC; stops on SIGTERM or when the parent goes.
+ * Tells the parent `{ type: "ready", port }` over IPC and answers its memory requests (protocol.ts);
+ * stops on SIGTERM or when the parent goes.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server } from "socket.io";
+import { answerMemoryRequests } from "./protocol";
 
 const httpServer = createServer();
 const io = new Server(httpServer, { serveClient: false });
@@ -26,6 +28,7 @@ io.on("connection", (socket) => {
   });
 });
 
+answerMemoryRequests();
 httpServer.listen(0, "127.0.0.1", () => {
   process.send?.({ type: "ready", port: (httpServer.address() as AddressInfo).port });
 });

@@ -50,3 +50,28 @@ export type FromGenerator =
   | GeneratorReport
   | { type: "done" }
   | { type: "error"; message: string };
+
+/** Orchestrator → server under test (game or relay): report memory, optionally after full GCs. */
+export interface MemoryRequest {
+  type: "memory";
+  /** Run full garbage collections first (the server runs with --expose-gc). */
+  gc: boolean;
+}
+
+/** Server under test → orchestrator: `process.memoryUsage()` in bytes. */
+export interface MemoryReport {
+  type: "memory";
+  usage: NodeJS.MemoryUsage;
+}
+
+/** Answers MemoryRequests on the IPC channel (used by both servers under test). */
+export function answerMemoryRequests(): void {
+  process.on("message", (message: MemoryRequest) => {
+    if (message?.type !== "memory") return;
+    // Twice: PGlite's spent initdb WebAssembly instance is only released by the GC after the one
+    // that finalizes it.
+    if (message.gc) for (let pass = 0; pass < 2; pass++) globalThis.gc?.();
+    const report: MemoryReport = { type: "memory", usage: process.memoryUsage() };
+    process.send?.(report);
+  });
+}

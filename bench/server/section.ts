@@ -10,11 +10,14 @@ import path from "node:path";
 import { SCOREBOARD_INTERVAL_MS } from "../../server/realtime/roomHub";
 import { ProcSampler, REPO_ROOT, readProc, sleep, spawnTs, stopChild } from "../lib/proc";
 import { mergeHistograms, round, summarizeHistogram, type Summary } from "../lib/stats";
-import type { FromGenerator, GeneratorReport, LoadMode, ToGenerator } from "./protocol";
+import type { FromGenerator, GeneratorReport, LoadMode, MemoryReport, MemoryRequest, ToGenerator } from "./protocol";
 
 export const PLAYERS_PER_ROOM = 4;
 export const EVENTS_PER_PLAYER_PER_SECOND = 10;
-/** The issue's rule: a step passes while p99 stays at or under this. */
+/**
+ * The issue's rule, for both targets: a step passes while p99 stays at or under this. The game
+ * server's scoreboard coalescing (SCOREBOARD_INTERVAL_MS) is part of its latency, not excused.
+ */
 export const P99_LIMIT_MS = 50;
 
 export interface ServerOptions {
@@ -52,23 +55,31 @@ export interface CapacityStep {
   generatorLoopDelayP99Ms: number;
   setupMs: number;
   pass: boolean;
-  /** Game server only: would the step pass the issue's strict 50 ms rule? */
-  passStrict?: boolean;
   verdict: string;
+  /** Set when the step failed on latency alone and was measured once more (this is the second attempt). */
+  firstAttempt?: { latencyMs: Summary; verdict: string };
 }
 
 export interface CapacityRun {
   target: "game" | "bare-relay";
-  /** The p99 limit that drove the ladder for this target. */
+  /** The p99 limit that drove the ladder (the issue's 50 ms for both targets). */
   p99LimitMs: number;
   steps: CapacityStep[];
   /** Players in the largest step that passed; null if none did. */
   capacityPlayers: number | null;
-  /** Game server: capacity under the strict 50 ms rule. */
-  capacityPlayersStrict?: number | null;
   stoppedBecause: string;
   idleRssMiB: number | null;
+  /** The server's own view of its memory 1 s after start, then after forced full GCs (explains the RSS). */
+  idleMemory: { atStart: MemoryMiB; afterFullGc: MemoryMiB } | null;
   error?: string;
+}
+
+/** `process.memoryUsage()` in MiB. `external` includes WebAssembly memories and ArrayBuffers. */
+export interface MemoryMiB {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
 }
 
 export interface ServerSectionData {
@@ -80,7 +91,6 @@ export interface ServerSectionData {
   relay: CapacityRun;
   /** game capacity / relay capacity (null when either is unknown). */
   capacityRatio: number | null;
-  capacityRatioStrict: number | null;
   reference: { note: string; relayP99ByPlayers: Record<number, number> };
 }
 
@@ -139,7 +149,8 @@ const tell = (generator: Generator, message: ToGenerator) => generator.child.sen
 async function startTarget(target: LoadMode, log: (line: string) => void): Promise<{ child: ChildProcess; url: string }> {
   const file = target === "game" ? "bench/server/startGameServer.ts" : "bench/server/bareRelay.ts";
   const began = Date.now();
-  const child = spawnTs(file, { ipc: true, logPrefix: `[${target} server] ` });
+  // --expose-gc only so the idle memory can be read after a full GC (see readMemory).
+  const child = spawnTs(file, { ipc: true, nodeArgs: ["--expose-gc"], logPrefix: `[${target} server] ` });
   const port = await new Promise<number>((resolve, reject) => {
     // Generous: the game server's embedded database runs initdb in WASM (over a minute on a busy machine).
     const timer = setTimeout(() => reject(new Error(`${file} did not start within 240 s: ${child.output.join("").slice(-500)}`)), 240_000);
@@ -159,6 +170,26 @@ async function startTarget(target: LoadMode, log: (line: string) => void): Promi
 }
 
 const mib = (bytes: number | null | undefined) => (bytes === null || bytes === undefined ? null : round(bytes / 2 ** 20, 1));
+
+/** Asks the server under test for its memoryUsage (optionally after a full GC); null if it does not answer. */
+function readMemory(child: ChildProcess, gc: boolean): Promise<MemoryMiB | null> {
+  return new Promise((resolve) => {
+    const onMessage = (message: MemoryReport | { type?: string }) => {
+      if (message.type !== "memory" || !("usage" in message)) return;
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      const { rss, heapUsed, external, arrayBuffers } = message.usage;
+      resolve({ rss: mib(rss) ?? 0, heapUsed: mib(heapUsed) ?? 0, external: mib(external) ?? 0, arrayBuffers: mib(arrayBuffers) ?? 0 });
+    };
+    const timer = setTimeout(() => {
+      child.off("message", onMessage);
+      resolve(null);
+    }, 10_000);
+    child.on("message", onMessage);
+    const request: MemoryRequest = { type: "memory", gc };
+    child.send(request);
+  });
+}
 
 function split(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, index) => Math.floor(total / parts) + (index < total % parts ? 1 : 0));
@@ -283,7 +314,6 @@ async function runStep(
     pass,
     verdict,
   };
-  if (target === "game") step.passStrict = errors === 0 && Number.isFinite(latencyMs.p99) && latencyMs.p99 <= P99_LIMIT_MS;
   return step;
 }
 
@@ -301,9 +331,8 @@ function roundSummary(summary: Summary): Summary {
 /** `budgetMs` counts from the moment the target server is up (the game server's embedded database can take long to start on a busy machine). */
 async function runLadder(target: LoadMode, options: ServerOptions, budgetMs: number): Promise<CapacityRun> {
   const label = target === "game" ? "game" : "bare-relay";
-  const p99LimitMs = target === "game" ? P99_LIMIT_MS + SCOREBOARD_INTERVAL_MS : P99_LIMIT_MS;
-  const run: CapacityRun = { target: label, p99LimitMs, steps: [], capacityPlayers: null, stoppedBecause: "ladder finished", idleRssMiB: null };
-  if (target === "game") run.capacityPlayersStrict = null;
+  const p99LimitMs = P99_LIMIT_MS;
+  const run: CapacityRun = { target: label, p99LimitMs, steps: [], capacityPlayers: null, stoppedBecause: "ladder finished", idleRssMiB: null, idleMemory: null };
   const generators: Generator[] = [];
   let server: { child: ChildProcess; url: string } | null = null;
   try {
@@ -312,7 +341,11 @@ async function runLadder(target: LoadMode, options: ServerOptions, budgetMs: num
     for (let index = 0; index < options.generators; index++) generators.push(forkGenerator(index));
     await sleep(1_000);
     run.idleRssMiB = mib(readProc(server.child.pid!)?.rssBytes);
-    let strictOpen = true;
+    // The game server's idle RSS is mostly its embedded database (bench/README.md, "Memory"):
+    // record what the process itself sees, then the same after forced full GCs; before any load.
+    const atStart = await readMemory(server.child, false);
+    const afterFullGc = await readMemory(server.child, true);
+    if (atStart && afterFullGc) run.idleMemory = { atStart, afterFullGc };
     for (const [stepIndex, rooms] of options.ladder.entries()) {
       // A step takes about setup + (game: 6 s to the round) + window + 3 s; do not start one that cannot finish.
       const estimateMs = (target === "game" ? 7_000 : 2_000) + options.measureMs + 4_000 + rooms * 15;
@@ -321,14 +354,21 @@ async function runLadder(target: LoadMode, options: ServerOptions, budgetMs: num
         break;
       }
       options.log(`${label}: ${rooms} rooms x ${PLAYERS_PER_ROOM} players ...`);
-      const step = await runStep(target, server.url, server.child.pid!, generators, rooms, stepIndex, options, p99LimitMs);
+      let step = await runStep(target, server.url, server.child.pid!, generators, rooms, stepIndex, options, p99LimitMs);
+      if (!step.pass && step.errors === 0 && Date.now() + estimateMs <= deadline) {
+        // Latency alone failed: on a shared 2-core machine one hiccup can do that. Measure once more;
+        // the second attempt decides, the first stays in the report.
+        options.log(`${label}: ${step.players} players: ${step.verdict}; measuring once more`);
+        await sleep(1_000);
+        const again = await runStep(target, server.url, server.child.pid!, generators, rooms, stepIndex + 100, options, p99LimitMs);
+        again.firstAttempt = { latencyMs: step.latencyMs, verdict: step.verdict };
+        step = again;
+      }
       run.steps.push(step);
       options.log(
         `${label}: ${step.players} players: p50 ${step.latencyMs.p50} / p95 ${step.latencyMs.p95} / p99 ${step.latencyMs.p99} ms, ` +
           `server CPU ${step.serverCpuPercent}%, RSS ${step.serverRssMiB} MiB, generator loop p99 ${step.generatorLoopDelayP99Ms} ms: ${step.verdict}`,
       );
-      if (step.passStrict && strictOpen) run.capacityPlayersStrict = step.players;
-      if (step.passStrict === false) strictOpen = false;
       if (!step.pass) {
         run.stoppedBecause = `${step.players} players: ${step.verdict}`;
         break;
@@ -360,7 +400,6 @@ export async function runServerSection(options: ServerOptions): Promise<ServerSe
     game,
     relay,
     capacityRatio: ratio(game.capacityPlayers, relay.capacityPlayers),
-    capacityRatioStrict: ratio(game.capacityPlayersStrict, relay.capacityPlayers),
     reference: REFERENCE,
   };
 }

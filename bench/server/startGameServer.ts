@@ -5,7 +5,8 @@
  * one address (the load generator) may hold thousands of sockets: JOIN_RATE_PER_MINUTE and
  * EVENT_RATE_PER_SECOND at their schema maxima. The per-event score limit (12/s) is untouched.
  *
- * Tells the parent `{ type: "ready", port }` over IPC; stops on SIGTERM or when the parent goes.
+ * Tells the parent `{ type: "ready", port }` over IPC and answers its memory requests (protocol.ts);
+ * stops on SIGTERM or when the parent goes.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -13,10 +14,12 @@ import path from "node:path";
 import { startPoseServer } from "../../server/app";
 import { loadConfig } from "../../server/config";
 import { createLogger } from "../../server/logger";
+import { answerMemoryRequests } from "./protocol";
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), "poseparty-bench-data-"));
+// Only these settings, not the caller's environment: the bench measures the default single-process
+// server (embedded database, no external services), whatever CI or a shell has exported.
 const config = loadConfig({
-  ...process.env,
   NODE_ENV: "production",
   HOST: "127.0.0.1",
   PORT: "0",
@@ -52,4 +55,5 @@ async function stop(): Promise<void> {
 process.on("SIGTERM", () => void stop());
 process.on("SIGINT", () => void stop());
 process.on("disconnect", () => void stop());
+answerMemoryRequests();
 process.send?.({ type: "ready", port: server.port });

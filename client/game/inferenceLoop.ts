@@ -2,7 +2,8 @@
  * The game's inference loop, on the main thread (a worker measured 0.4x the
  * frame rate: every frame would cross the thread boundary). One detection per
  * new camera frame, driven by requestVideoFrameCallback (requestAnimationFrame
- * where missing), never the same frame twice, paused while the tab is hidden.
+ * where missing), never the same frame twice, paused while the tab is hidden
+ * (a hold in progress ends there: time away never counts as holding).
  * Per frame it allocates nothing of its own: scorers and the hold tracker
  * reuse their buffers; only what tasks-vision returns is new.
  */
@@ -123,9 +124,30 @@ export class InferenceLoop {
 
   private readonly onVisibilityChange = () => {
     // A hidden tab must not burn the battery; the camera frames it would see are stale anyway.
-    if (document.hidden) this.cancel();
-    else if (this.running) this.schedule();
+    if (document.hidden) {
+      this.cancel();
+      this.breakHold();
+    } else if (this.running) this.schedule();
   };
+
+  /**
+   * Time away must not count as holding the pose: one empty frame ends any run in progress (a
+   * GOOD that was only waiting for a PERFECT is awarded now, as at the bell). The live meter
+   * reads 0 until the next detection.
+   */
+  private breakHold(): void {
+    if (!this.hold) return;
+    const timestamp = Math.max(performance.now(), this.lastTimestamp + 1);
+    this.lastTimestamp = timestamp;
+    const report = this.report;
+    report.award = this.hold.push(0, 0, timestamp);
+    report.similarity = 0;
+    report.confidence = 0;
+    report.level = this.hold.level;
+    report.holdProgress = this.hold.progress;
+    this.onFrame(report);
+    report.award = null;
+  }
 
   private schedule(): void {
     if (this.frameHandle !== null) return;

@@ -15,7 +15,8 @@ export function createScoreSender(send: (update: ScoreUpdate) => Promise<SendAns
     merge: (queued, next) =>
       queued.award && queued.roundIndex === next.roundIndex ? { ...next, award: queued.award } : next,
     same: (a, b) => a.roundIndex === b.roundIndex && a.award === b.award && Math.abs(a.similarity - b.similarity) < 0.005,
-    // A closed or already-scored round will not open again: do not retry into it.
-    finalCodes: ["outside_window", "already_awarded", "spectator", "wrong_phase", "not_in_room"],
+    // A closed or already-scored round will not open again: do not retry into it. `not_in_room`
+    // is retried: after a dropped connection it only means the rejoin has not landed yet.
+    finalCodes: ["outside_window", "already_awarded", "spectator", "wrong_phase"],
   });
 }

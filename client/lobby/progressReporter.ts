@@ -20,8 +20,10 @@ export function createProgressReporter(
     send,
     minIntervalMs,
     same: (a, b) => a.percent === b.percent && a.status === b.status,
-    // Once the game has started (or we watch it), progress no longer matters.
-    finalCodes: ["wrong_phase", "spectator", "not_in_room"],
+    // Once the game has started (or we watch it), progress no longer matters. `not_in_room` is
+    // retried: after a dropped connection it only means the rejoin has not landed yet, and a lost
+    // "ready" would make this player a spectator.
+    finalCodes: ["wrong_phase", "spectator"],
     ...(clock ? { clock } : {}),
   });
 }

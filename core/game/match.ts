@@ -126,6 +126,13 @@ export function applyScoreEvent(state: MatchState, event: ScoreEvent): ScoreResu
   };
 }
 
+/** The player stopped playing for now (page hidden, connection lost): its live meter reads 0; points stay. */
+export function clearLiveSimilarity(state: MatchState, playerId: string): MatchState {
+  const player = state.scores[playerId];
+  if (!player || player.similarity === 0) return state;
+  return { ...state, scores: { ...state.scores, [playerId]: { ...player, similarity: 0 } } };
+}
+
 export interface RankedPlayer {
   playerId: string;
   total: number;

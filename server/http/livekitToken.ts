@@ -20,7 +20,8 @@ export const MAX_TOKEN_BODY_BYTES = 2 * 1024;
 export interface LivekitTokenHandlerOptions {
   /** null: LiveKit is not configured, the route answers 503. */
   livekit: { url: string; apiKey: string; apiSecret: string } | null;
-  hub: Pick<RoomHub, "memberForSession">;
+  /** The hub, or with REDIS_URL the router that asks the room's owning process. */
+  hub: { memberForSession(...args: Parameters<RoomHub["memberForSession"]>): ReturnType<RoomHub["memberForSession"]> | Promise<ReturnType<RoomHub["memberForSession"]>> };
 }
 
 export interface LivekitTokenAnswer {
@@ -89,7 +90,7 @@ export function createLivekitTokenHandler(options: LivekitTokenHandlerOptions): 
       sendJson(res, 400, { error: "invalid_body", message: `${where}: ${issue?.message ?? "rejected"} (expected { roomCode, sessionToken })` });
       return true;
     }
-    const member = options.hub.memberForSession(parsed.data.roomCode, parsed.data.sessionToken);
+    const member = await options.hub.memberForSession(parsed.data.roomCode, parsed.data.sessionToken);
     if (!member) {
       // Same answer for an unknown room and a wrong token: nothing to learn by probing.
       sendJson(res, 403, { error: "not_a_member", message: "Only a current member of this room can join its call." });

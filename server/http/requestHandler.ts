@@ -1,12 +1,13 @@
 /**
  * The single HTTP entry point: gives every request an id (echoed in
- * X-Request-Id and on every log line), answers the server's own routes and
- * hands the rest to Next.js.
+ * X-Request-Id and on every log line), sets the security headers (CSP with a
+ * per-response nonce), answers the server's own routes and hands the rest to Next.js.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { MatchStore } from "../storage/matchStore";
+import { buildSecurityHeaders, createNonce, type SecurityPolicySettings } from "./securityHeaders";
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
@@ -15,6 +16,8 @@ export interface RequestHandlerOptions {
   store: MatchStore;
   version: string;
   startedAt: number;
+  /** Content-Security-Policy inputs; the headers go on every response (securityHeaders.ts). */
+  security: SecurityPolicySettings;
   /** Tried in order before Next; each returns false when the URL is not its own. */
   routes: RouteHandler[];
   /** Next.js; absent in socket-only integration tests. */
@@ -31,6 +34,12 @@ export function createRequestHandler(options: RequestHandlerOptions) {
     const incomingId = req.headers["x-request-id"];
     const requestId = typeof incomingId === "string" && REQUEST_ID_PATTERN.test(incomingId) ? incomingId : randomUUID();
     res.setHeader("X-Request-Id", requestId);
+    const securityHeaders = buildSecurityHeaders(options.security, { nonce: createNonce(), host: req.headers.host });
+    for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
+    // Next reads the nonce from the request's own CSP header and stamps it on its scripts
+    // (the custom-server equivalent of setting it in middleware); a client's value is replaced.
+    req.headers["content-security-policy"] = securityHeaders["Content-Security-Policy"];
+    delete req.headers["content-security-policy-report-only"];
     const log = logger.child({ requestId });
     const started = performance.now();
     res.on("finish", () => {

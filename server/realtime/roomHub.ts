@@ -21,6 +21,7 @@ import { chooseGameSetup } from "@/core/game/setup";
 import { rankPlayers } from "@/core/game/match";
 import type { Grade } from "@/core/scoring/points";
 import type { MatchToSave } from "../storage/matchStore";
+import type { RealtimeMetrics } from "../observability/metrics";
 import { scoreboardEntry, toMatchRecord, toGameSnapshot } from "./matchRecord";
 import type {
   ClientToServerEvents,
@@ -37,6 +38,8 @@ export interface SocketData {
 }
 export type PoseServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 export type PoseSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** What the hub needs of a socket; with REDIS_URL it may live in another process (see roomRouter.ts). */
+export type SeatSocket = Pick<PoseSocket, "id" | "data" | "join" | "leave">;
 
 export interface RoomHubOptions {
   io: PoseServer;
@@ -46,6 +49,8 @@ export interface RoomHubOptions {
   preloadTimeoutMs: number;
   allowTestPlaylists: boolean;
   saveMatch: (match: MatchToSave) => Promise<{ id: string }>;
+  /** Scoreboard latency; omitted in tests that do not look at metrics. */
+  metrics?: Pick<RealtimeMetrics, "scoreboardSent">;
 }
 
 interface RoomEntry {
@@ -60,6 +65,8 @@ interface RoomEntry {
   preloadDeadline: number | null;
   /** Players whose score changed since the last scoreboard broadcast. */
   dirtyScores: Set<string>;
+  /** performance.now() of each score change waiting for the next scoreboard (for its latency metric). */
+  pendingScoreArrivals: number[];
   scoreboardTimer?: NodeJS.Timeout;
   lastScoreboardAt: number;
 }
@@ -69,7 +76,7 @@ type Empty = Record<never, never>;
 
 const ALL_READY_PAUSE_MS = 800;
 /** Scoreboard fan-out is bounded: one message per room per interval, however many events came in. */
-export const SCOREBOARD_INTERVAL_MS = 50;
+export const SCOREBOARD_INTERVAL_MS = 25;
 
 export function roomChannel(code: string): string {
   return `room:${code}`;
@@ -87,6 +94,7 @@ export function toRoomSnapshot(state: RoomState, preloadDeadline: number | null 
       connected: member.connected,
       preload: member.preload,
       role: member.role,
+      paused: member.paused,
       isHost: member.id === state.hostId,
       media: member.media,
     })),
@@ -125,29 +133,21 @@ export class RoomHub {
     return { ok: true, code: entry.state.code, memberCount: entry.state.members.length, maxMembers: entry.state.maxMembers };
   }
 
-  createRoom(socket: PoseSocket, nickname: string, log: Logger): HubAnswer<JoinedRoom> {
+  createRoom(socket: SeatSocket, nickname: string, log: Logger): HubAnswer<JoinedRoom> {
     if (socket.data.roomCode) return alreadyInRoom();
     let code = generateRoomCode();
     while (this.rooms.has(code)) code = generateRoomCode();
     const playerId = randomUUID();
     const created = createRoom({ code, maxMembers: this.options.maxMembers, host: { playerId, nickname } });
     if (!created.ok) return { ok: false, ...created.error };
-    const entry: RoomEntry = {
-      state: created.state,
-      sessionTokens: new Map(),
-      socketIds: new Map(),
-      leaveTimers: new Map(),
-      preloadDeadline: null,
-      dirtyScores: new Set(),
-      lastScoreboardAt: 0,
-    };
+    const entry = newRoomEntry(created.state);
     this.rooms.set(code, entry);
     log.info({ roomCode: code, playerId }, "room created");
     return this.seat(entry, socket, playerId, created.effects, log);
   }
 
   joinRoom(
-    socket: PoseSocket,
+    socket: SeatSocket,
     request: { roomCode: string; nickname: string; sessionToken?: string },
     log: Logger,
   ): HubAnswer<JoinedRoom> {
@@ -167,7 +167,7 @@ export class RoomHub {
     return this.seat(entry, socket, playerId, result.effects, log);
   }
 
-  leaveRoom(socket: PoseSocket, log: Logger): HubAnswer<Empty> {
+  leaveRoom(socket: SeatSocket, log: Logger): HubAnswer<Empty> {
     const { roomCode, playerId } = socket.data;
     const entry = roomCode ? this.rooms.get(roomCode) : undefined;
     if (!entry || !playerId) return notInRoom();
@@ -179,7 +179,7 @@ export class RoomHub {
 
   /** Host: start loading a game with a playlist (or, in development and tests, a fixed test playlist). */
   startGame(
-    socket: PoseSocket,
+    socket: SeatSocket,
     choice: { playlist: PlaylistSettings } | { testPlaylist: TestPlaylistId },
     log: Logger,
   ): HubAnswer<Empty> {
@@ -191,13 +191,13 @@ export class RoomHub {
   }
 
   /** A player's live similarity or award; the server's clock decides whether the round is open. */
-  score(socket: PoseSocket, event: { roundIndex: number; similarity: number; award?: Grade }, log: Logger): HubAnswer<Empty> {
+  score(socket: SeatSocket, event: { roundIndex: number; similarity: number; award?: Grade }, log: Logger): HubAnswer<Empty> {
     return this.applyMemberIntent(socket, (playerId) => ({ type: "score", playerId, ...event, now: Date.now() }), log);
   }
 
   /** An intent on behalf of the socket's own member (ready, early start, ...). */
   applyMemberIntent(
-    socket: PoseSocket,
+    socket: SeatSocket,
     build: (playerId: string) => RoomIntent,
     log: Logger,
   ): HubAnswer<Empty> {
@@ -209,12 +209,17 @@ export class RoomHub {
   }
 
   /** A dropped connection keeps its seat for the grace period, so a reload or a short network loss is invisible. */
-  handleDisconnect(socket: PoseSocket, log: Logger): void {
+  handleDisconnect(socket: SeatSocket, log: Logger): void {
     const { roomCode, playerId } = socket.data;
     const entry = roomCode ? this.rooms.get(roomCode) : undefined;
     if (!entry || !playerId || entry.socketIds.get(playerId) !== socket.id) return;
     entry.socketIds.delete(playerId);
     this.apply(entry, { type: "setConnected", playerId, connected: false }, log);
+    this.releaseSeatLater(entry, playerId, log);
+  }
+
+  /** The seat stays for the grace period; if nobody reclaims it by then, the member leaves. */
+  private releaseSeatLater(entry: RoomEntry, playerId: string, log: Logger): void {
     clearTimeout(entry.leaveTimers.get(playerId));
     entry.leaveTimers.set(
       playerId,
@@ -232,7 +237,7 @@ export class RoomHub {
    * a socket can never reach a stranger or another room through this.
    */
   relaySignal(
-    socket: PoseSocket,
+    socket: SeatSocket,
     signal: { to: string; description?: ServerPayload<"rtc:signal">["description"]; candidate?: ServerPayload<"rtc:signal">["candidate"] },
   ): HubAnswer<Empty> {
     const { roomCode, playerId } = socket.data;
@@ -263,6 +268,31 @@ export class RoomHub {
     return entry && playerId && member ? { playerId, roomCode: entry.state.code, nickname: member.nickname } : null;
   }
 
+  /** The socket currently speaking for a member, if connected. */
+  memberSocketId(roomCode: string, playerId: string): string | undefined {
+    return this.rooms.get(roomCode)?.socketIds.get(playerId);
+  }
+
+  /** Every room with its seats' tokens, as a drain hands them to the next start (roomCarryOver.ts). */
+  exportRooms(): { state: RoomState; sessionTokens: Record<string, string> }[] {
+    return [...this.rooms.values()].map((entry) => ({ state: entry.state, sessionTokens: Object.fromEntries(entry.sessionTokens) }));
+  }
+
+  /**
+   * A room carried over a restart: every member is disconnected and keeps the seat for the
+   * grace period, to be reclaimed with the same session token as after a network drop.
+   */
+  restoreRoom(state: RoomState, sessionTokens: Record<string, string>, log: Logger): void {
+    if (this.rooms.has(state.code)) return;
+    const entry = newRoomEntry(state);
+    for (const member of state.members) {
+      const token = sessionTokens[member.id];
+      if (token) entry.sessionTokens.set(member.id, token);
+      this.releaseSeatLater(entry, member.id, log);
+    }
+    this.rooms.set(state.code, entry);
+  }
+
   /** Stops every timer; used on shutdown so the process can exit. */
   dispose(): void {
     for (const entry of this.rooms.values()) this.clearTimers(entry);
@@ -271,7 +301,7 @@ export class RoomHub {
 
   private seat(
     entry: RoomEntry,
-    socket: PoseSocket,
+    socket: SeatSocket,
     playerId: string,
     effects: RoomEffect[],
     log: Logger,
@@ -283,7 +313,7 @@ export class RoomHub {
     return { ok: true, playerId, sessionToken, room: snapshotOf(entry) };
   }
 
-  private resume(entry: RoomEntry, socket: PoseSocket, playerId: string, log: Logger): HubAnswer<JoinedRoom> {
+  private resume(entry: RoomEntry, socket: SeatSocket, playerId: string, log: Logger): HubAnswer<JoinedRoom> {
     if (socket.data.roomCode && socket.data.playerId !== playerId) return alreadyInRoom();
     clearTimeout(entry.leaveTimers.get(playerId));
     entry.leaveTimers.delete(playerId);
@@ -295,6 +325,10 @@ export class RoomHub {
         previous.data = {};
         void previous.leave(roomChannel(entry.state.code));
         previous.emit("room:removed", { code: "already_in_room" });
+      } else {
+        // On another process (REDIS_URL): its stale seat is refused there by the router.
+        this.options.io.in(previousSocketId).socketsLeave(roomChannel(entry.state.code));
+        this.options.io.to(previousSocketId).emit("room:removed", { code: "already_in_room" });
       }
     }
     this.bindSocket(entry, socket, playerId);
@@ -304,7 +338,7 @@ export class RoomHub {
     return { ok: true, playerId, sessionToken, room: snapshotOf(entry) };
   }
 
-  private bindSocket(entry: RoomEntry, socket: PoseSocket, playerId: string): void {
+  private bindSocket(entry: RoomEntry, socket: SeatSocket, playerId: string): void {
     entry.socketIds.set(playerId, socket.id);
     socket.data = { roomCode: entry.state.code, playerId };
     void socket.join(roomChannel(entry.state.code));
@@ -341,6 +375,7 @@ export class RoomHub {
           break;
         case "scoreChanged":
           entry.dirtyScores.add(effect.playerId);
+          entry.pendingScoreArrivals.push(performance.now());
           this.scheduleScoreboard(entry);
           break;
         case "memberLeft":
@@ -425,6 +460,8 @@ export class RoomHub {
     entry.dirtyScores.clear();
     entry.lastScoreboardAt = Date.now();
     this.options.io.to(roomChannel(entry.state.code)).emit("game:scoreboard", { entries });
+    this.options.metrics?.scoreboardSent(entry.pendingScoreArrivals);
+    entry.pendingScoreArrivals = [];
   }
 
   private forgetMember(entry: RoomEntry, playerId: string): void {
@@ -446,6 +483,19 @@ export class RoomHub {
     for (const timer of entry.leaveTimers.values()) clearTimeout(timer);
     entry.leaveTimers.clear();
   }
+}
+
+function newRoomEntry(state: RoomState): RoomEntry {
+  return {
+    state,
+    sessionTokens: new Map(),
+    socketIds: new Map(),
+    leaveTimers: new Map(),
+    preloadDeadline: null,
+    dirtyScores: new Set(),
+    pendingScoreArrivals: [],
+    lastScoreboardAt: 0,
+  };
 }
 
 function alreadyInRoom(): ErrorAck {

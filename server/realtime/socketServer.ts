@@ -21,15 +21,21 @@ import {
 } from "@/core/protocol";
 import type { AppConfig } from "../config";
 import type { MatchToSave } from "../storage/matchStore";
-import { RoomHub, type PoseServer, type PoseSocket } from "./roomHub";
+import { noRealtimeMetrics, type RealtimeMetrics, type RejectionReason } from "../observability/metrics";
+import { RoomHub, type PoseServer, type PoseSocket, type SeatSocket } from "./roomHub";
+import { LocalPresence } from "./presence/localPresence";
+import type { Presence } from "./presence/presence";
+import { RoomRouter } from "./roomRouter";
 
 export interface Realtime {
   io: PoseServer;
   hub: RoomHub;
+  /** Runs each event in the process that owns its room (all here without REDIS_URL). */
+  router: RoomRouter;
 }
 
 type EventHandler<E extends ClientEventName> = (
-  socket: PoseSocket,
+  socket: SeatSocket,
   payload: ClientPayload<E>,
   log: Logger,
 ) => Ack<E> | Promise<Ack<E>>;
@@ -41,12 +47,22 @@ export function attachRealtime(
   config: AppConfig,
   logger: Logger,
   saveMatch: (match: MatchToSave) => Promise<{ id: string }>,
+  metrics: RealtimeMetrics = noRealtimeMetrics,
+  presence: Presence = new LocalPresence(),
 ): Realtime {
   const io: PoseServer = new Server(httpServer, {
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     serveClient: false,
     // Other upgrade requests (Next's dev hot reload) are routed by the HTTP layer.
     destroyUpgrade: false,
+    // A phone that locks its screen often leaves a silent socket behind: notice it within ~30 s
+    // (default 45 s) so friends see "reconnecting" while the seat waits out LEAVE_GRACE_MS. The
+    // pong is answered on the main thread, which the lobby's warm-up may hold for seconds on a
+    // slow phone: 20 s to answer, not less.
+    pingInterval: 10_000,
+    pingTimeout: 20_000,
+    // With REDIS_URL: broadcasts, joins and per-socket emits reach sockets on every process.
+    ...(presence.socketIoAdapter ? { adapter: presence.socketIoAdapter } : {}),
   });
   const hub = new RoomHub({
     io,
@@ -56,6 +72,7 @@ export function attachRealtime(
     preloadTimeoutMs: config.PRELOAD_TIMEOUT_MS,
     allowTestPlaylists: config.ALLOW_TEST_PLAYLISTS,
     saveMatch,
+    metrics,
   });
   const eventLimiter = new RateLimiterMemory({ points: config.EVENT_RATE_PER_SECOND, duration: 1 });
   const joinLimiter = new RateLimiterMemory({ points: config.JOIN_RATE_PER_MINUTE, duration: 60 });
@@ -80,11 +97,20 @@ export function attachRealtime(
       hub.applyMemberIntent(socket, (playerId) => ({ type: "reportPreload", playerId, ...payload }), log),
     "rtc:signal": (socket, payload) => hub.relaySignal(socket, payload),
     "game:score": (socket, payload, log) => hub.score(socket, payload, log),
+    "game:visibility": (socket, payload, log) =>
+      hub.applyMemberIntent(socket, (playerId) => ({ type: "setVisibility", playerId, hidden: payload.hidden }), log),
     "clock:ping": () => ({ ok: true, serverTime: Date.now() }),
     "call:media": (socket, payload, log) =>
       hub.applyMemberIntent(socket, (playerId) => ({ type: "setMedia", playerId, ...payload }), log),
   };
   const joinEvents: ReadonlySet<ClientEventName> = new Set(["room:create", "room:join", "room:peek"]);
+  const router = new RoomRouter({
+    io,
+    hub,
+    presence,
+    logger,
+    runLocally: async (event, socket, payload, log) => (handlers[event] as EventHandler<ClientEventName>)(socket, payload, log),
+  });
 
   io.on("connection", (socket) => {
     const address = clientAddress(socket, config.TRUST_PROXY);
@@ -101,6 +127,7 @@ export function attachRealtime(
       const args = packet.slice(1, ack ? -1 : undefined);
       const reject = (answer: ErrorAck) => {
         eventLog(String(event)).warn({ code: answer.code, reason: answer.message }, "event rejected");
+        metrics.eventRejected(rejectionReason(answer.code));
         ack?.(answer);
       };
       void (async () => {
@@ -146,12 +173,14 @@ export function attachRealtime(
       const parsed = parseClientPayload(event, rawPayload);
       if (!parsed.ok) {
         log.warn({ code: parsed.code, reason: parsed.message }, "event rejected");
+        metrics.eventRejected(rejectionReason(parsed.code));
         ack(parsed);
         return;
       }
+      metrics.eventAccepted(event);
       try {
-        const handler = handlers[event] as EventHandler<E>;
-        const answer = await handler(socket, parsed.payload, log);
+        // The owner ran the same typed handler, here or in another process (roomRouter.ts).
+        const answer = (await router.dispatch(event, socket, parsed.payload, log)) as Ack<E>;
         if (!answer.ok) log.info({ code: answer.code, reason: answer.message }, "event refused");
         ack(answer);
       } catch (error) {
@@ -163,13 +192,27 @@ export function attachRealtime(
     socket.on("disconnect", (reason) => {
       const log = eventLog("disconnect");
       log.debug({ reason }, "socket disconnected");
-      hub.handleDisconnect(socket, log);
+      router.disconnect(socket, log);
       void eventLimiter.delete(socket.id);
       for (const limiter of ownLimiters.values()) void limiter.delete(socket.id);
     });
   });
 
-  return { io, hub };
+  return { io, hub, router };
+}
+
+function rejectionReason(code: ErrorAck["code"]): RejectionReason {
+  switch (code) {
+    case "rate_limited":
+    case "too_many_joins":
+      return "rate";
+    case "unknown_event":
+      return "unknown";
+    case "payload_too_large":
+      return "size";
+    default:
+      return "schema";
+  }
 }
 
 async function consume(limiter: RateLimiterMemory, key: string): Promise<boolean> {

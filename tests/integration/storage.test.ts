@@ -441,3 +441,9 @@ const postgresUrl = process.env.TEST_POSTGRES_URL;
 describe.skipIf(!postgresUrl)("match store: PostgreSQL server (TEST_POSTGRES_URL)", () => {
   defineStoreSuite(postgresTarget(postgresUrl ?? ""));
 });
+// Locally the PostgreSQL variant is optional; in CI a missing server must fail, not skip quietly.
+describe.runIf(Boolean(process.env.CI) && !postgresUrl)("match store: PostgreSQL server in CI", () => {
+  it("has TEST_POSTGRES_URL (.ci/run starts Debian's postgresql on loopback and sets it)", () => {
+    expect.fail("CI is set but TEST_POSTGRES_URL is not: the PostgreSQL variant of this suite would be skipped");
+  });
+});

@@ -53,6 +53,24 @@ describe("lobby progress reporter", () => {
     expect(send).toHaveBeenLastCalledWith({ percent: 100, status: "ready" });
   });
 
+  it("keeps retrying 'ready' while a dropped connection's rejoin has not landed (not_in_room)", async () => {
+    const answers = [{ ok: false as const, code: "not_in_room" }, { ok: false as const, code: "server_unreachable" }, { ok: true as const }];
+    const send = vi.fn(async () => answers.shift() ?? { ok: true as const });
+    const reporter = createProgressReporter(send, 250, clock);
+    reporter.push({ percent: 100, status: "ready" });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(send).toHaveBeenCalledTimes(3);
+    expect(send).toHaveBeenLastCalledWith({ percent: 100, status: "ready" });
+  });
+
+  it("stops retrying once the game has begun without this player", async () => {
+    const send = vi.fn(async () => ({ ok: false as const, code: "spectator" }));
+    const reporter = createProgressReporter(send, 250, clock);
+    reporter.push({ percent: 100, status: "ready" });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(send).toHaveBeenCalledTimes(1);
+  });
+
   it("never resends a refused value once a newer one went out", async () => {
     const sent: ProgressUpdate[] = [];
     let refuseFirst = true;

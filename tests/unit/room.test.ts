@@ -32,7 +32,7 @@ describe("room state machine", () => {
     expect(created.state.phase).toBe("chatting");
     expect(created.state.hostId).toBe("p1");
     expect(created.state.members).toEqual([
-      { id: "p1", nickname: "Mina", joinOrder: 0, connected: true, preload: { percent: 0, status: "idle" }, role: "player", media: { audio: true, video: true } },
+      { id: "p1", nickname: "Mina", joinOrder: 0, connected: true, preload: { percent: 0, status: "idle" }, role: "player", paused: false, media: { audio: true, video: true } },
     ]);
     expect(created.effects).toContainEqual({ type: "stateChanged" });
   });
@@ -124,14 +124,20 @@ describe("room state machine", () => {
     expect(playing.effects).toContainEqual({ type: "phaseChanged", from: "preloading", to: "playing" });
   });
 
-  it("does not wait for a disconnected player", () => {
+  it("waits for a player who is reconnecting, and stops waiting once it has left", () => {
     const lobby = apply(
       room(),
       { type: "join", playerId: "p2", nickname: "Jun" },
       { type: "startGame", playerId: "p1", setup },
       { type: "setConnected", playerId: "p2", connected: false },
     );
-    expect(expectOk(applyRoomIntent(lobby, ready("p1"))).effects).toContainEqual({ type: "allReady" });
+    const oneReady = expectOk(applyRoomIntent(lobby, ready("p1")));
+    expect(oneReady.effects).not.toContainEqual({ type: "allReady" });
+    // Back within the grace period and done loading: the game can start with both.
+    const back = apply(oneReady.state, { type: "setConnected", playerId: "p2", connected: true });
+    expect(expectOk(applyRoomIntent(back, ready("p2"))).effects).toContainEqual({ type: "allReady" });
+    // Never back: the grace period ends with a leave, and the lobby stops waiting.
+    expect(expectOk(applyRoomIntent(oneReady.state, { type: "leave", playerId: "p2" })).effects).toContainEqual({ type: "allReady" });
   });
 
   it("turns players who are not ready into spectators on timeout or an early start", () => {
@@ -276,5 +282,97 @@ describe("room state machine", () => {
     expect(away.state.hostId).toBe("p1");
     const repeat = expectOk(applyRoomIntent(away.state, { type: "setConnected", playerId: "p2", connected: false }));
     expect(repeat.effects).toEqual([]);
+  });
+});
+
+describe("dropping out and coming back mid-game", () => {
+  /** Two players in round 0, both ready, p2 already awarded a PERFECT worth some points. */
+  function midRound(): { state: RoomState; roundOpenAt: number } {
+    const playing = apply(
+      room(),
+      { type: "join", playerId: "p2", nickname: "Jun" },
+      { type: "startGame", playerId: "p1", setup },
+      ready("p1"),
+      ready("p2"),
+      { type: "beginPlay", now: NOW },
+    );
+    const roundOpenAt = playing.game!.match!.timeline.rounds[0]!.startsAt + 500;
+    const state = apply(playing, { type: "score", playerId: "p2", roundIndex: 0, similarity: 0.95, award: "perfect", now: roundOpenAt });
+    return { state, roundOpenAt };
+  }
+
+  it("keeps seat, nickname, role, readiness and points through a drop and a return", () => {
+    const { state } = midRound();
+    const before = state.members[1]!;
+    const pointsBefore = state.game!.match!.scores.p2!.total;
+    expect(pointsBefore).toBeGreaterThan(0);
+
+    const away = expectOk(applyRoomIntent(state, { type: "setConnected", playerId: "p2", connected: false }));
+    expect(away.state.members[1]).toEqual({ ...before, connected: false });
+    // The frozen meter would mislead friends: it reads 0, the points stay.
+    expect(away.state.game!.match!.scores.p2).toMatchObject({ total: pointsBefore, similarity: 0 });
+    expect(away.effects).toEqual([{ type: "stateChanged" }, { type: "scoreChanged", playerId: "p2" }]);
+
+    const back = expectOk(applyRoomIntent(away.state, { type: "setConnected", playerId: "p2", connected: true }));
+    expect(back.state.members[1]).toEqual(before);
+    expect(back.state.phase).toBe("playing");
+    expect(back.state.game!.match!.scores.p2!.total).toBe(pointsBefore);
+  });
+
+  it("counts points earned after the return on top of those from before", () => {
+    const { state, roundOpenAt } = midRound();
+    const pointsBefore = state.game!.match!.scores.p2!.total;
+    const round1OpensAt = state.game!.match!.timeline.rounds[1]!.startsAt + 500;
+    const after = apply(
+      state,
+      { type: "setConnected", playerId: "p2", connected: false },
+      { type: "setConnected", playerId: "p2", connected: true },
+      { type: "score", playerId: "p2", roundIndex: 1, similarity: 0.85, award: "good", now: round1OpensAt },
+    );
+    const score = after.game!.match!.scores.p2!;
+    expect(score.total).toBeGreaterThan(pointsBefore);
+    expect(score.rounds[0]?.points).toBe(pointsBefore);
+    // The round awarded before the drop stays awarded: no second award after coming back.
+    expect(
+      applyRoomIntent(after, { type: "score", playerId: "p2", roundIndex: 0, similarity: 0.9, award: "good", now: roundOpenAt + 100 }),
+    ).toMatchObject({ ok: false, error: { code: "already_awarded" } });
+  });
+
+  it("marks a hidden page as paused during the game, clears its live meter and keeps its points", () => {
+    const { state, roundOpenAt } = midRound();
+    const live = apply(state, { type: "score", playerId: "p1", roundIndex: 0, similarity: 0.6, now: roundOpenAt + 100 });
+    expect(live.game!.match!.scores.p1!.similarity).toBe(0.6);
+
+    const hidden = expectOk(applyRoomIntent(live, { type: "setVisibility", playerId: "p1", hidden: true }));
+    expect(hidden.state.members[0]).toMatchObject({ paused: true, connected: true, role: "player" });
+    expect(hidden.state.game!.match!.scores.p1).toMatchObject({ similarity: 0, total: 0 });
+    expect(hidden.effects).toEqual([{ type: "stateChanged" }, { type: "scoreChanged", playerId: "p1" }]);
+    expect(expectOk(applyRoomIntent(hidden.state, { type: "setVisibility", playerId: "p1", hidden: true })).effects).toEqual([]);
+
+    const visible = expectOk(applyRoomIntent(hidden.state, { type: "setVisibility", playerId: "p1", hidden: false }));
+    expect(visible.state.members[0]?.paused).toBe(false);
+    expect(visible.effects).toEqual([{ type: "stateChanged" }]);
+    // p2 was not touched by any of it.
+    expect(visible.state.game!.match!.scores.p2).toEqual(state.game!.match!.scores.p2);
+  });
+
+  it("ends pausing with the match and refuses it outside the game", () => {
+    const { state } = midRound();
+    const paused = apply(state, { type: "setVisibility", playerId: "p2", hidden: true });
+    const results = apply(paused, { type: "finishGame", matchId: "m1", ranking: [] });
+    expect(results.phase).toBe("results");
+    expect(results.members.map((member) => member.paused)).toEqual([false, false]);
+    expect(applyRoomIntent(results, { type: "setVisibility", playerId: "p2", hidden: true })).toMatchObject({
+      ok: false,
+      error: { code: "wrong_phase" },
+    });
+    expect(applyRoomIntent(room(), { type: "setVisibility", playerId: "p1", hidden: true })).toMatchObject({
+      ok: false,
+      error: { code: "wrong_phase" },
+    });
+    expect(applyRoomIntent(state, { type: "setVisibility", playerId: "nobody", hidden: true })).toMatchObject({
+      ok: false,
+      error: { code: "not_in_room" },
+    });
   });
 });

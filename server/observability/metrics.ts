@@ -1,0 +1,108 @@
+/**
+ * Prometheus metrics (prom-client). The realtime code only sees the small RealtimeMetrics
+ * interface; this module owns the registry and its names. One registry per server (not
+ * prom-client's global one) so several servers in one test process do not collide.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { ClientEventName } from "@/core/protocol";
+
+/** Why the boundary refused an event; a fixed set, so a fuzzer cannot grow the label space. */
+export type RejectionReason = "schema" | "rate" | "size" | "unknown";
+
+/** What socketServer.ts and roomHub.ts report. */
+export interface RealtimeMetrics {
+  /** An event passed every boundary check (rate, name, size, schema) and reached its handler. */
+  eventAccepted(event: ClientEventName): void;
+  eventRejected(reason: RejectionReason): void;
+  /** A scoreboard went out; each time is when (performance.now()) a score it carries arrived. */
+  scoreboardSent(scoreArrivals: readonly number[]): void;
+}
+
+export const noRealtimeMetrics: RealtimeMetrics = {
+  eventAccepted: () => {},
+  eventRejected: () => {},
+  scoreboardSent: () => {},
+};
+
+/** Read at scrape time, so the gauges are never stale. */
+export interface LiveCounts {
+  rooms(): number;
+  /** Members seated in rooms (a reconnecting member still counts). */
+  roomMembers(): number;
+  /** Open Socket.IO connections. */
+  connectedSockets(): number;
+}
+
+export interface ServerMetrics extends RealtimeMetrics {
+  readonly registry: Registry;
+  /** Wires the gauges to the live hub once it exists. */
+  observe(counts: LiveCounts): void;
+}
+
+export function createServerMetrics(): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  let counts: LiveCounts | undefined;
+
+  new Gauge({
+    name: "poseparty_rooms",
+    help: "Rooms open in this process.",
+    registers: [registry],
+    collect() {
+      this.set(counts?.rooms() ?? 0);
+    },
+  });
+  new Gauge({
+    name: "poseparty_room_members",
+    help: "Members seated in this process's rooms, including those reconnecting.",
+    registers: [registry],
+    collect() {
+      this.set(counts?.roomMembers() ?? 0);
+    },
+  });
+  new Gauge({
+    name: "poseparty_connected_sockets",
+    help: "Open Socket.IO connections (players, whether in a room yet or not).",
+    registers: [registry],
+    collect() {
+      this.set(counts?.connectedSockets() ?? 0);
+    },
+  });
+  const accepted = new Counter({
+    name: "poseparty_client_events_total",
+    help: "Client events accepted at the boundary, by event name (rate() of it is events a second).",
+    labelNames: ["event"] as const,
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: "poseparty_client_events_rejected_total",
+    help: "Client events refused at the boundary, by reason: schema, rate, size, unknown.",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  for (const reason of ["schema", "rate", "size", "unknown"] satisfies RejectionReason[]) rejected.inc({ reason }, 0);
+  const scoreboardLatency = new Histogram({
+    name: "poseparty_scoreboard_latency_seconds",
+    help: "From a score event's arrival to the scoreboard broadcast that carries it.",
+    // Broadcasts are batched every 25 ms per room: most land under 0.025 s.
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    observe(liveCounts) {
+      counts = liveCounts;
+    },
+    eventAccepted(event) {
+      accepted.inc({ event });
+    },
+    eventRejected(reason) {
+      rejected.inc({ reason });
+    },
+    scoreboardSent(scoreArrivals) {
+      const now = performance.now();
+      for (const arrival of scoreArrivals) scoreboardLatency.observe((now - arrival) / 1000);
+    },
+  };
+}

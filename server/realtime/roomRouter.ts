@@ -1,0 +1,196 @@
+/**
+ * Runs each client event in the process that owns its room. One process (LocalPresence): every
+ * event runs here. Several (RedisPresence): an event for a room another process owns is handed
+ * to that owner, which applies the pure machine and broadcasts through the Socket.IO Redis
+ * adapter; the socket itself stays here and is joined to the room's channel through the adapter.
+ * Why rooms are pinned instead of shared: docs/scale-out.md.
+ */
+import type { Logger } from "pino";
+import { z } from "zod";
+import { isClientEventName, parseClientPayload, type ClientEventName, type ClientPayload, type ErrorAck } from "@/core/protocol";
+import { normalizeRoomCode } from "@/core/roomCode";
+import type { ForwardedAnswer, ForwardedEvent, Presence } from "./presence/presence";
+import { roomChannel, type PoseServer, type PoseSocket, type RoomHub, type SeatSocket, type SocketData } from "./roomHub";
+
+/** Runs one parsed event against the hub in this process (the socket may live in another). */
+export type LocalEventRunner = (event: ClientEventName, socket: SeatSocket, payload: ClientPayload<ClientEventName>, log: Logger) => Promise<unknown>;
+
+export interface RoomRouterOptions {
+  io: PoseServer;
+  hub: RoomHub;
+  presence: Presence;
+  logger: Logger;
+  runLocally: LocalEventRunner;
+}
+
+/** Not a client event: one process asking the owner about a seat token (LiveKit token route). */
+const SESSION_LOOKUP = "session:lookup";
+const sessionLookupSchema = z.object({ roomCode: z.string().max(16), sessionToken: z.string().max(128) });
+const sessionMemberSchema = z.object({ playerId: z.string(), roomCode: z.string(), nickname: z.string() });
+type SessionMember = z.infer<typeof sessionMemberSchema>;
+
+/** How often a process checks that the remote rooms its sockets sit in still have a live owner. */
+const OWNER_CHECK_EVERY_MS = 5_000;
+
+export class RoomRouter {
+  private ownerCheck: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: RoomRouterOptions) {
+    const { presence, hub } = options;
+    if (!presence.distributed) return;
+    presence.serveForwarded((request) => this.runForwarded(request));
+    presence.keepRoomsAlive((code) => hub.snapshot(code) !== null);
+    this.ownerCheck = setInterval(() => void this.dropRoomsWithoutOwner(), OWNER_CHECK_EVERY_MS);
+    this.ownerCheck.unref();
+  }
+
+  /** Runs a parsed client event where its room lives and returns the acknowledgement. */
+  async dispatch(event: ClientEventName, socket: PoseSocket, payload: ClientPayload<ClientEventName>, log: Logger): Promise<unknown> {
+    const { presence, runLocally } = this.options;
+    if (!presence.distributed) return runLocally(event, socket, payload, log);
+    const code = this.roomCodeFor(event, socket, payload);
+    const owner = code === null || this.isLocalRoom(code) ? null : await presence.roomOwner(code);
+    if (owner === null || owner === presence.serverId) {
+      const answer = await runLocally(event, socket, payload, log);
+      if (event === "room:create" && isOkAnswer(answer)) await this.claimCreatedRoom(socket, log);
+      return answer;
+    }
+    const reply = await presence.forward(owner, { event, payload, socketId: socket.id, data: { ...socket.data } });
+    if (!reply) return roomUnavailable();
+    socket.data = reply.data;
+    return reply.answer;
+  }
+
+  /** A dropped socket: its seat's grace period runs on the room's owner. */
+  disconnect(socket: PoseSocket, log: Logger): void {
+    const { presence, hub } = this.options;
+    const code = socket.data.roomCode;
+    if (!presence.distributed || !code || this.isLocalRoom(code)) {
+      hub.handleDisconnect(socket, log);
+      return;
+    }
+    const request: ForwardedEvent = { event: "disconnect", payload: null, socketId: socket.id, data: { ...socket.data } };
+    void presence.roomOwner(code).then(
+      (owner) => (owner && owner !== presence.serverId ? presence.forward(owner, request) : null),
+      (error: unknown) => log.error({ err: error }, "could not forward a disconnect"),
+    );
+  }
+
+  /** Who holds this seat token in the room, asked of the room's owner (the LiveKit token route). */
+  async memberForSession(roomCode: string, sessionToken: string): Promise<SessionMember | null> {
+    const { presence, hub } = this.options;
+    const code = normalizeRoomCode(roomCode);
+    if (!presence.distributed || !code || this.isLocalRoom(code)) return hub.memberForSession(roomCode, sessionToken);
+    const owner = await presence.roomOwner(code);
+    if (!owner || owner === presence.serverId) return null;
+    const reply = await presence.forward(owner, { event: SESSION_LOOKUP, payload: { roomCode: code, sessionToken }, socketId: "", data: {} });
+    const member = sessionMemberSchema.nullable().safeParse(reply?.answer ?? null);
+    return member.success ? member.data : null;
+  }
+
+  dispose(): void {
+    clearInterval(this.ownerCheck);
+  }
+
+  /** The owner's side: the same handlers, with a stand-in for the socket that lives elsewhere. */
+  private async runForwarded(request: ForwardedEvent): Promise<ForwardedAnswer> {
+    const { io, hub, logger, runLocally } = this.options;
+    const { roomCode, playerId } = request.data;
+    // A seat another socket has since taken (a newer tab) is not this socket's any more.
+    const holdsSeat = !roomCode || !playerId || hub.memberSocketId(roomCode, playerId) === request.socketId;
+    const socket = remoteSeat(io, request.socketId, holdsSeat ? request.data : {});
+    const log = logger.child({ socketId: request.socketId, event: request.event, roomCode: request.data.roomCode, playerId: request.data.playerId, forwarded: true });
+    if (request.event === SESSION_LOOKUP) {
+      const lookup = sessionLookupSchema.safeParse(request.payload);
+      return { answer: lookup.success ? hub.memberForSession(lookup.data.roomCode, lookup.data.sessionToken) : null, data: {} };
+    }
+    if (request.event === "disconnect") {
+      hub.handleDisconnect(socket, log);
+      return { answer: null, data: socket.data };
+    }
+    if (!isClientEventName(request.event)) {
+      return { answer: { ok: false, code: "unknown_event", message: "Unknown event." } satisfies ErrorAck, data: socket.data };
+    }
+    // Checked again here: another process's message is input like any other.
+    const parsed = parseClientPayload(request.event, request.payload);
+    if (!parsed.ok) return { answer: parsed, data: socket.data };
+    const answer = await runLocally(request.event, socket, parsed.payload, log);
+    return { answer, data: socket.data };
+  }
+
+  private roomCodeFor(event: ClientEventName, socket: PoseSocket, payload: unknown): string | null {
+    switch (event) {
+      case "room:create":
+      case "clock:ping":
+        return null;
+      case "room:join":
+      case "room:peek": {
+        const raw = payload && typeof payload === "object" && "roomCode" in payload ? payload.roomCode : undefined;
+        return typeof raw === "string" ? normalizeRoomCode(raw) : null;
+      }
+      default:
+        return socket.data.roomCode ?? null;
+    }
+  }
+
+  private isLocalRoom(code: string): boolean {
+    return this.options.hub.snapshot(code) !== null;
+  }
+
+  private async claimCreatedRoom(socket: PoseSocket, log: Logger): Promise<void> {
+    const code = socket.data.roomCode;
+    if (!code || !this.isLocalRoom(code)) return;
+    try {
+      // Codes carry 34.7 random bits: a clash with another process's live room is not expected in practice.
+      if (!(await this.options.presence.claimRoom(code))) log.error({ roomCode: code }, "room code already owned by another process");
+    } catch (error) {
+      log.error({ err: error, roomCode: code }, "could not record the room's owner: other processes cannot reach it");
+    }
+  }
+
+  /**
+   * Sockets here sitting in a room whose owner stopped refreshing its claim (the owner process
+   * died or shut down): the room is gone, so they are told, like a player removed from a room.
+   */
+  private async dropRoomsWithoutOwner(): Promise<void> {
+    const { io, presence, logger } = this.options;
+    const byRoom = new Map<string, PoseSocket[]>();
+    for (const socket of io.of("/").sockets.values()) {
+      const code = socket.data.roomCode;
+      if (!code || this.isLocalRoom(code)) continue;
+      byRoom.set(code, [...(byRoom.get(code) ?? []), socket]);
+    }
+    for (const [code, sockets] of byRoom) {
+      try {
+        if ((await presence.roomOwner(code)) !== null) continue;
+      } catch (error) {
+        logger.error({ err: error }, "owner check failed");
+        return;
+      }
+      logger.warn({ roomCode: code, sockets: sockets.length }, "room's owning process is gone: removing its players here");
+      for (const socket of sockets) {
+        socket.data = {};
+        void socket.leave(roomChannel(code));
+        socket.emit("room:removed", { code: "room_not_found" });
+      }
+    }
+  }
+}
+
+/** A socket on another process, as the hub sees it: joins and leaves travel through the adapter. */
+function remoteSeat(io: PoseServer, socketId: string, data: SocketData): SeatSocket {
+  return {
+    id: socketId,
+    data: { ...data },
+    join: (rooms) => io.in(socketId).socketsJoin(rooms),
+    leave: (room) => io.in(socketId).socketsLeave(room),
+  };
+}
+
+function isOkAnswer(answer: unknown): boolean {
+  return typeof answer === "object" && answer !== null && "ok" in answer && answer.ok === true;
+}
+
+function roomUnavailable(): ErrorAck {
+  return { ok: false, code: "room_not_found", message: "The room's server did not answer: the room is gone." };
+}

@@ -8,7 +8,7 @@
  * It only draws: the connection lives in CallProvider (client/call/useCall.tsx), above the
  * phase switch, so changing layout or phase never reconnects.
  */
-import { useEffect, useRef, useState, type CSSProperties } from "react";
+import { useEffect, useRef, useState, type CSSProperties, type ReactNode } from "react";
 import type { MemberSnapshot } from "@/core/protocol";
 import { MESH_VIDEO_LIMIT, type RemotePeer } from "@/client/call/call";
 import { useCall } from "@/client/call/useCall";
@@ -151,33 +151,44 @@ function CallControls({ className }: { className: string }) {
   const { local } = call;
   return (
     <div className={className}>
-      <button
-        type="button"
-        className="call-toggle"
-        onClick={call.toggleMicrophone}
-        disabled={!local.hasMicrophone}
-        aria-pressed={!local.audio}
-        aria-label={t(local.audio ? "callMute" : "callUnmute")}
-        title={t(local.audio ? "callMute" : "callUnmute")}
-        data-testid="toggle-mic"
-        data-on={local.audio}
+      <CallToggle
+        on={local.audio}
+        available={local.hasMicrophone}
+        onToggle={call.toggleMicrophone}
+        label={t(local.audio ? "callMute" : "callUnmute")}
+        testId="toggle-mic"
       >
         <MicIcon off={!local.audio} />
-      </button>
-      <button
-        type="button"
-        className="call-toggle"
-        onClick={call.toggleCamera}
-        disabled={!local.hasCamera}
-        aria-pressed={!local.video}
-        aria-label={t(local.video ? "callCameraStop" : "callCameraStart")}
-        title={t(local.video ? "callCameraStop" : "callCameraStart")}
-        data-testid="toggle-camera"
-        data-on={local.video}
+      </CallToggle>
+      <CallToggle
+        on={local.video}
+        available={local.hasCamera}
+        onToggle={call.toggleCamera}
+        label={t(local.video ? "callCameraStop" : "callCameraStart")}
+        testId="toggle-camera"
       >
         <CameraIcon off={!local.video} />
-      </button>
+      </CallToggle>
     </div>
+  );
+}
+
+/** One switch (microphone or camera): pressed means off, as on a call app's mute button. */
+function CallToggle(props: { on: boolean; available: boolean; onToggle: () => void; label: string; testId: string; children: ReactNode }) {
+  return (
+    <button
+      type="button"
+      className="call-toggle"
+      onClick={props.onToggle}
+      disabled={!props.available}
+      aria-pressed={!props.on}
+      aria-label={props.label}
+      title={props.label}
+      data-testid={props.testId}
+      data-on={props.on}
+    >
+      {props.children}
+    </button>
   );
 }
 

@@ -11,6 +11,15 @@ export const visionAssetKindSchema = z.enum(VISION_ASSET_KINDS);
 export type VisionAssetName = z.infer<typeof visionAssetNameSchema>;
 export type VisionAssetKind = z.infer<typeof visionAssetKindSchema>;
 
+/** The registry slot each model fills (pose_lite/full/heavy share one); complete by type. */
+export const VISION_ASSET_KIND: Readonly<Record<VisionAssetName, VisionAssetKind>> = {
+  pose_lite: "pose",
+  pose_full: "pose",
+  pose_heavy: "pose",
+  hand_lite: "hand",
+  face_short: "face",
+};
+
 const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, "expected a lowercase hex sha256");
 /** Root-relative, no `..`, no query: a path the asset handler (or a static host) serves as is. */
 const rootRelativeUrlSchema = z

@@ -5,21 +5,15 @@
  * loaded everything and this does nothing.
  */
 import { requiredVisionAssets, type PlaylistSettings } from "@/core/playlist";
-import type { VisionAssetKind, VisionAssetName } from "@/core/visionManifest";
+import { VISION_ASSET_KIND } from "@/core/visionManifest";
 import { getCameraVideo } from "../media/camera";
 import { isVisionAssetLoaded } from "../vision/registry";
 
 export type GameVisionSettings = Pick<PlaylistSettings, "roundKinds" | "poseQuality">;
 
-/** The registry slot of each model: pose_lite/full/heavy share one. */
-function kindOf(asset: VisionAssetName): VisionAssetKind {
-  if (asset.startsWith("pose_")) return "pose";
-  return asset === "hand_lite" ? "hand" : "face";
-}
-
 /** True when every model the playlist needs is created and warmed up in this page. */
 export function hasGameVision(settings: GameVisionSettings): boolean {
-  return requiredVisionAssets(settings).every((asset) => isVisionAssetLoaded(kindOf(asset), asset));
+  return requiredVisionAssets(settings).every((asset) => isVisionAssetLoaded(VISION_ASSET_KIND[asset], asset));
 }
 
 /** Loads what is missing; resolves false when it could not (the player then watches). */

@@ -452,7 +452,14 @@ export class RoomHub {
     clearTimeout(entry.scoreboardTimer);
     entry.scoreboardTimer = undefined;
     const match = entry.state.game?.match;
-    if (!match || entry.dirtyScores.size === 0) return;
+    if (!match) {
+      // The match ended before this flush: its pending changes must not leak into the next
+      // match's first scoreboard (nor its latency histogram, as minutes-long waits).
+      entry.dirtyScores.clear();
+      entry.pendingScoreArrivals = [];
+      return;
+    }
+    if (entry.dirtyScores.size === 0) return;
     const entries = [...entry.dirtyScores].flatMap((playerId) => {
       const score = match.scores[playerId];
       return score ? [scoreboardEntry(playerId, score)] : [];

@@ -34,6 +34,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
   const [failure, setFailure] = useState<Failure | null>(null);
   const [attempt, setAttempt] = useState(0);
   const lastPercent = useRef(0);
+  const slowStep = useSlowStep(progress, failure === null);
 
   useEffect(() => {
     if (isSpectator || !assetsKey) return;
@@ -108,6 +109,12 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
             <AssetBar key={asset.key} asset={asset} />
           ))}
         </ul>
+      )}
+
+      {slowStep && !isSpectator && (
+        <p className="banner banner-info" role="status" data-testid="preload-slow" data-asset={slowStep.key} data-stage={slowStep.stage}>
+          {t(`asset_${slowStep.key}` as MessageKey)} · {t(`stage_${slowStep.stage}` as MessageKey)} — {t("lobbySlowStep")}
+        </p>
       )}
 
       {failure && (
@@ -191,6 +198,31 @@ function AssetBar({ asset }: { asset: AssetProgress }) {
       </span>
     </li>
   );
+}
+
+/** After this long with no bar moving, the lobby says it is still working (and on what). */
+const SLOW_STEP_NOTICE_MS = 15_000;
+
+/**
+ * The first unfinished bar, once nothing has changed for SLOW_STEP_NOTICE_MS; null otherwise.
+ * A step that never ends fails on its own (the preloader's stall limits); this covers the wait.
+ */
+function useSlowStep(progress: readonly AssetProgress[], active: boolean): AssetProgress | null {
+  const signature = progress.map((asset) => `${asset.key}:${asset.stage}:${asset.receivedBytes}`).join("|");
+  const [slow, setSlow] = useState(false);
+  useEffect(() => {
+    setSlow(false);
+    if (!active) return;
+    const timer = setTimeout(() => setSlow(true), SLOW_STEP_NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [signature, active]);
+  if (!slow || !active) return null;
+  const unfinished = progress.filter((asset) => asset.stage !== "ready" && asset.stage !== "failed");
+  // A fully downloaded file waiting for the others is not what holds the lobby up.
+  const holdingUp = unfinished.find(
+    (asset) => !((asset.stage === "downloading" || asset.stage === "waiting") && asset.totalBytes > 0 && asset.receivedBytes >= asset.totalBytes),
+  );
+  return holdingUp ?? unfinished[0] ?? null;
 }
 
 /** Whole seconds until a server deadline (ms), ticking; null without one. */

@@ -2,7 +2,7 @@
  * The preload lobby with real Chromium, fake cameras and real model inference:
  * three players load every model, see each other reach 100%, and the game starts.
  */
-import type { Page } from "@playwright/test";
+import type { Page, Route } from "@playwright/test";
 import type { PosePartyDebug } from "@/client/vision/debugExport";
 import { test, expect } from "./support/players";
 import { videoToImageCoords } from "./support/fakeVideo";
@@ -54,11 +54,19 @@ async function lobbyReport(page: Page): Promise<NonNullable<PosePartyDebug["lobb
   return report;
 }
 
+/**
+ * Proves: every model loads, creates and warms up in each of three browsers, each sees the others
+ * ready, the game starts with everyone playing, and the warm-ups detected what each camera shows.
+ * Headroom: the cameras run at 15 fps, not 30. Three browsers in a call on two cores spend about
+ * 85 % of the machine encoding and decoding each other's video before any model loads
+ * (e2e/README.md, "Load"); this test does not look at the call's picture, so it no longer proves
+ * the lobby at a full 30 fps call (the bench's lobby section measures that).
+ */
 test("three players load every model, see each other ready, and the game starts", async ({ players }) => {
   test.setTimeout(360_000);
-  const host = await players.launch({ name: "host-messi", video: "messi5" });
-  const astronaut = await players.launch({ name: "astronaut", video: "astronaut" });
-  const third = await players.launch({ name: "empty", video: "empty" });
+  const host = await players.launch({ name: "host-messi", video: "messi5", cameraFps: 15 });
+  const astronaut = await players.launch({ name: "astronaut", video: "astronaut", cameraFps: 15 });
+  const third = await players.launch({ name: "empty", video: "empty", cameraFps: 15 });
   for (const player of [host, astronaut, third]) await watchLobby(player.page);
 
   const { link } = await createRoom(host.page, "Host", "all-models");
@@ -128,6 +136,35 @@ test("a player whose model downloads are blocked sees why, and watches while the
   await host.page.getByTestId("start-early").click({ timeout: 150_000 });
   await expect(host.page.getByTestId("game-stage")).toHaveAttribute("data-role", "player");
   await expect(blocked.page.getByTestId("game-stage")).toHaveAttribute("data-role", "spectator");
+});
+
+test("a download that stops sending shows a stalled step, and Retry loads it", async ({ players }) => {
+  test.setTimeout(240_000);
+  const host = await players.launch({ name: "host", video: "messi5" });
+  // The pose model's request is held open and never answered: a connection that went silent.
+  const held: Route[] = [];
+  await host.context.route("**/vision/pose_landmarker_lite.*", (route) => {
+    held.push(route);
+  });
+
+  await createRoom(host.page, "Host", "pose-only");
+  await host.page.getByTestId("start-game").click();
+
+  // First the lobby says it is still working on it, naming the step...
+  const slow = host.page.getByTestId("preload-slow");
+  await expect(slow).toBeVisible({ timeout: 60_000 });
+  await expect(slow).toHaveAttribute("data-asset", "pose_lite");
+  // ...then, after 30 s without a byte, it calls the step stalled and offers Retry.
+  await expect(host.page.getByTestId("preload-failure")).toHaveAttribute("data-kind", "stalled", { timeout: 60_000 });
+  await expect(host.page.locator('[data-testid="asset-bar"][data-asset="pose_lite"]')).toHaveAttribute("data-stage", "failed");
+  await expect(host.page.locator('[data-testid="friend-row"][data-status="failed"]')).toHaveCount(1);
+  expect(held.length).toBeGreaterThan(0);
+
+  // The network is back: Retry is not stuck behind the stalled attempt, and the game starts.
+  await host.context.unroute("**/vision/pose_landmarker_lite.*");
+  await host.page.getByTestId("preload-retry").click();
+  await expect(host.page.getByTestId("preload-failure")).toHaveCount(0);
+  await expect(host.page.getByTestId("game-stage")).toHaveAttribute("data-role", "player", { timeout: 120_000 });
 });
 
 test("no model or runtime byte is requested on the home page, in the chatting room or in history", async ({ players }) => {

@@ -31,6 +31,7 @@ import { exportLobbyReport } from "./debugExport";
 import { fetchWithProgress, FetchWithProgressError, type FetchedFile } from "./fetchWithProgress";
 import { getVisionTasks, isVisionAssetLoaded, storeVisionTask } from "./registry";
 import { createSha256Hasher } from "./sha256Hasher";
+import { guardStep, inactivityWatchdog, serialQueue } from "./stallGuard";
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -52,9 +53,11 @@ export interface AssetProgress {
  * network: a download failed (offline, HTTP error, missing asset). integrity: bytes differ from
  * the manifest. unsupported: the browser cannot run it (no WebAssembly, insecure context, loader
  * script refused). camera: not raised by the preloader (it falls back to the still image); for
- * the lobby's own camera errors. other: anything else (bad manifest, task creation failed).
+ * the lobby's own camera errors. stalled: a step stopped making progress (a download that sends
+ * nothing, a compile or create that never finishes); Retry starts over. other: anything else
+ * (bad manifest, task creation failed).
  */
-export type PreloadFailureKind = "network" | "camera" | "unsupported" | "integrity" | "other";
+export type PreloadFailureKind = "network" | "camera" | "unsupported" | "integrity" | "stalled" | "other";
 
 export class PreloadError extends Error {
   readonly kind: PreloadFailureKind;
@@ -153,6 +156,14 @@ const RUNTIME_FILE_NAMES = {
 const WASM_SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
+/**
+ * How long a step may go without progress before the lobby calls it stuck. Generous: a slow phone
+ * needs seconds per create, and these only catch steps that would otherwise never end.
+ */
+const DOWNLOAD_SILENCE_LIMIT_MS = 30_000;
+const COMPILE_LIMIT_MS = 60_000;
+const CREATE_LIMIT_MS = 60_000;
+const MANIFEST_LIMIT_MS = 30_000;
 /** Share of the overall bar per phase: downloads dominate on phones; create and warm-up are ~1 s. */
 const DOWNLOAD_SHARE = 0.7;
 const CREATE_SHARE = 0.2;
@@ -255,7 +266,7 @@ interface WarmupFrame {
 }
 
 /** One preload at a time: tasks-vision hands its WASM loader over through globals. */
-let preloadQueue: Promise<unknown> = Promise.resolve();
+const enqueuePreload = serialQueue();
 
 /**
  * Loads, creates and warms up the given models (see the module comment). Resolves with what
@@ -263,9 +274,9 @@ let preloadQueue: Promise<unknown> = Promise.resolve();
  * in the registry (getVisionTasks); assets already loaded are reused.
  */
 export function preloadVision(options: PreloadOptions): Promise<PreloadReport> {
-  const run = preloadQueue.catch(() => undefined).then(() => runPreload(options));
-  preloadQueue = run.catch(() => undefined);
-  return run;
+  // Every step that could hang is bounded (stallGuard.ts), so a stuck preload settles and a
+  // retry queued behind it runs.
+  return enqueuePreload(() => runPreload(options));
 }
 
 async function runPreload(options: PreloadOptions): Promise<PreloadReport> {
@@ -309,16 +320,21 @@ async function runPreload(options: PreloadOptions): Promise<PreloadReport> {
       const library = settle(import("@mediapipe/tasks-vision"));
       const downloads = await downloadAll(options.baseUrl, runtimeFiles, toCreate, progress, runtimeMetrics, signal);
       sha256Thread = downloads.sha256Thread;
-      // Copying 13 MB into a Blob takes ~40 ms: not in the task that finished the downloads.
       await yieldForPaint();
       signal?.throwIfAborted();
+      progress.update("runtime", { stage: "creating" });
+      const compileStartedAt = performance.now();
+      const runtimeModule = await compileRuntime(downloads.runtimeBinary, signal);
+      runtimeMetrics.createMs = performance.now() - compileStartedAt;
       const fileset: WasmFileset = {
         wasmLoaderPath: objectUrlFor(downloads.runtimeLoader, "text/javascript", objectUrls),
+        // Never fetched: every task instantiates runtimeModule (see createTask). Kept valid so a
+        // tasks-vision that ignored the hook would still find the binary, not a dead link.
         wasmBinaryPath: objectUrlFor(downloads.runtimeBinary, "application/wasm", objectUrls),
       };
       progress.update("runtime", { stage: "ready" });
       const vision = unwrap(await library, (error) => new PreloadError("network", `could not load the tasks-vision library: ${describe(error)}`, { cause: error }));
-      created = await createAll(vision, fileset, toCreate, downloads.models, progress, createdNotStored, signal);
+      created = await createAll(vision, fileset, runtimeModule, toCreate, downloads.models, progress, createdNotStored, signal);
       // Every task has instantiated its own copy of the runtime: the 13 MB blob can go.
       revokeAll(objectUrls);
     }
@@ -388,15 +404,26 @@ async function runPreload(options: PreloadOptions): Promise<PreloadReport> {
 async function loadManifest(baseUrl: string, signal: AbortSignal | undefined): Promise<VisionManifest> {
   const url = joinUrl(baseUrl, MANIFEST_PATH);
   let json: unknown;
+  const stopFetch = new AbortController();
+  const onAbort = (): void => stopFetch.abort(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const silence = setTimeout(
+    () => stopFetch.abort(new PreloadError("stalled", `the vision manifest ${url} did not arrive within ${MANIFEST_LIMIT_MS / 1000} s`)),
+    MANIFEST_LIMIT_MS,
+  );
   try {
     // Revalidated every time (the server says no-cache): it names the current hashed files.
-    const response = await fetch(url, { signal, cache: "no-cache" });
+    const response = await fetch(url, { signal: stopFetch.signal, cache: "no-cache" });
     if (!response.ok) throw new PreloadError("network", `could not fetch the vision manifest ${url}: HTTP ${response.status}`);
     json = await response.json();
   } catch (error) {
+    if (stopFetch.signal.reason instanceof PreloadError) throw stopFetch.signal.reason;
     if (error instanceof PreloadError || signal?.aborted) throw error;
     if (error instanceof SyntaxError) throw new PreloadError("other", `the vision manifest ${url} is not JSON`, { cause: error });
     throw new PreloadError("network", `could not fetch the vision manifest ${url}: ${describe(error)}`, { cause: error });
+  } finally {
+    clearTimeout(silence);
+    signal?.removeEventListener("abort", onAbort);
   }
   let manifest: VisionManifest;
   try {
@@ -480,19 +507,32 @@ async function downloadAll(
   const hasher = createSha256Hasher();
 
   const download = async (key: AssetKey, file: VisionFile, onReceived: (receivedBytes: number) => void): Promise<FetchedFile> => {
+    const url = joinUrl(baseUrl, file.url);
+    // A connection that stays open but sends nothing would otherwise hold the bar forever.
+    const watchdog = inactivityWatchdog(DOWNLOAD_SILENCE_LIMIT_MS, () => {
+      if (!signal.aborted) {
+        stopOthers.abort(new PreloadError("stalled", `${key}: no data from ${url} for ${DOWNLOAD_SILENCE_LIMIT_MS / 1000} s`, { asset: key }));
+      }
+    });
     try {
-      return await fetchWithProgress(joinUrl(baseUrl, file.url), {
+      return await fetchWithProgress(url, {
         expectedBytes: file.bytes,
         expectedSha256: file.sha256,
         signal,
         sha256: (bytes) => hasher.digest(bytes),
-        onProgress: ({ receivedBytes }) => onReceived(receivedBytes),
+        onProgress: ({ receivedBytes }) => {
+          watchdog.touch();
+          onReceived(receivedBytes);
+        },
       });
     } catch (error) {
+      if (signal.reason instanceof PreloadError) throw signal.reason;
       const failure = toPreloadFailure(error, outerSignal, key);
       // Only the first real failure stops the rest; the others then end with AbortError.
       if (!signal.aborted) stopOthers.abort(failure);
       throw failure;
+    } finally {
+      watchdog.stop();
     }
   };
 
@@ -557,6 +597,7 @@ function revokeAll(objectUrls: string[]): void {
 async function createAll(
   vision: TasksVision,
   fileset: WasmFileset,
+  runtimeModule: WebAssembly.Module,
   plans: readonly AssetPlan[],
   models: Map<VisionAssetName, Uint8Array<ArrayBuffer>>,
   progress: ProgressTracker,
@@ -574,8 +615,15 @@ async function createAll(
     const createStartedAt = performance.now();
     let task: CreatedTask;
     try {
-      task = await createTask(vision, fileset, plan.asset.kind, modelBytes);
+      task = await guardStep(createTask(vision, fileset, runtimeModule, plan.asset.kind, modelBytes), {
+        limitMs: CREATE_LIMIT_MS,
+        signal,
+        onStall: () => new PreloadError("stalled", `creating ${name} did not finish within ${CREATE_LIMIT_MS / 1000} s`, { asset: name }),
+        // It finished after all (the player has retried by then): free its heap.
+        onAbandoned: (late) => closeQuietly(late.task),
+      });
     } catch (error) {
+      if (error instanceof PreloadError || signal?.aborted) throw error;
       throw creationFailure(error, name);
     }
     createdNotStored.add(task);
@@ -588,16 +636,80 @@ async function createAll(
   return created;
 }
 
-async function createTask(vision: TasksVision, fileset: WasmFileset, kind: VisionAssetKind, modelAssetBuffer: Uint8Array): Promise<CreatedTask> {
+async function createTask(
+  vision: TasksVision,
+  fileset: WasmFileset,
+  runtimeModule: WebAssembly.Module,
+  kind: VisionAssetKind,
+  modelAssetBuffer: Uint8Array,
+): Promise<CreatedTask> {
   const baseOptions = { modelAssetBuffer, delegate: DELEGATE };
-  switch (kind) {
-    case "pose":
-      return { kind, task: await vision.PoseLandmarker.createFromOptions(fileset, { baseOptions, runningMode: "VIDEO", numPoses: 1 }) };
-    case "hand":
-      return { kind, task: await vision.HandLandmarker.createFromOptions(fileset, { baseOptions, runningMode: "VIDEO", numHands: 2 }) };
-    case "face":
-      return { kind, task: await vision.FaceDetector.createFromOptions(fileset, { baseOptions, runningMode: "VIDEO" }) };
+  const instantiation = useCompiledRuntime(runtimeModule);
+  const create = async (): Promise<CreatedTask> => {
+    switch (kind) {
+      case "pose":
+        return { kind, task: await vision.PoseLandmarker.createFromOptions(fileset, { baseOptions, runningMode: "VIDEO", numPoses: 1 }) };
+      case "hand":
+        return { kind, task: await vision.HandLandmarker.createFromOptions(fileset, { baseOptions, runningMode: "VIDEO", numHands: 2 }) };
+      case "face":
+        return { kind, task: await vision.FaceDetector.createFromOptions(fileset, { baseOptions, runningMode: "VIDEO" }) };
+    }
+  };
+  try {
+    // Emscripten never settles its factory when instantiateWasm fails: race that failure.
+    return await Promise.race([create(), instantiation.failed]);
+  } finally {
+    instantiation.release();
   }
+}
+
+/**
+ * Compiles the runtime once per preload. tasks-vision instantiates the runtime anew for every
+ * task, and by default each instantiation fetches and compiles the 13 MB binary again: three
+ * compiles for an all-models playlist, nine on one machine running three players. Compiled once,
+ * every task's instance shares the machine code (V8 shares a Module's code between instances).
+ */
+async function compileRuntime(binary: Uint8Array<ArrayBuffer>, signal: AbortSignal | undefined): Promise<WebAssembly.Module> {
+  try {
+    return await guardStep(WebAssembly.compile(binary), {
+      limitMs: COMPILE_LIMIT_MS,
+      signal,
+      onStall: () => new PreloadError("stalled", `compiling the vision runtime did not finish within ${COMPILE_LIMIT_MS / 1000} s`, { asset: "runtime" }),
+    });
+  } catch (error) {
+    if (error instanceof PreloadError || signal?.aborted) throw error;
+    throw new PreloadError("unsupported", `this browser cannot compile the vision runtime: ${describe(error)}`, { asset: "runtime", cause: error });
+  }
+}
+
+type EmscriptenInstantiate = (imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance) => void) => object;
+
+/**
+ * Makes the next createFromOptions instantiate the compiled runtime instead of fetching and
+ * compiling the binary: tasks-vision passes `self.Module` to the emscripten factory (adding its
+ * own locateFile) and clears it afterwards; emscripten calls `Module.instantiateWasm` when set.
+ */
+function useCompiledRuntime(runtimeModule: WebAssembly.Module): { failed: Promise<never>; release(): void } {
+  const scope = globalThis as { Module?: { instantiateWasm: EmscriptenInstantiate } };
+  let fail: (error: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => undefined); // raced, never awaited alone
+  const hook = {
+    instantiateWasm: (imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance) => void): object => {
+      WebAssembly.instantiate(runtimeModule, imports).then(receive, fail);
+      return {}; // emscripten: instantiation is under way, asynchronously
+    },
+  };
+  scope.Module = hook;
+  return {
+    failed,
+    release: () => {
+      // Normally tasks-vision has cleared it; a create that failed early leaves it behind.
+      if (scope.Module === hook) delete scope.Module;
+    },
+  };
 }
 
 function creationFailure(error: unknown, asset: VisionAssetName): PreloadError {

@@ -60,6 +60,8 @@ export interface LetterboxTransform {
 
 export interface FakeVideo {
   name: FakeVideoName;
+  /** Frames a second the camera delivers (the call encodes and the game detects at this rate). */
+  fps: number;
   /** Absolute path of the `.y4m`, for `--use-file-for-fake-video-capture`. */
   path: string;
   width: number;
@@ -301,13 +303,13 @@ const memo = new Map<string, FakeVideo>();
  * The fake camera video for `name`, made on first use and cached on disk (safe to call from
  * several processes: files are written under a temporary name and renamed into place).
  */
-export function fakeVideo(name: FakeVideoName, cacheDir = DEFAULT_CACHE_DIR): FakeVideo {
-  const memoKey = `${cacheDir}\0${name}`;
+export function fakeVideo(name: FakeVideoName, cacheDir = DEFAULT_CACHE_DIR, fps = VIDEO_FPS): FakeVideo {
+  const memoKey = `${cacheDir}\0${name}\0${fps}`;
   const known = memo.get(memoKey);
   if (known) return known;
 
   const source = sourceHash(name);
-  const key = sha256(`${GENERATOR_VERSION}|${source}|${VIDEO_WIDTH}x${VIDEO_HEIGHT}@${VIDEO_FPS}x${VIDEO_FRAMES}`);
+  const key = sha256(`${GENERATOR_VERSION}|${source}|${VIDEO_WIDTH}x${VIDEO_HEIGHT}@${fps}x${VIDEO_FRAMES}`);
   const base = join(cacheDir, `${name}-${key.slice(0, 16)}`);
   const path = `${base}.y4m`;
   const metaPath = `${base}.json`;
@@ -319,11 +321,11 @@ export function fakeVideo(name: FakeVideoName, cacheDir = DEFAULT_CACHE_DIR): Fa
     const rendered = renderFrame(name);
     transform = rendered.transform;
     mkdirSync(cacheDir, { recursive: true });
-    const y4m = encodeY4m(rgbToI420(rendered.frame), VIDEO_WIDTH, VIDEO_HEIGHT, VIDEO_FPS, VIDEO_FRAMES);
+    const y4m = encodeY4m(rgbToI420(rendered.frame), VIDEO_WIDTH, VIDEO_HEIGHT, fps, VIDEO_FRAMES);
     writeAtomically(path, y4m);
     writeAtomically(metaPath, JSON.stringify({ name, sourceHash: source, generator: GENERATOR_VERSION, transform }, null, 2));
   }
-  const video: FakeVideo = { name, path, width: VIDEO_WIDTH, height: VIDEO_HEIGHT, transform };
+  const video: FakeVideo = { name, fps, path, width: VIDEO_WIDTH, height: VIDEO_HEIGHT, transform };
   memo.set(memoKey, video);
   return video;
 }

@@ -29,6 +29,12 @@ export { expect } from "@playwright/test";
 export interface PlayerOptions {
   /** Fake camera video; without one Chromium shows its built-in test pattern. */
   video?: FakeVideoName;
+  /**
+   * The fake camera's frame rate (default 30). Three browsers in a call on two cores spend most
+   * of the machine encoding and decoding each other's video (e2e/README.md, "Load"): tests about
+   * something else than the call's picture may ask for fewer frames.
+   */
+  cameraFps?: number;
   /** Used in logs and attachment names. */
   name?: string;
   /** Defaults to the e2e server's address. */
@@ -53,7 +59,7 @@ let unnamed = 0;
 /** Launch one player's browser (own process, own fake camera), context and page. */
 export async function launchPlayer(options: PlayerOptions = {}): Promise<Player> {
   const name = options.name ?? `player${++unnamed}`;
-  const video = options.video ? fakeVideo(options.video) : undefined;
+  const video = options.video ? fakeVideo(options.video, undefined, options.cameraFps) : undefined;
   const args = [...CHROMIUM_ARGS];
   if (video) args.push(`--use-file-for-fake-video-capture=${video.path}`);
   const baseURL = options.baseURL ?? E2E_BASE_URL;

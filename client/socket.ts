@@ -23,7 +23,24 @@ const REQUEST_TIMEOUT_MS = 6_000;
 let socket: PoseClientSocket | null = null;
 
 export function getSocket(): PoseClientSocket {
-  socket ??= io({ transports: ["websocket", "polling"], reconnectionDelayMax: 3_000 });
+  if (!socket) {
+    // WebSocket first (one connection, lowest latency). Some networks (captive portals, corporate
+    // proxies, a few mobile carriers) refuse WebSocket: tryAllTransports makes a failed WebSocket
+    // fall back to long-polling, which then upgrades to WebSocket by itself where it can.
+    socket = io({ transports: ["websocket", "polling"], tryAllTransports: true, reconnectionDelayMax: 3_000 });
+    const manager = socket.io;
+    const pollingFirst = () => {
+      manager.opts.transports = ["polling", "websocket"];
+    };
+    // Once WebSocket has failed here, reconnect with polling first rather than waiting for it to
+    // fail again each time; "timeout" covers a network that swallows the upgrade instead of refusing it.
+    manager.on("open", () => {
+      if (manager.engine.transport.name === "polling") pollingFirst();
+    });
+    manager.on("error", (error) => {
+      if (error.message === "timeout") pollingFirst();
+    });
+  }
   return socket;
 }
 

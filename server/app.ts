@@ -2,7 +2,7 @@
  * Start-up in named, timed phases, and the matching graceful stop.
  * main.ts calls this with Next.js; integration tests call it without Next.
  */
-import { createServer, type Server as HttpServer } from "node:http";
+import { createServer, type RequestListener, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { Logger } from "pino";
@@ -61,6 +61,30 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
 
   const httpServer = createServer();
   const metrics = createServerMetrics();
+  // The app's request handler must be registered BEFORE Socket.IO attaches: Engine.IO takes the
+  // listeners present at that moment and calls them only for requests outside /socket.io/. A
+  // listener added afterwards also sees every long-polling request and answers it (Next's 404)
+  // while Engine.IO holds it, which broke polling and leaked sessions. The handler itself needs
+  // the realtime router (LiveKit tokens), so this stand-in forwards to it once it exists, which is
+  // before the server listens.
+  let appRequestHandler: RequestListener | undefined;
+  httpServer.on("request", (req, res) => {
+    if (appRequestHandler) return appRequestHandler(req, res);
+    res.statusCode = 503;
+    res.end("Starting");
+  });
+  // Errors nothing caught: counted and logged (and so reported to Sentry). Next.js installs its
+  // own handlers that keep the process alive; these make such errors visible in /metrics.
+  const onUncaughtException = (error: Error, origin: string) => {
+    metrics.processError("uncaught_exception");
+    logger.error({ err: error, origin }, "uncaught exception");
+  };
+  const onUnhandledRejection = (reason: unknown) => {
+    metrics.processError("unhandled_rejection");
+    logger.error({ err: reason }, "unhandled promise rejection");
+  };
+  process.on("uncaughtException", onUncaughtException);
+  process.on("unhandledRejection", onUnhandledRejection);
   const presence = await phase("presence", () => openPresence(config, logger));
   // Saves still running when a drain starts finish before the database closes.
   const pendingWrites = new Set<Promise<unknown>>();
@@ -87,18 +111,16 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
   publishAppServices({ store, modelBaseUrl: config.MODEL_BASE_URL, call: { provider: livekitSettings(config) ? "livekit" : "mesh", iceServers: () => iceServersFor(config) } });
 
   const nextHandler = nextApp?.getRequestHandler();
-  httpServer.on(
-    "request",
-    createRequestHandler({
-      logger,
-      store,
-      version: packageJson.version,
-      startedAt,
-      security: { development: config.NODE_ENV === "development", livekitUrl: config.LIVEKIT_URL, modelBaseUrl: config.MODEL_BASE_URL },
-      routes: [createMetricsHandler({ registry: metrics.registry, token: config.METRICS_TOKEN }), createVisionAssetHandler({ dir: path.resolve("public/vision") }), createLivekitTokenHandler({ livekit: livekitSettings(config), hub: realtime.router })],
-      fallback: nextHandler ? (req, res) => nextHandler(req, res) : undefined,
-    }),
-  );
+  const handleAppRequest = createRequestHandler({
+    logger,
+    store,
+    version: packageJson.version,
+    startedAt,
+    security: { development: config.NODE_ENV === "development", livekitUrl: config.LIVEKIT_URL, modelBaseUrl: config.MODEL_BASE_URL },
+    routes: [createMetricsHandler({ registry: metrics.registry, token: config.METRICS_TOKEN }), createVisionAssetHandler({ dir: path.resolve("public/vision") }), createLivekitTokenHandler({ livekit: livekitSettings(config), hub: realtime.router })],
+    fallback: nextHandler ? (req, res) => nextHandler(req, res) : undefined,
+  });
+  appRequestHandler = (req, res) => void handleAppRequest(req, res);
   if (nextApp && config.NODE_ENV === "development") {
     // Next's hot reload uses WebSocket upgrades too; Socket.IO handles only its own path.
     const upgrade = nextApp.getUpgradeHandler();
@@ -134,6 +156,8 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
       await Promise.allSettled(pendingWrites);
       await store.close();
       publishAppServices(undefined);
+      process.off("uncaughtException", onUncaughtException);
+      process.off("unhandledRejection", onUnhandledRejection);
       logger.info("shutdown complete");
     })();
     return closing;

@@ -3,6 +3,7 @@
  * with a message naming the variable, instead of failing later in a handler.
  */
 import { createHmac } from "node:crypto";
+import proxyaddr from "proxy-addr";
 import { z } from "zod";
 
 const integer = (min: number, max: number, fallback: number) =>
@@ -28,6 +29,62 @@ function urlList(pattern: RegExp, schemes: string) {
     .optional();
 }
 
+/**
+ * TRUST_PROXY: `false`/`0` (no proxy: the peer is the client), `true` (one proxy: the rightmost
+ * X-Forwarded-For entry), a hop count N (the N-th entry from the right), or a comma-separated list
+ * of proxy addresses/subnets (`loopback`, `10.0.0.0/8`, …: hops from those are skipped), as
+ * Express's `trust proxy` reads them (proxy-addr), except that `true` means one hop, never "the
+ * leftmost entry" (which the client writes itself). Parsed to a hop count or a list.
+ */
+const trustProxy = z
+  .string()
+  .transform((value, context): number | string[] => {
+    const trimmed = value.trim().toLowerCase();
+    if (trimmed === "false") return 0;
+    if (trimmed === "true") return 1;
+    if (/^\d+$/.test(trimmed)) {
+      const hops = Number(trimmed);
+      if (hops <= 10) return hops;
+      context.addIssue({ code: "custom", message: "a hop count must be 0 to 10" });
+      return z.NEVER;
+    }
+    const list = trimmed.split(",").map((entry) => entry.trim()).filter((entry) => entry.length > 0);
+    try {
+      if (list.length === 0) throw new TypeError("empty list");
+      proxyaddr.compile(list);
+      return list;
+    } catch {
+      context.addIssue({
+        code: "custom",
+        message: "must be true, false, a hop count (0 to 10) or a comma-separated list of proxy addresses or subnets (loopback, linklocal, uniquelocal, 10.0.0.0/8, ::1, …)",
+      });
+      return z.NEVER;
+    }
+  })
+  .default(0);
+
+/** ALLOWED_ORIGINS: comma-separated http(s) origins (scheme, host, optional port; no path), normalised. */
+const originList = z
+  .string()
+  .transform((value, context): string[] => {
+    const origins: string[] = [];
+    for (const entry of value.split(",").map((item) => item.trim()).filter((item) => item.length > 0)) {
+      let url: URL | undefined;
+      try {
+        url = new URL(entry);
+      } catch {
+        url = undefined;
+      }
+      if (!url || !/^https?:$/.test(url.protocol) || url.origin + "/" !== url.href.replace(/\/?$/, "/") || url.username || url.password) {
+        context.addIssue({ code: "custom", message: `${JSON.stringify(entry)} is not an origin: write it as https://host or https://host:port, nothing after` });
+        return z.NEVER;
+      }
+      origins.push(url.origin);
+    }
+    return origins;
+  })
+  .default([]);
+
 /** Never echoed in start-up errors. */
 const SECRET_VARIABLES: ReadonlySet<string> = new Set(["DATABASE_URL", "TURN_CREDENTIAL", "TURN_SECRET", "LIVEKIT_API_SECRET", "METRICS_TOKEN", "SENTRY_DSN", "REDIS_URL"]);
 
@@ -46,8 +103,15 @@ export const configSchema = z.object({
   EVENT_RATE_PER_SECOND: integer(1, 1000, 30),
   /** Per client address: creating or joining rooms. */
   JOIN_RATE_PER_MINUTE: integer(1, 1_000_000, 30),
-  /** Behind a reverse proxy, take the client address from X-Forwarded-For. */
-  TRUST_PROXY: booleanFlag,
+  /** Behind a reverse proxy: how to read the client address from X-Forwarded-For (see trustProxy above). */
+  TRUST_PROXY: trustProxy,
+  /** Origins besides the app's own (the request's Host) whose pages may open a Socket.IO connection. */
+  ALLOWED_ORIGINS: originList,
+  /** Concurrent Socket.IO connections one client address may hold; more are refused. */
+  MAX_SOCKETS_PER_ADDRESS: integer(1, 1_000_000, 64),
+  /** Socket.IO heartbeat: a ping every PING_INTERVAL_MS, and a socket that has not answered PING_TIMEOUT_MS later is closed. */
+  PING_INTERVAL_MS: integer(100, 120_000, 10_000),
+  PING_TIMEOUT_MS: integer(100, 120_000, 20_000),
   /** Where the browser fetches the vision runtime and models; default: this server's /vision/. */
   MODEL_BASE_URL: z.string().url().optional(),
   /** Preload lobby: players not ready by then watch the game instead. */

@@ -2,8 +2,9 @@
  * The game server for the capacity bench: the real `startPoseServer` (Socket.IO, rate limits,
  * schemas, room machine, scoreboard coalescing) without Next.js, in its own process so its CPU
  * and memory can be read from /proc. Loopback only, a temporary DATA_DIR, and limits raised so
- * one address (the load generator) may hold thousands of sockets: JOIN_RATE_PER_MINUTE and
- * EVENT_RATE_PER_SECOND at their schema maxima. The per-event score limit (12/s) is untouched.
+ * one address (the load generator) may hold thousands of sockets: JOIN_RATE_PER_MINUTE,
+ * EVENT_RATE_PER_SECOND and MAX_SOCKETS_PER_ADDRESS raised far above any real use. The
+ * per-event score limit (12/s) is untouched.
  *
  * Tells the parent `{ type: "ready", port }` over IPC and answers its memory requests (protocol.ts);
  * stops on SIGTERM or when the parent goes.
@@ -27,6 +28,7 @@ const config = loadConfig({
   LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? "error",
   JOIN_RATE_PER_MINUTE: "10000",
   EVENT_RATE_PER_SECOND: "1000",
+  MAX_SOCKETS_PER_ADDRESS: "1000000",
   ROOM_MAX_MEMBERS: "8",
   LEAVE_GRACE_MS: "0",
   // A real deployment's setting, not a test playlist: the generator picks a normal playlist.

@@ -9,11 +9,19 @@ import type { ClientEventName } from "@/core/protocol";
 /** Why the boundary refused an event; a fixed set, so a fuzzer cannot grow the label space. */
 export type RejectionReason = "schema" | "rate" | "size" | "unknown";
 
+/** Why a Socket.IO connection was refused before it opened; a fixed set, like RejectionReason. */
+export type ConnectionRefusal = "origin" | "address_limit";
+
+/** Process-wide failures the server's own handlers catch (app.ts). */
+export type ProcessErrorKind = "uncaught_exception" | "unhandled_rejection";
+
 /** What socketServer.ts and roomHub.ts report. */
 export interface RealtimeMetrics {
   /** An event passed every boundary check (rate, name, size, schema) and reached its handler. */
   eventAccepted(event: ClientEventName): void;
   eventRejected(reason: RejectionReason): void;
+  /** A handshake was refused: a foreign Origin, or too many sockets from one address. */
+  connectionRefused(reason: ConnectionRefusal): void;
   /** A scoreboard went out; each time is when (performance.now()) a score it carries arrived. */
   scoreboardSent(scoreArrivals: readonly number[]): void;
 }
@@ -21,6 +29,7 @@ export interface RealtimeMetrics {
 export const noRealtimeMetrics: RealtimeMetrics = {
   eventAccepted: () => {},
   eventRejected: () => {},
+  connectionRefused: () => {},
   scoreboardSent: () => {},
 };
 
@@ -37,6 +46,8 @@ export interface ServerMetrics extends RealtimeMetrics {
   readonly registry: Registry;
   /** Wires the gauges to the live hub once it exists. */
   observe(counts: LiveCounts): void;
+  /** An uncaught exception or unhandled rejection reached the process handlers. */
+  processError(kind: ProcessErrorKind): void;
 }
 
 export function createServerMetrics(): ServerMetrics {
@@ -81,6 +92,23 @@ export function createServerMetrics(): ServerMetrics {
     registers: [registry],
   });
   for (const reason of ["schema", "rate", "size", "unknown"] satisfies RejectionReason[]) rejected.inc({ reason }, 0);
+  const refused = new Counter({
+    name: "poseparty_connections_refused_total",
+    help: "Socket.IO handshakes refused before a session opened, by reason: origin (a foreign page), address_limit (MAX_SOCKETS_PER_ADDRESS).",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  for (const reason of ["origin", "address_limit"] satisfies ConnectionRefusal[]) refused.inc({ reason }, 0);
+  const uncaughtExceptions = new Counter({
+    name: "poseparty_uncaught_exceptions_total",
+    help: "Exceptions no code caught (process 'uncaughtException'); logged at error level, the server carries on.",
+    registers: [registry],
+  });
+  const unhandledRejections = new Counter({
+    name: "poseparty_unhandled_rejections_total",
+    help: "Promise rejections nothing handled (process 'unhandledRejection'); logged at error level.",
+    registers: [registry],
+  });
   const scoreboardLatency = new Histogram({
     name: "poseparty_scoreboard_latency_seconds",
     help: "From a score event's arrival to the scoreboard broadcast that carries it.",
@@ -99,6 +127,12 @@ export function createServerMetrics(): ServerMetrics {
     },
     eventRejected(reason) {
       rejected.inc({ reason });
+    },
+    connectionRefused(reason) {
+      refused.inc({ reason });
+    },
+    processError(kind) {
+      (kind === "uncaught_exception" ? uncaughtExceptions : unhandledRejections).inc();
     },
     scoreboardSent(scoreArrivals) {
       const now = performance.now();

@@ -20,18 +20,22 @@ import {
   type ErrorAck,
 } from "@/core/protocol";
 import type { AppConfig } from "../config";
+import { compileTrust } from "../http/clientAddress";
 import type { MatchToSave } from "../storage/matchStore";
 import { noRealtimeMetrics, type RealtimeMetrics, type RejectionReason } from "../observability/metrics";
-import { RoomHub, type PoseServer, type PoseSocket, type SeatSocket } from "./roomHub";
+import { RoomHub, type PoseServer, type SeatSocket } from "./roomHub";
 import { LocalPresence } from "./presence/localPresence";
 import type { Presence } from "./presence/presence";
 import { RoomRouter } from "./roomRouter";
+import { createConnectionGuard, type ConnectionGuard } from "./connectionGuard";
 
 export interface Realtime {
   io: PoseServer;
   hub: RoomHub;
   /** Runs each event in the process that owns its room (all here without REDIS_URL). */
   router: RoomRouter;
+  /** Origin and per-address checks on every new session; tracks open sessions per address. */
+  guard: ConnectionGuard;
 }
 
 type EventHandler<E extends ClientEventName> = (
@@ -50,19 +54,33 @@ export function attachRealtime(
   metrics: RealtimeMetrics = noRealtimeMetrics,
   presence: Presence = new LocalPresence(),
 ): Realtime {
+  const guard = createConnectionGuard({
+    trust: compileTrust(config.TRUST_PROXY),
+    allowedOrigins: config.ALLOWED_ORIGINS,
+    maxSocketsPerAddress: config.MAX_SOCKETS_PER_ADDRESS,
+    metrics,
+    logger,
+  });
   const io: PoseServer = new Server(httpServer, {
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+    // Every new session (polling or WebSocket) passes the origin and per-address checks first;
+    // a refused one never gets a session id.
+    allowRequest: guard.allowRequest,
     serveClient: false,
     // Other upgrade requests (Next's dev hot reload) are routed by the HTTP layer.
     destroyUpgrade: false,
     // A phone that locks its screen often leaves a silent socket behind: notice it within ~30 s
     // (default 45 s) so friends see "reconnecting" while the seat waits out LEAVE_GRACE_MS. The
     // pong is answered on the main thread, which the lobby's warm-up may hold for seconds on a
-    // slow phone: 20 s to answer, not less.
-    pingInterval: 10_000,
-    pingTimeout: 20_000,
+    // slow phone: 20 s to answer, not less (defaults of PING_INTERVAL_MS and PING_TIMEOUT_MS).
+    pingInterval: config.PING_INTERVAL_MS,
+    pingTimeout: config.PING_TIMEOUT_MS,
     // With REDIS_URL: broadcasts, joins and per-socket emits reach sockets on every process.
     ...(presence.socketIoAdapter ? { adapter: presence.socketIoAdapter } : {}),
+  });
+  io.engine.on("connection", (engineSocket: Parameters<ConnectionGuard["track"]>[0]) => guard.track(engineSocket));
+  io.engine.on("connection_error", (failure: { code?: number; message?: string; context?: unknown }) => {
+    logger.debug({ code: failure.code, reason: failure.message }, "socket.io request refused by engine.io");
   });
   const hub = new RoomHub({
     io,
@@ -113,7 +131,7 @@ export function attachRealtime(
   });
 
   io.on("connection", (socket) => {
-    const address = clientAddress(socket, config.TRUST_PROXY);
+    const address = guard.addressOf(socket.request);
     const socketLog = logger.child({ socketId: socket.id });
     const eventLog = (event: string) =>
       socketLog.child({ event, roomCode: socket.data.roomCode, playerId: socket.data.playerId });
@@ -198,7 +216,7 @@ export function attachRealtime(
     });
   });
 
-  return { io, hub, router };
+  return { io, hub, router, guard };
 }
 
 function rejectionReason(code: ErrorAck["code"]): RejectionReason {
@@ -232,13 +250,4 @@ function payloadBytes(payload: unknown): number {
   } catch {
     return Number.POSITIVE_INFINITY;
   }
-}
-
-function clientAddress(socket: PoseSocket, trustProxy: boolean): string {
-  const forwarded = socket.handshake.headers["x-forwarded-for"];
-  if (trustProxy && typeof forwarded === "string") {
-    const first = forwarded.split(",")[0]?.trim();
-    if (first) return first;
-  }
-  return socket.handshake.address;
 }

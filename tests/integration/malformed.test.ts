@@ -95,7 +95,8 @@ describe("join attempts per address", () => {
   });
 
   it("are limited per client address, across connections", async () => {
-    const proxied = (address: string) => harness.connectClient({ headers: { "x-forwarded-for": `${address}, 127.0.0.1` } });
+    // The proxy (TRUST_PROXY=true: one hop) appends the address it saw; the client wrote what precedes it.
+    const proxied = (address: string) => harness.connectClient({ headers: { "x-forwarded-for": `10.0.0.1, ${address}` } });
     const codes: string[] = [];
     // Reconnecting does not reset the budget: it belongs to the address.
     for (let attempt = 0; attempt < 10; attempt++) {

@@ -7,7 +7,11 @@ import { playEffect } from "@/client/audio/sound";
 import { useI18n } from "@/client/i18n";
 import { sendRoomIntent, useRoomStore } from "@/client/roomStore";
 
-/** The podium and the per-round breakdown; the match is already saved when this shows. */
+/**
+ * The podium and the per-round breakdown. The match is saved when this shows, or, if the
+ * database refused it, kept on the server and being retried: "saving…" until a later snapshot
+ * says "saved" (results.save, from the server).
+ */
 export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }) {
   const { t, locale } = useI18n();
   const { scores } = useRoomStore();
@@ -64,12 +68,17 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
         </section>
       )}
 
-      {results.matchId ? (
-        <Link href={`/history/${results.matchId}`} data-testid="match-link">
-          {t("seeInHistory")}
-        </Link>
+      {results.save === "saved" ? (
+        <p className="match-save" data-testid="match-save" data-save="saved">
+          <span role="status">{t("matchSaved")}</span>{" "}
+          <Link href={`/history/${results.matchId}`} data-testid="match-link">
+            {t("seeInHistory")}
+          </Link>
+        </p>
       ) : (
-        <p className="banner banner-error">{t("notSaved")}</p>
+        <p className="banner banner-info" role="status" data-testid="match-save" data-save="saving">
+          {t("matchSaving")}
+        </p>
       )}
       {room.hostId === selfId && (
         <button type="button" className="primary" onClick={() => void sendRoomIntent("game:returnToChat")} data-testid="back-to-chat">

@@ -6,7 +6,9 @@
  */
 import { z } from "zod";
 import { playlistSettingsSchema, poseQualitySchema, roundKindSchema, testPlaylistIdSchema } from "./playlist";
+import { NICKNAME_MAX_INPUT_UNITS } from "./nickname";
 import { ROOM_CODE_LENGTH } from "./roomCode";
+import { wellFormedDeep } from "./text";
 
 /** Socket.IO drops a connection whose single message exceeds this (engine.io maxHttpBufferSize). */
 export const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024;
@@ -45,8 +47,10 @@ export interface ErrorAck {
 }
 
 // ---------------------------------------------------------------- shared shapes
-// Raw strings are capped generously here; the room machine applies the real rules (trim, 1-20 chars).
-const nicknameInput = z.string().max(64);
+// Raw strings are capped generously here; the room machine applies the real rules (trim, invisible
+// characters, 1-20 graphemes). Every string of every payload is made well-formed before these
+// schemas run (parseClientPayload).
+const nicknameInput = z.string().max(NICKNAME_MAX_INPUT_UNITS);
 const roomCodeInput = z.string().max(ROOM_CODE_LENGTH * 2);
 const sessionTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
 const emptyPayload = z.strictObject({});
@@ -129,10 +133,15 @@ export const roomSnapshotSchema = z.strictObject({
       timeline: matchTimelineSchema.nullable(),
       /** Every player's score so far (a reconnecting player gets the whole picture here). */
       scores: z.array(playerScoreSchema),
-      /** Set when the match is over; matchId is null if it could not be saved. */
+      /**
+       * Set when the match is over. `save` is "saving" while the database refuses it (the
+       * record is kept in DATA_DIR and retried until it lands; matchId is already its id) and
+       * turns "saved" in a later snapshot; "saved" once it is in the history.
+       */
       results: z
         .strictObject({
-          matchId: z.string().nullable(),
+          matchId: z.string(),
+          save: z.enum(["saving", "saved"]),
           ranking: z.array(z.strictObject({ playerId: z.string(), total: z.number().int(), rank: z.number().int() })),
         })
         .nullable(),
@@ -296,12 +305,16 @@ export type ServerToClientEvents = {
   [E in ServerEventName]: (payload: ServerPayload<E>) => void;
 };
 
-/** Parses a payload at the boundary; the message names the first offending field for the log and the sender. */
+/**
+ * Parses a payload at the boundary; the message names the first offending field for the log and
+ * the sender. Every string in it, at any depth, is made well-formed first (unpaired surrogates
+ * become U+FFFD, see core/text.ts), so no schema field can let one through.
+ */
 export function parseClientPayload<E extends ClientEventName>(
   event: E,
   payload: unknown,
 ): { ok: true; payload: ClientPayload<E> } | ErrorAck {
-  const result = clientEvents[event].payload.safeParse(payload);
+  const result = clientEvents[event].payload.safeParse(wellFormedDeep(payload));
   if (result.success) return { ok: true, payload: result.data as ClientPayload<E> };
   const issue = result.error.issues[0];
   const where = issue && issue.path.length > 0 ? issue.path.join(".") : "payload";

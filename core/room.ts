@@ -52,9 +52,18 @@ export interface RoomState {
 export interface GameState extends GameSetup {
   /** Set when play begins: the timeline and the scores. */
   readonly match: MatchState | null;
-  /** Set when the match is over (and saved, when matchId is not null). */
-  readonly results: { readonly matchId: string | null; readonly ranking: readonly RankedPlayer[] } | null;
+  /**
+   * Set when the match is over. Its record has the id `matchId` from the start; `save` says
+   * whether it is in the database yet ("saving": kept on disk and retried until it lands).
+   */
+  readonly results: {
+    readonly matchId: string;
+    readonly save: MatchSaveStatus;
+    readonly ranking: readonly RankedPlayer[];
+  } | null;
 }
+
+export type MatchSaveStatus = "saving" | "saved";
 
 export type RoomIntent =
   | { type: "join"; playerId: string; nickname: string }
@@ -76,8 +85,10 @@ export type RoomIntent =
   | { type: "score"; playerId: string; roundIndex: number; similarity: number; award?: Grade; now: number }
   /** The member switched its microphone or camera on or off. */
   | { type: "setMedia"; playerId: string; audio: boolean; video: boolean }
-  /** Server: the last round ended; the match was saved as `matchId` (null when saving failed). */
-  | { type: "finishGame"; matchId: string | null; ranking: RankedPlayer[] }
+  /** Server: the last round ended; the match record `matchId` is saved, or still being saved. */
+  | { type: "finishGame"; matchId: string; save: MatchSaveStatus; ranking: RankedPlayer[] }
+  /** Server: a match that was still being saved when its results showed is in the database now. */
+  | { type: "matchSaved"; matchId: string }
   /** Host: results -> chatting. */
   | { type: "returnToChat"; playerId: string };
 
@@ -166,14 +177,28 @@ export function applyRoomIntent(state: RoomState, intent: RoomIntent): Transitio
               ...state,
               // Pausing only means something while playing: the results screen starts everyone unpaused.
               members: state.members.map((member) => (member.paused ? { ...member, paused: false } : member)),
-              game: { ...state.game, results: { matchId: intent.matchId, ranking: intent.ranking } },
+              game: { ...state.game, results: { matchId: intent.matchId, save: intent.save, ranking: intent.ranking } },
             },
             "results",
           )
         : fail("wrong_phase", "No game is being played.");
+    case "matchSaved":
+      return markMatchSaved(state, intent.matchId);
     case "returnToChat":
       return returnToChat(state, intent.playerId);
   }
+}
+
+/** Only the results of that very match change (the room may have moved on, even to another match). */
+function markMatchSaved(state: RoomState, matchId: string): TransitionResult {
+  const results = state.game?.results;
+  if (!state.game || !results || results.matchId !== matchId) return fail("wrong_phase", "Those results are not shown.");
+  if (results.save === "saved") return { ok: true, state, effects: [] };
+  return {
+    ok: true,
+    state: { ...state, game: { ...state.game, results: { ...results, save: "saved" } } },
+    effects: [{ type: "stateChanged" }],
+  };
 }
 
 export function findMember(state: RoomState, playerId: string): Member | undefined {

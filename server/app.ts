@@ -16,7 +16,8 @@ import { attachRealtime, type Realtime } from "./realtime/socketServer";
 import { openPresence } from "./realtime/presence/openPresence";
 import { saveRoomsForRestart, takeRoomsAfterRestart } from "./realtime/roomCarryOver";
 import { publishAppServices } from "./services";
-import { openMatchStore, type MatchStore, type MatchToSave } from "./storage/matchStore";
+import { openMatchStore, type MatchStore } from "./storage/matchStore";
+import { MatchSaver } from "./storage/pendingMatches";
 import packageJson from "../package.json" with { type: "json" };
 
 export interface StartOptions {
@@ -32,6 +33,8 @@ export interface RunningServer {
   httpServer: HttpServer;
   realtime: Realtime;
   store: MatchStore;
+  /** Finished matches on their way to the database (pending ones kept in DATA_DIR/pending-matches). */
+  matches: MatchSaver;
   /** Stops accepting, tells clients, closes sockets and the database. Idempotent. */
   close(reason?: "restart" | "shutdown"): Promise<void>;
 }
@@ -86,22 +89,19 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
   process.on("uncaughtException", onUncaughtException);
   process.on("unhandledRejection", onUnhandledRejection);
   const presence = await phase("presence", () => openPresence(config, logger));
-  // Saves still running when a drain starts finish before the database closes.
-  const pendingWrites = new Set<Promise<unknown>>();
-  const saveMatch = (match: MatchToSave) => {
-    const write = store.saveMatch(match);
-    pendingWrites.add(write);
-    void write.then(() => pendingWrites.delete(write), () => pendingWrites.delete(write));
-    return write;
-  };
-  const realtime = await phase("socket.io", () => attachRealtime(httpServer, config, logger, saveMatch, metrics, presence));
+  // Every finished match goes through the saver: into the database, or durably into
+  // DATA_DIR/pending-matches and retried (in the background, and here at the next start) until
+  // it is. Saves still running when a drain starts finish before the database closes.
+  const matches = new MatchSaver({ dataDir: path.resolve(config.DATA_DIR), save: (match) => store.saveMatch(match), logger });
+  await matches.resumePending();
+  const realtime = await phase("socket.io", () => attachRealtime(httpServer, config, logger, matches, metrics, presence));
   // Rooms kept by the last drain come back (in chat) for their players to reclaim.
   for (const room of await takeRoomsAfterRestart(path.resolve(config.DATA_DIR), logger)) {
     if (!(await presence.claimRoom(room.state.code))) {
       logger.warn({ roomCode: room.state.code }, "a kept room's code is owned by another process now: not restored");
       continue;
     }
-    realtime.hub.restoreRoom(room.state, room.sessionTokens, logger.child({ roomCode: room.state.code }));
+    realtime.hub.restoreRoom(room.state, room.sessionTokens);
   }
   metrics.observe({
     rooms: () => realtime.hub.roomCount,
@@ -153,7 +153,7 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
       httpServer.closeAllConnections();
       await httpClosed;
       await nextApp?.close();
-      await Promise.allSettled(pendingWrites);
+      await matches.close();
       await store.close();
       publishAppServices(undefined);
       process.off("uncaughtException", onUncaughtException);
@@ -163,5 +163,5 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
     return closing;
   };
 
-  return { url, port, httpServer, realtime, store, close };
+  return { url, port, httpServer, realtime, store, matches, close };
 }

@@ -9,6 +9,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AccessToken, TrackSource, type VideoGrant } from "livekit-server-sdk";
 import { z } from "zod";
+import { wellFormedDeep } from "@/core/text";
 import type { RouteHandler } from "./requestHandler";
 import type { RoomHub } from "../realtime/roomHub";
 
@@ -78,7 +79,8 @@ export function createLivekitTokenHandler(options: LivekitTokenHandlerOptions): 
     }
     let json: unknown;
     try {
-      json = JSON.parse(raw);
+      // Like every socket payload: unpaired surrogates ("\ud800" escapes) become U+FFFD (core/text.ts).
+      json = wellFormedDeep(JSON.parse(raw) as unknown);
     } catch {
       sendJson(res, 400, { error: "invalid_body", message: "The body is not valid JSON." });
       return true;

@@ -26,7 +26,9 @@ export function toGameSnapshot(state: RoomState, preloadDeadline: number | null)
     preloadDeadline,
     timeline: game.match?.timeline ?? null,
     scores: game.match ? Object.entries(game.match.scores).map(([playerId, score]) => scoreboardEntry(playerId, score)) : [],
-    results: game.results ? { matchId: game.results.matchId, ranking: [...game.results.ranking] } : null,
+    results: game.results
+      ? { matchId: game.results.matchId, save: game.results.save, ranking: [...game.results.ranking] }
+      : null,
   };
 }
 

@@ -20,7 +20,7 @@ import { TEST_PLAYLISTS, type PlaylistSettings, type TestPlaylistId } from "@/co
 import { chooseGameSetup } from "@/core/game/setup";
 import { rankPlayers } from "@/core/game/match";
 import type { Grade } from "@/core/scoring/points";
-import type { MatchToSave } from "../storage/matchStore";
+import type { MatchWithId, SaveOutcome } from "../storage/pendingMatches";
 import type { RealtimeMetrics } from "../observability/metrics";
 import { scoreboardEntry, toMatchRecord, toGameSnapshot } from "./matchRecord";
 import type {
@@ -48,9 +48,16 @@ export interface RoomHubOptions {
   leaveGraceMs: number;
   preloadTimeoutMs: number;
   allowTestPlaylists: boolean;
-  saveMatch: (match: MatchToSave) => Promise<{ id: string }>;
+  /** Saves finished matches; "saving" when the database refused and it is kept and retried (pendingMatches.ts). */
+  matches: MatchSaving;
   /** Scoreboard latency; omitted in tests that do not look at metrics. */
   metrics?: Pick<RealtimeMetrics, "scoreboardSent">;
+}
+
+export interface MatchSaving {
+  save(match: MatchWithId): Promise<SaveOutcome>;
+  /** Hears every match that reached the database after save answered "saving". */
+  onSaved(listener: (matchId: string) => void): unknown;
 }
 
 interface RoomEntry {
@@ -109,7 +116,9 @@ function snapshotOf(entry: RoomEntry): RoomSnapshot {
 export class RoomHub {
   private readonly rooms = new Map<string, RoomEntry>();
 
-  constructor(private readonly options: RoomHubOptions) {}
+  constructor(private readonly options: RoomHubOptions) {
+    options.matches.onSaved((matchId) => this.markMatchSaved(matchId));
+  }
 
   get roomCount(): number {
     return this.rooms.size;
@@ -215,21 +224,39 @@ export class RoomHub {
     if (!entry || !playerId || entry.socketIds.get(playerId) !== socket.id) return;
     entry.socketIds.delete(playerId);
     this.apply(entry, { type: "setConnected", playerId, connected: false }, log);
-    this.releaseSeatLater(entry, playerId, log);
+    this.releaseSeatLater(entry, playerId);
   }
 
   /** The seat stays for the grace period; if nobody reclaims it by then, the member leaves. */
-  private releaseSeatLater(entry: RoomEntry, playerId: string, log: Logger): void {
+  private releaseSeatLater(entry: RoomEntry, playerId: string): void {
     clearTimeout(entry.leaveTimers.get(playerId));
     entry.leaveTimers.set(
       playerId,
       setTimeout(() => {
         entry.leaveTimers.delete(playerId);
         if (this.rooms.get(entry.state.code) !== entry || entry.socketIds.has(playerId)) return;
+        const log = this.roomLog(entry, "seat:release").child({ playerId });
         log.info("seat released after grace period");
         this.apply(entry, { type: "leave", playerId }, log);
       }, this.options.leaveGraceMs),
     );
+  }
+
+  /**
+   * The logger for work the room does on its own (timers, saves): the room's code and what the
+   * work is, never the context of the socket event that happened to schedule it (the failed
+   * save once logged `event: preload:progress`, the lobby event that had started the match).
+   */
+  private roomLog(entry: RoomEntry, task: string): Logger {
+    return this.options.logger.child({ roomCode: entry.state.code, task });
+  }
+
+  /** A match whose results showed "saving…" reached the database: its room shows "saved". */
+  private markMatchSaved(matchId: string): void {
+    for (const entry of this.rooms.values()) {
+      if (entry.state.game?.results?.matchId !== matchId) continue;
+      this.apply(entry, { type: "matchSaved", matchId }, this.roomLog(entry, "match:save").child({ matchId }));
+    }
   }
 
   /**
@@ -282,13 +309,13 @@ export class RoomHub {
    * A room carried over a restart: every member is disconnected and keeps the seat for the
    * grace period, to be reclaimed with the same session token as after a network drop.
    */
-  restoreRoom(state: RoomState, sessionTokens: Record<string, string>, log: Logger): void {
+  restoreRoom(state: RoomState, sessionTokens: Record<string, string>): void {
     if (this.rooms.has(state.code)) return;
     const entry = newRoomEntry(state);
     for (const member of state.members) {
       const token = sessionTokens[member.id];
       if (token) entry.sessionTokens.set(member.id, token);
-      this.releaseSeatLater(entry, member.id, log);
+      this.releaseSeatLater(entry, member.id);
     }
     this.rooms.set(state.code, entry);
   }
@@ -371,7 +398,10 @@ export class RoomHub {
         case "allReady":
           // A short pause on full bars: everyone sees that everyone made it, then the game starts.
           clearTimeout(entry.phaseTimer);
-          entry.phaseTimer = setTimeout(() => this.apply(entry, { type: "beginPlay", now: Date.now() }, log), ALL_READY_PAUSE_MS);
+          entry.phaseTimer = setTimeout(
+            () => this.apply(entry, { type: "beginPlay", now: Date.now() }, this.roomLog(entry, "play:begin")),
+            ALL_READY_PAUSE_MS,
+          );
           break;
         case "scoreChanged":
           entry.dirtyScores.add(effect.playerId);
@@ -386,7 +416,7 @@ export class RoomHub {
           break;
         case "phaseChanged":
           log.info({ roomCode: entry.state.code, from: effect.from, to: effect.to }, "phase changed");
-          this.schedulePhaseTimer(entry, log);
+          this.schedulePhaseTimer(entry);
           break;
         case "roomEmptied":
           this.clearTimers(entry);
@@ -398,7 +428,7 @@ export class RoomHub {
     if (broadcast) this.options.io.to(roomChannel(entry.state.code)).emit("room:state", snapshotOf(entry));
   }
 
-  private schedulePhaseTimer(entry: RoomEntry, log: Logger): void {
+  private schedulePhaseTimer(entry: RoomEntry): void {
     clearTimeout(entry.phaseTimer);
     entry.phaseTimer = undefined;
     entry.preloadDeadline = null;
@@ -407,38 +437,35 @@ export class RoomHub {
       const timeoutMs = testPlaylist?.preloadTimeoutMs ?? this.options.preloadTimeoutMs;
       entry.preloadDeadline = Date.now() + timeoutMs;
       entry.phaseTimer = setTimeout(() => {
-        log.info({ roomCode: entry.state.code }, "preload timed out: starting with the ready players");
+        const log = this.roomLog(entry, "preload:deadline");
+        log.info("preload timed out: starting with the ready players");
         this.apply(entry, { type: "preloadTimedOut", now: Date.now() }, log);
       }, timeoutMs);
     }
     const match = entry.state.phase === "playing" ? entry.state.game?.match : null;
     if (match) {
-      entry.phaseTimer = setTimeout(() => void this.finishMatch(entry, log), Math.max(0, match.timeline.endsAt - Date.now()));
+      entry.phaseTimer = setTimeout(() => void this.finishMatch(entry), Math.max(0, match.timeline.endsAt - Date.now()));
     }
   }
 
   /**
-   * Saves the match, then shows the results: a finished match is on disk before anyone sees
-   * a podium. A database failure is retried; after that the results show unsaved.
+   * Saves the match, then shows the results: a finished match is in the database, or durably
+   * kept in DATA_DIR and being retried, before anyone sees a podium. In the second case the
+   * results say "saving…" until the retry lands (markMatchSaved).
    */
-  private async finishMatch(entry: RoomEntry, log: Logger): Promise<void> {
+  private async finishMatch(entry: RoomEntry): Promise<void> {
     const { state } = entry;
     const match = state.game?.match;
     if (state.phase !== "playing" || !state.game || !match) return;
     this.flushScoreboard(entry);
     const ranking = rankPlayers(match);
-    let matchId: string | null = null;
-    for (let attempt = 1; attempt <= 3 && matchId === null; attempt++) {
-      try {
-        matchId = (await this.options.saveMatch(toMatchRecord(state, ranking, new Date()))).id;
-      } catch (error) {
-        log.error({ err: error, roomCode: state.code, attempt }, "saving the match failed");
-        await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
-      }
-    }
+    // The id is chosen here, once: every retry, in this run or the next, saves the same match.
+    const matchId = randomUUID();
+    const log = this.roomLog(entry, "match:finish").child({ matchId });
+    const save = await this.options.matches.save({ ...toMatchRecord(state, ranking, new Date()), id: matchId });
     if (this.rooms.get(state.code) !== entry) return; // everyone left while saving
-    log.info({ roomCode: state.code, matchId }, "match finished");
-    this.apply(entry, { type: "finishGame", matchId, ranking }, log);
+    log.info({ save }, "match finished");
+    this.apply(entry, { type: "finishGame", matchId, save, ranking }, log);
   }
 
   /** At most one scoreboard message per room every SCOREBOARD_INTERVAL_MS, carrying every change since the last. */

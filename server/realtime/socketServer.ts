@@ -21,9 +21,8 @@ import {
 } from "@/core/protocol";
 import type { AppConfig } from "../config";
 import { compileTrust } from "../http/clientAddress";
-import type { MatchToSave } from "../storage/matchStore";
 import { noRealtimeMetrics, type RealtimeMetrics, type RejectionReason } from "../observability/metrics";
-import { RoomHub, type PoseServer, type SeatSocket } from "./roomHub";
+import { RoomHub, type MatchSaving, type PoseServer, type PoseSocket, type SeatSocket } from "./roomHub";
 import { LocalPresence } from "./presence/localPresence";
 import type { Presence } from "./presence/presence";
 import { RoomRouter } from "./roomRouter";
@@ -50,7 +49,7 @@ export function attachRealtime(
   httpServer: HttpServer,
   config: AppConfig,
   logger: Logger,
-  saveMatch: (match: MatchToSave) => Promise<{ id: string }>,
+  matches: MatchSaving,
   metrics: RealtimeMetrics = noRealtimeMetrics,
   presence: Presence = new LocalPresence(),
 ): Realtime {
@@ -89,7 +88,7 @@ export function attachRealtime(
     leaveGraceMs: config.LEAVE_GRACE_MS,
     preloadTimeoutMs: config.PRELOAD_TIMEOUT_MS,
     allowTestPlaylists: config.ALLOW_TEST_PLAYLISTS,
-    saveMatch,
+    matches,
     metrics,
   });
   const eventLimiter = new RateLimiterMemory({ points: config.EVENT_RATE_PER_SECOND, duration: 1 });

@@ -8,6 +8,8 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { Prisma, PrismaClient } from "../../prisma/generated/client/index.js";
+import { NICKNAME_MAX_INPUT_UNITS } from "@/core/nickname";
+import { wellFormedDeep } from "@/core/text";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embeddedPostgres";
 import { applyMigrations } from "./migrate";
 
@@ -15,6 +17,11 @@ export type RoundKind = "pose" | "hand" | "head";
 export type Grade = "perfect" | "good" | "miss";
 
 export interface MatchToSave {
+  /**
+   * The match's id, chosen by the caller so that a save can be retried safely: saving an id
+   * that is already stored answers that id and writes nothing (never twice). Omitted: a new id.
+   */
+  id?: string;
   roomCode: string;
   playlist: unknown; // JSON-serialisable playlist chosen by the host
   startedAt: Date;
@@ -54,7 +61,7 @@ export interface MatchDetail extends MatchSummary {
 export interface MatchStore {
   /** true when a trivial query succeeds within ~1 s; never throws */
   ping(): Promise<boolean>;
-  saveMatch(match: MatchToSave): Promise<{ id: string }>; // one transaction: all or nothing
+  saveMatch(match: MatchToSave): Promise<{ id: string }>; // one transaction: all or nothing; idempotent per match.id
   listRecentMatches(limit: number): Promise<MatchSummary[]>; // newest endedAt first
   getMatch(id: string): Promise<MatchDetail | null>; // null for unknown or malformed id
   close(): Promise<void>; // idempotent; closes pools / embedded db
@@ -92,6 +99,7 @@ const MAX_PLAYLIST_JSON = 64 * 1024;
 
 const matchSchema = z
   .object({
+    id: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "must be a lowercase UUID").optional(),
     roomCode: text(32),
     playlist: z
       .json()
@@ -106,7 +114,8 @@ const matchSchema = z
       .array(
         z.object({
           playerId: text(128),
-          nickname: text(64),
+          // 20 graphemes (core/nickname.ts), which can be many UTF-16 units each (emoji sequences).
+          nickname: text(NICKNAME_MAX_INPUT_UNITS),
           finalScore: z.int32(),
           rank: z.int32().min(1),
           wasSpectator: z.boolean(),
@@ -219,13 +228,37 @@ class PrismaMatchStore implements MatchStore {
 
   async saveMatch(match: MatchToSave): Promise<{ id: string }> {
     this.assertOpen();
-    const parsed = matchSchema.safeParse(match);
+    // Unpaired surrogates cannot be stored (PostgreSQL: "unexpected end of hex escape"): they
+    // are replaced here too, whatever path the strings came by, so they never fail a save.
+    const parsed = matchSchema.safeParse(wellFormedDeep(match));
     if (!parsed.success) {
       throw new InvalidMatchError(`Invalid match, nothing saved:\n${z.prettifyError(parsed.error)}`);
     }
     const m = parsed.data;
+    try {
+      return await this.insertMatch(m);
+    } catch (error) {
+      // A retry of a save that did commit (its answer was lost with the connection, or another
+      // process's retry got there first): the whole match is there, since it is one transaction.
+      if (m.id && (await this.matchExists(m.id))) {
+        this.logger.info({ matchId: m.id }, "match was saved already: not saved twice");
+        return { id: m.id };
+      }
+      throw error;
+    }
+  }
+
+  private async matchExists(id: string): Promise<boolean> {
+    try {
+      return (await this.prisma.match.findUnique({ where: { id }, select: { id: true } })) !== null;
+    } catch {
+      return false;
+    }
+  }
+
+  private async insertMatch(m: z.infer<typeof matchSchema>): Promise<{ id: string }> {
     // Ids made here so that all rows go in as four batched INSERTs in one transaction.
-    const matchId = randomUUID();
+    const matchId = m.id ?? randomUUID();
     const playerRowIds = new Map(m.players.map((p) => [p.playerId, randomUUID()]));
     const rounds = m.rounds.map((r) => ({ ...r, id: randomUUID() }));
 

@@ -1,7 +1,7 @@
 // Match store against real databases (nothing mocked): the embedded PGlite in a temp dir, and
 // a PostgreSQL server when TEST_POSTGRES_URL is set (its role needs CREATEDB: each run works in
 // a database of its own, dropped at the end). See docs/storage.md.
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -306,6 +306,29 @@ function defineStoreSuite(target: Target) {
     expect((await store.getMatch(ids.second))?.rounds).toHaveLength(2);
     await store.close();
     store = null;
+  }, SLOW);
+
+  it("saves a match id once however often it is retried, and stores lone surrogates as U+FFFD", async () => {
+    const own = await openMatchStore({ ...(await target.fresh()), logger });
+    try {
+      const id = randomUUID();
+      const match = sampleMatch("ONCE", 500);
+      match.players[0]!.nickname = "a\uD800b"; // once: "unexpected end of hex escape", the match lost
+      match.playlist = { note: "\uDC00" };
+      // Retries, in sequence and at the same time (a background retry racing the next start's).
+      expect(await own.store.saveMatch({ ...match, id })).toEqual({ id });
+      expect(await own.store.saveMatch({ ...match, id })).toEqual({ id });
+      expect(await Promise.all([own.store.saveMatch({ ...match, id }), own.store.saveMatch({ ...match, id })])).toEqual([{ id }, { id }]);
+      const listed = await own.store.listRecentMatches(10);
+      expect(listed.map((m) => m.id)).toEqual([id]);
+      const detail = await own.store.getMatch(id);
+      expect(detail?.players.map((p) => p.nickname)).toContain("a\uFFFDb");
+      expect(detail?.playlist).toEqual({ note: "\uFFFD" });
+      expect(detail?.rounds.flatMap((r) => r.results)).toHaveLength(4);
+      await expect(own.store.saveMatch({ ...match, id: "not-a-uuid" })).rejects.toThrow(InvalidMatchError);
+    } finally {
+      await own.store.close();
+    }
   }, SLOW);
 
   it("records migrations in _prisma_migrations exactly like Prisma", async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { NICKNAME_MAX_INPUT_UNITS } from "@/core/nickname";
 import { clientEventNames, clientEvents, isClientEventName, parseClientPayload, roomSnapshotSchema } from "@/core/protocol";
+import { isWellFormedText, toWellFormedText, wellFormedDeep } from "@/core/text";
 
 describe("protocol schemas", () => {
   it("accept well-formed payloads", () => {
@@ -48,8 +50,43 @@ describe("protocol schemas", () => {
   });
 
   it("cap raw string sizes at the boundary", () => {
-    expect(parseClientPayload("room:create", { nickname: "x".repeat(65) }).ok).toBe(false);
+    expect(parseClientPayload("room:create", { nickname: "x".repeat(NICKNAME_MAX_INPUT_UNITS + 1) }).ok).toBe(false);
+    // 20 family emoji with skin tones are 20 graphemes but 380 UTF-16 units: the raw cap lets them in.
+    expect(parseClientPayload("room:create", { nickname: "👨🏻‍👩🏻‍👧🏻‍👦🏻".repeat(20) }).ok).toBe(true);
     expect(parseClientPayload("room:join", { roomCode: "A".repeat(100), nickname: "x" }).ok).toBe(false);
+  });
+
+  it("make every string field well-formed: lone surrogates become U+FFFD, pairs stay", () => {
+    expect(parseClientPayload("room:create", { nickname: "a\uD800b" })).toEqual({ ok: true, payload: { nickname: "a\uFFFDb" } });
+    expect(parseClientPayload("room:create", { nickname: "\uDC00😀\uD83D" })).toEqual({ ok: true, payload: { nickname: "\uFFFD😀\uFFFD" } });
+    const joined = parseClientPayload("room:join", { roomCode: "ABC\uDFFFDEFG", nickname: "x" });
+    expect(joined.ok && joined.payload.roomCode).toBe("ABC\uFFFDDEFG");
+    // Nested and optional fields too (signalling relays them verbatim to another member).
+    const signal = parseClientPayload("rtc:signal", {
+      to: "p\uD800",
+      description: { type: "offer", sdp: "v=0\uDBFF" },
+      candidate: { candidate: "c\uD800", sdpMid: "0\uDC00", usernameFragment: "u\uD801" },
+    });
+    expect(signal.ok).toBe(true);
+    const strings = JSON.stringify(signal);
+    expect(strings).not.toMatch(/\\ud[89a-f]/i);
+    expect(signal.ok && signal.payload).toMatchObject({
+      to: "p\uFFFD",
+      description: { sdp: "v=0\uFFFD" },
+      candidate: { candidate: "c\uFFFD", sdpMid: "0\uFFFD", usernameFragment: "u\uFFFD" },
+    });
+    // An unknown key with a lone surrogate is still an unknown key.
+    expect(parseClientPayload("room:create", { nickname: "x", "k\uD800": 1 }).ok).toBe(false);
+  });
+
+  it("well-formed text helpers", () => {
+    expect(isWellFormedText("a👍b")).toBe(true);
+    expect(isWellFormedText("a\uD83Db")).toBe(false);
+    expect(toWellFormedText("\uD83D\uDC4D\uD83D")).toBe("👍\uFFFD");
+    const value = JSON.parse('{"a":["\\ud800",{"b":"\\udc00x"}],"n":1,"t":true,"z":null}') as unknown;
+    expect(wellFormedDeep(value)).toEqual({ a: ["\uFFFD", { b: "\uFFFDx" }], n: 1, t: true, z: null });
+    const date = new Date(0);
+    expect(wellFormedDeep({ date }).date).toBe(date);
   });
 
   it("only accept well-formed session tokens", () => {

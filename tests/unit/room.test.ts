@@ -180,14 +180,14 @@ describe("room state machine", () => {
       { type: "startEarly", playerId: "p1", now: NOW },
     );
     expect(applyRoomIntent(room(), ready("p1"))).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
-    expect(applyRoomIntent(room(), { type: "finishGame", matchId: null, ranking: [] })).toMatchObject({
+    expect(applyRoomIntent(room(), { type: "finishGame", matchId: "m0", save: "saved", ranking: [] })).toMatchObject({
       ok: false,
       error: { code: "wrong_phase" },
     });
     const ranking = [{ playerId: "p1", total: 0, rank: 1 }];
-    const results = apply(playing, { type: "finishGame", matchId: "m1", ranking });
+    const results = apply(playing, { type: "finishGame", matchId: "m1", save: "saved", ranking });
     expect(results.phase).toBe("results");
-    expect(results.game?.results).toEqual({ matchId: "m1", ranking });
+    expect(results.game?.results).toEqual({ matchId: "m1", save: "saved", ranking });
     expect(applyRoomIntent(results, { type: "returnToChat", playerId: "p2" })).toMatchObject({ ok: false, error: { code: "not_host" } });
     const chatting = apply(results, { type: "returnToChat", playerId: "p1" });
     expect(chatting.phase).toBe("chatting");
@@ -356,10 +356,23 @@ describe("dropping out and coming back mid-game", () => {
     expect(visible.state.game!.match!.scores.p2).toEqual(state.game!.match!.scores.p2);
   });
 
+  it("shows results still being saved, then saved once that very match lands", () => {
+    const { state } = midRound();
+    const saving = apply(state, { type: "finishGame", matchId: "m1", save: "saving", ranking: [] });
+    expect(saving.game?.results).toMatchObject({ matchId: "m1", save: "saving" });
+    // Another match's id (this room moved on, or another room's match) changes nothing.
+    expect(applyRoomIntent(saving, { type: "matchSaved", matchId: "m2" })).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
+    const saved = applyRoomIntent(saving, { type: "matchSaved", matchId: "m1" });
+    expect(saved).toMatchObject({ ok: true, effects: [{ type: "stateChanged" }] });
+    expect(saved.ok && saved.state.game?.results).toMatchObject({ matchId: "m1", save: "saved" });
+    // Twice is harmless and broadcasts nothing.
+    expect(saved.ok && applyRoomIntent(saved.state, { type: "matchSaved", matchId: "m1" })).toMatchObject({ ok: true, effects: [] });
+  });
+
   it("ends pausing with the match and refuses it outside the game", () => {
     const { state } = midRound();
     const paused = apply(state, { type: "setVisibility", playerId: "p2", hidden: true });
-    const results = apply(paused, { type: "finishGame", matchId: "m1", ranking: [] });
+    const results = apply(paused, { type: "finishGame", matchId: "m1", save: "saved", ranking: [] });
     expect(results.phase).toBe("results");
     expect(results.members.map((member) => member.paused)).toEqual([false, false]);
     expect(applyRoomIntent(results, { type: "setVisibility", playerId: "p2", hidden: true })).toMatchObject({

@@ -133,6 +133,11 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
         </p>
         {room.phase === "chatting" && (
           <>
+            {room.calledOff && (
+              <p className="banner banner-info" role="status" data-testid="called-off-notice" data-reason={room.calledOff.reason}>
+                {t(`calledOff_${room.calledOff.reason}`)}
+              </p>
+            )}
             <CallGrid layout="grid" />
             <PlaylistPicker isHost={room.hostId === seat.playerId} testPlaylist={testPlaylist} />
             <MemberList room={room} selfId={seat.playerId} />

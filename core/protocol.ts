@@ -57,6 +57,10 @@ const emptyPayload = z.strictObject({});
 /** Events whose success carries no data. (Typed as `{}` so `{ ok: true }` is a valid answer.) */
 const noResult: z.ZodType<Record<never, never>> = z.object({});
 
+/** Why a lobby ended without a game; the value is also an error code with the same meaning. */
+export const calledOffReasonSchema = z.enum(["nobody_ready"]) satisfies z.ZodType<ErrorCode>;
+export type CalledOffReason = z.infer<typeof calledOffReasonSchema>;
+
 export const roomPhaseSchema = z.enum(["chatting", "preloading", "playing", "results"]);
 
 export const mediaStateSchema = z.strictObject({
@@ -127,7 +131,10 @@ export const roomSnapshotSchema = z.strictObject({
         poseQuality: poseQualitySchema,
       }),
       testPlaylistId: testPlaylistIdSchema.nullable(),
-      /** Server time (ms) after which players still loading become spectators. */
+      /**
+       * While preloading: server time (ms) of the next deadline check, moved on while nobody is
+       * ready or a player still loading is making progress (core/lobbyDeadline.ts); null otherwise.
+       */
       preloadDeadline: z.number().nullable(),
       /** Absolute server times of the countdown and every round; null until play begins. */
       timeline: matchTimelineSchema.nullable(),
@@ -147,6 +154,11 @@ export const roomSnapshotSchema = z.strictObject({
         .nullable(),
     })
     .nullable(),
+  /**
+   * Why the last lobby ended without a game (`nobody_ready`: nobody had finished loading at the
+   * lobby's hard cap), and when (server time); shown while chatting, null again once a game starts.
+   */
+  calledOff: z.strictObject({ reason: calledOffReasonSchema, at: z.number() }).nullable(),
 });
 export type RoomSnapshot = z.infer<typeof roomSnapshotSchema>;
 

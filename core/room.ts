@@ -7,7 +7,8 @@ import { checkNickname, makeNicknameUnique } from "./nickname";
 import { applyScoreEvent, clearLiveSimilarity, planTimeline, startMatch, type MatchState, type RankedPlayer, type ScoreRejection } from "./game/match";
 import type { Grade } from "./scoring/points";
 import type { GameSetup } from "./playlist";
-import type { ErrorCode } from "./protocol";
+import type { CalledOffReason, ErrorCode } from "./protocol";
+import { decideAtDeadline, lobbyTiming, type LobbyTiming } from "./lobbyDeadline";
 
 export type RoomPhase = "chatting" | "preloading" | "playing" | "results";
 export type MemberRole = "player" | "spectator";
@@ -47,9 +48,38 @@ export interface RoomState {
   readonly nextJoinOrder: number;
   /** The game being loaded, played or shown; null while chatting. */
   readonly game: GameState | null;
+  /** Why the last lobby ended without a game; shown while chatting, cleared by the next start. */
+  readonly calledOff: CalledOff | null;
+}
+
+/** A lobby that ended without a game: the reason the clients show, and when (server clock). */
+export interface CalledOff {
+  readonly reason: CalledOffReason;
+  readonly at: number;
+}
+export type { CalledOffReason };
+
+/**
+ * The lobby's clock, kept in the state rather than in the hub: whether a deadline starts the game,
+ * waits longer or calls it off is a game rule (core/lobbyDeadline.ts), and it needs each player's
+ * last progress time to decide. Keeping those times here makes the rule a pure function of state
+ * and `now`, replayable in unit tests, and the snapshot's deadline comes from the same place the
+ * rule reads; the hub only turns `deadline` into a timer.
+ */
+export interface LobbyClock {
+  readonly openedAt: number;
+  /** Server time of the next deadline check: the base deadline, or an extension of it. */
+  readonly deadline: number;
+  /** The last possible check: whoever is ready then plays; if nobody is, the game is called off. */
+  readonly hardCapAt: number;
+  readonly timing: LobbyTiming;
+  /** When each player's reported progress last moved (a higher percent or a new status). */
+  readonly progressAt: Readonly<Record<string, number>>;
 }
 
 export interface GameState extends GameSetup {
+  /** The lobby's deadline and progress times while preloading; null once play begins. */
+  readonly lobby: LobbyClock | null;
   /** Set when play begins: the timeline and the scores. */
   readonly match: MatchState | null;
   /**
@@ -71,13 +101,17 @@ export type RoomIntent =
   | { type: "setConnected"; playerId: string; connected: boolean }
   /** During the game: the member's page was hidden (inference paused) or shown again. */
   | { type: "setVisibility"; playerId: string; hidden: boolean }
-  /** Host: chatting -> preloading, with the chosen playlist. */
-  | { type: "startGame"; playerId: string; setup: GameSetup }
+  /** Host: chatting -> preloading, with the chosen playlist; the first deadline is `preloadTimeoutMs` after `now`. */
+  | { type: "startGame"; playerId: string; setup: GameSetup; now: number; preloadTimeoutMs: number }
   /** A player's lobby reports its progress: loading, ready, or failed (and loading again on retry). */
-  | { type: "reportPreload"; playerId: string; percent: number; status: Exclude<PreloadStatus, "idle"> }
+  | { type: "reportPreload"; playerId: string; percent: number; status: Exclude<PreloadStatus, "idle">; now: number }
   /** Host starts early with whoever is ready; the rest watch. */
   | { type: "startEarly"; playerId: string; now: number }
-  /** Server: the preload deadline passed; players not ready become spectators. */
+  /**
+   * Server: the preload deadline passed. Plays with those ready, or moves the deadline on while
+   * nobody is ready or someone is still making progress, or calls the game off at the hard cap
+   * when nobody is ready (core/lobbyDeadline.ts).
+   */
   | { type: "preloadTimedOut"; now: number }
   /** Server: everyone was ready and has seen it for a moment; play. */
   | { type: "beginPlay"; now: number }
@@ -100,6 +134,10 @@ export type RoomEffect =
   | { type: "memberLeft"; playerId: string }
   /** Every connected player is ready: the adapter starts play after a short pause, so all see the full bars. */
   | { type: "allReady" }
+  /** The deadline passed and moved on to `deadline` (for the log; the snapshot carries it). */
+  | { type: "preloadExtended"; deadline: number; reason: "nobody_ready" | "progress"; waitingFor: string[] }
+  /** The lobby ended without a game and the room is chatting again. */
+  | { type: "gameCalledOff"; reason: CalledOffReason }
   /** A player's score changed: the adapter batches these into scoreboard updates (not full snapshots). */
   | { type: "scoreChanged"; playerId: string }
   /** The last member left: the adapter forgets the room. */
@@ -141,6 +179,7 @@ export function createRoom(input: CreateRoomInput): TransitionResult {
     maxMembers: input.maxMembers,
     nextJoinOrder: 1,
     game: null,
+    calledOff: null,
   };
   return { ok: true, state, effects: [{ type: "memberJoined", playerId: host.id }, { type: "stateChanged" }] };
 }
@@ -158,12 +197,13 @@ export function applyRoomIntent(state: RoomState, intent: RoomIntent): Transitio
     case "setMedia":
       return setMedia(state, intent.playerId, { audio: intent.audio, video: intent.video });
     case "startGame":
-      return startGame(state, intent.playerId, intent.setup);
+      return startGame(state, intent);
     case "reportPreload":
-      return reportPreload(state, intent.playerId, { percent: intent.percent, status: intent.status });
+      return reportPreload(state, intent.playerId, { percent: intent.percent, status: intent.status }, intent.now);
     case "startEarly":
       return startEarly(state, intent.playerId, intent.now);
     case "preloadTimedOut":
+      return preloadTimedOut(state, intent.now);
     case "beginPlay":
       return state.phase === "preloading"
         ? beginPlaying(state, intent.now)
@@ -295,15 +335,18 @@ function setMedia(state: RoomState, playerId: string, media: Member["media"]): T
   return { ok: true, state: replaceMember(state, { ...member, media }), effects: [{ type: "stateChanged" }] };
 }
 
-function startGame(state: RoomState, playerId: string, setup: GameSetup): TransitionResult {
+function startGame(state: RoomState, intent: Extract<RoomIntent, { type: "startGame" }>): TransitionResult {
+  const { playerId, setup, now } = intent;
   const denied = requireHost(state, playerId) ?? requirePhase(state, "chatting");
   if (denied) return denied;
   if (setup.targets.length === 0) return fail("invalid_payload", "A game needs at least one round.");
   const members = state.members.map((member) => ({ ...member, preload: LOADING_PRELOAD, role: "player" as const, paused: false }));
-  return changePhase({ ...state, members, game: { ...setup, match: null, results: null } }, "preloading");
+  const timing = lobbyTiming(intent.preloadTimeoutMs);
+  const lobby: LobbyClock = { openedAt: now, deadline: now + timing.baseMs, hardCapAt: now + timing.hardCapMs, timing, progressAt: {} };
+  return changePhase({ ...state, members, calledOff: null, game: { ...setup, lobby, match: null, results: null } }, "preloading");
 }
 
-function reportPreload(state: RoomState, playerId: string, preload: MemberPreload): TransitionResult {
+function reportPreload(state: RoomState, playerId: string, preload: MemberPreload, now: number): TransitionResult {
   const member = findMember(state, playerId);
   if (!member) return fail("not_in_room", "You are not in this room.");
   const denied = requirePhase(state, "preloading");
@@ -314,7 +357,13 @@ function reportPreload(state: RoomState, playerId: string, preload: MemberPreloa
   if (member.preload.percent === next.percent && member.preload.status === next.status) {
     return { ok: true, state, effects: [] };
   }
-  const updated = replaceMember(state, { ...member, preload: next });
+  let updated = replaceMember(state, { ...member, preload: next });
+  // Progress is a higher percent or a new status; a repeated or lower percent is not.
+  const moved = next.status !== member.preload.status || next.percent > member.preload.percent;
+  const lobby = updated.game?.lobby;
+  if (moved && updated.game && lobby) {
+    updated = { ...updated, game: { ...updated.game, lobby: { ...lobby, progressAt: { ...lobby.progressAt, [playerId]: now } } } };
+  }
   const settled = settleLobby(updated);
   return { ok: true, state: settled.state, effects: [{ type: "stateChanged" }, ...settled.effects] };
 }
@@ -326,6 +375,39 @@ function startEarly(state: RoomState, playerId: string, now: number): Transition
     return fail("nobody_ready", "Nobody has finished loading yet.");
   }
   return beginPlaying(state, now);
+}
+
+/** The deadline passed: play, wait longer, or call the game off (the rule is in core/lobbyDeadline.ts). */
+function preloadTimedOut(state: RoomState, now: number): TransitionResult {
+  const denied = requirePhase(state, "preloading");
+  if (denied) return denied;
+  const lobby = state.game?.lobby;
+  if (!state.game || !lobby) return fail("wrong_phase", "No game was chosen.");
+  const players = state.members
+    .filter((member) => member.role === "player")
+    .map((member) => ({ id: member.id, status: member.preload.status, progressAt: lobby.progressAt[member.id] }));
+  const decision = decideAtDeadline(lobby, players, now);
+  switch (decision.kind) {
+    case "notYet":
+      return { ok: true, state, effects: [] };
+    case "play":
+      return beginPlaying(state, now);
+    case "extend":
+      return {
+        ok: true,
+        state: { ...state, game: { ...state.game, lobby: { ...lobby, deadline: decision.deadline } } },
+        effects: [
+          { type: "preloadExtended", deadline: decision.deadline, reason: decision.reason, waitingFor: decision.movingIds },
+          { type: "stateChanged" },
+        ],
+      };
+    case "callOff": {
+      const members = state.members.map((member) => ({ ...member, preload: IDLE_PRELOAD, role: "player" as const, paused: false }));
+      const calledOff: CalledOff = { reason: decision.reason, at: now };
+      const back = changePhase({ ...state, members, game: null, calledOff }, "chatting");
+      return back.ok ? { ...back, effects: [{ type: "gameCalledOff", reason: decision.reason }, ...back.effects] } : back;
+    }
+  }
 }
 
 function returnToChat(state: RoomState, playerId: string): TransitionResult {
@@ -346,13 +428,17 @@ function settleLobby(state: RoomState): { state: RoomState; effects: RoomEffect[
   return { state, effects: [{ type: "allReady" }] };
 }
 
-/** preloading -> playing: whoever is not ready now watches this game; the timeline starts from `now`. */
+/**
+ * preloading -> playing: whoever is not ready now watches this game; the timeline starts from `now`.
+ * Never with zero players: every way into play (all ready, early start, deadline) passes here.
+ */
 function beginPlaying(state: RoomState, now: number): TransitionResult {
   if (!state.game) return fail("wrong_phase", "No game was chosen.");
   const members = state.members.map((member) => (isReady(member) ? member : { ...member, role: "spectator" as const }));
   const players = members.filter((member) => member.role === "player");
+  if (players.length === 0) return fail("nobody_ready", "Nobody has finished loading yet.");
   const timeline = planTimeline(now, state.game.targets, state.game.settings.secondsPerRound);
-  return changePhase({ ...state, members, game: { ...state.game, match: startMatch(timeline, players) } }, "playing");
+  return changePhase({ ...state, members, game: { ...state.game, lobby: null, match: startMatch(timeline, players) } }, "playing");
 }
 
 const scoreRejections: Record<ScoreRejection, RoomError> = {

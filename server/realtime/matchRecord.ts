@@ -17,13 +17,14 @@ export function scoreboardEntry(playerId: string, score: PlayerScore): PlayerSco
   };
 }
 
-export function toGameSnapshot(state: RoomState, preloadDeadline: number | null): NonNullable<RoomSnapshot["game"]> | null {
+export function toGameSnapshot(state: RoomState): NonNullable<RoomSnapshot["game"]> | null {
   const { game } = state;
   if (!game) return null;
   return {
     settings: game.settings,
     testPlaylistId: game.testPlaylistId,
-    preloadDeadline,
+    // The current deadline, extensions included: the lobby's countdown follows it.
+    preloadDeadline: state.phase === "preloading" ? (game.lobby?.deadline ?? null) : null,
     timeline: game.match?.timeline ?? null,
     scores: game.match ? Object.entries(game.match.scores).map(([playerId, score]) => scoreboardEntry(playerId, score)) : [],
     results: game.results

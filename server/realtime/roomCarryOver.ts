@@ -33,6 +33,8 @@ const carriedRoomSchema = z.object({
     maxMembers: z.number().int(),
     nextJoinOrder: z.number().int(),
     game: z.null(),
+    // Files written before the field existed have none: a restored room shows no notice.
+    calledOff: z.null().default(null),
   }),
   sessionTokens: z.record(z.string(), z.string()),
 });
@@ -49,6 +51,7 @@ export function roomAfterRestart(state: RoomState): RoomState {
     ...state,
     phase: "chatting",
     game: null,
+    calledOff: null,
     members: state.members.map((member) => ({
       ...member,
       connected: false,

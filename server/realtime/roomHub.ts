@@ -67,9 +67,12 @@ interface RoomEntry {
   /** The socket currently speaking for each member. */
   socketIds: Map<string, string>;
   leaveTimers: Map<string, NodeJS.Timeout>;
+  /** The all-ready pause before play, then the end of the match. */
   phaseTimer?: NodeJS.Timeout;
-  /** Server clock (ms) when the lobby gives up on players still loading. */
-  preloadDeadline: number | null;
+  /** Fires at the lobby's deadline (state.game.lobby.deadline), re-armed whenever it moves. */
+  preloadTimer?: NodeJS.Timeout;
+  /** The deadline preloadTimer is armed for; null when none is. */
+  preloadTimerAt: number | null;
   /** Players whose score changed since the last scoreboard broadcast. */
   dirtyScores: Set<string>;
   /** performance.now() of each score change waiting for the next scoreboard (for its latency metric). */
@@ -89,7 +92,7 @@ export function roomChannel(code: string): string {
   return `room:${code}`;
 }
 
-export function toRoomSnapshot(state: RoomState, preloadDeadline: number | null = null): RoomSnapshot {
+export function toRoomSnapshot(state: RoomState): RoomSnapshot {
   return {
     code: state.code,
     phase: state.phase,
@@ -105,12 +108,13 @@ export function toRoomSnapshot(state: RoomState, preloadDeadline: number | null 
       isHost: member.id === state.hostId,
       media: member.media,
     })),
-    game: state.game && toGameSnapshot(state, state.phase === "preloading" ? preloadDeadline : null),
+    game: state.game && toGameSnapshot(state),
+    calledOff: state.calledOff && { reason: state.calledOff.reason, at: state.calledOff.at },
   };
 }
 
 function snapshotOf(entry: RoomEntry): RoomSnapshot {
-  return toRoomSnapshot(entry.state, entry.preloadDeadline);
+  return toRoomSnapshot(entry.state);
 }
 
 export class RoomHub {
@@ -196,7 +200,9 @@ export class RoomHub {
       return { ok: false, code: "test_playlists_disabled", message: "Test playlists are disabled on this server." };
     }
     const setup = chooseGameSetup(choice, randomBytes(4).readUInt32LE(0));
-    return this.applyMemberIntent(socket, (playerId) => ({ type: "startGame", playerId, setup }), log);
+    const testPlaylist = setup.testPlaylistId ? TEST_PLAYLISTS[setup.testPlaylistId] : undefined;
+    const preloadTimeoutMs = testPlaylist?.preloadTimeoutMs ?? this.options.preloadTimeoutMs;
+    return this.applyMemberIntent(socket, (playerId) => ({ type: "startGame", playerId, setup, now: Date.now(), preloadTimeoutMs }), log);
   }
 
   /** A player's live similarity or award; the server's clock decides whether the round is open. */
@@ -395,6 +401,12 @@ export class RoomHub {
           break;
         case "memberJoined":
           break;
+        case "preloadExtended":
+          log.info({ roomCode: entry.state.code, deadline: effect.deadline, reason: effect.reason, waitingFor: effect.waitingFor }, "preload deadline extended");
+          break;
+        case "gameCalledOff":
+          log.info({ roomCode: entry.state.code, reason: effect.reason }, "game called off: nobody ready at the lobby's hard cap");
+          break;
         case "allReady":
           // A short pause on full bars: everyone sees that everyone made it, then the game starts.
           clearTimeout(entry.phaseTimer);
@@ -425,23 +437,37 @@ export class RoomHub {
           return;
       }
     }
+    this.syncPreloadTimer(entry);
     if (broadcast) this.options.io.to(roomChannel(entry.state.code)).emit("room:state", snapshotOf(entry));
+  }
+
+  /**
+   * Keeps one timer on the lobby's current deadline. What a deadline does (play, wait longer,
+   * call the game off) is the room machine's rule; this only wakes it up at the right time.
+   */
+  private syncPreloadTimer(entry: RoomEntry): void {
+    const deadline = entry.state.phase === "preloading" ? (entry.state.game?.lobby?.deadline ?? null) : null;
+    if (deadline === entry.preloadTimerAt) return;
+    clearTimeout(entry.preloadTimer);
+    entry.preloadTimer = undefined;
+    entry.preloadTimerAt = deadline;
+    if (deadline === null) return;
+    entry.preloadTimer = setTimeout(() => {
+      entry.preloadTimer = undefined;
+      // Cleared first, so the state after this check (a moved deadline, or the same one if this
+      // fired a millisecond early) arms a fresh timer.
+      entry.preloadTimerAt = null;
+      if (this.rooms.get(entry.state.code) !== entry) return;
+      const log = this.roomLog(entry, "preload:deadline");
+      const answer = this.apply(entry, { type: "preloadTimedOut", now: Date.now() }, log);
+      if (!answer.ok) log.warn({ code: answer.code }, "preload deadline check refused");
+      this.syncPreloadTimer(entry);
+    }, Math.max(0, deadline - Date.now()));
   }
 
   private schedulePhaseTimer(entry: RoomEntry): void {
     clearTimeout(entry.phaseTimer);
     entry.phaseTimer = undefined;
-    entry.preloadDeadline = null;
-    if (entry.state.phase === "preloading") {
-      const testPlaylist = entry.state.game?.testPlaylistId ? TEST_PLAYLISTS[entry.state.game.testPlaylistId] : undefined;
-      const timeoutMs = testPlaylist?.preloadTimeoutMs ?? this.options.preloadTimeoutMs;
-      entry.preloadDeadline = Date.now() + timeoutMs;
-      entry.phaseTimer = setTimeout(() => {
-        const log = this.roomLog(entry, "preload:deadline");
-        log.info("preload timed out: starting with the ready players");
-        this.apply(entry, { type: "preloadTimedOut", now: Date.now() }, log);
-      }, timeoutMs);
-    }
     const match = entry.state.phase === "playing" ? entry.state.game?.match : null;
     if (match) {
       entry.phaseTimer = setTimeout(() => void this.finishMatch(entry), Math.max(0, match.timeline.endsAt - Date.now()));
@@ -513,6 +539,9 @@ export class RoomHub {
 
   private clearTimers(entry: RoomEntry): void {
     clearTimeout(entry.phaseTimer);
+    clearTimeout(entry.preloadTimer);
+    entry.preloadTimer = undefined;
+    entry.preloadTimerAt = null;
     clearTimeout(entry.scoreboardTimer);
     for (const timer of entry.leaveTimers.values()) clearTimeout(timer);
     entry.leaveTimers.clear();
@@ -525,7 +554,7 @@ function newRoomEntry(state: RoomState): RoomEntry {
     sessionTokens: new Map(),
     socketIds: new Map(),
     leaveTimers: new Map(),
-    preloadDeadline: null,
+    preloadTimerAt: null,
     dirtyScores: new Set(),
     pendingScoreArrivals: [],
     lastScoreboardAt: 0,

@@ -111,7 +111,7 @@ export function attachRealtime(
     "game:returnToChat": (socket, _payload, log) =>
       hub.applyMemberIntent(socket, (playerId) => ({ type: "returnToChat", playerId }), log),
     "preload:progress": (socket, payload, log) =>
-      hub.applyMemberIntent(socket, (playerId) => ({ type: "reportPreload", playerId, ...payload }), log),
+      hub.applyMemberIntent(socket, (playerId) => ({ type: "reportPreload", playerId, ...payload, now: Date.now() }), log),
     "rtc:signal": (socket, payload) => hub.relaySignal(socket, payload),
     "game:score": (socket, payload, log) => hub.score(socket, payload, log),
     "game:visibility": (socket, payload, log) =>

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PLAYLIST } from "@/core/playlist";
+import type { RoomSnapshot } from "@/core/protocol";
 import { expectOk, nextRoomState, send, startTestServer, type TestClient, type TestServer } from "./support";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A host and two friends in a fresh room. */
 async function roomOfThree(harness: TestServer): Promise<{ clients: TestClient[]; ids: string[]; code: string }> {
@@ -18,8 +21,11 @@ async function roomOfThree(harness: TestServer): Promise<{ clients: TestClient[]
 
 describe("the preload lobby over a real server", () => {
   let harness: TestServer;
+  // A 3 s base deadline: progress counts 1 s back, extensions are 1 s, the hard cap is 9 s after
+  // the lobby opens (core/lobbyDeadline.ts scales them to a third of a short base). A 1 s window
+  // leaves a slow-but-moving player reporting every 200 ms room for a loaded machine's delays.
   beforeAll(async () => {
-    harness = await startTestServer({ PRELOAD_TIMEOUT_MS: "1500", ALLOW_TEST_PLAYLISTS: "false" });
+    harness = await startTestServer({ PRELOAD_TIMEOUT_MS: "3000", ALLOW_TEST_PLAYLISTS: "false" });
   });
   afterAll(async () => {
     await harness.stop();
@@ -53,9 +59,69 @@ describe("the preload lobby over a real server", () => {
     expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
     expectOk(await send(host, "preload:progress", { percent: 100, status: "ready" }));
     expectOk(await send(ana, "preload:progress", { percent: 100, status: "ready" }));
-    const started = await nextRoomState(host, (room) => room.phase === "playing", 5000);
+    const started = await nextRoomState(host, (room) => room.phase === "playing", 8000);
     expect(started.members.map((member) => member.role)).toEqual(["player", "player", "spectator"]);
     expect(started.members[2]?.id).toBe(ids[2]);
+  });
+
+  it("waits for a slow player whose bar keeps moving, then plays with everyone", async () => {
+    const { clients, ids } = await roomOfThree(harness);
+    const [host, ana, bo] = clients as [TestClient, TestClient, TestClient];
+    const lobby = nextRoomState(host, (room) => room.phase === "preloading");
+    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
+    const firstDeadline = (await lobby).game!.preloadDeadline!;
+    expectOk(await send(host, "preload:progress", { percent: 100, status: "ready" }));
+    expectOk(await send(ana, "preload:progress", { percent: 100, status: "ready" }));
+
+    const extended = nextRoomState(host, (room) => room.phase === "preloading" && room.game!.preloadDeadline! > firstDeadline, 8000);
+    const playing = nextRoomState(host, (room) => room.phase === "playing", 12_000);
+    // Bo is slow but moving: a few percent every 200 ms, until well past the first deadline.
+    let percent = 0;
+    while (Date.now() < firstDeadline + 2500) {
+      percent += 2;
+      expectOk(await send(bo, "preload:progress", { percent, status: "loading" }));
+      await sleep(200);
+    }
+    const waiting = await extended;
+    // Nobody was made a spectator, and the countdown follows the moved deadline.
+    expect(waiting.members.map((member) => member.role)).toEqual(["player", "player", "player"]);
+    expect(waiting.game!.preloadDeadline!).toBeGreaterThan(firstDeadline);
+
+    expectOk(await send(bo, "preload:progress", { percent: 100, status: "ready" }));
+    const started = await playing;
+    expect(started.members.map((member) => [member.id, member.role])).toEqual(ids.map((id) => [id, "player"]));
+    expect(started.game!.timeline!.countdownStartsAt).toBeGreaterThan(firstDeadline + 2000);
+  });
+
+  it("never begins a game with nobody ready: it waits, then calls it off at the hard cap", async () => {
+    const { clients } = await roomOfThree(harness);
+    const [host, ana] = clients as [TestClient, TestClient, TestClient];
+    const seen: RoomSnapshot[] = [];
+    host.on("room:state", (room) => seen.push(room));
+    const lobby = nextRoomState(host, (room) => room.phase === "preloading");
+    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
+    const firstDeadline = (await lobby).game!.preloadDeadline!;
+    // Ana gets somewhere, then stalls; nobody ever finishes.
+    expectOk(await send(ana, "preload:progress", { percent: 20, status: "loading" }));
+
+    const back = await nextRoomState(host, (room) => room.phase === "chatting", 15_000);
+    expect(back.game).toBeNull();
+    expect(back.calledOff?.reason).toBe("nobody_ready");
+    // The hard cap is 3x the 3 s base after the lobby opened, 6 s after the first deadline.
+    expect(back.calledOff!.at).toBeGreaterThanOrEqual(firstDeadline + 6000);
+    expect(back.members.map((member) => [member.role, member.preload.status])).toEqual([
+      ["player", "idle"],
+      ["player", "idle"],
+      ["player", "idle"],
+    ]);
+    expect(seen.some((room) => room.phase === "playing")).toBe(false);
+    expect(seen.some((room) => room.phase === "preloading" && room.game!.preloadDeadline! > firstDeadline)).toBe(true);
+    expect(harness.server.realtime.hub.snapshot(back.code)?.phase).toBe("chatting");
+
+    // The next game starts afresh, without the notice.
+    const again = nextRoomState(host, (room) => room.phase === "preloading");
+    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
+    expect((await again).calledOff).toBeNull();
   });
 
   it("lets the host start early with those ready, and only the host", async () => {

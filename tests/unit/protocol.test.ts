@@ -111,8 +111,13 @@ describe("protocol schemas", () => {
         { id: "p1", nickname: "Mina", connected: true, preload: { percent: 0, status: "idle" }, role: "player", paused: false, isHost: true, media: { audio: true, video: false } },
       ],
       game: null,
+      calledOff: null,
     };
     expect(roomSnapshotSchema.parse(snapshot)).toEqual(snapshot);
     expect(roomSnapshotSchema.safeParse({ ...snapshot, phase: "dancing" }).success).toBe(false);
+    // A lobby that ended without a game says why, with a reason the clients know.
+    const calledOff = { ...snapshot, calledOff: { reason: "nobody_ready", at: 1_000 } };
+    expect(roomSnapshotSchema.parse(calledOff)).toEqual(calledOff);
+    expect(roomSnapshotSchema.safeParse({ ...snapshot, calledOff: { reason: "bored", at: 1_000 } }).success).toBe(false);
   });
 });

@@ -20,6 +20,8 @@ function busyRoom(): RoomState {
   const started = applyRoomIntent(joined.state, {
     type: "startGame",
     playerId: "host",
+    now: Date.now(),
+    preloadTimeoutMs: 45_000,
     setup: { settings, testPlaylistId: "pose-only", targets: [{ kind: "pose", targetId: "t1" }, { kind: "pose", targetId: "t2" }] },
   });
   if (!started.ok) throw new Error("start refused");

@@ -11,7 +11,10 @@ const setup: GameSetup = {
   ],
 };
 const NOW = 5_000_000;
-const ready = (playerId: string): RoomIntent => ({ type: "reportPreload", playerId, percent: 100, status: "ready" });
+const TIMEOUT = 45_000;
+/** The host opens the lobby at NOW; its first deadline is NOW + TIMEOUT. */
+const start = (playerId: string): RoomIntent => ({ type: "startGame", playerId, setup, now: NOW, preloadTimeoutMs: TIMEOUT });
+const ready = (playerId: string): RoomIntent => ({ type: "reportPreload", playerId, percent: 100, status: "ready", now: NOW });
 
 function expectOk(result: TransitionResult): Extract<TransitionResult, { ok: true }> {
   if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
@@ -105,14 +108,14 @@ describe("room state machine", () => {
 
   it("lets only the host start the game", () => {
     const state = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" });
-    expect(applyRoomIntent(state, { type: "startGame", playerId: "p2", setup })).toMatchObject({ ok: false, error: { code: "not_host" } });
-    const started = expectOk(applyRoomIntent(state, { type: "startGame", playerId: "p1", setup }));
+    expect(applyRoomIntent(state, start("p2"))).toMatchObject({ ok: false, error: { code: "not_host" } });
+    const started = expectOk(applyRoomIntent(state, start("p1")));
     expect(started.state.phase).toBe("preloading");
     expect(started.effects).toContainEqual({ type: "phaseChanged", from: "chatting", to: "preloading" });
   });
 
   it("announces when every connected player is ready, then plays", () => {
-    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "startGame", playerId: "p1", setup });
+    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"));
     const oneReady = expectOk(applyRoomIntent(lobby, ready("p1")));
     expect(oneReady.effects).not.toContainEqual({ type: "allReady" });
     const bothReady = expectOk(applyRoomIntent(oneReady.state, ready("p2")));
@@ -128,7 +131,7 @@ describe("room state machine", () => {
     const lobby = apply(
       room(),
       { type: "join", playerId: "p2", nickname: "Jun" },
-      { type: "startGame", playerId: "p1", setup },
+      start("p1"),
       { type: "setConnected", playerId: "p2", connected: false },
     );
     const oneReady = expectOk(applyRoomIntent(lobby, ready("p1")));
@@ -145,10 +148,10 @@ describe("room state machine", () => {
       room(),
       { type: "join", playerId: "p2", nickname: "Jun" },
       { type: "join", playerId: "p3", nickname: "Sol" },
-      { type: "startGame", playerId: "p1", setup },
+      start("p1"),
       ready("p1"),
     );
-    for (const state of [apply(lobby, { type: "preloadTimedOut", now: NOW }), apply(lobby, { type: "startEarly", playerId: "p1", now: NOW })]) {
+    for (const state of [apply(lobby, { type: "preloadTimedOut", now: NOW + TIMEOUT }), apply(lobby, { type: "startEarly", playerId: "p1", now: NOW })]) {
       expect(state.phase).toBe("playing");
       expect(state.members.map((member) => [member.id, member.role])).toEqual([
         ["p1", "player"],
@@ -160,12 +163,12 @@ describe("room state machine", () => {
   });
 
   it("refuses an early start when nobody is ready", () => {
-    const lobby = apply(room(), { type: "startGame", playerId: "p1", setup });
+    const lobby = apply(room(), start("p1"));
     expect(applyRoomIntent(lobby, { type: "startEarly", playerId: "p1", now: NOW })).toMatchObject({ ok: false, error: { code: "nobody_ready" } });
   });
 
   it("makes members who join mid-game spectators", () => {
-    const playing = apply(room(), { type: "startGame", playerId: "p1", setup }, ready("p1"), { type: "beginPlay", now: NOW });
+    const playing = apply(room(), start("p1"), ready("p1"), { type: "beginPlay", now: NOW });
     const joined = apply(playing, { type: "join", playerId: "p2", nickname: "Late" });
     expect(joined.members.find((member) => member.id === "p2")?.role).toBe("spectator");
     expect(joined.phase).toBe("playing");
@@ -175,7 +178,7 @@ describe("room state machine", () => {
     const playing = apply(
       room(),
       { type: "join", playerId: "p2", nickname: "Jun" },
-      { type: "startGame", playerId: "p1", setup },
+      start("p1"),
       ready("p1"),
       { type: "startEarly", playerId: "p1", now: NOW },
     );
@@ -200,38 +203,38 @@ describe("room state machine", () => {
     const lobby = apply(
       room(),
       { type: "join", playerId: "p2", nickname: "Jun" },
-      { type: "startGame", playerId: "p1", setup },
+      start("p1"),
       ready("p1"),
     );
     expect(expectOk(applyRoomIntent(lobby, { type: "leave", playerId: "p2" })).effects).toContainEqual({ type: "allReady" });
   });
 
   it("keeps the playlist with the game and every member's progress, live", () => {
-    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "startGame", playerId: "p1", setup });
-    expect(lobby.game).toEqual({ ...setup, match: null, results: null });
+    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"));
+    expect(lobby.game).toMatchObject({ ...setup, match: null, results: null, lobby: { openedAt: NOW, deadline: NOW + TIMEOUT } });
     expect(lobby.members.map((member) => member.preload)).toEqual([
       { percent: 0, status: "loading" },
       { percent: 0, status: "loading" },
     ]);
-    const progressed = apply(lobby, { type: "reportPreload", playerId: "p2", percent: 42, status: "loading" });
+    const progressed = apply(lobby, { type: "reportPreload", playerId: "p2", percent: 42, status: "loading", now: NOW });
     expect(progressed.members[1]?.preload).toEqual({ percent: 42, status: "loading" });
-    const repeat = expectOk(applyRoomIntent(progressed, { type: "reportPreload", playerId: "p2", percent: 42, status: "loading" }));
+    const repeat = expectOk(applyRoomIntent(progressed, { type: "reportPreload", playerId: "p2", percent: 42, status: "loading", now: NOW }));
     expect(repeat.effects).toEqual([]);
   });
 
   it("shows a failed load to everyone and lets the player retry", () => {
-    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "startGame", playerId: "p1", setup });
-    const failed = apply(lobby, { type: "reportPreload", playerId: "p2", percent: 30, status: "failed" }, ready("p1"));
+    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"));
+    const failed = apply(lobby, { type: "reportPreload", playerId: "p2", percent: 30, status: "failed", now: NOW }, ready("p1"));
     expect(failed.phase).toBe("preloading");
     expect(failed.members[1]?.preload.status).toBe("failed");
-    const retrying = apply(failed, { type: "reportPreload", playerId: "p2", percent: 0, status: "loading" });
+    const retrying = apply(failed, { type: "reportPreload", playerId: "p2", percent: 0, status: "loading", now: NOW });
     expect(retrying.members[1]?.preload.status).toBe("loading");
     expect(expectOk(applyRoomIntent(retrying, ready("p2"))).effects).toContainEqual({ type: "allReady" });
   });
 
   it("counts ready as 100% whatever percent was sent", () => {
-    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "startGame", playerId: "p1", setup });
-    const state = apply(lobby, { type: "reportPreload", playerId: "p1", percent: 97, status: "ready" });
+    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"));
+    const state = apply(lobby, { type: "reportPreload", playerId: "p1", percent: 97, status: "ready", now: NOW });
     expect(state.members[0]?.preload).toEqual({ percent: 100, status: "ready" });
   });
 
@@ -240,7 +243,7 @@ describe("room state machine", () => {
     const playing = apply(
       room(),
       { type: "join", playerId: "p2", nickname: "Jun" },
-      { type: "startGame", playerId: "p1", setup },
+      start("p1"),
       ready("p1"),
       { type: "startEarly", playerId: "p1", now: NOW },
     );
@@ -251,9 +254,9 @@ describe("room state machine", () => {
     const playing = apply(
       room(),
       { type: "join", playerId: "p2", nickname: "Jun" },
-      { type: "startGame", playerId: "p1", setup },
+      start("p1"),
       ready("p1"),
-      { type: "preloadTimedOut", now: NOW },
+      { type: "preloadTimedOut", now: NOW + TIMEOUT },
     );
     const match = playing.game?.match;
     expect(match?.timeline.rounds.map((round) => round.targetId)).toEqual(["t-pose", "star"]);
@@ -291,7 +294,7 @@ describe("dropping out and coming back mid-game", () => {
     const playing = apply(
       room(),
       { type: "join", playerId: "p2", nickname: "Jun" },
-      { type: "startGame", playerId: "p1", setup },
+      start("p1"),
       ready("p1"),
       ready("p2"),
       { type: "beginPlay", now: NOW },

@@ -1,0 +1,265 @@
+// The lobby's deadline counts stalls, not slow progress, and never starts a game with zero players.
+import { describe, expect, it } from "vitest";
+import { DEFAULT_PLAYLIST, type GameSetup } from "@/core/playlist";
+import { applyRoomIntent, createRoom, type RoomIntent, type RoomState, type TransitionResult } from "@/core/room";
+import { lobbyTiming, PRELOAD_HARD_CAP_MAX_MS } from "@/core/lobbyDeadline";
+import { toRoomSnapshot } from "@/server/realtime/roomHub";
+
+const setup: GameSetup = {
+  settings: { ...DEFAULT_PLAYLIST, rounds: 2 },
+  testPlaylistId: null,
+  targets: [
+    { kind: "pose", targetId: "t-pose" },
+    { kind: "pose", targetId: "star" },
+  ],
+};
+const OPEN = 5_000_000;
+const BASE = 45_000;
+const DEADLINE = OPEN + BASE;
+const HARD_CAP = OPEN + 3 * BASE;
+
+function expectOk(result: TransitionResult): Extract<TransitionResult, { ok: true }> {
+  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
+  return result;
+}
+
+function apply(state: RoomState, ...intents: RoomIntent[]): RoomState {
+  return intents.reduce((current, intent) => expectOk(applyRoomIntent(current, intent)).state, state);
+}
+
+const progress = (playerId: string, percent: number, now: number): RoomIntent => ({
+  type: "reportPreload",
+  playerId,
+  percent,
+  status: "loading",
+  now,
+});
+const ready = (playerId: string, now: number): RoomIntent => ({ type: "reportPreload", playerId, percent: 100, status: "ready", now });
+const deadlinePassed = (now: number): RoomIntent => ({ type: "preloadTimedOut", now });
+
+/** Host p1 and friends p2, p3 in a lobby opened at OPEN with a 45 s base timeout. */
+function lobby(): RoomState {
+  const created = expectOk(createRoom({ code: "ABCDEFG", maxMembers: 8, host: { playerId: "p1", nickname: "Mina" } })).state;
+  return apply(
+    created,
+    { type: "join", playerId: "p2", nickname: "Jun" },
+    { type: "join", playerId: "p3", nickname: "Sol" },
+    { type: "startGame", playerId: "p1", setup, now: OPEN, preloadTimeoutMs: BASE },
+  );
+}
+
+const roles = (state: RoomState) => state.members.map((member) => [member.id, member.role]);
+
+describe("the lobby's timing", () => {
+  it("waits for progress 15 s back, extends 15 s at a time, up to 3x the base and at most 10 minutes", () => {
+    expect(lobbyTiming(45_000)).toEqual({ baseMs: 45_000, progressWindowMs: 15_000, extensionMs: 15_000, hardCapMs: 135_000 });
+    // A short (test) timeout scales the window and the extension down to a third of it.
+    expect(lobbyTiming(1_500)).toEqual({ baseMs: 1_500, progressWindowMs: 500, extensionMs: 500, hardCapMs: 4_500 });
+    expect(lobbyTiming(220_000).hardCapMs).toBe(PRELOAD_HARD_CAP_MAX_MS);
+    expect(lobbyTiming(600_000).hardCapMs).toBe(600_000);
+  });
+});
+
+describe("the lobby's deadline", () => {
+  it("opens with the base deadline in the snapshot", () => {
+    const state = lobby();
+    expect(state.game?.lobby).toMatchObject({ openedAt: OPEN, deadline: DEADLINE, hardCapAt: HARD_CAP });
+    expect(toRoomSnapshot(state).game?.preloadDeadline).toBe(DEADLINE);
+  });
+
+  it("never starts a game with nobody ready: it keeps waiting, and everyone keeps loading", () => {
+    const state = apply(lobby(), progress("p2", 30, OPEN + 1_000));
+    const result = expectOk(applyRoomIntent(state, deadlinePassed(DEADLINE)));
+    expect(result.state.phase).toBe("preloading");
+    expect(roles(result.state)).toEqual([
+      ["p1", "player"],
+      ["p2", "player"],
+      ["p3", "player"],
+    ]);
+    expect(result.state.game?.lobby?.deadline).toBe(DEADLINE + 15_000);
+    expect(toRoomSnapshot(result.state).game?.preloadDeadline).toBe(DEADLINE + 15_000);
+    expect(result.effects).toContainEqual({ type: "preloadExtended", deadline: DEADLINE + 15_000, reason: "nobody_ready", waitingFor: [] });
+    expect(result.effects).toContainEqual({ type: "stateChanged" });
+    // The players still loading may still report, and the game starts when all are ready.
+    const allReady = expectOk(applyRoomIntent(apply(result.state, ready("p1", DEADLINE + 1), ready("p2", DEADLINE + 2)), ready("p3", DEADLINE + 3)));
+    expect(allReady.effects).toContainEqual({ type: "allReady" });
+  });
+
+  it("applies the usual rule at the next check once someone is ready", () => {
+    const waiting = apply(lobby(), deadlinePassed(DEADLINE), ready("p1", DEADLINE + 5_000));
+    const next = waiting.game!.lobby!.deadline;
+    const playing = apply(waiting, deadlinePassed(next));
+    expect(playing.phase).toBe("playing");
+    expect(roles(playing)).toEqual([
+      ["p1", "player"],
+      ["p2", "spectator"],
+      ["p3", "spectator"],
+    ]);
+  });
+
+  it("extends the deadline for a player still making progress, and the snapshot shows it", () => {
+    // p3's bar last moved 14 s before the deadline (a long model create): still loading.
+    const state = apply(lobby(), ready("p1", OPEN + 20_000), ready("p2", OPEN + 30_000), progress("p3", 60, DEADLINE - 14_000));
+    const result = expectOk(applyRoomIntent(state, deadlinePassed(DEADLINE)));
+    expect(result.state.phase).toBe("preloading");
+    expect(result.state.game?.lobby?.deadline).toBe(DEADLINE + 15_000);
+    expect(toRoomSnapshot(result.state).game?.preloadDeadline).toBe(DEADLINE + 15_000);
+    expect(result.effects).toContainEqual({ type: "preloadExtended", deadline: DEADLINE + 15_000, reason: "progress", waitingFor: ["p3"] });
+    // Still moving at the next check: waited for again; then ready, and everyone plays.
+    const again = apply(result.state, progress("p3", 90, DEADLINE + 10_000), deadlinePassed(DEADLINE + 15_000));
+    expect(again.phase).toBe("preloading");
+    expect(again.game?.lobby?.deadline).toBe(DEADLINE + 30_000);
+    const allReady = expectOk(applyRoomIntent(again, ready("p3", DEADLINE + 20_000)));
+    expect(allReady.effects).toContainEqual({ type: "allReady" });
+    expect(roles(apply(allReady.state, { type: "beginPlay", now: DEADLINE + 21_000 })).every(([, role]) => role === "player")).toBe(true);
+  });
+
+  it("counts a new status as progress, but not a repeated or lower percent", () => {
+    const state = apply(lobby(), ready("p1", OPEN + 1_000), progress("p2", 50, OPEN + 2_000));
+    // The same 50% reported again, then a lower one, just before the deadline: not progress.
+    const flat = apply(state, progress("p2", 50, DEADLINE - 1_000), progress("p2", 40, DEADLINE - 500));
+    expect(apply(flat, deadlinePassed(DEADLINE)).phase).toBe("playing");
+    // A retry (failed -> loading) is.
+    const retried = apply(
+      state,
+      { type: "reportPreload", playerId: "p2", percent: 50, status: "failed", now: OPEN + 3_000 },
+      { type: "reportPreload", playerId: "p2", percent: 0, status: "loading", now: DEADLINE - 1_000 },
+    );
+    expect(apply(retried, deadlinePassed(DEADLINE)).phase).toBe("preloading");
+  });
+
+  it("waits for a player still moving, but not for one stalled or failed: they watch", () => {
+    const created = expectOk(createRoom({ code: "ABCDEFG", maxMembers: 8, host: { playerId: "p1", nickname: "Mina" } })).state;
+    const state = apply(
+      created,
+      { type: "join", playerId: "p2", nickname: "Jun" },
+      { type: "join", playerId: "p3", nickname: "Sol" },
+      { type: "join", playerId: "p4", nickname: "Ara" },
+      { type: "startGame", playerId: "p1", setup, now: OPEN, preloadTimeoutMs: BASE },
+      ready("p1", OPEN + 20_000),
+      // Moved 16 s before the deadline and not since: stalled.
+      progress("p2", 70, DEADLINE - 16_000),
+      progress("p3", 60, DEADLINE - 3_000),
+      // Still moving.
+      progress("p4", 50, DEADLINE - 2_000),
+    );
+    const extended = expectOk(applyRoomIntent(state, deadlinePassed(DEADLINE)));
+    expect(extended.effects).toContainEqual({ type: "preloadExtended", deadline: DEADLINE + 15_000, reason: "progress", waitingFor: ["p3", "p4"] });
+    expect(roles(extended.state).every(([, role]) => role === "player")).toBe(true);
+    // p4 finishes; p3 fails just before the next check (a fresh report, but "failed" is not waited for).
+    const next = apply(
+      extended.state,
+      ready("p4", DEADLINE + 5_000),
+      { type: "reportPreload", playerId: "p3", percent: 60, status: "failed", now: DEADLINE + 14_000 },
+    );
+    const result = expectOk(applyRoomIntent(next, deadlinePassed(DEADLINE + 15_000)));
+    expect(result.state.phase).toBe("playing");
+    expect(roles(result.state)).toEqual([
+      ["p1", "player"],
+      ["p2", "spectator"],
+      ["p3", "spectator"],
+      ["p4", "player"],
+    ]);
+    expect(Object.keys(result.state.game?.match?.scores ?? {}).sort()).toEqual(["p1", "p4"]);
+  });
+
+  it("stops waiting for a player once its progress stops", () => {
+    const extended = apply(lobby(), ready("p1", OPEN + 1_000), progress("p2", 40, DEADLINE - 2_000), deadlinePassed(DEADLINE));
+    expect(extended.phase).toBe("preloading");
+    // No report in the 15 s since: at the next check p2 watches.
+    const playing = apply(extended, deadlinePassed(extended.game!.lobby!.deadline));
+    expect(playing.phase).toBe("playing");
+    expect(roles(playing)).toEqual([
+      ["p1", "player"],
+      ["p2", "spectator"],
+      ["p3", "spectator"],
+    ]);
+  });
+
+  it("never extends past the hard cap", () => {
+    let state = apply(lobby(), ready("p1", OPEN + 1_000));
+    let percent = 1;
+    while (state.phase === "preloading") {
+      const deadline = state.game!.lobby!.deadline;
+      expect(deadline).toBeLessThanOrEqual(HARD_CAP);
+      state = apply(state, progress("p2", percent++, deadline - 1_000), deadlinePassed(deadline));
+    }
+    expect(percent).toBeGreaterThan(2);
+    expect(state.phase).toBe("playing");
+    expect(roles(state)).toEqual([
+      ["p1", "player"],
+      ["p2", "spectator"],
+      ["p3", "spectator"],
+    ]);
+  });
+
+  it("calls the game off at the hard cap when nobody is ready: back to chatting, with the reason", () => {
+    let state = apply(lobby(), progress("p2", 10, OPEN + 5_000));
+    let checks = 0;
+    while (state.phase === "preloading") {
+      const deadline = state.game!.lobby!.deadline;
+      const result = expectOk(applyRoomIntent(state, deadlinePassed(deadline)));
+      state = result.state;
+      checks += 1;
+      if (state.phase === "chatting") {
+        expect(deadline).toBe(HARD_CAP);
+        expect(result.effects).toContainEqual({ type: "gameCalledOff", reason: "nobody_ready" });
+        expect(result.effects).toContainEqual({ type: "phaseChanged", from: "preloading", to: "chatting" });
+      }
+    }
+    // 45 s, then 15 s steps up to 135 s.
+    expect(checks).toBe(7);
+    expect(state.phase).toBe("chatting");
+    expect(state.game).toBeNull();
+    expect(state.calledOff).toEqual({ reason: "nobody_ready", at: HARD_CAP });
+    expect(state.members.every((member) => member.role === "player" && member.preload.status === "idle")).toBe(true);
+    const snapshot = toRoomSnapshot(state);
+    expect(snapshot.calledOff).toEqual({ reason: "nobody_ready", at: HARD_CAP });
+    expect(snapshot.game).toBeNull();
+    // The next game clears the notice.
+    const next = apply(state, { type: "startGame", playerId: "p1", setup, now: HARD_CAP + 60_000, preloadTimeoutMs: BASE });
+    expect(next.calledOff).toBeNull();
+    expect(toRoomSnapshot(next).calledOff).toBeNull();
+  });
+
+  it("plays with those ready at the hard cap, even while others are still moving", () => {
+    let state = apply(lobby(), ready("p2", OPEN + 30_000));
+    let percent = 1;
+    while (state.phase === "preloading") {
+      const deadline = state.game!.lobby!.deadline;
+      state = apply(state, progress("p3", percent++, deadline - 1_000), deadlinePassed(deadline));
+    }
+    expect(state.phase).toBe("playing");
+    expect(state.game?.match?.timeline.countdownStartsAt).toBeGreaterThanOrEqual(HARD_CAP);
+    expect(roles(state)).toEqual([
+      ["p1", "spectator"],
+      ["p2", "player"],
+      ["p3", "spectator"],
+    ]);
+  });
+
+  it("does nothing when the check comes before the deadline", () => {
+    const state = lobby();
+    const early = expectOk(applyRoomIntent(state, deadlinePassed(DEADLINE - 1)));
+    expect(early.state).toBe(state);
+    expect(early.effects).toEqual([]);
+  });
+
+  it("never begins play with zero players, whatever asks", () => {
+    const state = lobby();
+    expect(applyRoomIntent(state, { type: "beginPlay", now: DEADLINE })).toMatchObject({ ok: false, error: { code: "nobody_ready" } });
+    expect(applyRoomIntent(state, { type: "startEarly", playerId: "p1", now: DEADLINE })).toMatchObject({ ok: false, error: { code: "nobody_ready" } });
+  });
+
+  it("still lets the host start early with those ready, also while the deadline is extended", () => {
+    const state = apply(lobby(), ready("p3", OPEN + 5_000), progress("p2", 50, DEADLINE - 1_000), deadlinePassed(DEADLINE));
+    expect(state.phase).toBe("preloading");
+    const playing = apply(state, { type: "startEarly", playerId: "p1", now: DEADLINE + 1_000 });
+    expect(playing.phase).toBe("playing");
+    expect(roles(playing)).toEqual([
+      ["p1", "spectator"],
+      ["p2", "spectator"],
+      ["p3", "player"],
+    ]);
+  });
+});

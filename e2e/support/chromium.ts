@@ -6,7 +6,8 @@
  * (`apt-get install chromium`), or whatever `CHROMIUM_PATH` points at.
  */
 
-export const E2E_PORT = 3107;
+/** 3107 unless E2E_PORT says otherwise (parallel worktrees each need their own server). */
+export const E2E_PORT = Number(process.env.E2E_PORT) || 3107;
 export const E2E_BASE_URL = `http://127.0.0.1:${E2E_PORT}`;
 
 /** Phone portrait first: players join from phones. */

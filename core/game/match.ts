@@ -6,11 +6,15 @@
 import type { RoundKind } from "../playlist";
 import type { Grade } from "../scoring/points";
 import { pointsFor } from "../scoring/points";
+import { rankStandings } from "./ranking";
 
 /** The 3-2-1 before the first round. */
 export const COUNTDOWN_MS = 3_000;
-/** Between rounds: the result of the last round shows, the next target appears. */
-export const ROUND_GAP_MS = 2_500;
+/**
+ * Between rounds: the last round's result (1.5 s), then "next: …" with a 2-1 countdown
+ * (core/game/roundDisplay.ts). Long enough to read the next target before it counts.
+ */
+export const ROUND_GAP_MS = 3_500;
 /** A score event stamped inside the window may arrive this much later (transit, a slow phone). */
 export const SCORE_GRACE_MS = 400;
 /** First event may leave a moment after the phase change reaches the players. */
@@ -140,14 +144,10 @@ export interface RankedPlayer {
   rank: number;
 }
 
+/** Ties share a rank and are ordered by name (core/game/ranking.ts: the same order everywhere). */
 export function rankPlayers(state: MatchState): RankedPlayer[] {
-  const sorted = Object.entries(state.scores)
-    .map(([playerId, score]) => ({ playerId, total: score.total }))
-    .sort((a, b) => b.total - a.total);
-  return sorted.map((entry, index) => {
-    const firstWithTotal = sorted.findIndex((other) => other.total === entry.total);
-    return { ...entry, rank: (firstWithTotal === -1 ? index : firstWithTotal) + 1 };
-  });
+  const standings = Object.entries(state.scores).map(([playerId, score]) => ({ id: playerId, name: score.nickname, total: score.total }));
+  return rankStandings(standings).map(({ id, total, rank }) => ({ playerId: id, total, rank }));
 }
 
 /** What the players should be seeing at a server time: pure, so every client agrees. */

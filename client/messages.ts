@@ -85,7 +85,7 @@ const en = {
   poseQualityLabel: "Pose model quality",
   poseQuality_lite: "Lite (fast)",
   poseQuality_full: "Full",
-  poseQuality_heavy: "Heavy (slow phones: no)",
+  poseQuality_heavy: "Heavy (for fast phones)",
   startGame: "Start game",
   waitingForHost: "Waiting for the host to start the game.",
   // Lobby
@@ -164,6 +164,16 @@ const en = {
   unmute: "Turn sound on",
   matchDetail: "Match",
   spectatorLabel: "watched",
+  // Invite, results and the in-room match history (issue 14)
+  inviteFriends: "Invite friends",
+  resultsWaitingForHost: "Waiting for the host to go back to the room.",
+  tie: "tie",
+  ranking: "Ranking",
+  historySheetTitle: "Match history",
+  closeSheet: "Close",
+  historyLoading: "Loading the match…",
+  historyLoadFailed: "The match could not be loaded.",
+  openAsPage: "Open as a page",
 };
 
 export type MessageKey = keyof typeof en;
@@ -247,7 +257,7 @@ const ko: Messages = {
   poseQualityLabel: "포즈 모델 품질",
   poseQuality_lite: "라이트 (빠름)",
   poseQuality_full: "풀",
-  poseQuality_heavy: "헤비 (느린 폰은 비추천)",
+  poseQuality_heavy: "헤비 (빠른 폰용)",
   startGame: "게임 시작",
   waitingForHost: "방장이 게임을 시작하기를 기다리는 중입니다.",
   lobbyTitle: "게임 준비 중",
@@ -325,6 +335,15 @@ const ko: Messages = {
   unmute: "소리 켜기",
   matchDetail: "경기",
   spectatorLabel: "관전",
+  inviteFriends: "친구 초대",
+  resultsWaitingForHost: "방장이 방으로 돌아가기를 기다리는 중입니다.",
+  tie: "공동",
+  ranking: "순위",
+  historySheetTitle: "경기 기록",
+  closeSheet: "닫기",
+  historyLoading: "경기를 불러오는 중…",
+  historyLoadFailed: "경기를 불러오지 못했습니다.",
+  openAsPage: "페이지로 열기",
 };
 
 export const messages: Record<Locale, Messages> = { en, ko };

@@ -7,6 +7,8 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { RoundKind } from "@/core/playlist";
 import { matchStageAt, type MatchStage, type MatchTimeline } from "@/core/game/match";
+import { rankStandings } from "@/core/game/ranking";
+import { roundDisplay, type RoundDisplay } from "@/core/game/roundDisplay";
 import type { MemberSnapshot, PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
 import type { Award } from "@/core/scoring/points";
 import { resolveTarget } from "@/core/targets/pick";
@@ -62,7 +64,7 @@ function stageKey(stage: MatchStage): string {
 }
 
 export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
   const { scores } = useRoomStore();
   const timeline = room.game?.timeline ?? null;
   const self = room.members.find((member) => member.id === selfId);
@@ -71,7 +73,9 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
   const stage: MatchStage = timeline ? matchStageAt(timeline, now) : { kind: "waiting", startsInMs: 0 };
   const key = stageKey(stage);
   const activeRound = stage.kind === "round" ? stage.round : null;
-  const shownRound = stage.kind === "round" ? stage.round : stage.kind === "gap" ? stage.next : (timeline?.rounds[0] ?? null);
+  // Header, target and banner all follow one display: a round's result, then "next", then its countdown.
+  const display = roundDisplay(stage, timeline);
+  const shownRound = display.kind === "waiting" ? (timeline?.rounds[0] ?? null) : display.round;
   const shownTarget = useMemo(() => (shownRound ? resolveTarget(shownRound) : undefined), [shownRound]);
 
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -193,10 +197,10 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
     const grade = awards[roundIndex] ?? selfRounds?.find((round) => round.roundIndex === roundIndex)?.grade;
     return grade === "miss" ? undefined : grade;
   };
-  const award = activeRound ? awardFor(activeRound.index) : stage.kind === "gap" ? awardFor(stage.previous.index) : undefined;
+  const award = display.kind === "round" || display.kind === "result" ? awardFor(display.round.index) : undefined;
 
   return (
-    <section className="game" data-testid="game-stage" data-role={self?.role} data-stage={stage.kind}>
+    <section className="game" data-testid="game-stage" data-role={self?.role} data-stage={stage.kind} data-display={display.kind}>
       <header className="game-head">
         <span className="tag">
           {shownRound && timeline ? `${t("roundLabel")} ${shownRound.index + 1}/${timeline.rounds.length}` : t("getReady")}
@@ -204,7 +208,7 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
         <MuteButton labels={{ mute: t("mute"), unmute: t("unmute") }} size={40} />
       </header>
 
-      <StageBanner stage={stage} award={award} />
+      <StageBanner display={display} award={award} targetName={shownTarget?.name[locale] ?? ""} />
       {isPlayer && vision !== "ready" && (
         <p className="banner banner-info" role="status" data-testid="vision-resume" data-state={vision}>
           {t(vision === "loading" ? "resumingModels" : "resumeModelsFailed")}
@@ -213,7 +217,8 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
 
       {isPlayer ? (
         <div className="game-main">
-          {shownTarget && stage.kind !== "finished" && <TargetFigure target={shownTarget} />}
+          {/* Above the camera, never over it: the player must see all of themselves. */}
+          {shownTarget && <TargetFigure target={shownTarget} />}
           <SelfView size="large" overlay={<canvas ref={canvasRef} className="overlay" data-testid="skeleton-canvas" />} />
           <div className="meter" data-testid="similarity-meter" data-similarity={meter.similarity.toFixed(2)}>
             <span className="bar">
@@ -237,38 +242,46 @@ function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function StageBanner({ stage, award }: { stage: MatchStage; award: Award | undefined }) {
+function StageBanner({ display, award, targetName }: { display: RoundDisplay; award: Award | undefined; targetName: string }) {
   const { t } = useI18n();
   let text: string;
-  switch (stage.kind) {
+  let note: string | null = null;
+  switch (display.kind) {
     case "waiting":
       text = t("getReady");
       break;
-    case "countdown":
-      text = String(stage.secondsLeft);
+    case "next":
+      note = `${t("nextUp")}: ${targetName}`;
+      text = String(display.secondsLeft);
       break;
     case "round":
-      text = award ? t(award) : `${Math.ceil(stage.remainingMs / 1000)}`;
+      text = award ? t(award) : String(display.secondsLeft);
       break;
-    case "gap":
+    case "result":
       text = award ? t(award) : t("miss");
-      break;
-    case "finished":
-      text = t("finishing");
+      if (display.last) note = t("finishing");
       break;
   }
   return (
-    <p className={`stage-banner stage-${stage.kind} ${award ? `award-${award}` : ""}`} data-testid="stage-banner" aria-live="assertive">
-      {text}
-    </p>
+    <div className={`stage-banner stage-${display.kind} ${award ? `award-${award}` : ""}`} aria-live="assertive">
+      {note && (
+        <p className="stage-note" data-testid="stage-note">
+          {note}
+        </p>
+      )}
+      <p className="stage-text" data-testid="stage-banner">
+        {text}
+      </p>
+    </div>
   );
 }
 
 export function Scoreboard({ room, scores, selfId }: { room: RoomSnapshot; scores: Readonly<Record<string, PlayerScoreSnapshot>>; selfId: string }) {
   const { t } = useI18n();
-  const rows = room.members
-    .map((member) => ({ member, score: scores[member.id] }))
-    .sort((a, b) => (b.score?.total ?? -1) - (a.score?.total ?? -1));
+  // Spectators (no score) after everyone who plays; ties as in the results (core/game/ranking.ts).
+  const rows = rankStandings(
+    room.members.map((member) => ({ id: member.id, name: member.nickname, total: scores[member.id]?.total ?? -1, member, score: scores[member.id] })),
+  );
   return (
     <section className="card scoreboard" data-testid="scoreboard">
       <h2>{t("scoreboard")}</h2>

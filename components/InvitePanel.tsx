@@ -26,12 +26,17 @@ export function InvitePanel({ roomCode }: { roomCode: string }) {
   };
 
   return (
-    <section className="card invite" aria-label={t("inviteHint")}>
-      <p className="room-code" data-testid="room-code">
-        {roomCode}
-      </p>
-      {qrDataUrl && <img className="qr" src={qrDataUrl} width={160} height={160} alt={link} data-testid="qr-code" />}
-      <p className="hint">{t("inviteHint")}</p>
+    <section className="card invite" id="invite" aria-label={t("inviteFriends")} data-testid="invite">
+      <div className="invite-top">
+        {qrDataUrl ? <img className="qr" src={qrDataUrl} width={132} height={132} alt={link} data-testid="qr-code" /> : <span className="qr qr-placeholder" />}
+        <div className="invite-text">
+          <h2>{t("inviteFriends")}</h2>
+          <p className="room-code" data-testid="room-code">
+            {roomCode}
+          </p>
+          <p className="hint">{t("inviteHint")}</p>
+        </div>
+      </div>
       <div className="row">
         <input className="link-field" readOnly value={link} aria-label="link" data-testid="room-link" onFocus={(e) => e.target.select()} />
         <button type="button" onClick={copy} data-testid="copy-link">

@@ -1,17 +1,22 @@
 "use client";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { DEFAULT_PLAYLIST, type PlaylistSettings, type RoundKind, type TestPlaylistId } from "@/core/playlist";
 import { useI18n } from "@/client/i18n";
 import type { MessageKey } from "@/client/messages";
+import { rememberPlaylist, rememberedPlaylist } from "@/client/lastPlaylist";
 import { startGame } from "@/client/roomStore";
 import { errorMessageKey } from "./errorText";
 
 const ROUND_KINDS: RoundKind[] = ["pose", "hand", "head"];
 
 /** Host only: chooses the next game and starts it. Everyone else sees who they are waiting for. */
-export function PlaylistPicker({ isHost, testPlaylist }: { isHost: boolean; testPlaylist: TestPlaylistId | null }) {
+export function PlaylistPicker({ roomCode, isHost, testPlaylist }: { roomCode: string; isHost: boolean; testPlaylist: TestPlaylistId | null }) {
   const { t } = useI18n();
-  const [playlist, setPlaylist] = useState<PlaylistSettings>(DEFAULT_PLAYLIST);
+  // The host's last settings come back after a game ("Back to the room"), not the defaults.
+  const [playlist, setPlaylist] = useState<PlaylistSettings>(() => (typeof window === "undefined" ? null : rememberedPlaylist(roomCode)) ?? DEFAULT_PLAYLIST);
+  useEffect(() => {
+    if (isHost) rememberPlaylist(roomCode, playlist);
+  }, [roomCode, isHost, playlist]);
   const [error, setError] = useState<MessageKey | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -40,7 +45,7 @@ export function PlaylistPicker({ isHost, testPlaylist }: { isHost: boolean; test
             <span>
               {t("roundsLabel")}: <strong>{playlist.rounds}</strong>
             </span>
-            <input type="range" min={3} max={12} value={playlist.rounds} onChange={(e) => setPlaylist({ ...playlist, rounds: Number(e.target.value) })} />
+            <input type="range" min={3} max={12} value={playlist.rounds} data-testid="rounds-input" onChange={(e) => setPlaylist({ ...playlist, rounds: Number(e.target.value) })} />
           </label>
           <label className="field">
             <span>
@@ -61,7 +66,7 @@ export function PlaylistPicker({ isHost, testPlaylist }: { isHost: boolean; test
             <legend>{t("roundKindsLabel")}</legend>
             {ROUND_KINDS.map((kind) => (
               <label key={kind} className="chip">
-                <input type="checkbox" checked={playlist.roundKinds.includes(kind)} onChange={() => toggleKind(kind)} />
+                <input type="checkbox" checked={playlist.roundKinds.includes(kind)} onChange={() => toggleKind(kind)} data-testid={`round-kind-${kind}`} />
                 {t(`roundKind_${kind}`)}
               </label>
             ))}

@@ -1,43 +1,119 @@
 "use client";
-import Link from "next/link";
-import { useEffect } from "react";
+import { useEffect, useState, type CSSProperties } from "react";
 import type { RoomSnapshot } from "@/core/protocol";
 import { resolveTarget } from "@/core/targets/pick";
 import { playEffect } from "@/client/audio/sound";
 import { useI18n } from "@/client/i18n";
 import { sendRoomIntent, useRoomStore } from "@/client/roomStore";
+import { MatchHistorySheet } from "./MatchHistorySheet";
+
+const CONFETTI_COLORS = ["#ff4f9a", "#34d6c4", "#ffd34f", "#7a4dff", "#ffffff"];
+/** Fixed pieces (no randomness in render): spread by a golden-ratio step, so no two line up. */
+const CONFETTI = Array.from({ length: 28 }, (_, index) => ({
+  left: ((index * 61.8) % 100).toFixed(1),
+  delay: ((index * 0.37) % 1.6).toFixed(2),
+  duration: (2.4 + ((index * 0.53) % 1.4)).toFixed(2),
+  color: CONFETTI_COLORS[index % CONFETTI_COLORS.length]!,
+  turn: (index * 47) % 360,
+}));
 
 /**
- * The podium and the per-round breakdown. The match is saved when this shows, or, if the
- * database refused it, kept on the server and being retried: "saving…" until a later snapshot
- * says "saved" (results.save, from the server).
+ * The podium, the per-round breakdown and what happens next. The ranking comes from the server,
+ * ranked by core/game/ranking.ts (ties share a place, ordered by name), and is shown in that
+ * order. The match is saved when this shows, or, if the database refused it, kept on the server
+ * and being retried: "saving…" until a later snapshot says "saved" (results.save).
  */
 export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }) {
   const { t, locale } = useI18n();
   const { scores } = useRoomStore();
   const results = room.game?.results;
   const timeline = room.game?.timeline;
+  const matchId = results?.matchId;
+  const [historyOpen, setHistoryOpen] = useState(false);
   const nickname = (playerId: string) => room.members.find((member) => member.id === playerId)?.nickname ?? "—";
 
+  // The fanfare, once per match, for everyone: the winner is celebrated by the whole room.
   useEffect(() => {
-    if (results?.ranking.some((entry) => entry.playerId === selfId && entry.rank === 1)) playEffect("winner");
-  }, [results, selfId]);
+    if (matchId) playEffect("winner");
+  }, [matchId]);
 
   if (!results) return null;
+  const isHost = room.hostId === selfId;
+  const tied = (rank: number) => results.ranking.filter((entry) => entry.rank === rank).length > 1;
+  const onPodium = results.ranking.filter((entry) => entry.rank <= 3);
+  const rest = results.ranking.filter((entry) => entry.rank > 3);
+
   return (
     <section className="results" data-testid="results">
+      <div className="celebration" aria-hidden data-testid="celebration">
+        {CONFETTI.map((piece, index) => (
+          <span
+            key={index}
+            className="confetti"
+            style={
+              {
+                left: `${piece.left}%`,
+                background: piece.color,
+                animationDelay: `${piece.delay}s`,
+                animationDuration: `${piece.duration}s`,
+                "--turn": `${piece.turn}deg`,
+              } as CSSProperties
+            }
+          />
+        ))}
+      </div>
       <h1>{t("resultsTitle")}</h1>
-      <ol className="podium" data-testid="ranking">
-        {results.ranking.map((entry) => (
-          <li key={entry.playerId} className={`podium-place place-${entry.rank}`} data-testid="ranking-row" data-rank={entry.rank} data-total={entry.total}>
-            <span className="rank">{entry.rank}</span>
+      {/* In rank order for reading; the CSS stands second left and third right of the winner. */}
+      <ol className="podium" data-testid="ranking" data-size={onPodium.length}>
+        {onPodium.map((entry) => (
+          <li
+            key={entry.playerId}
+            className={`podium-place place-${entry.rank}${entry.playerId === selfId ? " self" : ""}`}
+            data-testid="ranking-row"
+            data-rank={entry.rank}
+            data-total={entry.total}
+            data-tied={tied(entry.rank)}
+          >
+            {entry.rank === 1 && (
+              <span className="crown" aria-hidden>
+                👑
+              </span>
+            )}
             <span className="member-name">{nickname(entry.playerId)}</span>
             <span className="score">
               {entry.total} {t("points")}
             </span>
+            <span className="podium-step">
+              <span className="rank">{entry.rank}</span>
+              {tied(entry.rank) && <span className="tie">{t("tie")}</span>}
+            </span>
           </li>
         ))}
       </ol>
+      {rest.length > 0 && (
+        <ol className="rest-ranking">
+          {rest.map((entry) => (
+            <li key={entry.playerId} className={entry.playerId === selfId ? "self" : ""} data-testid="ranking-row" data-rank={entry.rank} data-total={entry.total} data-tied={tied(entry.rank)}>
+              <span className="rank">{entry.rank}</span>
+              <span className="member-name">{nickname(entry.playerId)}</span>
+              {tied(entry.rank) && <span className="tag">{t("tie")}</span>}
+              <span className="score">
+                {entry.total} {t("points")}
+              </span>
+            </li>
+          ))}
+        </ol>
+      )}
+
+      {isHost ? (
+        <button type="button" className="primary" onClick={() => void sendRoomIntent("game:returnToChat")} data-testid="back-to-chat">
+          {t("backToChat")}
+        </button>
+      ) : (
+        <p className="hint waiting-host" role="status" data-testid="waiting-for-host">
+          {t("resultsWaitingForHost")}
+        </p>
+      )}
 
       {timeline && (
         <section className="card">
@@ -71,20 +147,25 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
       {results.save === "saved" ? (
         <p className="match-save" data-testid="match-save" data-save="saved">
           <span role="status">{t("matchSaved")}</span>{" "}
-          <Link href={`/history/${results.matchId}`} data-testid="match-link">
+          {/* Opens over the results: following the link would leave the room. */}
+          <a
+            href={`/history/${results.matchId}`}
+            data-testid="match-link"
+            onClick={(event) => {
+              if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return; // a new tab keeps the room
+              event.preventDefault();
+              setHistoryOpen(true);
+            }}
+          >
             {t("seeInHistory")}
-          </Link>
+          </a>
         </p>
       ) : (
         <p className="banner banner-info" role="status" data-testid="match-save" data-save="saving">
           {t("matchSaving")}
         </p>
       )}
-      {room.hostId === selfId && (
-        <button type="button" className="primary" onClick={() => void sendRoomIntent("game:returnToChat")} data-testid="back-to-chat">
-          {t("backToChat")}
-        </button>
-      )}
+      {historyOpen && <MatchHistorySheet matchId={results.matchId} onClose={() => setHistoryOpen(false)} />}
     </section>
   );
 }

@@ -29,6 +29,15 @@ import { InvitePanel } from "./InvitePanel";
 import { MemberList } from "./MemberList";
 import { errorMessageKey } from "./errorText";
 
+/** The invite stays at the top of the room until this many are in. */
+const INVITE_FIRST_BELOW = 3;
+
+function showInvite(): void {
+  const panel = document.getElementById("invite");
+  panel?.scrollIntoView({ behavior: window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth", block: "start" });
+  panel?.querySelector<HTMLButtonElement>("[data-testid=copy-link]")?.focus({ preventScroll: true });
+}
+
 type Gate =
   | { kind: "checking" }
   | { kind: "ask-nickname"; error: MessageKey | null; busy: boolean }
@@ -113,6 +122,7 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
   if (seated && store.room && store.seat) {
     const { room, seat } = store;
     const self = room.members.find((member) => member.id === seat.playerId);
+    const inviteFirst = room.members.length < INVITE_FIRST_BELOW;
     return (
       // The call lives above the phase switch: chat, lobby, game and results share one connection.
       <CallProvider key={`${room.code}:${seat.playerId}`} settings={call} room={room} seat={seat}>
@@ -138,10 +148,18 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
                 {t(`calledOff_${room.calledOff.reason}`)}
               </p>
             )}
+            {/* Getting friends in comes first while the room is small; after that, one tap away. */}
+            {inviteFirst ? (
+              <InvitePanel roomCode={room.code} />
+            ) : (
+              <button type="button" className="invite-jump" onClick={showInvite} data-testid="invite-jump">
+                {t("inviteFriends")} <span className="room-code-inline">{room.code}</span>
+              </button>
+            )}
             <CallGrid layout="grid" />
-            <PlaylistPicker isHost={room.hostId === seat.playerId} testPlaylist={testPlaylist} />
+            <PlaylistPicker roomCode={room.code} isHost={room.hostId === seat.playerId} testPlaylist={testPlaylist} />
             <MemberList room={room} selfId={seat.playerId} />
-            <InvitePanel roomCode={room.code} />
+            {!inviteFirst && <InvitePanel roomCode={room.code} />}
           </>
         )}
         {room.phase === "preloading" && (

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { messages } from "@/client/messages";
+import { rankStandings } from "@/core/game/ranking";
 import { AppHeader } from "@/components/Chrome";
 import { getAppServices } from "@/server/services";
 import type { MatchSummary } from "@/server/storage/matchStore";
@@ -45,14 +46,15 @@ export default async function HistoryPage() {
                 </span>
               </Link>
               <ol className="podium-list">
-                {match.players
-                  .filter((player) => !player.wasSpectator)
-                  .map((player) => (
-                    <li key={`${player.rank}-${player.nickname}`}>
-                      <span className="rank">{player.rank}</span> <span className="member-name">{player.nickname}</span>{" "}
-                      <span className="score">{player.finalScore}</span>
-                    </li>
-                  ))}
+                {/* The results' order for ties (core/game/ranking.ts), not the database's collation. */}
+                {rankStandings(
+                  match.players.filter((player) => !player.wasSpectator).map((player) => ({ ...player, name: player.nickname, total: player.finalScore })),
+                ).map((player) => (
+                  <li key={`${player.rank}-${player.nickname}`}>
+                    <span className="rank">{player.rank}</span> <span className="member-name">{player.nickname}</span>{" "}
+                    <span className="score">{player.finalScore}</span>
+                  </li>
+                ))}
               </ol>
             </li>
           ))}

@@ -28,6 +28,7 @@ import {
   type VisionManifest,
 } from "@/core/visionManifest";
 import { exportLobbyReport } from "./debugExport";
+import { stopUsageLogging } from "./usageLogging";
 import { fetchWithProgress, FetchWithProgressError, type FetchedFile } from "./fetchWithProgress";
 import { getVisionTasks, isVisionAssetLoaded, storeVisionTask } from "./registry";
 import { createSha256Hasher } from "./sha256Hasher";
@@ -657,7 +658,10 @@ async function createTask(
   };
   try {
     // Emscripten never settles its factory when instantiateWasm fails: race that failure.
-    return await Promise.race([create(), instantiation.failed]);
+    const created = await Promise.race([create(), instantiation.failed]);
+    // No usage statistics to Google from players' phones (usageLogging.ts; the CSP is the backstop).
+    if (!stopUsageLogging(created.task)) console.warn("PoseParty: this tasks-vision build's usage logging could not be turned off; the CSP blocks it");
+    return created;
   } finally {
     instantiation.release();
   }

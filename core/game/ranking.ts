@@ -39,13 +39,3 @@ export function rankStandings<T extends Standing>(entries: readonly T[]): Ranked
     return { ...entry, rank, tied: (count.get(entry.total) ?? 0) > 1 };
   });
 }
-
-/**
- * Where each place stands on the podium, left to right: second, first, third, as on a real
- * one. With ties, everyone whose rank is 1, 2 or 3 stands on it (two winners share the top).
- */
-export function podiumOrder<T extends { rank: number }>(ranked: readonly T[]): T[] {
-  const onPodium = ranked.filter((entry) => entry.rank <= 3);
-  if (onPodium.length !== 3 || onPodium.some((entry, index) => entry.rank !== index + 1)) return onPodium;
-  return [onPodium[1]!, onPodium[0]!, onPodium[2]!];
-}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applyScoreEvent, planTimeline, rankPlayers, startMatch } from "@/core/game/match";
-import { podiumOrder, rankStandings } from "@/core/game/ranking";
+import { rankStandings } from "@/core/game/ranking";
 
 const standing = (name: string, total: number, id = name.toLowerCase()) => ({ id, name, total });
 
@@ -48,26 +48,5 @@ describe("rankStandings: one order for results, scoreboard and history", () => {
       ["first-joined", 1],
       ["third-joined", 3],
     ]);
-  });
-});
-
-describe("podiumOrder", () => {
-  it("puts first in the middle of three distinct places", () => {
-    const ranked = rankStandings([standing("A", 3), standing("B", 2), standing("C", 1), standing("D", 0)]);
-    expect(podiumOrder(ranked).map((entry) => entry.name)).toEqual(["B", "A", "C"]);
-  });
-
-  it("keeps rank order with ties, and everyone tied for a podium place stands on it", () => {
-    const ranked = rankStandings([standing("A", 3), standing("B", 3), standing("C", 1), standing("D", 1), standing("E", 0)]);
-    expect(podiumOrder(ranked).map((entry) => [entry.name, entry.rank])).toEqual([
-      ["A", 1],
-      ["B", 1],
-      ["C", 3],
-      ["D", 3],
-    ]);
-  });
-
-  it("two players: rank order", () => {
-    expect(podiumOrder(rankStandings([standing("A", 0), standing("B", 5)])).map((entry) => entry.name)).toEqual(["B", "A"]);
   });
 });

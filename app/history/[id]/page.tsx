@@ -2,6 +2,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { messages } from "@/client/messages";
 import { AppHeader } from "@/components/Chrome";
+import { MatchDetailView } from "@/components/MatchDetailView";
 import { getAppServices } from "@/server/services";
 import { serverLocale } from "../../serverLocale";
 
@@ -21,29 +22,7 @@ export default async function MatchPage({ params }: { params: Promise<{ id: stri
       <AppHeader />
       <Link href="/history">← {t.historyTitle}</Link>
       <h1 data-testid="match-date">{dateFormat.format(match.endedAt)}</h1>
-      <ol className="card podium-list" data-testid="match-ranking">
-        {match.players.map((player) => (
-          <li key={`${player.rank}-${player.nickname}`}>
-            <span className="rank">{player.rank}</span> <span className="member-name">{player.nickname}</span>{" "}
-            <span className="score">{player.finalScore}</span>
-          </li>
-        ))}
-      </ol>
-      {match.rounds.map((round) => (
-        <section key={round.index} className="card" data-testid="match-round">
-          <h2>
-            #{round.index + 1} · {round.kind} · {round.targetId}
-          </h2>
-          <ul className="member-list">
-            {round.results.map((result) => (
-              <li key={result.nickname}>
-                <span className="member-name">{result.nickname}</span> <span className="tag">{result.grade}</span>{" "}
-                <span className="score">{result.points}</span>
-              </li>
-            ))}
-          </ul>
-        </section>
-      ))}
+      <MatchDetailView match={match} t={t} locale={locale} />
     </main>
   );
 }

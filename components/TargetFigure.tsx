@@ -46,6 +46,7 @@ const FOLDED_TIP_Y = 47;
 function HandFigure({ target }: { target: HandTarget }) {
   const figure: HandFigureSpec = handFigure(target.sign);
   const tilt = (index: number) => (figure.spread ? (index === 0 ? -13 : index === 1 ? 10 : 0) : 0);
+  if (figure.thumb === "up") return <ThumbUpFigure target={target} />;
   return (
     <svg viewBox="0 0 100 110" className="target-figure hand-figure" role="img" aria-label={target.name.en} data-testid="target-figure" data-figure="hand">
       <g stroke="currentColor" strokeWidth={11} strokeLinecap="round" fill="none">
@@ -67,7 +68,6 @@ function HandFigure({ target }: { target: HandTarget }) {
           );
         })}
         {figure.thumb === "out" && <line x1={31} y1={80} x2={12} y2={52} data-finger={0} data-extended />}
-        {figure.thumb === "up" && <line x1={27} y1={66} x2={24} y2={22} data-finger={0} data-extended />}
         {figure.thumb === "ring" && <circle cx={31} cy={40} r={12} strokeWidth={8} data-finger={0} />}
       </g>
       <rect x={29} y={50} width={49} height={44} rx={13} fill="currentColor" />
@@ -79,6 +79,25 @@ function HandFigure({ target }: { target: HandTarget }) {
           <line x1={27} y1={84} x2={55} y2={68} stroke="currentColor" strokeWidth={10} />
         </g>
       )}
+    </svg>
+  );
+}
+
+/** A fist seen from the side, curled fingers stacked, the thumb straight up. */
+function ThumbUpFigure({ target }: { target: HandTarget }) {
+  return (
+    <svg viewBox="0 0 100 110" className="target-figure hand-figure" role="img" aria-label={target.name.en} data-testid="target-figure" data-figure="hand">
+      <line x1={43} y1={52} x2={43} y2={13} stroke="currentColor" strokeWidth={14} strokeLinecap="round" data-finger={0} data-extended />
+      <rect x={33} y={44} width={44} height={50} rx={13} fill="currentColor" />
+      <rect x={38} y={90} width={28} height={18} rx={4} fill="currentColor" opacity={0.75} />
+      <g strokeLinecap="round">
+        {[55, 66, 77, 88].map((y, index) => (
+          <g key={y} data-finger={index + 1} data-extended={false}>
+            <line x1={55} y1={y} x2={80} y2={y} stroke="var(--bg-card)" strokeWidth={13} />
+            <line x1={55} y1={y} x2={80} y2={y} stroke="currentColor" strokeWidth={9} />
+          </g>
+        ))}
+      </g>
     </svg>
   );
 }

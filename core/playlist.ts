@@ -38,7 +38,7 @@ export const DEFAULT_PLAYLIST: PlaylistSettings = {
  * Fixed playlists for end-to-end tests and development: selectable only when
  * the server runs with ALLOW_TEST_PLAYLISTS, never in production.
  */
-export const testPlaylistIdSchema = z.enum(["all-models", "pose-only", "messi", "messi-long"]);
+export const testPlaylistIdSchema = z.enum(["all-models", "pose-only", "messi", "messi-long", "party"]);
 export type TestPlaylistId = z.infer<typeof testPlaylistIdSchema>;
 
 export interface TestPlaylist {
@@ -79,6 +79,17 @@ export const TEST_PLAYLISTS: Record<TestPlaylistId, TestPlaylist> = {
       { kind: "pose", targetId: "test-messi5-alt" },
       { kind: "pose", targetId: "test-messi5" },
       { kind: "pose", targetId: "test-messi5-alt" },
+    ],
+  },
+  // One round of each kind, long enough for a test on a starved machine to photograph each
+  // while it is played; targets that the messi5 and astronaut cameras can score.
+  party: {
+    settings: { rounds: 3, secondsPerRound: 8, difficulty: "easy", roundKinds: ["pose", "hand", "head"], poseQuality: "lite" },
+    preloadTimeoutMs: 240_000,
+    targets: [
+      { kind: "pose", targetId: "test-messi5" },
+      { kind: "hand", targetId: "test-messi5-hand" },
+      { kind: "head", targetId: "test-astronaut-face" },
     ],
   },
 };

@@ -135,8 +135,8 @@ test("a match night: result before next, a podium, history inside the room, name
   await host.page.getByTestId("rounds-input").fill("7");
   await host.page.getByTestId("round-kind-hand").check();
   await expect(host.page.getByTestId("round-kind-hand")).toBeChecked();
-  // The fixed all-models playlist for the match itself (the tab keeps its seat across the reload).
-  await host.page.goto(`/r/${code}?testPlaylist=all-models`);
+  // A fixed playlist for the match itself, one round per kind (the tab keeps its seat across the reload).
+  await host.page.goto(`/r/${code}?testPlaylist=party`);
   await joinByLink(friend.page, link, "Astro");
   await expect(host.page.getByTestId("member")).toHaveCount(2);
   await snap(host.page, testInfo, "party-room-two");
@@ -161,7 +161,13 @@ test("a match night: result before next, a podium, history inside the room, name
   await expect(friend.page.getByTestId("back-to-chat")).toHaveCount(0);
   await expect(host.page.getByTestId("back-to-chat")).toBeVisible();
   // Both read the same ranking in the same order (ties included).
-  const rankingOf = (page: Page) => page.getByTestId("ranking-row").evaluateAll((rows) => rows.map((row) => `${row.textContent}|${(row as HTMLElement).dataset.rank}`));
+  const rankingOf = (page: Page) =>
+    page.getByTestId("ranking-row").evaluateAll((rows) =>
+      rows.map((row) => {
+        const { rank, total, tied } = (row as HTMLElement).dataset;
+        return `${row.querySelector(".member-name")?.textContent}|${rank}|${total}|${tied}`;
+      }),
+    );
   expect(await rankingOf(friend.page)).toEqual(await rankingOf(host.page));
   const resultOrder = await host.page.getByTestId("ranking-row").locator(".member-name").allTextContents();
   await snap(host.page, testInfo, "party-results-host");

@@ -42,6 +42,18 @@ interface VideoEncoding {
   scaleResolutionDownBy: number;
 }
 const SIGNAL_RETRIES = 5;
+/** An offer still unanswered after this (then twice, three times as long) is sent again. */
+const OFFER_RESEND_MS = 3_000;
+const OFFER_RESENDS = 3;
+/** How long an offer may wait for its answer (resends included) before the connection is replaced. */
+const OFFER_PATIENCE_MS = 20_000;
+/** Not connected nor checking this long after it was made: replace the connection (then 2x, 3x as long). */
+const STUCK_REBUILD_MS = 6_000;
+const STUCK_REBUILDS = 4;
+/** The longest one signal may hold the queue (a busy phone takes seconds to apply a description). */
+const SIGNAL_STEP_LIMIT_MS = 15_000;
+/** Candidates kept while their description has not arrived (a few per network interface). */
+const MAX_EARLY_CANDIDATES = 32;
 
 export class MeshCall implements CallSession {
   readonly provider = "mesh" as const;
@@ -142,9 +154,10 @@ export class MeshCall implements CallSession {
 
   private handleSignal(signal: Signal): void {
     if (this.closed) return;
-    // The server relays only from members of our room; a signal may beat the room:state naming them.
-    const member = this.members.find((candidate) => candidate.id === signal.from);
-    if (member && !member.connected) return;
+    // The server relays only from a member's live socket, so a signal proves its sender is here now,
+    // even when our member list (applied after React renders the room:state) still says away or
+    // does not name them yet. Dropping such a signal deadlocked a reload: the friend's offer was
+    // lost, our own offer crossed it and was ignored by the impolite side, and both waited.
     const peer = this.peers.get(signal.from) ?? this.addPeer(signal.from);
     peer.handleSignal(signal);
   }
@@ -171,6 +184,14 @@ class MeshPeer {
   private everConnected = false;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private failTimer: ReturnType<typeof setTimeout> | undefined;
+  private offerTimer: ReturnType<typeof setTimeout> | undefined;
+  private stuckTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Counts our offers, so a resend knows its offer is still the latest. */
+  private offerSerial = 0;
+  private offerSentAt = 0;
+  /** Connections replaced since the last time one connected (armStuckRebuild). */
+  private rebuilds = 0;
+  private earlyCandidates: NonNullable<Signal["candidate"]>[] = [];
   /** Signals are applied one at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
   private wanted: { local: LocalMedia; videoAllowed: boolean; encoding: VideoEncoding } = {
@@ -214,7 +235,10 @@ class MeshPeer {
   }
 
   handleSignal(signal: Signal): void {
-    this.queue = this.queue.then(() => this.applySignal(signal)).catch((error: unknown) => {
+    // A step on a connection closed meanwhile may never settle (the WebRTC spec abandons it): the
+    // queue moves on after a while instead of holding every later signal behind it.
+    const step = () => Promise.race([this.applySignal(signal), delay(SIGNAL_STEP_LIMIT_MS)]);
+    this.queue = this.queue.then(step).catch((error: unknown) => {
       console.warn(`[call] signal from ${this.options.remoteId} failed`, error);
     });
   }
@@ -235,6 +259,8 @@ class MeshPeer {
     this.closed = true;
     clearTimeout(this.restartTimer);
     clearTimeout(this.failTimer);
+    clearTimeout(this.offerTimer);
+    clearTimeout(this.stuckTimer);
     this.teardownConnection();
   }
 
@@ -247,12 +273,18 @@ class MeshPeer {
     this.makingOffer = false;
     this.ignoreOffer = false;
     this.everConnected = false;
+    this.earlyCandidates = [];
 
     pc.onnegotiationneeded = async () => {
       try {
         this.makingOffer = true;
+        const serial = ++this.offerSerial;
         await pc.setLocalDescription();
-        if (pc === this.pc && pc.localDescription) this.send({ description: descriptionInit(pc.localDescription) });
+        if (pc === this.pc && pc.localDescription) {
+          this.send({ description: descriptionInit(pc.localDescription) });
+          this.offerSentAt = performance.now();
+          this.armOfferResend(pc, serial, 1);
+        }
       } catch (error) {
         console.warn(`[call] offer to ${this.options.remoteId} failed`, error);
       } finally {
@@ -275,6 +307,7 @@ class MeshPeer {
     pc.onconnectionstatechange = () => this.onConnectionState(pc);
     this.setStatus("connecting");
     this.armFailTimer();
+    this.armStuckRebuild(pc);
     this.sync(this.wanted.local, this.wanted.videoAllowed, this.wanted.encoding);
   }
 
@@ -301,6 +334,8 @@ class MeshPeer {
         }
       }
       const pc = this.pc;
+      // An answer to an offer we no longer have (answered twice, or to a connection we replaced).
+      if (description.type === "answer" && pc.signalingState !== "have-local-offer") return;
       const offerCollision = description.type === "offer" && (this.makingOffer || pc.signalingState !== "stable");
       this.ignoreOffer = !this.polite && offerCollision;
       if (this.ignoreOffer) return;
@@ -310,9 +345,11 @@ class MeshPeer {
       }
       await pc.setRemoteDescription(description);
       this.remoteFingerprint = fingerprintOf(description.sdp) ?? this.remoteFingerprint;
+      await this.replayEarlyCandidates(pc);
       if (description.type === "offer") {
         await pc.setLocalDescription();
-        if (pc.localDescription) this.send({ description: descriptionInit(pc.localDescription) });
+        // Not if the connection was replaced meanwhile: that answer would describe a closed one.
+        if (pc === this.pc && pc.localDescription) this.send({ description: descriptionInit(pc.localDescription) });
       }
       void this.applyEncoding();
       return;
@@ -321,10 +358,40 @@ class MeshPeer {
       try {
         await this.pc.addIceCandidate(candidate);
       } catch (error) {
-        // Candidates of an offer we ignored, or of a connection we replaced, are expected to fail.
         if (!this.ignoreOffer && this.pc.remoteDescription) throw error;
+        // Candidates of an offer we ignored, or sent before the description they belong to. After
+        // glare, the polite friend rolls back and answers with the same ICE credentials, and does
+        // not send those candidates again: kept, they are what lets the answer connect.
+        if (this.earlyCandidates.length >= MAX_EARLY_CANDIDATES) this.earlyCandidates.shift();
+        this.earlyCandidates.push(candidate);
       }
     }
+  }
+
+  private async replayEarlyCandidates(pc: RTCPeerConnection): Promise<void> {
+    const early = this.earlyCandidates;
+    this.earlyCandidates = [];
+    for (const candidate of early) {
+      // Those of another description (an ignored offer, a replaced page) fail here, as expected.
+      await pc.addIceCandidate(candidate).catch(() => undefined);
+    }
+  }
+
+  /**
+   * An offer can be lost (a signal the friend's page could not take yet, a page that was replaced);
+   * the impolite side then ignores the friend's crossing offer while it waits for an answer that
+   * never comes, and neither side connects. Sending the same offer again breaks that wait: a polite
+   * friend yields to it, and an offer already answered is answered again (the stale answer is dropped).
+   */
+  private armOfferResend(pc: RTCPeerConnection, serial: number, attempt: number): void {
+    clearTimeout(this.offerTimer);
+    if (attempt > OFFER_RESENDS) return;
+    this.offerTimer = setTimeout(() => {
+      // The same offer still unanswered (its SDP text grows as candidates are gathered: not compared).
+      if (this.closed || pc !== this.pc || serial !== this.offerSerial || pc.signalingState !== "have-local-offer" || !pc.localDescription) return;
+      this.send({ description: descriptionInit(pc.localDescription) });
+      this.armOfferResend(pc, serial, attempt + 1);
+    }, OFFER_RESEND_MS * attempt);
   }
 
   private onIceState(pc: RTCPeerConnection): void {
@@ -346,7 +413,9 @@ class MeshPeer {
     switch (pc.connectionState) {
       case "connected":
         this.everConnected = true;
+        this.rebuilds = 0;
         clearTimeout(this.failTimer);
+        clearTimeout(this.stuckTimer);
         this.setStatus("connected");
         void this.applyEncoding();
         break;
@@ -354,6 +423,7 @@ class MeshPeer {
       case "failed":
         this.setStatus("reconnecting");
         this.armFailTimer();
+        this.armStuckRebuild(pc);
         break;
       case "new":
       case "connecting":
@@ -362,6 +432,33 @@ class MeshPeer {
       case "closed":
         break;
     }
+  }
+
+  /**
+   * A connection that is not connected, and not even checking, some seconds after it was made has
+   * lost something on the way: an offer, an answer or candidates, or Chromium's ICE agent stopped
+   * gathering after a rollback during glare (seen here: gathering never completes, and restartIce
+   * does not revive it). Neither "failed" nor "disconnected" ever comes, so nothing else heals it.
+   * The impolite side replaces the connection with a new one and offers; its new fingerprint makes
+   * the friend replace theirs too (applySignal). Only one side does it, so the two never ping-pong.
+   */
+  private armStuckRebuild(pc: RTCPeerConnection): void {
+    clearTimeout(this.stuckTimer);
+    if (this.polite || this.rebuilds >= STUCK_REBUILDS) return;
+    this.stuckTimer = setTimeout(() => {
+      if (this.closed || pc !== this.pc || pc.connectionState === "connected") return;
+      // Checks under way, or a description we are still applying, are left to finish: a busy phone
+      // may take seconds for either, and ICE fails checks that cannot succeed.
+      // An offer still out is first sent again (armOfferResend); a slow friend gets that long to answer.
+      const offerOut = pc.signalingState === "have-local-offer" && performance.now() - this.offerSentAt < OFFER_PATIENCE_MS;
+      const busy = pc.connectionState === "connecting" || this.makingOffer || pc.signalingState === "have-remote-offer" || offerOut;
+      if (busy) return this.armStuckRebuild(pc);
+      this.rebuilds += 1;
+      this.teardownConnection();
+      // Signals still queued belong to the closed connection; those arriving from now on do not.
+      this.queue = Promise.resolve();
+      this.createConnection();
+    }, STUCK_REBUILD_MS * (this.rebuilds + 1));
   }
 
   private armFailTimer(): void {
@@ -427,8 +524,12 @@ async function sendSignal(to: string, signal: { description?: RTCSessionDescript
       console.warn(`[call] signal to ${to} refused: ${answer.code} ${answer.message}`);
       return;
     }
-    await new Promise((resolve) => setTimeout(resolve, 300 * (attempt + 1)));
+    await delay(300 * (attempt + 1));
   }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function descriptionInit(description: RTCSessionDescription): RTCSessionDescriptionInit {
@@ -448,3 +549,4 @@ function candidateInit(candidate: RTCIceCandidate): RTCIceCandidateInit {
 function fingerprintOf(sdp: string | undefined): string | null {
   return sdp?.match(/^a=fingerprint:(\S+ \S+)/m)?.[1] ?? null;
 }
+

@@ -18,7 +18,7 @@ import { saveRoomsForRestart, takeRoomsAfterRestart } from "./realtime/roomCarry
 import { publishAppServices } from "./services";
 import { openMatchStore, type MatchStore } from "./storage/matchStore";
 import { MatchSaver } from "./storage/pendingMatches";
-import { lanIPv4Addresses } from "./lan/addresses";
+import { reachableLanAddresses } from "./lan/addresses";
 import { loadOrCreateLanCertificate } from "./lan/certificate";
 import { serveTlsOnSamePort, type SamePortTls } from "./lan/tlsOnSamePort";
 import packageJson from "../package.json" with { type: "json" };
@@ -70,7 +70,7 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
   const httpServer = createServer();
   // HTTPS=lan: TLS and plain HTTP on this one server's port (server/lan/tlsOnSamePort.ts). The
   // addresses are read once: the certificate names them and invite links use the first.
-  const lanAddresses = config.HTTPS === "lan" ? lanIPv4Addresses() : [];
+  const lanAddresses = config.HTTPS === "lan" ? reachableLanAddresses(config.HOST) : [];
   const lanCertificate =
     config.HTTPS === "lan"
       ? await phase("certificate", () => loadOrCreateLanCertificate({ dataDir: path.resolve(config.DATA_DIR), addresses: lanAddresses, logger }))

@@ -21,3 +21,12 @@ export function lanIPv4Addresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>
   // Stable: within each group the operating system's order stays.
   return [...found.filter((item) => !item.virtual), ...found.filter((item) => item.virtual)].map((item) => item.address);
 }
+
+/**
+ * The LAN addresses a server listening on HOST answers on: all of them for a wildcard HOST (the
+ * default 0.0.0.0), HOST itself when it is one LAN address, none when it is loopback.
+ */
+export function reachableLanAddresses(host: string, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string[] {
+  if (host === "0.0.0.0" || host === "::") return lanIPv4Addresses(interfaces);
+  return lanIPv4Addresses(interfaces).filter((address) => address === host);
+}

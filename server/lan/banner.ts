@@ -10,7 +10,8 @@ export async function lanBanner(options: { urls: readonly string[]; fingerprint2
   const first = urls[0];
   if (first === undefined) {
     lines.push(
-      "  No network address found: connect this computer to the Wi-Fi your friends use, then restart.",
+      "  Phones cannot reach it yet: this computer has no network address (connect it to the Wi-Fi your",
+      "  friends use), or HOST keeps the server to this computer (leave HOST unset). Then restart.",
       "  Only this computer can play meanwhile: https://localhost (or http://localhost) on this port.",
       "",
     );

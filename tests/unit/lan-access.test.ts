@@ -1,7 +1,7 @@
 import type { NetworkInterfaceInfo } from "node:os";
 import { describe, expect, it } from "vitest";
 import { inviteOrigin, isLoopbackHost, secureAlternative, type PageLocation } from "@/client/lanAccess";
-import { lanIPv4Addresses } from "@/server/lan/addresses";
+import { lanIPv4Addresses, reachableLanAddresses } from "@/server/lan/addresses";
 
 function at(url: string): PageLocation {
   const { protocol, host, hostname, origin, pathname, search } = new URL(url);
@@ -59,6 +59,13 @@ describe("LAN addresses", () => {
       enp3s0: [entry("10.0.0.7"), entry("169.254.3.4")],
     });
     expect(addresses).toEqual(["192.168.1.20", "10.0.0.7", "172.17.0.1", "100.101.102.103"]);
+  });
+
+  it("are those the server listens on: all for the default HOST, one for a LAN HOST, none for loopback", () => {
+    const interfaces = { lo: [entry("127.0.0.1", true)], eth0: [entry("192.168.1.20")], wlan0: [entry("10.0.0.7")] };
+    expect(reachableLanAddresses("0.0.0.0", interfaces)).toEqual(["192.168.1.20", "10.0.0.7"]);
+    expect(reachableLanAddresses("10.0.0.7", interfaces)).toEqual(["10.0.0.7"]);
+    expect(reachableLanAddresses("127.0.0.1", interfaces)).toEqual([]);
   });
 
   it("are empty on a computer without a network", () => {

@@ -3,7 +3,7 @@
 # (Written and reviewed, but not built here: the development machine has no container engine.)
 
 # ---- build: install everything, generate the install-time assets, build Next.js
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 ENV NEXT_TELEMETRY_DISABLED=1 CHECKPOINT_DISABLE=1
 # The npm major used in development: with it package.json "allowScripts" keeps Prisma's own install
@@ -16,7 +16,7 @@ RUN npm ci --no-audit --no-fund
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime: the pruned tree, as an unprivileged user
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 PORT=3000 HOST=0.0.0.0 DATA_DIR=/data
 COPY --from=build --chown=node:node /app /app

@@ -1,6 +1,8 @@
 import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
 import { I18nProvider } from "@/client/i18n";
+import { SecureContextGate } from "@/components/SecureContextGate";
+import { lanPageSettings } from "@/server/services";
 import { serverLocale } from "./serverLocale";
 import "./globals.css";
 
@@ -24,7 +26,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   return (
     <html lang={locale}>
       <body>
-        <I18nProvider initialLocale={locale}>{children}</I18nProvider>
+        <I18nProvider initialLocale={locale}>
+          <SecureContextGate lan={lanPageSettings()}>{children}</SecureContextGate>
+        </I18nProvider>
       </body>
     </html>
   );

@@ -2,19 +2,23 @@
 import { useEffect, useState } from "react";
 import QRCode from "qrcode";
 import { useI18n } from "@/client/i18n";
+import { inviteOrigin } from "@/client/lanAccess";
+import { useLanSettings } from "./SecureContextGate";
 
 /** The room code, a QR code of the link and a copy button: how friends get in. */
 export function InvitePanel({ roomCode }: { roomCode: string }) {
   const { t } = useI18n();
+  const lan = useLanSettings();
   const [link, setLink] = useState("");
   const [qrDataUrl, setQrDataUrl] = useState<string | null>(null);
   const [copyState, setCopyState] = useState<"idle" | "copied" | "failed">("idle");
 
   useEffect(() => {
-    const roomLink = `${window.location.origin}/r/${roomCode}`;
+    // HTTPS=lan on the laptop itself: the LAN address, not localhost (client/lanAccess.ts).
+    const roomLink = `${inviteOrigin(window.location, lan)}/r/${roomCode}`;
     setLink(roomLink);
     QRCode.toDataURL(roomLink, { margin: 1, width: 200, errorCorrectionLevel: "M" }).then(setQrDataUrl, () => setQrDataUrl(null));
-  }, [roomCode]);
+  }, [roomCode, lan]);
 
   const copy = async () => {
     try {

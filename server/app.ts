@@ -18,6 +18,9 @@ import { saveRoomsForRestart, takeRoomsAfterRestart } from "./realtime/roomCarry
 import { publishAppServices } from "./services";
 import { openMatchStore, type MatchStore } from "./storage/matchStore";
 import { MatchSaver } from "./storage/pendingMatches";
+import { reachableLanAddresses } from "./lan/addresses";
+import { loadOrCreateLanCertificate } from "./lan/certificate";
+import { serveTlsOnSamePort, type SamePortTls } from "./lan/tlsOnSamePort";
 import packageJson from "../package.json" with { type: "json" };
 
 export interface StartOptions {
@@ -35,6 +38,8 @@ export interface RunningServer {
   store: MatchStore;
   /** Finished matches on their way to the database (pending ones kept in DATA_DIR/pending-matches). */
   matches: MatchSaver;
+  /** HTTPS=lan: the addresses phones open (one per LAN IPv4 address) and the certificate's fingerprint. */
+  lan?: { urls: string[]; fingerprint256: string; connections: SamePortTls["counts"] };
   /** Stops accepting, tells clients, closes sockets and the database. Idempotent. */
   close(reason?: "restart" | "shutdown"): Promise<void>;
 }
@@ -63,6 +68,14 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
     : undefined;
 
   const httpServer = createServer();
+  // HTTPS=lan: TLS and plain HTTP on this one server's port (server/lan/tlsOnSamePort.ts). The
+  // addresses are read once: the certificate names them and invite links use the first.
+  const lanAddresses = config.HTTPS === "lan" ? reachableLanAddresses(config.HOST) : [];
+  const lanCertificate =
+    config.HTTPS === "lan"
+      ? await phase("certificate", () => loadOrCreateLanCertificate({ dataDir: path.resolve(config.DATA_DIR), addresses: lanAddresses, logger }))
+      : undefined;
+  const samePortTls = lanCertificate ? serveTlsOnSamePort(httpServer, lanCertificate, logger) : undefined;
   const metrics = createServerMetrics();
   // The app's request handler must be registered BEFORE Socket.IO attaches: Engine.IO takes the
   // listeners present at that moment and calls them only for requests outside /socket.io/. A
@@ -108,7 +121,9 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
     roomMembers: () => realtime.hub.memberCount,
     connectedSockets: () => realtime.io.of("/").sockets.size,
   });
-  publishAppServices({ store, modelBaseUrl: config.MODEL_BASE_URL, call: { provider: livekitSettings(config) ? "livekit" : "mesh", iceServers: () => iceServersFor(config) } });
+  // The port is only known after listen (PORT=0 in tests): the LAN origin is filled in below.
+  const lanPage: { inviteOrigin: string | null } | undefined = samePortTls ? { inviteOrigin: null } : undefined;
+  publishAppServices({ store, modelBaseUrl: config.MODEL_BASE_URL, lan: lanPage, call: { provider: livekitSettings(config) ? "livekit" : "mesh", iceServers: () => iceServersFor(config) } });
 
   const nextHandler = nextApp?.getRequestHandler();
   const handleAppRequest = createRequestHandler({
@@ -136,7 +151,9 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
     }),
   );
   const { port } = httpServer.address() as AddressInfo;
-  const url = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${port}`;
+  const url = `${samePortTls ? "https" : "http"}://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${port}`;
+  const lanUrls = lanAddresses.map((address) => `https://${address}:${port}`);
+  if (lanPage) lanPage.inviteOrigin = lanUrls[0] ?? null;
 
   let closing: Promise<void> | undefined;
   const close = (reason: "restart" | "shutdown" = "shutdown") => {
@@ -151,6 +168,7 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
       await realtime.io.close();
       await presence.close();
       httpServer.closeAllConnections();
+      samePortTls?.closeAllConnections();
       await httpClosed;
       await nextApp?.close();
       await matches.close();
@@ -163,5 +181,6 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
     return closing;
   };
 
-  return { url, port, httpServer, realtime, store, matches, close };
+  const lan = samePortTls && lanCertificate ? { urls: lanUrls, fingerprint256: lanCertificate.fingerprint256, connections: samePortTls.counts } : undefined;
+  return { url, port, httpServer, realtime, store, matches, lan, close };
 }

@@ -92,6 +92,11 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: integer(0, 65535, 3000),
   HOST: z.string().min(1).default("0.0.0.0"),
+  /**
+   * `lan`: a party on the local network. HTTPS with a self-signed certificate made in DATA_DIR, and
+   * plain HTTP on the same port (pages there explain how to switch); invite links use the LAN address.
+   */
+  HTTPS: z.enum(["off", "lan"]).default("off"),
   /** Unset: the embedded database in DATA_DIR. Set: a PostgreSQL server. */
   DATABASE_URL: postgresUrl.optional(),
   DATA_DIR: z.string().min(1).default("./data"),

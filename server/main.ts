@@ -4,6 +4,7 @@ import { createLogger } from "./logger";
 import { startPoseServer } from "./app";
 import { stopOnSignals } from "./signals";
 import { createErrorReporter } from "./observability/errorReporting";
+import { lanBanner } from "./lan/banner";
 import packageJson from "../package.json" with { type: "json" };
 
 async function main(): Promise<void> {
@@ -25,7 +26,9 @@ async function main(): Promise<void> {
   logger.info({ phase: "config", ms: Math.round(performance.now() - began) }, "start-up phase config done");
 
   const server = await startPoseServer({ config, logger, withNext: true });
-  logger.info({ url: server.url, port: server.port }, `ready in ${Math.round(performance.now() - began)} ms`);
+  logger.info({ url: server.url, port: server.port, lanUrls: server.lan?.urls }, `ready in ${Math.round(performance.now() - began)} ms`);
+  // For the person at the laptop, whatever LOG_LEVEL says: where phones go, and a QR code to scan.
+  if (server.lan) process.stdout.write(await lanBanner(server.lan));
 
   stopOnSignals(server, logger);
 }

@@ -60,9 +60,12 @@ describe.skipIf(!redisInstalled && !inCi)("two server processes behind one Redis
     // The code is known on B although the room lives on A.
     expect(expectOk(await send(ana, "room:peek", { roomCode: code.toLowerCase() }))).toMatchObject({ code, memberCount: 1 });
     const hostSeesAna = nextRoomState(host, (room) => room.members.length === 2);
+    // The owner adds B's socket to the room and broadcasts at once: that very broadcast must
+    // reach it (an adapter that subscribes B per room only after the join would drop it).
+    const anaSeesHerself = nextRoomState(ana, (room) => room.members.length === 2);
     const anaJoined = expectOk(await send(ana, "room:join", { roomCode: code, nickname: "Ana" }));
     expect(anaJoined.room.members.map((member) => member.nickname)).toEqual(["Host", "Ana"]);
-    await hostSeesAna;
+    await Promise.all([hostSeesAna, anaSeesHerself]);
 
     const bo = await a.connectClient();
     const anaSeesBo = nextRoomState(ana, (room) => room.members.length === 3);

@@ -7,7 +7,7 @@
  * and per-socket emits to sockets on every process.
  */
 import { randomUUID } from "node:crypto";
-import { createAdapter } from "@socket.io/redis-adapter";
+import { createShardedAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -57,7 +57,12 @@ export class RedisPresence implements Presence {
     this.commands = commands;
     this.subscriber = commands.duplicate();
     this.adapterSubscriber = commands.duplicate();
-    this.socketIoAdapter = createAdapter(this.commands, this.adapterSubscriber);
+    // Sharded Pub/Sub (Redis 7+; works on a Redis Cluster too). "static": every process hears every
+    // broadcast on one channel, like the classic adapter. The default "dynamic" subscribes a process
+    // to a room's channel only once one of its sockets joins: a room's owner joins a socket on
+    // another process and broadcasts at once, and that process missed the broadcast announcing its
+    // own player in 2 of 5 tries here (docs/scale-out.md).
+    this.socketIoAdapter = createShardedAdapter(this.commands, this.adapterSubscriber, { subscriptionMode: "static" });
     for (const client of [this.commands, this.subscriber, this.adapterSubscriber]) {
       client.on("error", (error: Error) => this.logger.error({ err: error }, "redis connection error"));
     }

@@ -111,6 +111,13 @@ test("the framing check fails on the empty scene, passes on messi5, and sounds a
   const screenshot = await empty.page.screenshot({ fullPage: true, path: testInfo.outputPath("lobby-framing-390x844.png") });
   await testInfo.attach("lobby-framing-390x844.png", { body: screenshot, contentType: "image/png" });
 
+  // Recorded for the progress weights (STEP_COST_MS in client/vision/preloader.ts), not asserted.
+  const steps = await empty.page.evaluate(() =>
+    (window as unknown as { __poseparty?: { lobby?: { assets: { key: string; createMs: number | null; warmupMs: number | null; downloadMs: number }[] } } }).__poseparty?.lobby?.assets,
+  );
+  testInfo.annotations.push({ type: "preload steps (empty page)", description: JSON.stringify(steps) });
+  console.log(`preload steps (empty page): ${JSON.stringify(steps)}`);
+
   // "Play anyway": the friend is ready, and the game starts with both playing.
   await empty.page.getByTestId("framing-play-anyway").click();
   for (const player of [messi, empty]) {

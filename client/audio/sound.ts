@@ -198,9 +198,13 @@ export function loadSounds(manifestUrl: string = SOUND_MANIFEST_URL): Promise<bo
       // The bar moves as each file is fetched and decoded (howler reports no bytes in between).
       const entries = [...EFFECT_NAMES.map((name) => [effects.get(name)!, manifest.sounds[name]] as const), [music, manifest.sounds.music] as const];
       setLoadState({ totalBytes: entries.reduce((sum, [, entry]) => sum + (entry.files[0]?.bytes ?? 0), 0) });
-      for (const [howl, entry] of entries) {
+      const decodedBytes = (): number =>
+        entries.reduce((sum, [howl, entry]) => sum + (howl.state() === "loaded" ? (entry.files[0]?.bytes ?? 0) : 0), 0);
+      for (const [howl] of entries) {
         whenLoaded(howl).then(
-          () => setLoadState({ loadedBytes: loadState.loadedBytes + (entry.files[0]?.bytes ?? 0) }),
+          () => {
+            if (loadState.stage === "loading") setLoadState({ loadedBytes: decodedBytes() });
+          },
           () => {},
         );
       }

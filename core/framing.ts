@@ -149,10 +149,12 @@ export function meanLuma(rgba: ArrayLike<number>): number {
 
 /**
  * How long the lobby waits between framing detections: at least `minIntervalMs`, and at least
- * `busyFactor` times what the last detection took, so the checks use at most about a quarter of
- * the main thread (the call and the page stay smooth on a slow phone).
+ * `busyFactor` times what the last detection took, so the checks use at most a fifth of the main
+ * thread (the call and the page stay smooth on a slow phone, and friends' phones still loading
+ * on the same machine or network are not slowed down much). Once a second is live enough for a
+ * player stepping back.
  */
-export function framingCheckDelay(lastDetectionMs: number, minIntervalMs = 400, busyFactor = 3): number {
+export function framingCheckDelay(lastDetectionMs: number, minIntervalMs = 1000, busyFactor = 4): number {
   const spent = Number.isFinite(lastDetectionMs) && lastDetectionMs > 0 ? lastDetectionMs : 0;
   return Math.max(minIntervalMs, Math.round(spent * busyFactor));
 }

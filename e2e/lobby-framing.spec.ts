@@ -117,6 +117,8 @@ test("the framing check fails on the empty scene, passes on messi5, and sounds a
   );
   testInfo.annotations.push({ type: "preload steps (empty page)", description: JSON.stringify(steps) });
   console.log(`preload steps (empty page): ${JSON.stringify(steps)}`);
+  const checks = await empty.page.evaluate(() => (window as unknown as { __poseparty?: { framing?: unknown } }).__poseparty?.framing);
+  console.log(`live framing checks (empty page): ${JSON.stringify(checks)}`);
 
   // "Play anyway": the friend is ready, and the game starts with both playing.
   await empty.page.getByTestId("framing-play-anyway").click();

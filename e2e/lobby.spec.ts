@@ -63,7 +63,7 @@ async function lobbyReport(page: Page): Promise<NonNullable<PosePartyDebug["lobb
  * the lobby at a full 30 fps call (the bench's lobby section measures that).
  */
 test("three players load every model, see each other ready, and the game starts", async ({ players }) => {
-  test.setTimeout(360_000);
+  test.setTimeout(480_000);
   const host = await players.launch({ name: "host-messi", video: "messi5", cameraFps: 15 });
   const astronaut = await players.launch({ name: "astronaut", video: "astronaut", cameraFps: 15 });
   const third = await players.launch({ name: "empty", video: "empty", cameraFps: 15 });
@@ -78,10 +78,8 @@ test("three players load every model, see each other ready, and the game starts"
   // No camera here shows everything all three kinds of round need (messi5's face is too small for
   // the face detector, the astronaut has no legs in the picture, the empty scene has nobody): each
   // player plays anyway, as people would, and the game starts without waiting for the deadline.
-  for (const player of [host, astronaut, third]) {
-    const framing = await settleFraming(player.page, 260_000);
-    test.info().annotations.push({ type: "framing", description: `${player.name}: ${framing}` });
-  }
+  const framings = await Promise.all([host, astronaut, third].map((player) => settleFraming(player.page, 300_000)));
+  test.info().annotations.push({ type: "framing", description: framings.join(", ") });
 
   for (const player of [host, astronaut, third]) {
     await player.page.waitForFunction(
@@ -175,7 +173,7 @@ test("a download that stops sending shows a stalled step, and Retry loads it", a
   await expect(host.page.getByTestId("game-stage")).toHaveAttribute("data-role", "player", { timeout: 120_000 });
 });
 
-test("no model or runtime byte is requested on the home page, in the chatting room or in history", async ({ players }) => {
+test("no model, runtime or sound byte is requested on the home page, in the chatting room or in history", async ({ players }) => {
   const player = await players.launch({ name: "visitor", video: "messi5" });
   const requested: string[] = [];
   const visionCode: string[] = [];
@@ -198,5 +196,7 @@ test("no model or runtime byte is requested on the home page, in the chatting ro
 
   expect(requested.length).toBeGreaterThan(5);
   expect(requested.filter((url) => /\/vision\/|\.wasm|\.tflite|\.task(\?|$)/.test(url))).toEqual([]);
+  // The game's sounds load in the lobby too, never before.
+  expect(requested.filter((url) => url.includes("/sounds/"))).toEqual([]);
   expect(visionCode).toEqual([]);
 });

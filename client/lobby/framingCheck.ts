@@ -93,6 +93,19 @@ export async function checkFramingNow(roundKinds: readonly RoundKind[], video: H
   return { result: checkFraming(roundKinds, { pose, hands, face, ...(luma !== undefined ? { meanLuma: luma } : {}) }), pose };
 }
 
+/** `window.__poseparty.framing`: how many live checks ran and what they cost (for tests and the bench). */
+const stats = { checks: 0, totalMs: 0, maxMs: 0 };
+function recordCheck(spentMs: number): void {
+  stats.checks += 1;
+  stats.totalMs += spentMs;
+  stats.maxMs = Math.max(stats.maxMs, spentMs);
+  const scope = window as unknown as { __poseparty?: Record<string, unknown> };
+  scope.__poseparty = {
+    ...(scope.__poseparty ?? {}),
+    framing: { checks: stats.checks, meanMs: Math.round(stats.totalMs / stats.checks), maxMs: Math.round(stats.maxMs) },
+  };
+}
+
 /**
  * Checks again and again until `signal` aborts: each result goes to `onCheck`; the next check
  * waits at least framingCheckDelay(what this one cost). Hidden pages check nothing.
@@ -113,6 +126,7 @@ export function watchFraming(
       try {
         const check = await checkFramingNow(roundKinds, getVideo());
         spentMs = performance.now() - startedAt;
+        recordCheck(spentMs);
         if (check && !signal.aborted) onCheck(check);
       } catch (error) {
         // A detection that throws once (a frame mid-resize) is retried; it is not the player's fault.

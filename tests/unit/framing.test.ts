@@ -116,8 +116,8 @@ describe("helpers", () => {
   });
 
   it("spaces detections out by what the last one cost", () => {
-    expect(framingCheckDelay(20)).toBe(400);
-    expect(framingCheckDelay(300)).toBe(900);
-    expect(framingCheckDelay(Number.NaN)).toBe(400);
+    expect(framingCheckDelay(20)).toBe(1000);
+    expect(framingCheckDelay(400)).toBe(1600);
+    expect(framingCheckDelay(Number.NaN)).toBe(1000);
   });
 });

@@ -163,7 +163,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
   const everyoneSettled = players.every((member) => member.preload.status === "ready" && member.preload.framing !== "adjusting");
   const isHost = room.hostId === selfId;
   const secondsLeft = useSecondsUntil(room.game?.preloadDeadline ?? null);
-  const warming = !failure && progress.some((asset) => asset.stage === "creating" || asset.stage === "warming");
+  const warming = !failure && progress.some((asset) => asset.stage === "creating" || asset.stage === "created" || asset.stage === "warming");
   const showFraming = adjusting && !isSpectator;
 
   return (
@@ -353,6 +353,7 @@ function useSlowStep(progress: readonly AssetProgress[], active: boolean): Asset
   const holdingUp = unfinished.find(
     (asset) =>
       asset.stage !== "queued" &&
+      asset.stage !== "created" &&
       !((asset.stage === "downloading" || asset.stage === "waiting") && asset.totalBytes > 0 && asset.receivedBytes >= asset.totalBytes),
   );
   return holdingUp ?? unfinished[0] ?? null;

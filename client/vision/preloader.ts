@@ -38,9 +38,10 @@ import { guardStep, inactivityWatchdog, serialQueue } from "./stallGuard";
 
 /**
  * waiting: not started; downloading: bytes arriving; queued: every byte in, waiting its turn to be
- * created (creates run one at a time); creating; warming: the first detection; ready; failed.
+ * created (creates run one at a time); creating; created: waiting its turn for the first
+ * detection (they run after every create); warming: the first detection; ready; failed.
  */
-export type AssetStage = "waiting" | "downloading" | "queued" | "creating" | "warming" | "ready" | "failed";
+export type AssetStage = "waiting" | "downloading" | "queued" | "creating" | "created" | "warming" | "ready" | "failed";
 /** The vision runtime and models; "sounds" is the lobby's own bar for the game's sounds. */
 export type AssetKey = "runtime" | VisionAssetName | "sounds";
 
@@ -218,7 +219,7 @@ export function overallPercent(assets: readonly AssetProgress[]): number {
     }
     const received = asset.totalBytes > 0 ? Math.min(asset.receivedBytes, asset.totalBytes) / asset.totalBytes : 0;
     done += downloadCost * received;
-    if (asset.stage === "warming") done += createCost;
+    if (asset.stage === "created" || asset.stage === "warming") done += createCost;
   }
   return total > 0 ? Math.min(99, Math.floor((done / total) * 100)) : 0;
 }
@@ -365,6 +366,8 @@ async function runPreload(options: PreloadOptions): Promise<PreloadReport> {
     const frame = await chooseWarmupFrame(options.warmupSource, stillImage, stillUrl);
     const warmup: PreloadReport["warmup"] = { frameWidth: frame.width, frameHeight: frame.height };
     for (const { plan, created: task } of created) {
+      progress.update(plan.asset.name, { stage: "warming" });
+      // Painted before the (long, synchronous) first detection starts.
       await yieldForPaint();
       signal?.throwIfAborted();
       const warmupStartedAt = performance.now();
@@ -654,8 +657,8 @@ async function createAll(
     createdNotStored.add(task);
     models.delete(name); // the task copied the model into its heap
     plan.metrics.createMs = performance.now() - createStartedAt;
-    // Created; waits for (then runs) its warm-up.
-    progress.update(name, { stage: "warming" });
+    // Created; its warm-up runs once every task is created.
+    progress.update(name, { stage: "created" });
     created.push({ plan, created: task });
   }
   return created;

@@ -48,9 +48,12 @@ function realisticSequence(): AssetProgress[][] {
   set("runtime", { stage: "ready" });
   for (const key of ["pose_lite", "hand_lite", "face_short"] as const) {
     set(key, { stage: "creating" });
-    set(key, { stage: "warming" });
+    set(key, { stage: "created" });
   }
-  for (const key of ["pose_lite", "hand_lite", "face_short"] as const) set(key, { stage: "ready" });
+  for (const key of ["pose_lite", "hand_lite", "face_short"] as const) {
+    set(key, { stage: "warming" });
+    set(key, { stage: "ready" });
+  }
   return states;
 }
 
@@ -84,8 +87,12 @@ describe("overallPercent", () => {
     const created = initialAssets().map((asset) => ({
       ...asset,
       receivedBytes: asset.totalBytes,
-      stage: (asset.key === "runtime" ? "ready" : "warming") as AssetStage,
+      stage: (asset.key === "runtime" ? "ready" : "created") as AssetStage,
     }));
+    // A created model waiting for its turn and one warming up have done the same work.
+    expect(overallPercent(created.map((asset) => (asset.stage === "created" ? { ...asset, stage: "warming" as AssetStage } : asset)))).toBe(
+      overallPercent(created),
+    );
     const poseWarm = created.map((asset) => (asset.key === "pose_lite" ? { ...asset, stage: "ready" as AssetStage } : asset));
     const faceWarm = created.map((asset) => (asset.key === "face_short" ? { ...asset, stage: "ready" as AssetStage } : asset));
     expect(overallPercent(poseWarm) - overallPercent(created)).toBeGreaterThan(5 * (overallPercent(faceWarm) - overallPercent(created)));

@@ -95,7 +95,8 @@ test("three players load every model, see each other ready, and the game starts"
     for (const [asset, stages] of Object.entries(seen.assetStages)) {
       expect(stages.at(-1), `${player.name} ${asset}`).toBe("ready");
       expect(stages, `${player.name} ${asset}`).toContain("downloading");
-      if (asset !== "runtime") expect(stages, `${player.name} ${asset}`).toEqual(expect.arrayContaining(["creating", "warming"]));
+      // Models are created and warmed up; the runtime is compiled, the sounds only decoded.
+      if (asset !== "runtime" && asset !== "sounds") expect(stages, `${player.name} ${asset}`).toEqual(expect.arrayContaining(["creating", "warming"]));
     }
     // The all-ready moment lasts 800 ms; a page starved of CPU by three browsers on two cores can
     // render it together with the game start, so it is recorded, not asserted.

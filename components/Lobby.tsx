@@ -1,19 +1,26 @@
 "use client";
 /**
- * The preload lobby: the one place where the vision runtime and models are
- * fetched, created and warmed up, so the game itself never stalls the call.
- * Shows this player's per-asset bars and every friend's overall progress.
+ * The preload lobby: the one place where the vision runtime, the models and the game's sounds
+ * are fetched, created, decoded and warmed up, so the game itself never stalls the call. Then
+ * the framing check: does the camera see what the playlist needs? Shows this player's bars,
+ * the framing preview while it fails, and every friend's overall progress.
  */
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { flushSync } from "react-dom";
-import { requiredVisionAssets } from "@/core/playlist";
-import type { RoomSnapshot } from "@/core/protocol";
+import { nextFramingStatus, type FramingStatus } from "@/core/framing";
+import { requiredVisionAssets, type RoundKind } from "@/core/playlist";
+import type { MemberSnapshot, RoomSnapshot } from "@/core/protocol";
+import { loadSounds, soundLoadState, subscribeSoundLoad, unlockAudioInGesture, type SoundLoadState } from "@/client/audio/sound";
+import { serverNow, syncClock } from "@/client/game/clockSync";
 import { useI18n } from "@/client/i18n";
 import type { MessageKey } from "@/client/messages";
 import { acquireCamera, getCameraVideo } from "@/client/media/camera";
-import { createProgressReporter } from "@/client/lobby/progressReporter";
+import { checkFramingNow, framingFromWarmup, watchFraming, type FramingCheck } from "@/client/lobby/framingCheck";
+import { createProgressReporter, type ProgressReporter } from "@/client/lobby/progressReporter";
 import { sendPreloadProgress, sendRoomIntent } from "@/client/roomStore";
 import type { AssetProgress, PreloadFailureKind } from "@/client/vision/preloader";
+import { CallGrid } from "./CallGrid";
+import { LobbyFraming } from "./LobbyFraming";
 
 interface LobbyProps {
   room: RoomSnapshot;
@@ -23,25 +30,59 @@ interface LobbyProps {
 
 type Failure = { kind: PreloadFailureKind; detail: string };
 
+interface Framing {
+  status: FramingStatus | null;
+  check: FramingCheck | null;
+}
+
+/**
+ * How long "ready" waits for the sounds once the models are in. They are 338 KB and usually
+ * decoded long before; a sound server that hangs must not keep a player out of the game (it
+ * then plays silently, or with the sounds that arrive later).
+ */
+const SOUND_WAIT_LIMIT_MS = 20_000;
+
 export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
   const { t } = useI18n();
   const self = room.members.find((member) => member.id === selfId);
   const isSpectator = self?.role === "spectator";
   const settings = room.game?.settings;
   const assetsKey = settings ? requiredVisionAssets(settings).join(",") : "";
+  const roundKindsKey = settings?.roundKinds.join(",") ?? "";
+  const roundKinds = useMemo(() => (roundKindsKey ? (roundKindsKey.split(",") as RoundKind[]) : []), [roundKindsKey]);
   // Every bar shows from the first frame, waiting, before the loader code itself has arrived.
   const [progress, setProgress] = useState<AssetProgress[]>(() => waitingBars(assetsKey));
   const [failure, setFailure] = useState<Failure | null>(null);
   const [attempt, setAttempt] = useState(0);
+  const [loaded, setLoaded] = useState(false);
+  const [framing, setFraming] = useState<Framing>({ status: null, check: null });
+  const reporterRef = useRef<ProgressReporter | null>(null);
   const lastPercent = useRef(0);
-  const slowStep = useSlowStep(progress, failure === null);
+  const sound = useSyncExternalStore(subscribeSoundLoad, soundLoadState, soundLoadState);
+  const soundRef = useRef(sound);
+  soundRef.current = sound;
+  const bars = useMemo(() => [...progress, soundBar(sound)], [progress, sound]);
+  const slowStep = useSlowStep(bars, failure === null && !loaded);
+
+  // The game's sounds load here, for players and spectators alike: decoded before the 3-2-1.
+  useEffect(() => {
+    void loadSounds();
+  }, []);
+
+  // Deadlines are shown on the server's clock, like the game's countdown.
+  useEffect(() => {
+    void syncClock();
+  }, []);
 
   useEffect(() => {
     if (isSpectator || !assetsKey) return;
     const assets = assetsKey.split(",") as ReturnType<typeof requiredVisionAssets>;
     const controller = new AbortController();
     const reporter = createProgressReporter(sendPreloadProgress);
+    reporterRef.current = reporter;
     setFailure(null);
+    setLoaded(false);
+    setFraming({ status: null, check: null });
     setProgress((current) => (current.every((asset) => asset.stage === "ready") && current.length > 0 ? current : waitingBars(assetsKey)));
     reporter.push({ percent: 0, status: "loading" });
 
@@ -58,7 +99,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
       const { preloadVision, overallPercent, PreloadError } = vision;
       try {
         const cameraReady = acquireCamera();
-        await preloadVision({
+        const report = await preloadVision({
           assets,
           baseUrl: modelBaseUrl,
           warmupSource: () => getCameraVideo(),
@@ -67,14 +108,21 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
             // Committed now: the preloader yields for one frame and then starts a long step, and a
             // render still queued behind it would show a stage only after it is over.
             flushSync(() => setProgress(next));
-            lastPercent.current = overallPercent(next);
+            lastPercent.current = overallPercent([...next, soundBar(soundRef.current)]);
             // Ready is only claimed once the camera is known to work too (below).
             reporter.push({ percent: Math.min(lastPercent.current, 99), status: "loading" });
           },
         });
         const camera = await cameraReady;
         if (camera.status !== "ready") throw new PreloadError("camera", `camera ${camera.status}`);
-        if (!controller.signal.aborted) reporter.push({ percent: 100, status: "ready" });
+        await soundsSettled(SOUND_WAIT_LIMIT_MS);
+        if (controller.signal.aborted) return;
+        // The warm-up already looked at the camera: that detection is the first framing check.
+        const kinds = roundKindsKey.split(",") as RoundKind[];
+        const first = framingFromWarmup(kinds, report, getCameraVideo()) ?? (await checkFramingNow(kinds, getCameraVideo()));
+        if (controller.signal.aborted) return;
+        setFraming({ status: first?.result.ok ? "ok" : "adjusting", check: first });
+        setLoaded(true);
       } catch (error) {
         if (controller.signal.aborted) return;
         const kind: PreloadFailureKind = error instanceof PreloadError ? error.kind : "other";
@@ -85,92 +133,173 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
 
     return () => {
       controller.abort();
+      reporterRef.current = null;
       // Let the final update out before the reporter goes quiet.
       setTimeout(() => reporter.dispose(), 1000);
     };
-  }, [assetsKey, isSpectator, modelBaseUrl, attempt]);
+  }, [assetsKey, roundKindsKey, isSpectator, modelBaseUrl, attempt]);
 
-  const readyCount = room.members.filter((member) => member.preload.status === "ready").length;
+  // Ready, with the framing check's outcome: the server waits for "adjusting" (not past its deadline).
+  useEffect(() => {
+    if (loaded && framing.status) reporterRef.current?.push({ percent: 100, status: "ready", framing: framing.status });
+  }, [loaded, framing.status]);
+
+  // Until the picture passes (or "play anyway"), check it again at a modest rate.
+  const adjusting = loaded && framing.status === "adjusting";
+  useEffect(() => {
+    if (!adjusting) return;
+    const controller = new AbortController();
+    watchFraming(
+      roundKinds,
+      () => getCameraVideo(),
+      (check) => setFraming((current) => ({ status: nextFramingStatus(current.status, check.result), check })),
+      controller.signal,
+    );
+    return () => controller.abort();
+  }, [adjusting, roundKinds]);
+
+  const players = room.members.filter((member) => member.role === "player");
+  const readyCount = players.filter((member) => member.preload.status === "ready").length;
+  const everyoneSettled = players.every((member) => member.preload.status === "ready" && member.preload.framing !== "adjusting");
   const isHost = room.hostId === selfId;
   const secondsLeft = useSecondsUntil(room.game?.preloadDeadline ?? null);
+  const warming = !failure && progress.some((asset) => asset.stage === "creating" || asset.stage === "created" || asset.stage === "warming");
+  const showFraming = adjusting && !isSpectator;
 
   return (
-    <section className="lobby" data-testid="lobby">
-      <header>
-        <h1>{t("lobbyTitle")}</h1>
-        <p className="hint">{t("lobbyHint")}</p>
-      </header>
+    <>
+      {/* The camera is in one place at a time: in the framing preview while it shows, else the call. */}
+      <CallGrid layout={showFraming ? "game" : "grid"} showSelf={!showFraming} />
+      <section className="lobby" data-testid="lobby" data-framing={framing.status ?? "unchecked"}>
+        <header>
+          <h1>{t("lobbyTitle")}</h1>
+          <p className="hint">{t("lobbyHint")}</p>
+        </header>
 
-      {isSpectator ? (
-        <p className="banner banner-info">{t("spectatorNotice")}</p>
-      ) : (
-        <ul className="card asset-list" aria-live="polite">
-          {progress.map((asset) => (
-            <AssetBar key={asset.key} asset={asset} />
-          ))}
-        </ul>
-      )}
+        {showFraming && framing.check && (
+          <LobbyFraming
+            check={framing.check}
+            onPlayAnyway={() => setFraming((current) => ({ ...current, status: "skipped" }))}
+          />
+        )}
+        {showFraming && !framing.check && (
+          <p className="banner banner-info" role="status" data-testid="framing-waiting">
+            {t("cameraStarting")}
+          </p>
+        )}
+        {loaded && framing.status === "ok" && !isSpectator && (
+          <p className="banner banner-info" role="status" data-testid="framing-passed">
+            ✓ {t("framingPassed")}
+          </p>
+        )}
 
-      {slowStep && !isSpectator && (
-        <p className="banner banner-info" role="status" data-testid="preload-slow" data-asset={slowStep.key} data-stage={slowStep.stage}>
-          {t(`asset_${slowStep.key}` as MessageKey)} · {t(`stage_${slowStep.stage}` as MessageKey)} — {t("lobbySlowStep")}
-        </p>
-      )}
-
-      {failure && (
-        <div className="card failure" role="alert" data-testid="preload-failure" data-kind={failure.kind}>
-          <p className="form-error">{t(`failure_${failure.kind}` as MessageKey)}</p>
-          <p className="hint small">{failure.detail}</p>
-          <button type="button" className="primary" onClick={() => setAttempt((n) => n + 1)} data-testid="preload-retry">
-            {t("retry")}
-          </button>
-        </div>
-      )}
-
-      <section className="card">
-        <h2>
-          {t("friendsTitle")}
-          {secondsLeft !== null && (
-            <span className="count" data-testid="lobby-deadline">
-              {" "}
-              · {secondsLeft}
-              {t("secondsLeft")}
-            </span>
-          )}
-        </h2>
-        <ul className="friend-list">
-          {room.members.map((member) => (
-            <li
-              key={member.id}
-              data-testid="friend-row"
-              data-player={member.id}
-              data-status={member.role === "spectator" ? "spectator" : member.preload.status}
-              data-percent={member.preload.percent}
-            >
-              <span className="member-name">{member.nickname}</span>
-              <span className="bar" aria-hidden>
-                <span className="bar-fill" style={{ width: `${member.preload.percent}%` }} />
-              </span>
-              <span className="tag">
-                {member.role === "spectator"
-                  ? t("friendWatching")
-                  : member.preload.status === "ready"
-                    ? `✓ ${t("friendReady")}`
-                    : member.preload.status === "failed"
-                      ? `✕ ${t("friendFailed")}`
-                      : `${member.preload.percent}%`}
-              </span>
-            </li>
-          ))}
-        </ul>
-        {isHost && readyCount > 0 && readyCount < room.members.length && (
-          <button type="button" onClick={() => void sendRoomIntent("game:startEarly")} data-testid="start-early">
-            {t("startNow")}
+        {sound.stage === "ready" && sound.audio !== "running" && sound.audio !== "none" && (
+          <button type="button" className="primary" onClick={unlockAudioInGesture} data-testid="sound-unlock">
+            🔊 {t("soundTapToEnable")}
           </button>
         )}
+
+        {isSpectator ? (
+          <p className="banner banner-info">{t("spectatorNotice")}</p>
+        ) : (
+          <ul className="card asset-list" aria-live="polite">
+            {bars.map((asset) => (
+              <AssetBar key={asset.key} asset={asset} />
+            ))}
+          </ul>
+        )}
+
+        {warming && !isSpectator && (
+          <p className="hint small" data-testid="lobby-warming-note">
+            {t("lobbyWarmingNote")}
+          </p>
+        )}
+
+        {slowStep && !isSpectator && (
+          <p className="banner banner-info" role="status" data-testid="preload-slow" data-asset={slowStep.key} data-stage={slowStep.stage}>
+            {t(`asset_${slowStep.key}` as MessageKey)} · {t(`stage_${slowStep.stage}` as MessageKey)} — {t("lobbySlowStep")}
+          </p>
+        )}
+
+        {failure && (
+          <div className="card failure" role="alert" data-testid="preload-failure" data-kind={failure.kind}>
+            <p className="form-error">{t(`failure_${failure.kind}` as MessageKey)}</p>
+            <p className="hint small">{failure.detail}</p>
+            <button type="button" className="primary" onClick={() => setAttempt((n) => n + 1)} data-testid="preload-retry">
+              {t("retry")}
+            </button>
+          </div>
+        )}
+
+        <section className="card">
+          <h2>
+            {t("friendsTitle")}
+            {secondsLeft !== null && (
+              <span className="count" data-testid="lobby-deadline" data-seconds={secondsLeft}>
+                {" "}
+                · {secondsLeft}
+                {t("secondsLeft")}
+              </span>
+            )}
+          </h2>
+          <ul className="friend-list">
+            {room.members.map((member) => (
+              <FriendRow key={member.id} member={member} />
+            ))}
+          </ul>
+          {isHost && readyCount > 0 && !everyoneSettled && (
+            <button type="button" onClick={() => void sendRoomIntent("game:startEarly")} data-testid="start-early">
+              {t("startNow")}
+            </button>
+          )}
+        </section>
       </section>
-    </section>
+    </>
   );
+}
+
+function FriendRow({ member }: { member: MemberSnapshot }) {
+  const { t } = useI18n();
+  const { preload } = member;
+  const status =
+    member.role === "spectator" ? "spectator" : preload.status === "ready" && preload.framing === "adjusting" ? "framing" : preload.status;
+  const tag =
+    status === "spectator"
+      ? t("friendWatching")
+      : status === "framing"
+        ? `◎ ${t("friendFraming")}`
+        : status === "ready"
+          ? `✓ ${t("friendReady")}`
+          : status === "failed"
+            ? `✕ ${t("friendFailed")}`
+            : `${preload.percent}%`;
+  return (
+    <li data-testid="friend-row" data-player={member.id} data-status={status} data-percent={preload.percent}>
+      <span className="member-name">{member.nickname}</span>
+      <span className="bar" aria-hidden>
+        <span className="bar-fill" style={{ width: `${preload.percent}%` }} />
+      </span>
+      <span className="tag">{tag}</span>
+    </li>
+  );
+}
+
+/** Resolves when the sounds are decoded or unavailable, or after `limitMs`, whichever is first. */
+function soundsSettled(limitMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, limitMs);
+    void loadSounds().then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** The sounds' own bar, shown like the models' (bytes of the files decoded so far). */
+function soundBar(sound: SoundLoadState): AssetProgress {
+  const stage: AssetProgress["stage"] =
+    sound.stage === "ready" ? "ready" : sound.stage === "unavailable" ? "failed" : sound.totalBytes > 0 ? "downloading" : "waiting";
+  return { key: "sounds", stage, receivedBytes: sound.loadedBytes, totalBytes: sound.totalBytes };
 }
 
 function waitingBars(assetsKey: string): AssetProgress[] {
@@ -182,14 +311,16 @@ function waitingBars(assetsKey: string): AssetProgress[] {
 function AssetBar({ asset }: { asset: AssetProgress }) {
   const { t } = useI18n();
   const percent = asset.totalBytes > 0 ? Math.round((asset.receivedBytes / asset.totalBytes) * 100) : 0;
-  const barPercent = asset.stage === "downloading" || asset.stage === "waiting" ? percent : asset.stage === "failed" ? percent : 100;
+  const barPercent = asset.stage === "downloading" || asset.stage === "waiting" || asset.stage === "failed" ? percent : 100;
   const megabytes = (bytes: number) => (bytes / 1_000_000).toFixed(1);
+  // The sounds failing is not the game failing: it plays on without them.
+  const label = asset.key === "sounds" && asset.stage === "failed" ? t("soundsUnavailable") : t(`stage_${asset.stage}` as MessageKey);
   return (
     <li className={`asset stage-${asset.stage}`} data-testid="asset-bar" data-asset={asset.key} data-stage={asset.stage}>
       <div className="asset-head">
         <span className="asset-name">{t(`asset_${asset.key}` as MessageKey)}</span>
         <span className="tag">
-          {t(`stage_${asset.stage}` as MessageKey)}
+          {label}
           {asset.stage === "downloading" && ` ${megabytes(asset.receivedBytes)} / ${megabytes(asset.totalBytes)} MB (${percent}%)`}
         </span>
       </div>
@@ -220,18 +351,22 @@ function useSlowStep(progress: readonly AssetProgress[], active: boolean): Asset
   const unfinished = progress.filter((asset) => asset.stage !== "ready" && asset.stage !== "failed");
   // A fully downloaded file waiting for the others is not what holds the lobby up.
   const holdingUp = unfinished.find(
-    (asset) => !((asset.stage === "downloading" || asset.stage === "waiting") && asset.totalBytes > 0 && asset.receivedBytes >= asset.totalBytes),
+    (asset) =>
+      asset.stage !== "queued" &&
+      asset.stage !== "created" &&
+      !((asset.stage === "downloading" || asset.stage === "waiting") && asset.totalBytes > 0 && asset.receivedBytes >= asset.totalBytes),
   );
   return holdingUp ?? unfinished[0] ?? null;
 }
 
-/** Whole seconds until a server deadline (ms), ticking; null without one. */
+/** Whole seconds until a server deadline (ms) on the estimated server clock, ticking; null without one. */
 function useSecondsUntil(deadline: number | null): number | null {
-  const [now, setNow] = useState(() => Date.now());
+  const [now, setNow] = useState(() => serverNow());
   useEffect(() => {
     if (deadline === null) return;
-    const timer = setInterval(() => setNow(Date.now()), 500);
+    setNow(serverNow());
+    const timer = setInterval(() => setNow(serverNow()), 500);
     return () => clearInterval(timer);
   }, [deadline]);
-  return useMemo(() => (deadline === null ? null : Math.max(0, Math.ceil((deadline - now) / 1000))), [deadline, now]);
+  return deadline === null ? null : Math.max(0, Math.ceil((deadline - now) / 1000));
 }

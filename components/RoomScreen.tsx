@@ -8,6 +8,7 @@ import { useI18n } from "@/client/i18n";
 import type { MessageKey } from "@/client/messages";
 import type { TestPlaylistId } from "@/core/playlist";
 import { acquireCamera, releaseCamera } from "@/client/media/camera";
+import { unlockAudioOnFirstTap } from "@/client/audio/sound";
 import type { CallSettings } from "@/client/call/call";
 import { CallProvider } from "@/client/call/useCall";
 import {
@@ -108,6 +109,12 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
     }
   };
 
+  // Sound is unlocked by a tap the player makes anyway (Join, Start, anything in the lobby); this
+  // loads only the small howler library, never a sound file (those load in the lobby).
+  useEffect(() => {
+    unlockAudioOnFirstTap();
+  }, []);
+
   // The camera is opened once, on entering the room, and kept for the call and the game.
   useEffect(() => {
     if (seated) void acquireCamera();
@@ -162,12 +169,8 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
             {!inviteFirst && <InvitePanel roomCode={room.code} />}
           </>
         )}
-        {room.phase === "preloading" && (
-          <>
-            <CallGrid layout="grid" />
-            <Lobby room={room} selfId={seat.playerId} modelBaseUrl={modelBaseUrl} />
-          </>
-        )}
+        {/* The lobby places the call itself: its framing preview may need the camera. */}
+        {room.phase === "preloading" && <Lobby room={room} selfId={seat.playerId} modelBaseUrl={modelBaseUrl} />}
         {room.phase === "playing" && (
           <>
             {/* GameStage shows the player's own camera large; the call adds the friends, small. */}

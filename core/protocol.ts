@@ -9,6 +9,7 @@ import { playlistSettingsSchema, poseQualitySchema, roundKindSchema, testPlaylis
 import { NICKNAME_MAX_INPUT_UNITS } from "./nickname";
 import { ROOM_CODE_LENGTH } from "./roomCode";
 import { wellFormedDeep } from "./text";
+import type { FramingStatus } from "./framing";
 
 /** Socket.IO drops a connection whose single message exceeds this (engine.io maxHttpBufferSize). */
 export const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024;
@@ -61,6 +62,9 @@ const noResult: z.ZodType<Record<never, never>> = z.object({});
 export const calledOffReasonSchema = z.enum(["nobody_ready"]) satisfies z.ZodType<ErrorCode>;
 export type CalledOffReason = z.infer<typeof calledOffReasonSchema>;
 
+/** The lobby's framing check (core/framing.ts): the player is fixing the picture, it passed, or "play anyway". */
+export const framingStatusSchema = z.enum(["adjusting", "ok", "skipped"]) satisfies z.ZodType<FramingStatus>;
+
 export const roomPhaseSchema = z.enum(["chatting", "preloading", "playing", "results"]);
 
 export const mediaStateSchema = z.strictObject({
@@ -102,6 +106,8 @@ export const memberSnapshotSchema = z.strictObject({
   preload: z.strictObject({
     percent: z.number().int().min(0).max(100),
     status: z.enum(["idle", "loading", "ready", "failed"]),
+    /** Only the check's outcome, never the picture; absent until the player's lobby has checked. */
+    framing: framingStatusSchema.optional(),
   }),
   role: z.enum(["player", "spectator"]),
   /** Its page is hidden during the game (screen locked, another app): its camera is not being played. */
@@ -228,6 +234,8 @@ export const clientEvents = {
     payload: z.strictObject({
       percent: z.number().int().min(0).max(100),
       status: z.enum(["loading", "ready", "failed"]),
+      /** Sent with "ready": whether the camera sees what the playlist needs (core/framing.ts). */
+      framing: framingStatusSchema.optional(),
     }),
     result: noResult,
     limits: { ratePerSecond: 6 },

@@ -9,6 +9,7 @@ import type { Grade } from "./scoring/points";
 import type { GameSetup } from "./playlist";
 import type { CalledOffReason, ErrorCode } from "./protocol";
 import { decideAtDeadline, lobbyTiming, type LobbyTiming } from "./lobbyDeadline";
+import type { FramingStatus } from "./framing";
 
 export type RoomPhase = "chatting" | "preloading" | "playing" | "results";
 export type MemberRole = "player" | "spectator";
@@ -18,6 +19,8 @@ export interface MemberPreload {
   /** 0..100, as reported by the player's lobby. */
   readonly percent: number;
   readonly status: PreloadStatus;
+  /** The framing check once ready; "adjusting" holds the all-ready start (never the deadline). */
+  readonly framing?: FramingStatus;
 }
 
 const IDLE_PRELOAD: MemberPreload = { percent: 0, status: "idle" };
@@ -104,7 +107,7 @@ export type RoomIntent =
   /** Host: chatting -> preloading, with the chosen playlist; the first deadline is `preloadTimeoutMs` after `now`. */
   | { type: "startGame"; playerId: string; setup: GameSetup; now: number; preloadTimeoutMs: number }
   /** A player's lobby reports its progress: loading, ready, or failed (and loading again on retry). */
-  | { type: "reportPreload"; playerId: string; percent: number; status: Exclude<PreloadStatus, "idle">; now: number }
+  | { type: "reportPreload"; playerId: string; percent: number; status: Exclude<PreloadStatus, "idle">; framing?: FramingStatus; now: number }
   /** Host starts early with whoever is ready; the rest watch. */
   | { type: "startEarly"; playerId: string; now: number }
   /**
@@ -199,7 +202,12 @@ export function applyRoomIntent(state: RoomState, intent: RoomIntent): Transitio
     case "startGame":
       return startGame(state, intent);
     case "reportPreload":
-      return reportPreload(state, intent.playerId, { percent: intent.percent, status: intent.status }, intent.now);
+      return reportPreload(
+        state,
+        intent.playerId,
+        { percent: intent.percent, status: intent.status, ...(intent.framing ? { framing: intent.framing } : {}) },
+        intent.now,
+      );
     case "startEarly":
       return startEarly(state, intent.playerId, intent.now);
     case "preloadTimedOut":
@@ -353,8 +361,8 @@ function reportPreload(state: RoomState, playerId: string, preload: MemberPreloa
   if (denied) return denied;
   if (member.role === "spectator") return fail("spectator", "Spectators do not load the game.");
   // "ready" always means 100%, whatever percent a client rounded to.
-  const next: MemberPreload = preload.status === "ready" ? { percent: 100, status: "ready" } : preload;
-  if (member.preload.percent === next.percent && member.preload.status === next.status) {
+  const next: MemberPreload = preload.status === "ready" ? { ...preload, percent: 100 } : preload;
+  if (member.preload.percent === next.percent && member.preload.status === next.status && member.preload.framing === next.framing) {
     return { ok: true, state, effects: [] };
   }
   let updated = replaceMember(state, { ...member, preload: next });
@@ -423,8 +431,12 @@ function settleLobby(state: RoomState): { state: RoomState; effects: RoomEffect[
   // A player whose connection dropped is waited for too: a phone busy warming up a model can miss
   // heartbeats, and it keeps its seat for the grace period. If it does not come back, it leaves
   // (which settles again) or the deadline makes it a spectator.
+  // A player still fixing its framing is waited for here, but never by the deadline or the host's
+  // early start (isReady): the framing check must not hold a game forever.
   const waitingFor = state.members.filter((member) => member.role === "player");
-  if (waitingFor.length === 0 || !waitingFor.every(isReady)) return { state, effects: [] };
+  if (waitingFor.length === 0 || !waitingFor.every((member) => isReady(member) && member.preload.framing !== "adjusting")) {
+    return { state, effects: [] };
+  }
   return { state, effects: [{ type: "allReady" }] };
 }
 

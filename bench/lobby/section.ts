@@ -180,6 +180,11 @@ export async function runLobbySection(options: LobbyOptions, app: AppServer): Pr
     options.log(`lobby: ${players.length} players, playlist ${options.playlist}: Start`);
     // Generous: three browsers with a live call on 2 cores can keep a renderer from taking input for a while.
     await host.page.getByTestId("start-game").click({ timeout: 120_000 });
+    // A camera that does not show what the playlist needs fails the lobby's framing check: that
+    // player taps "Play anyway" as soon as it shows, as people would (the all-ready times include it).
+    for (const player of players) {
+      void player.page.getByTestId("framing-play-anyway").click({ timeout: options.lobbyTimeoutMs }).catch(() => undefined);
+    }
     await Promise.all(
       players.map((player) =>
         player.page.locator('[data-testid="room-phase"][data-phase="playing"], [data-testid="game-stage"]').first().waitFor({ timeout: options.lobbyTimeoutMs }),

@@ -2,10 +2,11 @@
  * Game sound for the browser: effects, the looping background music and the remembered mute
  * switch, on top of howler (Web Audio). Nothing runs at import: server rendering imports the
  * components that import this. howler itself is loaded on demand (its own chunk), by
- * loadSounds() when a game starts or by unlockAudioOnFirstTap().
+ * loadSounds() in the lobby (its own bar there) or by unlockAudioOnFirstTap().
  *
- * Typical use: unlockAudioOnFirstTap() when the room screen mounts; loadSounds() when a game
- * starts; playEffect("tick") etc.; startMusic()/stopMusic() around the rounds.
+ * Typical use: unlockAudioOnFirstTap() when the room screen mounts (so Start, Join or any lobby
+ * tap unlocks); loadSounds() in the lobby, so every sound is decoded before the 3-2-1;
+ * playEffect("tick") etc.; startMusic()/stopMusic() around the rounds.
  */
 import type { Howl as HowlInstance, HowlerGlobal } from "howler";
 import { EFFECT_NAMES, SOUND_MANIFEST_URL, parseSoundManifest, type EffectName, type SoundEntry } from "./manifest";
@@ -46,6 +47,48 @@ let unlockListening = false;
 let visibilityHooked = false;
 let storageHooked = false;
 let preferenceInstance: MutePreference | null = null;
+
+/** Where the sounds' loading stands, for the lobby's bar (bytes of the files decoded so far). */
+export interface SoundLoadState {
+  stage: "idle" | "loading" | "ready" | "unavailable";
+  loadedBytes: number;
+  totalBytes: number;
+  /** The AudioContext's state ("none" before howler made one): "running" once unlocked. */
+  audio: AudioContextState | "none";
+}
+let loadState: SoundLoadState = { stage: "idle", loadedBytes: 0, totalBytes: 0, audio: "none" };
+const loadListeners = new Set<(state: SoundLoadState) => void>();
+
+function setLoadState(change: Partial<SoundLoadState>): void {
+  loadState = { ...loadState, ...change, audio: audioContext()?.state ?? "none" };
+  exportSoundDebug();
+  for (const listener of [...loadListeners]) listener(loadState);
+}
+
+export function soundLoadState(): SoundLoadState {
+  return loadState;
+}
+
+/** Calls `listener` on every change of the load state or of the AudioContext's state. */
+export function subscribeSoundLoad(listener: (state: SoundLoadState) => void): () => void {
+  loadListeners.add(listener);
+  return () => {
+    loadListeners.delete(listener);
+  };
+}
+
+/** Effects asked for, for tests: whether each one really started playing. At most 50 kept. */
+const playedLog: { name: EffectName; at: number; playing: boolean }[] = [];
+
+/**
+ * `window.__poseparty.sound`, for end-to-end tests: the load state, the AudioContext's state and
+ * the effects played. Plain data; other keys of `__poseparty` are kept.
+ */
+function exportSoundDebug(): void {
+  if (!inBrowser()) return;
+  const scope = window as unknown as { __poseparty?: Record<string, unknown> };
+  scope.__poseparty = { ...(scope.__poseparty ?? {}), sound: { ...loadState, played: [...playedLog] } };
+}
 
 function inBrowser(): boolean {
   return typeof window !== "undefined" && typeof document !== "undefined";
@@ -92,7 +135,11 @@ function loadHowler(): Promise<HowlerModule> {
 }
 
 function ensureContext(lib: HowlerModule): AudioContext | null {
-  if (!audioContext()) lib.Howler.mute(preference().isMuted()); // creates the context (and masterGain)
+  if (!audioContext()) {
+    lib.Howler.mute(preference().isMuted()); // creates the context (and masterGain)
+    audioContext()?.addEventListener("statechange", () => setLoadState({}));
+    setLoadState({});
+  }
   return audioContext();
 }
 
@@ -136,14 +183,31 @@ export function loadSounds(manifestUrl: string = SOUND_MANIFEST_URL): Promise<bo
   if (!inBrowser()) return Promise.resolve(false);
   loading ??= (async () => {
     try {
+      setLoadState({ stage: "loading", loadedBytes: 0 });
       const [lib, manifest] = await Promise.all([loadHowler(), fetchManifest(manifestUrl)]);
-      if (lib.Howler.noAudio) return false;
+      if (lib.Howler.noAudio) {
+        setLoadState({ stage: "unavailable" });
+        return false;
+      }
       ensureContext(lib);
       hookVisibility();
       const effects = new Map<EffectName, HowlInstance>();
       for (const name of EFFECT_NAMES) effects.set(name, createHowl(lib, manifest.sounds[name], { volume: EFFECT_VOLUME[name] }));
       const music = createHowl(lib, manifest.sounds.music, { volume: MUSIC_VOLUME });
       loaded = { effects, music };
+      // The bar moves as each file is fetched and decoded (howler reports no bytes in between).
+      const entries = [...EFFECT_NAMES.map((name) => [effects.get(name)!, manifest.sounds[name]] as const), [music, manifest.sounds.music] as const];
+      setLoadState({ totalBytes: entries.reduce((sum, [, entry]) => sum + (entry.files[0]?.bytes ?? 0), 0) });
+      const decodedBytes = (): number =>
+        entries.reduce((sum, [howl, entry]) => sum + (howl.state() === "loaded" ? (entry.files[0]?.bytes ?? 0) : 0), 0);
+      for (const [howl] of entries) {
+        whenLoaded(howl).then(
+          () => {
+            if (loadState.stage === "loading") setLoadState({ loadedBytes: decodedBytes() });
+          },
+          () => {},
+        );
+      }
       // Music asked for while loading starts as soon as it can (before the effects finish, too).
       whenLoaded(music).then(
         () => {
@@ -152,9 +216,11 @@ export function loadSounds(manifestUrl: string = SOUND_MANIFEST_URL): Promise<bo
         () => {},
       );
       await Promise.all([...effects.values(), music].map(whenLoaded));
+      setLoadState({ stage: "ready", loadedBytes: loadState.totalBytes });
       return true;
     } catch (error) {
       console.warn("[sound] unavailable:", error);
+      setLoadState({ stage: "unavailable" });
       for (const howl of loaded ? [...loaded.effects.values(), loaded.music] : []) howl?.unload();
       loaded = null;
       loading = null;
@@ -170,8 +236,19 @@ export function loadSounds(manifestUrl: string = SOUND_MANIFEST_URL): Promise<bo
 /** Plays a one-shot effect; a no-op until loadSounds() has loaded it. */
 export function playEffect(name: EffectName): void {
   const howl = loaded?.effects.get(name);
-  if (!howl || howl.state() !== "loaded") return; // a late countdown tick is worse than none
-  howl.play(); // howler reuses its pooled Sound objects: no buffers are allocated per play
+  if (!howl || howl.state() !== "loaded") {
+    logPlayed(name, false);
+    return; // a late countdown tick is worse than none
+  }
+  const id = howl.play(); // howler reuses its pooled Sound objects: no buffers are allocated per play
+  // howler marks a sound playing even while it waits for a locked context: count only a running one.
+  logPlayed(name, howl.playing(id) && audioContext()?.state === "running");
+}
+
+function logPlayed(name: EffectName, playing: boolean): void {
+  playedLog.push({ name, at: Math.round(performance.now()), playing });
+  if (playedLog.length > 50) playedLog.shift();
+  exportSoundDebug();
 }
 
 /** Starts (or keeps) the background loop, fading in; if it is still loading, it starts when loaded. */
@@ -259,6 +336,16 @@ export function unlockAudioOnFirstTap(): void {
   unlockListening = true;
   void loadHowler().catch((error: unknown) => console.warn("[sound] howler failed to load:", error));
   for (const type of GESTURE_EVENTS) window.addEventListener(type, onGesture, { capture: true, passive: true });
+}
+
+/**
+ * Unlocks now, from inside a tap's own handler (a "turn on sound" button): the capture listeners
+ * may already be gone, or not yet installed. Needs howler loaded (it is once the sounds are).
+ */
+export function unlockAudioInGesture(): void {
+  if (!inBrowser()) return;
+  onGesture();
+  unlockAudioOnFirstTap(); // in case this tap came too early: the next one tries again
 }
 
 function stopListeningForGestures(): void {

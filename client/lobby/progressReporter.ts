@@ -2,11 +2,14 @@
  * The lobby's progress to the server: at most 4 updates a second (the
  * server's cap), always the latest, never dropping the final ready/failed.
  */
+import type { FramingStatus } from "@/core/framing";
 import { createThrottledSender, type Clock, type SendAnswer, type ThrottledSender } from "../throttledSender";
 
 export interface ProgressUpdate {
   percent: number;
   status: "loading" | "ready" | "failed";
+  /** With "ready": the framing check's outcome (core/framing.ts). */
+  framing?: FramingStatus;
 }
 
 export type ProgressReporter = ThrottledSender<ProgressUpdate>;
@@ -19,7 +22,7 @@ export function createProgressReporter(
   return createThrottledSender({
     send,
     minIntervalMs,
-    same: (a, b) => a.percent === b.percent && a.status === b.status,
+    same: (a, b) => a.percent === b.percent && a.status === b.status && a.framing === b.framing,
     // Once the game has started (or we watch it), progress no longer matters. `not_in_room` is
     // retried: after a dropped connection it only means the rejoin has not landed yet, and a lost
     // "ready" would make this player a spectator.

@@ -37,8 +37,14 @@ import { guardStep, inactivityWatchdog, serialQueue } from "./stallGuard";
 // ---------------------------------------------------------------------------------------------
 // Public types
 
-export type AssetStage = "waiting" | "downloading" | "creating" | "warming" | "ready" | "failed";
-export type AssetKey = "runtime" | VisionAssetName;
+/**
+ * waiting: not started; downloading: bytes arriving; queued: every byte in, waiting its turn to be
+ * created (creates run one at a time); creating; created: waiting its turn for the first
+ * detection (they run after every create); warming: the first detection; ready; failed.
+ */
+export type AssetStage = "waiting" | "downloading" | "queued" | "creating" | "created" | "warming" | "ready" | "failed";
+/** The vision runtime and models; "sounds" is the lobby's own bar for the game's sounds. */
+export type AssetKey = "runtime" | VisionAssetName | "sounds";
 
 export interface AssetProgress {
   key: AssetKey;
@@ -165,42 +171,58 @@ const DOWNLOAD_SILENCE_LIMIT_MS = 30_000;
 const COMPILE_LIMIT_MS = 60_000;
 const CREATE_LIMIT_MS = 60_000;
 const MANIFEST_LIMIT_MS = 30_000;
-/** Share of the overall bar per phase: downloads dominate on phones; create and warm-up are ~1 s. */
-const DOWNLOAD_SHARE = 0.7;
-const CREATE_SHARE = 0.2;
-const WARMUP_SHARE = 0.1;
+/**
+ * What each step costs, for the overall bar, in milliseconds. CPU steps: measured on the 2-core
+ * test machine, one page, cold (docs/vision-preload.md, "Measured"; the runtime's compile from the
+ * lobby report's runtime createMs), times CPU_SLOWDOWN for a phone. Downloads: DOWNLOAD_MS_PER_MB
+ * per raw megabyte, all files together (they share the connection). The bar used to give every
+ * create and warm-up an equal 30 % in all, and sat at 85-92 % for 20-28 s on a loaded machine
+ * while the pose model warmed up: the pose model's create and first detection cost as much as
+ * the hand's and face's together, and CPU steps can take longer than the downloads.
+ */
+const DOWNLOAD_MS_PER_MB = 250;
+const CPU_SLOWDOWN = 3;
+const STEP_COST_MS: Record<AssetKey, { create: number; warmup: number }> = {
+  runtime: { create: 600, warmup: 0 }, // the compile (639 ms in an e2e lobby on this machine)
+  pose_lite: { create: 650, warmup: 620 },
+  // Not measured cold: scaled from lite by model size (full 2x, heavy 5x the weights).
+  pose_full: { create: 1_000, warmup: 900 },
+  pose_heavy: { create: 2_500, warmup: 2_200 },
+  hand_lite: { create: 290, warmup: 220 },
+  face_short: { create: 230, warmup: 60 },
+  sounds: { create: 100, warmup: 0 }, // decoding 338 KB of MP3
+};
 
 // ---------------------------------------------------------------------------------------------
 // Progress
 
 /**
- * 0..100 (integer) for one bar over all assets: downloads weighted by bytes, then an equal share
- * per asset for creating and warming. Never decreases while stages only move forward; 100 only
- * when every asset is ready.
+ * 0..100 (integer) for one bar over all assets, each step weighted by what it costs
+ * (STEP_COST_MS): bytes for the downloads, then each asset's create and first detection, counted
+ * when they end. Never decreases while stages only move forward; 100 only when every asset is
+ * ready. A failed "sounds" bar counts as done: the game plays on without sound.
  */
 export function overallPercent(assets: readonly AssetProgress[]): number {
   if (assets.length === 0) return 0;
-  if (assets.every((asset) => asset.stage === "ready")) return 100;
-  let totalBytes = 0;
-  let receivedBytes = 0;
-  let createDone = 0;
-  let warmupDone = 0;
+  const settled = (asset: AssetProgress): boolean => asset.stage === "ready" || (asset.key === "sounds" && asset.stage === "failed");
+  if (assets.every(settled)) return 100;
+  let total = 0;
+  let done = 0;
   for (const asset of assets) {
-    totalBytes += asset.totalBytes;
-    receivedBytes += Math.min(asset.receivedBytes, asset.totalBytes);
-    if (asset.stage === "ready") {
-      createDone += 1;
-      warmupDone += 1;
-    } else if (asset.stage === "warming") {
-      createDone += 1;
-    } else if (asset.stage === "creating") {
-      createDone += 0.5;
+    const cost = STEP_COST_MS[asset.key];
+    const downloadCost = (asset.totalBytes / 1_000_000) * DOWNLOAD_MS_PER_MB;
+    const createCost = cost.create * CPU_SLOWDOWN;
+    const warmupCost = cost.warmup * CPU_SLOWDOWN;
+    total += downloadCost + createCost + warmupCost;
+    if (settled(asset)) {
+      done += downloadCost + createCost + warmupCost;
+      continue;
     }
+    const received = asset.totalBytes > 0 ? Math.min(asset.receivedBytes, asset.totalBytes) / asset.totalBytes : 0;
+    done += downloadCost * received;
+    if (asset.stage === "created" || asset.stage === "warming") done += createCost;
   }
-  const downloadFraction = totalBytes > 0 ? receivedBytes / totalBytes : 0;
-  const fraction =
-    DOWNLOAD_SHARE * downloadFraction + CREATE_SHARE * (createDone / assets.length) + WARMUP_SHARE * (warmupDone / assets.length);
-  return Math.min(99, Math.floor(fraction * 100));
+  return total > 0 ? Math.min(99, Math.floor((done / total) * 100)) : 0;
 }
 
 class ProgressTracker {
@@ -345,6 +367,8 @@ async function runPreload(options: PreloadOptions): Promise<PreloadReport> {
     const frame = await chooseWarmupFrame(options.warmupSource, stillImage, stillUrl);
     const warmup: PreloadReport["warmup"] = { frameWidth: frame.width, frameHeight: frame.height };
     for (const { plan, created: task } of created) {
+      progress.update(plan.asset.name, { stage: "warming" });
+      // Painted before the (long, synchronous) first detection starts.
       await yieldForPaint();
       signal?.throwIfAborted();
       const warmupStartedAt = performance.now();
@@ -553,11 +577,15 @@ async function downloadAll(
     runtimeMetrics.downloadMs = Math.max(loader.downloadMs, binary.downloadMs);
     runtimeMetrics.wireBytes = loader.wireBytes !== null && binary.wireBytes !== null ? loader.wireBytes + binary.wireBytes : null;
     runtimeMetrics.fromHttpCache = loader.fromHttpCache !== null && binary.fromHttpCache !== null ? loader.fromHttpCache && binary.fromHttpCache : null;
+    // Compiled once every model has arrived.
+    progress.update("runtime", { stage: "queued", receivedBytes: runtimeFiles.loader.bytes + runtimeFiles.binary.bytes });
     return { loader: loader.bytes, binary: binary.bytes };
   });
   const modelDownloads = plans.map(async (plan) => {
     const name = plan.asset.name;
     const fetched = await download(name, plan.asset, (receivedBytes) => progress.update(name, { stage: "downloading", receivedBytes }));
+    // Every byte is in and checked; creates run one at a time, so it may wait a while for its turn.
+    progress.update(name, { stage: "queued", receivedBytes: plan.asset.bytes });
     plan.metrics.downloadMs = fetched.downloadMs;
     plan.metrics.wireBytes = fetched.wireBytes;
     plan.metrics.fromHttpCache = fetched.fromHttpCache;
@@ -630,8 +658,8 @@ async function createAll(
     createdNotStored.add(task);
     models.delete(name); // the task copied the model into its heap
     plan.metrics.createMs = performance.now() - createStartedAt;
-    // Created; waits for (then runs) its warm-up.
-    progress.update(name, { stage: "warming" });
+    // Created; its warm-up runs once every task is created.
+    progress.update(name, { stage: "created" });
     created.push({ plan, created: task });
   }
   return created;

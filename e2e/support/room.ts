@@ -24,3 +24,21 @@ export async function joinByLink(page: Page, link: string, nickname: string): Pr
   await page.getByTestId("join-submit").click();
   await expect(page.getByTestId("member-list")).toBeVisible();
 }
+
+/**
+ * Waits until this player's lobby has loaded and checked the camera's picture. When the framing
+ * check fails (its camera does not show what the playlist needs), taps "Play anyway", as a player
+ * who cannot fix it would: the game waits for a player fixing the framing (up to the deadline).
+ * Returns what happened; "started" when the game began before the check was seen.
+ */
+export async function settleFraming(page: Page, timeout: number): Promise<"passed" | "skipped" | "started"> {
+  const playAnyway = page.getByTestId("framing-play-anyway");
+  const passed = page.locator('[data-testid="lobby"][data-framing="ok"]');
+  const game = page.getByTestId("game-stage");
+  await expect(playAnyway.or(passed).or(game).first()).toBeVisible({ timeout });
+  if (await playAnyway.isVisible()) {
+    await playAnyway.click();
+    return "skipped";
+  }
+  return (await passed.isVisible()) ? "passed" : "started";
+}

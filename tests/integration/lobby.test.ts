@@ -53,6 +53,27 @@ describe("the preload lobby over a real server", () => {
     expect(started.members.map((member) => [member.id, member.role])).toEqual(ids.map((id) => [id, "player"]));
   });
 
+  it("waits for a ready player fixing its framing until the deadline, and then it plays", async () => {
+    const { clients, ids } = await roomOfThree(harness);
+    const [host, ana, bo] = clients as [TestClient, TestClient, TestClient];
+    const lobby = nextRoomState(host, (room) => room.phase === "preloading");
+    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
+    const deadline = (await lobby).game!.preloadDeadline!;
+    const boFraming = nextRoomState(host, (room) => room.members[2]?.preload.framing === "adjusting");
+    expectOk(await send(host, "preload:progress", { percent: 100, status: "ready", framing: "ok" }));
+    expectOk(await send(ana, "preload:progress", { percent: 100, status: "ready", framing: "skipped" }));
+    expectOk(await send(bo, "preload:progress", { percent: 100, status: "ready", framing: "adjusting" }));
+    // Friends see the outcome only; the game is held while everyone else is ready...
+    expect((await boFraming).members[2]?.preload).toEqual({ percent: 100, status: "ready", framing: "adjusting" });
+    // ...but not past the deadline, and the framing player plays.
+    const started = await nextRoomState(host, (room) => room.phase === "playing", 8000);
+    expect(Date.now()).toBeGreaterThanOrEqual(deadline - 50);
+    expect(started.members.map((member) => [member.id, member.role])).toEqual(ids.map((id) => [id, "player"]));
+    // A framing status outside the schema is refused at the boundary.
+    const refused = await send(bo, "preload:progress", { percent: 100, status: "ready", framing: "great" } as never);
+    expect(refused).toMatchObject({ ok: false, code: "invalid_payload" });
+  });
+
   it("turns players still loading at the deadline into spectators and starts without them", async () => {
     const { clients, ids } = await roomOfThree(harness);
     const [host, ana] = clients as [TestClient, TestClient, TestClient];

@@ -263,3 +263,45 @@ describe("the lobby's deadline", () => {
     ]);
   });
 });
+
+describe("the framing check in the lobby", () => {
+  const readyFraming = (playerId: string, framing: "adjusting" | "ok" | "skipped", now: number): RoomIntent => ({
+    type: "reportPreload",
+    playerId,
+    percent: 100,
+    status: "ready",
+    framing,
+    now,
+  });
+  const allReady = (result: TransitionResult) => expectOk(result).effects.some((effect) => effect.type === "allReady");
+
+  it("holds the all-ready start while a ready player fixes its framing, and friends see it", () => {
+    const state = apply(lobby(), readyFraming("p1", "ok", OPEN + 1_000), readyFraming("p2", "skipped", OPEN + 2_000));
+    const framing = applyRoomIntent(state, readyFraming("p3", "adjusting", OPEN + 3_000));
+    expect(allReady(framing)).toBe(false);
+    const snapshot = toRoomSnapshot(expectOk(framing).state);
+    expect(snapshot.members.map((member) => member.preload)).toEqual([
+      { percent: 100, status: "ready", framing: "ok" },
+      { percent: 100, status: "ready", framing: "skipped" },
+      { percent: 100, status: "ready", framing: "adjusting" },
+    ]);
+    // The picture is fixed (or "play anyway"): everyone is ready now.
+    expect(allReady(applyRoomIntent(expectOk(framing).state, readyFraming("p3", "ok", OPEN + 5_000)))).toBe(true);
+    expect(allReady(applyRoomIntent(expectOk(framing).state, readyFraming("p3", "skipped", OPEN + 5_000)))).toBe(true);
+  });
+
+  it("never holds the game past the deadline or the host's early start: a framing player plays", () => {
+    const state = apply(lobby(), readyFraming("p1", "ok", OPEN + 1_000), readyFraming("p2", "adjusting", OPEN + 2_000), ready("p3", OPEN + 2_500));
+    expect(state.phase).toBe("preloading");
+    const atDeadline = apply(state, deadlinePassed(DEADLINE));
+    expect(atDeadline.phase).toBe("playing");
+    expect(roles(atDeadline)).toEqual([
+      ["p1", "player"],
+      ["p2", "player"],
+      ["p3", "player"],
+    ]);
+    const early = apply(state, { type: "startEarly", playerId: "p1", now: OPEN + 4_000 });
+    expect(early.phase).toBe("playing");
+    expect(roles(early)).toContainEqual(["p2", "player"]);
+  });
+});

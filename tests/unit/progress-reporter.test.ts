@@ -43,6 +43,17 @@ describe("lobby progress reporter", () => {
     expect(send).toHaveBeenCalledTimes(1);
   });
 
+  it("sends a framing change even when the percent and status stay the same", async () => {
+    const send = vi.fn(async () => ({ ok: true as const }));
+    const reporter = createProgressReporter(send, 250, clock);
+    reporter.push({ percent: 100, status: "ready", framing: "adjusting" });
+    await vi.advanceTimersByTimeAsync(300);
+    reporter.push({ percent: 100, status: "ready", framing: "skipped" });
+    await vi.advanceTimersByTimeAsync(300);
+    expect(send).toHaveBeenCalledTimes(2);
+    expect(send).toHaveBeenLastCalledWith({ percent: 100, status: "ready", framing: "skipped" });
+  });
+
   it("retries a refused update when nothing newer is queued", async () => {
     const answers = [{ ok: false as const, code: "rate_limited" }, { ok: true as const }];
     const send = vi.fn(async () => answers.shift() ?? { ok: true as const });

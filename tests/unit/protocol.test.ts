@@ -32,6 +32,10 @@ describe("protocol schemas", () => {
     expect(parseClientPayload("game:start", {}).ok).toBe(false);
     expect(parseClientPayload("preload:progress", { percent: 101, status: "loading" }).ok).toBe(false);
     expect(parseClientPayload("preload:progress", { percent: 50.5, status: "loading" }).ok).toBe(false);
+    // The framing check's outcome only: a known status, nothing else about the picture.
+    expect(parseClientPayload("preload:progress", { percent: 100, status: "ready", framing: "adjusting" }).ok).toBe(true);
+    expect(parseClientPayload("preload:progress", { percent: 100, status: "ready", framing: "perfect" }).ok).toBe(false);
+    expect(parseClientPayload("preload:progress", { percent: 100, status: "ready", framing: "ok", joints: [1, 2] }).ok).toBe(false);
   });
 
   it("reject wrong types and missing fields, naming the field", () => {

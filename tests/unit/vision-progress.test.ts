@@ -13,7 +13,7 @@ import { createSha256Hasher } from "@/client/vision/sha256Hasher";
 // ---------------------------------------------------------------------------------------------
 // overallPercent
 
-const SIZES: Record<Exclude<AssetKey, "pose_full" | "pose_heavy">, number> = {
+const SIZES: Record<Exclude<AssetKey, "pose_full" | "pose_heavy" | "sounds">, number> = {
   runtime: 13_332_641,
   pose_lite: 5_786_358,
   hand_lite: 4_059_686,
@@ -39,15 +39,21 @@ function realisticSequence(): AssetProgress[][] {
     for (const asset of assets) {
       if (asset.receivedBytes >= asset.totalBytes) continue;
       downloading = true;
-      set(asset.key, { stage: "downloading", receivedBytes: Math.min(asset.totalBytes, asset.receivedBytes + chunk) });
+      const receivedBytes = Math.min(asset.totalBytes, asset.receivedBytes + chunk);
+      set(asset.key, { stage: "downloading", receivedBytes });
+      if (receivedBytes === asset.totalBytes) set(asset.key, { stage: "queued" });
     }
   }
+  set("runtime", { stage: "creating" });
   set("runtime", { stage: "ready" });
   for (const key of ["pose_lite", "hand_lite", "face_short"] as const) {
     set(key, { stage: "creating" });
-    set(key, { stage: "warming" });
+    set(key, { stage: "created" });
   }
-  for (const key of ["pose_lite", "hand_lite", "face_short"] as const) set(key, { stage: "ready" });
+  for (const key of ["pose_lite", "hand_lite", "face_short"] as const) {
+    set(key, { stage: "warming" });
+    set(key, { stage: "ready" });
+  }
   return states;
 }
 
@@ -65,8 +71,8 @@ describe("overallPercent", () => {
     expect(percents.every((percent) => Number.isInteger(percent) && percent >= 0 && percent <= 100)).toBe(true);
     expect(percents.slice(0, -1).every((percent) => percent < 100)).toBe(true);
     expect(percents.at(-1)).toBe(100);
-    // Downloads are most of the bar, so it moves while the bytes arrive.
-    expect(new Set(percents).size).toBeGreaterThan(50);
+    // Downloads are about half the bar, so it moves while the bytes arrive.
+    expect(new Set(percents).size).toBeGreaterThan(40);
   });
 
   it("stays below 100 while one asset is still warming up, even with every byte in", () => {
@@ -75,6 +81,39 @@ describe("overallPercent", () => {
     expect(overallPercent(almost)).toBeLessThan(100);
     expect(overallPercent(almost)).toBeGreaterThanOrEqual(95);
     expect(overallPercent(assets)).toBe(100);
+  });
+
+  it("weighs each step by what it costs: the pose model's first detection moves the bar more than the face's", () => {
+    const created = initialAssets().map((asset) => ({
+      ...asset,
+      receivedBytes: asset.totalBytes,
+      stage: (asset.key === "runtime" ? "ready" : "created") as AssetStage,
+    }));
+    // A created model waiting for its turn and one warming up have done the same work.
+    expect(overallPercent(created.map((asset) => (asset.stage === "created" ? { ...asset, stage: "warming" as AssetStage } : asset)))).toBe(
+      overallPercent(created),
+    );
+    const poseWarm = created.map((asset) => (asset.key === "pose_lite" ? { ...asset, stage: "ready" as AssetStage } : asset));
+    const faceWarm = created.map((asset) => (asset.key === "face_short" ? { ...asset, stage: "ready" as AssetStage } : asset));
+    expect(overallPercent(poseWarm) - overallPercent(created)).toBeGreaterThan(5 * (overallPercent(faceWarm) - overallPercent(created)));
+    // With every byte in and every model created, the warm-ups still have a real share left (the
+    // bar used to sit at 90 % through them).
+    expect(overallPercent(created)).toBeLessThan(85);
+  });
+
+  it("counts a queued download's bytes and nothing more until its create ends", () => {
+    const downloaded = initialAssets().map((asset) => ({ ...asset, receivedBytes: asset.totalBytes, stage: "queued" as AssetStage }));
+    const creating = downloaded.map((asset) => (asset.key === "runtime" ? { ...asset, stage: "creating" as AssetStage } : asset));
+    expect(overallPercent(creating)).toBe(overallPercent(downloaded));
+    expect(overallPercent(downloaded)).toBeGreaterThan(20);
+  });
+
+  it("counts the sounds bar, and a failed sounds bar as done (the game plays on silently)", () => {
+    const models = initialAssets().map((asset) => ({ ...asset, receivedBytes: asset.totalBytes, stage: "ready" as AssetStage }));
+    const sounds: AssetProgress = { key: "sounds", stage: "downloading", receivedBytes: 100_000, totalBytes: 346_000 };
+    expect(overallPercent([...models, sounds])).toBeLessThan(100);
+    expect(overallPercent([...models, { ...sounds, stage: "failed" }])).toBe(100);
+    expect(overallPercent([...models, { ...sounds, stage: "ready", receivedBytes: 346_000 }])).toBe(100);
   });
 
   it("counts reused assets (ready from the start) as done", () => {

@@ -5,7 +5,7 @@
  * Components read it with useSyncExternalStore and send intents through it.
  */
 import { useSyncExternalStore } from "react";
-import type { ClientPayload, JoinedRoom, PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
+import type { ClientPayload, JoinedRoom, LivePayload, PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
 import { closeVisionTasks } from "./vision/registry";
 import { getSocket, request, type ClientAck, type ClientErrorCode } from "./socket";
 
@@ -69,6 +69,15 @@ function wireSocket(): void {
   socket.on("game:scoreboard", ({ entries }) => {
     const scores = { ...state.scores };
     for (const entry of entries) scores[entry.playerId] = entry;
+    update({ scores });
+  });
+  // The room's live meters, ten times a second during a round: only the similarity changes.
+  socket.on("game:meters", ({ meters }) => {
+    const scores = { ...state.scores };
+    for (const { playerId, similarity } of meters) {
+      const score = scores[playerId];
+      if (score) scores[playerId] = { ...score, similarity };
+    }
     update({ scores });
   });
   socket.on("room:removed", ({ code }) => {
@@ -200,8 +209,18 @@ export function sendRoomIntent(event: "game:startEarly" | "game:returnToChat") {
   return request(event, {});
 }
 
-export function sendScore(update: ClientPayload<"game:score">) {
+/** An award, acked: the server checks it against the meter samples sent before it. */
+export function sendAward(update: ClientPayload<"game:score">) {
   return request("game:score", update);
+}
+
+/**
+ * A live meter sample, without an ack. Only while connected: a sample buffered through a drop
+ * would arrive stale, before the seat is reclaimed.
+ */
+export function sendMeter(sample: LivePayload<"game:meter">): void {
+  const socket = getSocket();
+  if (socket.connected) socket.emit("game:meter", sample);
 }
 
 export function sendVisibility(update: ClientPayload<"game:visibility">) {

@@ -34,6 +34,7 @@ export const errorCodes = [
   "test_playlists_disabled",
   "outside_window",
   "already_awarded",
+  "implausible_award",
   "server_shutting_down",
   "internal_error",
 ] as const;
@@ -247,12 +248,15 @@ export const clientEvents = {
   },
   /** The member switched its microphone or camera on or off. */
   "call:media": { payload: mediaStateSchema, result: noResult },
-  /** Live similarity during a round (at most 10 a second), with the award once the pose was held. */
+  /**
+   * The award once the pose was held. Believed only if this player's live meter ("game:meter")
+   * showed the hold first (core/game/awardEvidence.ts); otherwise `implausible_award`.
+   */
   "game:score": {
     payload: z.strictObject({
       roundIndex: z.number().int().min(0).max(31),
       similarity: z.number().min(0).max(1),
-      award: z.enum(["perfect", "good"]).optional(),
+      award: z.enum(["perfect", "good"]),
     }),
     result: noResult,
     limits: { ratePerSecond: 12 },
@@ -272,7 +276,36 @@ export const clientEvents = {
   },
 } as const satisfies Record<string, { payload: z.ZodType; result: z.ZodType; limits?: EventLimits }>;
 
-export function eventLimits(event: ClientEventName): EventLimits {
+/**
+ * Live events: presence, not commands. Sent without an ack and never through the room machine;
+ * the room keeps the latest value per player and broadcasts them at a fixed rate
+ * (METER_BROADCAST_INTERVAL_MS). A refused one is dropped (and counted in /metrics).
+ */
+export const liveEvents = {
+  /** The player's live similarity in a round: every frame while holding a pose, else ~10 a second. */
+  "game:meter": {
+    payload: z.strictObject({
+      roundIndex: z.number().int().min(0).max(31),
+      similarity: z.number().min(0).max(1),
+    }),
+    // 33 a second while holding (client/game/liveSender.ts) with room for timer jitter.
+    limits: { maxPayloadBytes: 128, ratePerSecond: 40 },
+  },
+} as const satisfies Record<string, { payload: z.ZodType; limits: EventLimits }>;
+
+export type LiveEventName = keyof typeof liveEvents;
+export const liveEventNames = Object.keys(liveEvents) as LiveEventName[];
+export type LivePayload<E extends LiveEventName> = z.infer<(typeof liveEvents)[E]["payload"]>;
+
+export function isLiveEventName(name: string): name is LiveEventName {
+  return Object.prototype.hasOwnProperty.call(liveEvents, name);
+}
+
+/** How often a room broadcasts its players' live meters (10 Hz: each friend's meter is at most ~100 ms old). */
+export const METER_BROADCAST_INTERVAL_MS = 100;
+
+export function eventLimits(event: ClientEventName | LiveEventName): EventLimits {
+  if (isLiveEventName(event)) return liveEvents[event].limits;
   const definition = clientEvents[event];
   return "limits" in definition ? definition.limits : {};
 }
@@ -296,8 +329,12 @@ export const serverEvents = {
   "server:shutdown": z.strictObject({ reason: z.enum(["restart", "shutdown"]) }),
   /** The server removed this socket from its room (e.g. after a grace period); the page should rejoin. */
   "room:removed": z.strictObject({ code: errorCodeSchema }),
-  /** Score changes since the last message (at most one a room every ~50 ms). */
+  /** Score changes since the last message (at most one a room every SCOREBOARD_INTERVAL_MS, 25 ms). */
   "game:scoreboard": z.strictObject({ entries: z.array(playerScoreSchema) }),
+  /** The room's live meters that changed since the last tick, every METER_BROADCAST_INTERVAL_MS. */
+  "game:meters": z.strictObject({
+    meters: z.array(z.strictObject({ playerId: z.string(), similarity: z.number() })),
+  }),
   /** A signalling message from another member of the room. */
   "rtc:signal": z.strictObject({
     from: playerIdSchema,
@@ -312,6 +349,8 @@ export type ServerPayload<E extends ServerEventName> = z.infer<(typeof serverEve
 // ---------------------------------------------------------------- Socket.IO typing
 export type ClientToServerEvents = {
   [E in ClientEventName]: (payload: ClientPayload<E>, ack: (answer: Ack<E>) => void) => void;
+} & {
+  [E in LiveEventName]: (payload: LivePayload<E>) => void;
 };
 export type ServerToClientEvents = {
   [E in ServerEventName]: (payload: ServerPayload<E>) => void;
@@ -326,8 +365,17 @@ export function parseClientPayload<E extends ClientEventName>(
   event: E,
   payload: unknown,
 ): { ok: true; payload: ClientPayload<E> } | ErrorAck {
-  const result = clientEvents[event].payload.safeParse(wellFormedDeep(payload));
-  if (result.success) return { ok: true, payload: result.data as ClientPayload<E> };
+  return parseWith(event, clientEvents[event].payload, payload) as { ok: true; payload: ClientPayload<E> } | ErrorAck;
+}
+
+/** The same boundary check for a live event. */
+export function parseLivePayload<E extends LiveEventName>(event: E, payload: unknown): { ok: true; payload: LivePayload<E> } | ErrorAck {
+  return parseWith(event, liveEvents[event].payload, payload) as { ok: true; payload: LivePayload<E> } | ErrorAck;
+}
+
+function parseWith(event: string, schema: z.ZodType, payload: unknown): { ok: true; payload: unknown } | ErrorAck {
+  const result = schema.safeParse(wellFormedDeep(payload));
+  if (result.success) return { ok: true, payload: result.data };
   const issue = result.error.issues[0];
   const where = issue && issue.path.length > 0 ? issue.path.join(".") : "payload";
   return { ok: false, code: "invalid_payload", message: `Invalid ${event}: ${where}: ${issue?.message ?? "rejected"}` };

@@ -33,8 +33,17 @@ export function toGameSnapshot(state: RoomState): NonNullable<RoomSnapshot["game
   };
 }
 
-/** The finished match as stored: players (spectators included, marked), rounds, per-round results. */
-export function toMatchRecord(state: RoomState, ranking: readonly RankedPlayer[], endedAt: Date): MatchToSave {
+/**
+ * The finished match as stored: players (spectators included, marked), rounds, per-round results.
+ * `meterBest` is the best reading each player's live meter showed in a round (the live lane keeps
+ * it; the room state only sees the readings sent with awards).
+ */
+export function toMatchRecord(
+  state: RoomState,
+  ranking: readonly RankedPlayer[],
+  endedAt: Date,
+  meterBest: (playerId: string, roundIndex: number) => number = () => 0,
+): MatchToSave {
   const match = state.game?.match;
   if (!state.game || !match) throw new Error("no match to record");
   const rankOf = new Map(ranking.map((entry) => [entry.playerId, entry]));
@@ -70,7 +79,7 @@ export function toMatchRecord(state: RoomState, ranking: readonly RankedPlayer[]
           playerId,
           points: result?.points ?? 0,
           grade: result?.grade ?? "miss",
-          bestSimilarity: result?.bestSimilarity ?? 0,
+          bestSimilarity: Math.max(result?.bestSimilarity ?? 0, meterBest(playerId, round.index)),
           reactionMs: result?.reactionMs ?? null,
         };
       }),

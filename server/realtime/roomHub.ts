@@ -18,11 +18,13 @@ import {
 import { generateRoomCode, normalizeRoomCode } from "@/core/roomCode";
 import { TEST_PLAYLISTS, type PlaylistSettings, type TestPlaylistId } from "@/core/playlist";
 import { chooseGameSetup } from "@/core/game/setup";
-import { rankPlayers } from "@/core/game/match";
-import type { Grade } from "@/core/scoring/points";
+import { rankPlayers, SCORE_GRACE_MS } from "@/core/game/match";
+import type { Award } from "@/core/scoring/points";
 import type { MatchWithId, SaveOutcome } from "../storage/pendingMatches";
 import type { RealtimeMetrics } from "../observability/metrics";
 import { scoreboardEntry, toMatchRecord, toGameSnapshot } from "./matchRecord";
+import { RoomClock, type TimerHandle } from "./roomClock";
+import { LiveLane } from "./liveLane";
 import type {
   ClientToServerEvents,
   ErrorAck,
@@ -51,7 +53,7 @@ export interface RoomHubOptions {
   /** Saves finished matches; "saving" when the database refused and it is kept and retried (pendingMatches.ts). */
   matches: MatchSaving;
   /** Scoreboard latency; omitted in tests that do not look at metrics. */
-  metrics?: Pick<RealtimeMetrics, "scoreboardSent">;
+  metrics?: Pick<RealtimeMetrics, "scoreboardSent" | "awardRefused">;
 }
 
 export interface MatchSaving {
@@ -62,22 +64,26 @@ export interface MatchSaving {
 
 interface RoomEntry {
   state: RoomState;
+  /** Owns every timer below; disposed with the room. */
+  clock: RoomClock;
+  /** The players' live meters, broadcast at a fixed rate, and the evidence awards are judged by. */
+  lane: LiveLane;
   /** Secret per member: proves a reconnecting socket owns the seat. */
   sessionTokens: Map<string, string>;
   /** The socket currently speaking for each member. */
   socketIds: Map<string, string>;
-  leaveTimers: Map<string, NodeJS.Timeout>;
+  leaveTimers: Map<string, TimerHandle>;
   /** The all-ready pause before play, then the end of the match. */
-  phaseTimer?: NodeJS.Timeout;
+  phaseTimer?: TimerHandle;
   /** Fires at the lobby's deadline (state.game.lobby.deadline), re-armed whenever it moves. */
-  preloadTimer?: NodeJS.Timeout;
+  preloadTimer?: TimerHandle;
   /** The deadline preloadTimer is armed for; null when none is. */
   preloadTimerAt: number | null;
   /** Players whose score changed since the last scoreboard broadcast. */
   dirtyScores: Set<string>;
   /** performance.now() of each score change waiting for the next scoreboard (for its latency metric). */
   pendingScoreArrivals: number[];
-  scoreboardTimer?: NodeJS.Timeout;
+  scoreboardTimer?: TimerHandle;
   lastScoreboardAt: number;
 }
 
@@ -114,7 +120,11 @@ export function toRoomSnapshot(state: RoomState): RoomSnapshot {
 }
 
 function snapshotOf(entry: RoomEntry): RoomSnapshot {
-  return toRoomSnapshot(entry.state);
+  const snapshot = toRoomSnapshot(entry.state);
+  // Meters live in the lane, not in the room state: the snapshot shows their latest values.
+  if (!snapshot.game || !entry.lane.running) return snapshot;
+  const scores = snapshot.game.scores.map((score) => ({ ...score, similarity: entry.lane.similarityOf(score.playerId) }));
+  return { ...snapshot, game: { ...snapshot.game, scores } };
 }
 
 export class RoomHub {
@@ -153,7 +163,7 @@ export class RoomHub {
     const playerId = randomUUID();
     const created = createRoom({ code, maxMembers: this.options.maxMembers, host: { playerId, nickname } });
     if (!created.ok) return { ok: false, ...created.error };
-    const entry = newRoomEntry(created.state);
+    const entry = this.newRoomEntry(created.state);
     this.rooms.set(code, entry);
     log.info({ roomCode: code, playerId }, "room created");
     return this.seat(entry, socket, playerId, created.effects, log);
@@ -205,9 +215,60 @@ export class RoomHub {
     return this.applyMemberIntent(socket, (playerId) => ({ type: "startGame", playerId, setup, now: Date.now(), preloadTimeoutMs }), log);
   }
 
-  /** A player's live similarity or award; the server's clock decides whether the round is open. */
-  score(socket: SeatSocket, event: { roundIndex: number; similarity: number; award?: Grade }, log: Logger): HubAnswer<Empty> {
-    return this.applyMemberIntent(socket, (playerId) => ({ type: "score", playerId, ...event, now: Date.now() }), log);
+  /**
+   * A player's award. The rules (core/game/match.ts) decide whether the round is open and not yet
+   * scored; then the player's live meter must have shown the hold (core/game/awardEvidence.ts),
+   * or the award is refused as implausible and scores nothing.
+   */
+  score(socket: SeatSocket, event: { roundIndex: number; similarity: number; award: Award }, log: Logger): HubAnswer<Empty> {
+    const { roomCode, playerId } = socket.data;
+    const entry = roomCode ? this.rooms.get(roomCode) : undefined;
+    if (!entry || !playerId) return notInRoom();
+    const now = entry.clock.now();
+    // The award's own reading is the last sample of the hold.
+    if (this.meterOpen(entry, playerId, event.roundIndex, now) === null) entry.lane.record(playerId, event.roundIndex, event.similarity, now);
+    const result = applyRoomIntent(entry.state, { type: "score", playerId, ...event, now });
+    if (!result.ok) return { ok: false, ...result.error };
+    if (!entry.lane.supports(playerId, event.roundIndex, event.award)) {
+      this.options.metrics?.awardRefused();
+      log.warn({ roomCode: entry.state.code, playerId, roundIndex: event.roundIndex, award: event.award }, "implausible award refused");
+      return {
+        ok: false,
+        code: "implausible_award",
+        message: "Your meter did not show that pose being held: hold it in view of the camera.",
+      };
+    }
+    entry.state = result.state;
+    this.carryOut(entry, result.effects, log);
+    return { ok: true };
+  }
+
+  /**
+   * A live meter sample: kept as the player's latest value and broadcast with the room's next
+   * meter tick. Never acked, never run through the room machine.
+   */
+  meter(socket: SeatSocket, sample: { roundIndex: number; similarity: number }): HubAnswer<Empty> {
+    const { roomCode, playerId } = socket.data;
+    const entry = roomCode ? this.rooms.get(roomCode) : undefined;
+    if (!entry || !playerId) return notInRoom();
+    const now = entry.clock.now();
+    const refused = this.meterOpen(entry, playerId, sample.roundIndex, now);
+    if (refused) return refused;
+    entry.lane.record(playerId, sample.roundIndex, sample.similarity, now);
+    return { ok: true };
+  }
+
+  /** Null when the player's meter counts for that round now; else why not. */
+  private meterOpen(entry: RoomEntry, playerId: string, roundIndex: number, now: number): ErrorAck | null {
+    const match = entry.state.phase === "playing" ? entry.state.game?.match : null;
+    if (!match) return { ok: false, code: "wrong_phase", message: "No game is being played." };
+    if (!(playerId in match.scores)) return { ok: false, code: "spectator", message: "Spectators do not score." };
+    const round = match.timeline.rounds[roundIndex];
+    if (!round || now < round.startsAt || now > round.endsAt + SCORE_GRACE_MS) {
+      return { ok: false, code: "outside_window", message: "That round is not open." };
+    }
+    if (findMember(entry.state, playerId)?.paused) return { ok: false, code: "wrong_phase", message: "Your game is paused." };
+    return null;
   }
 
   /** An intent on behalf of the socket's own member (ready, early start, ...). */
@@ -235,10 +296,10 @@ export class RoomHub {
 
   /** The seat stays for the grace period; if nobody reclaims it by then, the member leaves. */
   private releaseSeatLater(entry: RoomEntry, playerId: string): void {
-    clearTimeout(entry.leaveTimers.get(playerId));
+    entry.clock.clear(entry.leaveTimers.get(playerId));
     entry.leaveTimers.set(
       playerId,
-      setTimeout(() => {
+      entry.clock.setTimeout(() => {
         entry.leaveTimers.delete(playerId);
         if (this.rooms.get(entry.state.code) !== entry || entry.socketIds.has(playerId)) return;
         const log = this.roomLog(entry, "seat:release").child({ playerId });
@@ -317,7 +378,7 @@ export class RoomHub {
    */
   restoreRoom(state: RoomState, sessionTokens: Record<string, string>): void {
     if (this.rooms.has(state.code)) return;
-    const entry = newRoomEntry(state);
+    const entry = this.newRoomEntry(state);
     for (const member of state.members) {
       const token = sessionTokens[member.id];
       if (token) entry.sessionTokens.set(member.id, token);
@@ -348,7 +409,7 @@ export class RoomHub {
 
   private resume(entry: RoomEntry, socket: SeatSocket, playerId: string, log: Logger): HubAnswer<JoinedRoom> {
     if (socket.data.roomCode && socket.data.playerId !== playerId) return alreadyInRoom();
-    clearTimeout(entry.leaveTimers.get(playerId));
+    entry.clock.clear(entry.leaveTimers.get(playerId));
     entry.leaveTimers.delete(playerId);
     // A second tab (or a zombie connection) with the same seat loses it to the newest one.
     const previousSocketId = entry.socketIds.get(playerId);
@@ -398,6 +459,10 @@ export class RoomHub {
       switch (effect.type) {
         case "stateChanged":
           broadcast = true;
+          // A member who went away (hidden page, lost connection) reads 0 on the meters too.
+          if (entry.lane.running) {
+            for (const member of entry.state.members) if (member.paused || !member.connected) entry.lane.zero(member.id);
+          }
           break;
         case "memberJoined":
           break;
@@ -409,17 +474,18 @@ export class RoomHub {
           break;
         case "allReady":
           // A short pause on full bars: everyone sees that everyone made it, then the game starts.
-          clearTimeout(entry.phaseTimer);
-          entry.phaseTimer = setTimeout(
+          entry.clock.clear(entry.phaseTimer);
+          entry.phaseTimer = entry.clock.setTimeout(
             () => this.apply(entry, { type: "beginPlay", now: Date.now() }, this.roomLog(entry, "play:begin")),
             ALL_READY_PAUSE_MS,
           );
           break;
-        case "scoreChanged":
+        case "scoreChanged": {
           entry.dirtyScores.add(effect.playerId);
           entry.pendingScoreArrivals.push(performance.now());
           this.scheduleScoreboard(entry);
           break;
+        }
         case "memberLeft":
           this.forgetMember(entry, effect.playerId);
           break;
@@ -429,6 +495,8 @@ export class RoomHub {
         case "phaseChanged":
           log.info({ roomCode: entry.state.code, from: effect.from, to: effect.to }, "phase changed");
           this.schedulePhaseTimer(entry);
+          if (effect.to === "playing" && entry.state.game) entry.lane.start(entry.state.game.settings.difficulty);
+          else if (effect.from === "playing") entry.lane.stop();
           break;
         case "roomEmptied":
           this.clearTimers(entry);
@@ -448,11 +516,11 @@ export class RoomHub {
   private syncPreloadTimer(entry: RoomEntry): void {
     const deadline = entry.state.phase === "preloading" ? (entry.state.game?.lobby?.deadline ?? null) : null;
     if (deadline === entry.preloadTimerAt) return;
-    clearTimeout(entry.preloadTimer);
+    entry.clock.clear(entry.preloadTimer);
     entry.preloadTimer = undefined;
     entry.preloadTimerAt = deadline;
     if (deadline === null) return;
-    entry.preloadTimer = setTimeout(() => {
+    entry.preloadTimer = entry.clock.setTimeout(() => {
       entry.preloadTimer = undefined;
       // Cleared first, so the state after this check (a moved deadline, or the same one if this
       // fired a millisecond early) arms a fresh timer.
@@ -462,15 +530,15 @@ export class RoomHub {
       const answer = this.apply(entry, { type: "preloadTimedOut", now: Date.now() }, log);
       if (!answer.ok) log.warn({ code: answer.code }, "preload deadline check refused");
       this.syncPreloadTimer(entry);
-    }, Math.max(0, deadline - Date.now()));
+    }, deadline - entry.clock.now());
   }
 
   private schedulePhaseTimer(entry: RoomEntry): void {
-    clearTimeout(entry.phaseTimer);
+    entry.clock.clear(entry.phaseTimer);
     entry.phaseTimer = undefined;
     const match = entry.state.phase === "playing" ? entry.state.game?.match : null;
     if (match) {
-      entry.phaseTimer = setTimeout(() => void this.finishMatch(entry), Math.max(0, match.timeline.endsAt - Date.now()));
+      entry.phaseTimer = entry.clock.setTimeout(() => void this.finishMatch(entry), match.timeline.endsAt - entry.clock.now());
     }
   }
 
@@ -488,7 +556,9 @@ export class RoomHub {
     // The id is chosen here, once: every retry, in this run or the next, saves the same match.
     const matchId = randomUUID();
     const log = this.roomLog(entry, "match:finish").child({ matchId });
-    const save = await this.options.matches.save({ ...toMatchRecord(state, ranking, new Date()), id: matchId });
+    entry.lane.flush();
+    const record = toMatchRecord(state, ranking, new Date(), (playerId, roundIndex) => entry.lane.bestOf(playerId, roundIndex));
+    const save = await this.options.matches.save({ ...record, id: matchId });
     if (this.rooms.get(state.code) !== entry) return; // everyone left while saving
     log.info({ save }, "match finished");
     this.apply(entry, { type: "finishGame", matchId, save, ranking }, log);
@@ -497,12 +567,12 @@ export class RoomHub {
   /** At most one scoreboard message per room every SCOREBOARD_INTERVAL_MS, carrying every change since the last. */
   private scheduleScoreboard(entry: RoomEntry): void {
     if (entry.scoreboardTimer) return;
-    const wait = Math.max(0, entry.lastScoreboardAt + SCOREBOARD_INTERVAL_MS - Date.now());
-    entry.scoreboardTimer = setTimeout(() => this.flushScoreboard(entry), wait);
+    const wait = entry.lastScoreboardAt + SCOREBOARD_INTERVAL_MS - Date.now();
+    entry.scoreboardTimer = entry.clock.setTimeout(() => this.flushScoreboard(entry), wait);
   }
 
   private flushScoreboard(entry: RoomEntry): void {
-    clearTimeout(entry.scoreboardTimer);
+    entry.clock.clear(entry.scoreboardTimer);
     entry.scoreboardTimer = undefined;
     const match = entry.state.game?.match;
     if (!match) {
@@ -526,7 +596,7 @@ export class RoomHub {
 
   private forgetMember(entry: RoomEntry, playerId: string): void {
     entry.sessionTokens.delete(playerId);
-    clearTimeout(entry.leaveTimers.get(playerId));
+    entry.clock.clear(entry.leaveTimers.get(playerId));
     entry.leaveTimers.delete(playerId);
     const socketId = entry.socketIds.get(playerId);
     entry.socketIds.delete(playerId);
@@ -538,27 +608,28 @@ export class RoomHub {
   }
 
   private clearTimers(entry: RoomEntry): void {
-    clearTimeout(entry.phaseTimer);
-    clearTimeout(entry.preloadTimer);
-    entry.preloadTimer = undefined;
+    entry.lane.stop();
+    entry.clock.dispose();
     entry.preloadTimerAt = null;
-    clearTimeout(entry.scoreboardTimer);
-    for (const timer of entry.leaveTimers.values()) clearTimeout(timer);
     entry.leaveTimers.clear();
   }
-}
 
-function newRoomEntry(state: RoomState): RoomEntry {
-  return {
-    state,
-    sessionTokens: new Map(),
+  private newRoomEntry(state: RoomState): RoomEntry {
+    const clock = new RoomClock();
+    const channel = roomChannel(state.code);
+    return {
+      state,
+      clock,
+      lane: new LiveLane(clock, (payload) => this.options.io.to(channel).emit("game:meters", payload)),
+      sessionTokens: new Map(),
     socketIds: new Map(),
     leaveTimers: new Map(),
     preloadTimerAt: null,
     dirtyScores: new Set(),
-    pendingScoreArrivals: [],
-    lastScoreboardAt: 0,
-  };
+      pendingScoreArrivals: [],
+      lastScoreboardAt: 0,
+    };
+  }
 }
 
 function alreadyInRoom(): ErrorAck {

@@ -13,11 +13,16 @@ import {
   clientEventNames,
   eventLimits,
   isClientEventName,
+  isLiveEventName,
+  liveEventNames,
   parseClientPayload,
+  parseLivePayload,
   type Ack,
   type ClientEventName,
   type ClientPayload,
   type ErrorAck,
+  type LiveEventName,
+  type LivePayload,
 } from "@/core/protocol";
 import type { AppConfig } from "../config";
 import { compileTrust } from "../http/clientAddress";
@@ -44,6 +49,10 @@ type EventHandler<E extends ClientEventName> = (
 ) => Ack<E> | Promise<Ack<E>>;
 
 type HandlerTable = { [E in ClientEventName]: EventHandler<E> };
+
+/** A live event's handler: no ack goes back; the answer only feeds the log and the metrics. */
+type LiveHandler<E extends LiveEventName> = (socket: SeatSocket, payload: LivePayload<E>) => { ok: true } | ErrorAck;
+type LiveHandlerTable = { [E in LiveEventName]: LiveHandler<E> };
 
 export function attachRealtime(
   httpServer: HttpServer,
@@ -94,8 +103,8 @@ export function attachRealtime(
   const eventLimiter = new RateLimiterMemory({ points: config.EVENT_RATE_PER_SECOND, duration: 1 });
   const joinLimiter = new RateLimiterMemory({ points: config.JOIN_RATE_PER_MINUTE, duration: 60 });
   // Events with their own budget (progress, signalling, scores) do not eat into the general one.
-  const ownLimiters = new Map<ClientEventName, RateLimiterMemory>();
-  for (const event of clientEventNames) {
+  const ownLimiters = new Map<ClientEventName | LiveEventName, RateLimiterMemory>();
+  for (const event of [...clientEventNames, ...liveEventNames]) {
     const { ratePerSecond } = eventLimits(event);
     if (ratePerSecond) ownLimiters.set(event, new RateLimiterMemory({ points: ratePerSecond, duration: 1 }));
   }
@@ -120,6 +129,9 @@ export function attachRealtime(
     "call:media": (socket, payload, log) =>
       hub.applyMemberIntent(socket, (playerId) => ({ type: "setMedia", playerId, ...payload }), log),
   };
+  const liveHandlers: LiveHandlerTable = {
+    "game:meter": (socket, payload) => hub.meter(socket, payload),
+  };
   const joinEvents: ReadonlySet<ClientEventName> = new Set(["room:create", "room:join", "room:peek"]);
   const router = new RoomRouter({
     io,
@@ -127,6 +139,7 @@ export function attachRealtime(
     presence,
     logger,
     runLocally: async (event, socket, payload, log) => (handlers[event] as EventHandler<ClientEventName>)(socket, payload, log),
+    runLiveLocally: (event, socket, payload) => (liveHandlers[event] as LiveHandler<LiveEventName>)(socket, payload),
   });
 
   io.on("connection", (socket) => {
@@ -148,7 +161,8 @@ export function attachRealtime(
         ack?.(answer);
       };
       void (async () => {
-        const known = typeof event === "string" && isClientEventName(event);
+        const live = typeof event === "string" && isLiveEventName(event);
+        const known = live || (typeof event === "string" && isClientEventName(event));
         const limiter = (known && ownLimiters.get(event)) || eventLimiter;
         if (!(await consume(limiter, socket.id))) {
           return reject({ ok: false, code: "rate_limited", message: "Too many events: slow down." });
@@ -156,7 +170,7 @@ export function attachRealtime(
         if (!known) {
           return reject({ ok: false, code: "unknown_event", message: `Unknown event ${JSON.stringify(String(event)).slice(0, 60)}.` });
         }
-        if (!ack) return reject({ ok: false, code: "invalid_payload", message: "Events must ask for an acknowledgement." });
+        if (!ack && !live) return reject({ ok: false, code: "invalid_payload", message: "Events must ask for an acknowledgement." });
         const maxBytes = eventLimits(event).maxPayloadBytes ?? MAX_EVENT_PAYLOAD_BYTES;
         if (args.length !== 1 || payloadBytes(args[0]) > maxBytes) {
           return reject({
@@ -165,7 +179,7 @@ export function attachRealtime(
             message: `${event} takes one payload of at most ${maxBytes} bytes.`,
           });
         }
-        if (joinEvents.has(event) && !(await consume(joinLimiter, address))) {
+        if (!live && joinEvents.has(event as ClientEventName) && !(await consume(joinLimiter, address))) {
           return reject({ ok: false, code: "too_many_joins", message: "Too many join attempts from this address: wait a minute." });
         }
         next();
@@ -174,11 +188,33 @@ export function attachRealtime(
 
     // Payloads arrive untyped off the wire; handleEvent parses them before anything typed sees them.
     const listen = socket.on.bind(socket) as (
-      event: ClientEventName,
+      event: ClientEventName | LiveEventName,
       listener: (rawPayload: unknown, ack: (answer: unknown) => void) => void,
     ) => void;
     for (const event of clientEventNames) {
       listen(event, (rawPayload, ack) => void handleEvent(event, rawPayload, ack));
+    }
+    for (const event of liveEventNames) {
+      listen(event, (rawPayload, ack) => handleLive(event, rawPayload, typeof ack === "function" ? ack : undefined));
+    }
+
+    /** Live events: parsed like any other, then handed to the room; nothing is answered unless asked. */
+    function handleLive(event: LiveEventName, rawPayload: unknown, ack: ((answer: unknown) => void) | undefined): void {
+      const parsed = parseLivePayload(event, rawPayload);
+      if (!parsed.ok) {
+        eventLog(event).debug({ code: parsed.code, reason: parsed.message }, "live event rejected");
+        metrics.eventRejected(rejectionReason(parsed.code));
+        ack?.(parsed);
+        return;
+      }
+      metrics.eventAccepted(event);
+      try {
+        const answer = router.dispatchLive(event, socket, parsed.payload, eventLog(event));
+        ack?.(answer);
+      } catch (error) {
+        eventLog(event).error({ err: error }, "live event handler failed");
+        ack?.({ ok: false, code: "internal_error", message: "Something went wrong on the server." });
+      }
     }
 
     async function handleEvent<E extends ClientEventName>(

@@ -24,7 +24,7 @@ export interface RoomStoreState {
   room: RoomSnapshot | null;
   /** Set when the server dropped us from the room (grace expired, another tab took the seat). */
   removedReason: ClientErrorCode | null;
-  /** Live scores by player: the snapshot's, updated by every coalesced scoreboard message. */
+  /** Live scores by player: the snapshot's, updated by every scoreboard change and meter tick. */
   scores: Readonly<Record<string, PlayerScoreSnapshot>>;
   /** The server restarted under us (it said so before closing): shown until the next game starts. */
   restarted: boolean;
@@ -66,9 +66,14 @@ function wireSocket(): void {
       update({ room, scores: scoresOf(room), restarted: state.restarted && room.phase === "chatting" });
     }
   });
+  // Each entry is what one award changed: the new total and that round's result.
   socket.on("game:scoreboard", ({ entries }) => {
     const scores = { ...state.scores };
-    for (const entry of entries) scores[entry.playerId] = entry;
+    for (const { playerId, total, round } of entries) {
+      const previous = scores[playerId] ?? { playerId, total: 0, similarity: 0, rounds: [] };
+      const rounds = [...previous.rounds.filter((known) => known.roundIndex !== round.roundIndex), round];
+      scores[playerId] = { ...previous, total, rounds };
+    }
     update({ scores });
   });
   // The room's live meters, ten times a second during a round: only the similarity changes.

@@ -96,6 +96,14 @@ export const playerScoreSchema = z.strictObject({
 });
 export type PlayerScoreSnapshot = z.infer<typeof playerScoreSchema>;
 
+/** What one award changed: the player's new total and that round's grade and points. */
+export const scoreChangeSchema = z.strictObject({
+  playerId: z.string(),
+  total: z.number().int(),
+  round: z.strictObject({ roundIndex: z.number().int(), points: z.number().int(), grade: gradeSchema }),
+});
+export type ScoreChange = z.infer<typeof scoreChangeSchema>;
+
 export const memberSnapshotSchema = z.strictObject({
   id: z.string(),
   nickname: z.string(),
@@ -329,8 +337,11 @@ export const serverEvents = {
   "server:shutdown": z.strictObject({ reason: z.enum(["restart", "shutdown"]) }),
   /** The server removed this socket from its room (e.g. after a grace period); the page should rejoin. */
   "room:removed": z.strictObject({ code: errorCodeSchema }),
-  /** Score changes since the last message (at most one a room every SCOREBOARD_INTERVAL_MS, 25 ms). */
-  "game:scoreboard": z.strictObject({ entries: z.array(playerScoreSchema) }),
+  /**
+   * What an award changed, sent the moment it is accepted. Only the change: the whole picture
+   * (every player's rounds) is in the join snapshot and in every room:state.
+   */
+  "game:scoreboard": z.strictObject({ entries: z.array(scoreChangeSchema) }),
   /** The room's live meters that changed since the last tick, every METER_BROADCAST_INTERVAL_MS. */
   "game:meters": z.strictObject({
     meters: z.array(z.strictObject({ playerId: z.string(), similarity: z.number() })),

@@ -4,7 +4,8 @@ import type { PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
 import type { RoomState } from "@/core/room";
 import type { MatchToSave } from "../storage/matchStore";
 
-export function scoreboardEntry(playerId: string, score: PlayerScore): PlayerScoreSnapshot {
+/** A player's whole score, as the join snapshot and room:state carry it. */
+export function playerScoreSnapshot(playerId: string, score: PlayerScore): PlayerScoreSnapshot {
   return {
     playerId,
     total: score.total,
@@ -26,7 +27,7 @@ export function toGameSnapshot(state: RoomState): NonNullable<RoomSnapshot["game
     // The current deadline, extensions included: the lobby's countdown follows it.
     preloadDeadline: state.phase === "preloading" ? (game.lobby?.deadline ?? null) : null,
     timeline: game.match?.timeline ?? null,
-    scores: game.match ? Object.entries(game.match.scores).map(([playerId, score]) => scoreboardEntry(playerId, score)) : [],
+    scores: game.match ? Object.entries(game.match.scores).map(([playerId, score]) => playerScoreSnapshot(playerId, score)) : [],
     results: game.results
       ? { matchId: game.results.matchId, save: game.results.save, ranking: [...game.results.ranking] }
       : null,

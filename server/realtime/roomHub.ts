@@ -22,7 +22,7 @@ import { rankPlayers, SCORE_GRACE_MS } from "@/core/game/match";
 import type { Award } from "@/core/scoring/points";
 import type { MatchWithId, SaveOutcome } from "../storage/pendingMatches";
 import type { RealtimeMetrics } from "../observability/metrics";
-import { scoreboardEntry, toMatchRecord, toGameSnapshot } from "./matchRecord";
+import { toMatchRecord, toGameSnapshot } from "./matchRecord";
 import { RoomClock, type TimerHandle } from "./roomClock";
 import { LiveLane } from "./liveLane";
 import type {
@@ -79,20 +79,12 @@ interface RoomEntry {
   preloadTimer?: TimerHandle;
   /** The deadline preloadTimer is armed for; null when none is. */
   preloadTimerAt: number | null;
-  /** Players whose score changed since the last scoreboard broadcast. */
-  dirtyScores: Set<string>;
-  /** performance.now() of each score change waiting for the next scoreboard (for its latency metric). */
-  pendingScoreArrivals: number[];
-  scoreboardTimer?: TimerHandle;
-  lastScoreboardAt: number;
 }
 
 export type HubAnswer<T> = ({ ok: true } & T) | ErrorAck;
 type Empty = Record<never, never>;
 
 const ALL_READY_PAUSE_MS = 800;
-/** Scoreboard fan-out is bounded: one message per room per interval, however many events came in. */
-export const SCOREBOARD_INTERVAL_MS = 25;
 
 export function roomChannel(code: string): string {
   return `room:${code}`;
@@ -238,8 +230,18 @@ export class RoomHub {
         message: "Your meter did not show that pose being held: hold it in view of the camera.",
       };
     }
+    const arrivedAt = performance.now();
     entry.state = result.state;
     this.carryOut(entry, result.effects, log);
+    // The award goes out at once, as what it changed (scoreboards are rare: one per award).
+    const score = result.state.game?.match?.scores[playerId];
+    const round = score?.rounds[event.roundIndex];
+    if (score && round) {
+      this.options.io.to(roomChannel(entry.state.code)).emit("game:scoreboard", {
+        entries: [{ playerId, total: score.total, round: { roundIndex: event.roundIndex, points: round.points, grade: round.grade } }],
+      });
+      this.options.metrics?.scoreboardSent([arrivedAt]);
+    }
     return { ok: true };
   }
 
@@ -480,12 +482,9 @@ export class RoomHub {
             ALL_READY_PAUSE_MS,
           );
           break;
-        case "scoreChanged": {
-          entry.dirtyScores.add(effect.playerId);
-          entry.pendingScoreArrivals.push(performance.now());
-          this.scheduleScoreboard(entry);
+        case "scoreChanged":
+          // Awards are broadcast by score(); meters travel on the live lane.
           break;
-        }
         case "memberLeft":
           this.forgetMember(entry, effect.playerId);
           break;
@@ -551,7 +550,6 @@ export class RoomHub {
     const { state } = entry;
     const match = state.game?.match;
     if (state.phase !== "playing" || !state.game || !match) return;
-    this.flushScoreboard(entry);
     const ranking = rankPlayers(match);
     // The id is chosen here, once: every retry, in this run or the next, saves the same match.
     const matchId = randomUUID();
@@ -562,36 +560,6 @@ export class RoomHub {
     if (this.rooms.get(state.code) !== entry) return; // everyone left while saving
     log.info({ save }, "match finished");
     this.apply(entry, { type: "finishGame", matchId, save, ranking }, log);
-  }
-
-  /** At most one scoreboard message per room every SCOREBOARD_INTERVAL_MS, carrying every change since the last. */
-  private scheduleScoreboard(entry: RoomEntry): void {
-    if (entry.scoreboardTimer) return;
-    const wait = entry.lastScoreboardAt + SCOREBOARD_INTERVAL_MS - Date.now();
-    entry.scoreboardTimer = entry.clock.setTimeout(() => this.flushScoreboard(entry), wait);
-  }
-
-  private flushScoreboard(entry: RoomEntry): void {
-    entry.clock.clear(entry.scoreboardTimer);
-    entry.scoreboardTimer = undefined;
-    const match = entry.state.game?.match;
-    if (!match) {
-      // The match ended before this flush: its pending changes must not leak into the next
-      // match's first scoreboard (nor its latency histogram, as minutes-long waits).
-      entry.dirtyScores.clear();
-      entry.pendingScoreArrivals = [];
-      return;
-    }
-    if (entry.dirtyScores.size === 0) return;
-    const entries = [...entry.dirtyScores].flatMap((playerId) => {
-      const score = match.scores[playerId];
-      return score ? [scoreboardEntry(playerId, score)] : [];
-    });
-    entry.dirtyScores.clear();
-    entry.lastScoreboardAt = Date.now();
-    this.options.io.to(roomChannel(entry.state.code)).emit("game:scoreboard", { entries });
-    this.options.metrics?.scoreboardSent(entry.pendingScoreArrivals);
-    entry.pendingScoreArrivals = [];
   }
 
   private forgetMember(entry: RoomEntry, playerId: string): void {
@@ -625,9 +593,6 @@ export class RoomHub {
     socketIds: new Map(),
     leaveTimers: new Map(),
     preloadTimerAt: null,
-    dirtyScores: new Set(),
-      pendingScoreArrivals: [],
-      lastScoreboardAt: 0,
     };
   }
 }

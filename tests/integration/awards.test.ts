@@ -4,7 +4,7 @@
 // one whose live meter showed the hold first gets its points; the saved match agrees, and
 // /metrics counts the refusals.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PlayerScoreSnapshot } from "@/core/protocol";
+import type { ScoreChange } from "@/core/protocol";
 import { expectOk, holdPose, nextRoomState, send, startTestServer, type TestServer } from "./support";
 
 const METRICS_TOKEN = "awards-test-metrics-token";
@@ -32,7 +32,7 @@ describe("awards against the live meter", () => {
     const started = await playing;
     const timeline = started.game!.timeline!;
 
-    const honestBoards: PlayerScoreSnapshot[] = [];
+    const honestBoards: ScoreChange[] = [];
     honest.on("game:scoreboard", ({ entries }) => honestBoards.push(...entries));
 
     for (const round of timeline.rounds) {

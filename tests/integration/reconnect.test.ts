@@ -2,7 +2,7 @@
 // a phone whose connection drops and comes back, and a page hidden mid-game.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PLAYLIST } from "@/core/playlist";
-import type { JoinedRoom, MemberSnapshot, PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
+import type { JoinedRoom, MemberSnapshot, PlayerScoreSnapshot, RoomSnapshot, ScoreChange } from "@/core/protocol";
 import { expectOk, holdPose, nextRoomState, send, sendRaw, startTestServer, type TestClient, type TestServer } from "./support";
 
 /** Three rounds of 5 s: the shortest real playlist, so the test can also watch the match end. */
@@ -37,13 +37,13 @@ function scoreOf(room: RoomSnapshot, playerId: string): PlayerScoreSnapshot | un
 }
 
 /** Resolves with the next scoreboard message that has an entry for the player matching the predicate. */
-function nextScoreEntry(client: TestClient, playerId: string, predicate: (entry: PlayerScoreSnapshot) => boolean): Promise<PlayerScoreSnapshot> {
+function nextScoreEntry(client: TestClient, playerId: string, predicate: (entry: ScoreChange) => boolean): Promise<ScoreChange> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       client.off("game:scoreboard", listener);
       reject(new Error(`timed out waiting for a scoreboard entry of ${playerId}`));
     }, 4000);
-    const listener = ({ entries }: { entries: PlayerScoreSnapshot[] }) => {
+    const listener = ({ entries }: { entries: ScoreChange[] }) => {
       const entry = entries.find((candidate) => candidate.playerId === playerId);
       if (!entry || !predicate(entry)) return;
       clearTimeout(timer);
@@ -155,7 +155,10 @@ describe("a player's connection drops mid-match and comes back", () => {
     await holdPose(anaClient, 1, 0.87);
     expectOk(await send(anaClient, "game:score", { roundIndex: 1, similarity: 0.85, award: "good" }));
     const afterRound1 = await moreEarned;
-    expect(afterRound1.rounds.map((round) => round.roundIndex).sort()).toEqual([0, 1]);
+    expect(afterRound1.round.roundIndex).toBe(1);
+    // The whole picture (in every snapshot) has both rounds.
+    const both = harness.server.realtime.hub.snapshot(started.code);
+    expect(scoreOf(both!, anaId)?.rounds.map((round) => round.roundIndex).sort()).toEqual([0, 1]);
     expectedTotal = afterRound1.total;
 
     for (let drop = 10; drop < 20; drop++) await dropAndReturn(drop);

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PlayerScoreSnapshot, RoomSnapshot, ServerPayload } from "@/core/protocol";
+import type { RoomSnapshot, ScoreChange, ServerPayload } from "@/core/protocol";
 import { redisServerInstalled, startRedis, startServerProcess, type RedisProcess, type ServerProcess } from "./processes";
 import { expectOk, holdPose, nextRoomState, send, type TestClient } from "./support";
 
@@ -104,7 +104,7 @@ describe.skipIf(!redisInstalled && !inCi)("two server processes behind one Redis
     for (const view of started) expect(view.game?.timeline).toEqual(timeline);
 
     // Everyone collects the live scoreboard, wherever their socket lives.
-    const boards = clients.map(() => new Map<string, PlayerScoreSnapshot>());
+    const boards = clients.map(() => new Map<string, ScoreChange>());
     clients.forEach((client, index) =>
       client.on("game:scoreboard", ({ entries }) => {
         for (const entry of entries) boards[index]!.set(entry.playerId, entry);

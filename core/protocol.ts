@@ -9,6 +9,7 @@ import { playlistSettingsSchema, poseQualitySchema, roundKindSchema, testPlaylis
 import { NICKNAME_MAX_INPUT_UNITS } from "./nickname";
 import { ROOM_CODE_LENGTH } from "./roomCode";
 import { wellFormedDeep } from "./text";
+import { AWARDS, GRADES } from "./scoring/points";
 
 /** Socket.IO drops a connection whose single message exceeds this (engine.io maxHttpBufferSize). */
 export const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024;
@@ -63,6 +64,12 @@ export const calledOffReasonSchema = z.enum(["nobody_ready"]) satisfies z.ZodTyp
 export type CalledOffReason = z.infer<typeof calledOffReasonSchema>;
 
 export const roomPhaseSchema = z.enum(["chatting", "preloading", "playing", "results"]);
+export type RoomPhase = z.infer<typeof roomPhaseSchema>;
+export const memberRoleSchema = z.enum(["player", "spectator"]);
+export type MemberRole = z.infer<typeof memberRoleSchema>;
+/** A member's lobby: "idle" until a game is chosen, then loading, ready (models warm) or failed. */
+export const preloadStatusSchema = z.enum(["idle", "loading", "ready", "failed"]);
+export type PreloadStatus = z.infer<typeof preloadStatusSchema>;
 
 export const mediaStateSchema = z.strictObject({
   audio: z.boolean(),
@@ -70,7 +77,8 @@ export const mediaStateSchema = z.strictObject({
 });
 export type MediaState = z.infer<typeof mediaStateSchema>;
 
-const gradeSchema = z.enum(["perfect", "good", "miss"]);
+const gradeSchema = z.enum(GRADES);
+const awardSchema = z.enum(AWARDS);
 
 export const matchTimelineSchema = z.strictObject({
   countdownStartsAt: z.number(),
@@ -110,9 +118,9 @@ export const memberSnapshotSchema = z.strictObject({
   connected: z.boolean(),
   preload: z.strictObject({
     percent: z.number().int().min(0).max(100),
-    status: z.enum(["idle", "loading", "ready", "failed"]),
+    status: preloadStatusSchema,
   }),
-  role: z.enum(["player", "spectator"]),
+  role: memberRoleSchema,
   /** Its page is hidden during the game (screen locked, another app): its camera is not being played. */
   paused: z.boolean(),
   isHost: z.boolean(),
@@ -264,7 +272,7 @@ export const clientEvents = {
     payload: z.strictObject({
       roundIndex: z.number().int().min(0).max(31),
       similarity: z.number().min(0).max(1),
-      award: z.enum(["perfect", "good"]),
+      award: awardSchema,
     }),
     result: noResult,
     limits: { ratePerSecond: 12 },

@@ -1,6 +1,7 @@
 /**
- * The Socket.IO adapter: it checks size, rate and schema at the boundary,
- * translates each event into a RoomHub call and answers with an ack.
+ * The Socket.IO adapter: it checks size, rate and schema at the boundary (every event's entry in
+ * core/protocol.ts), hands joining and leaving to the RoomHub and every other event to the
+ * member's room (its `messages` map, server/realtime/gameRoom.ts), and answers with an ack.
  * No game rule lives here.
  */
 import type { Server as HttpServer } from "node:http";
@@ -27,7 +28,7 @@ import {
 import type { AppConfig } from "../config";
 import { compileTrust } from "../http/clientAddress";
 import { noRealtimeMetrics, type RealtimeMetrics, type RejectionReason } from "../observability/metrics";
-import { RoomHub, type MatchSaving, type PoseServer, type PoseSocket, type SeatSocket } from "./roomHub";
+import { RoomHub, type MatchSaving, type PoseServer, type PoseSocket, type RoomEventName, type SeatSocket } from "./roomHub";
 import { LocalPresence } from "./presence/localPresence";
 import type { Presence } from "./presence/presence";
 import { RoomRouter } from "./roomRouter";
@@ -48,11 +49,9 @@ type EventHandler<E extends ClientEventName> = (
   log: Logger,
 ) => Ack<E> | Promise<Ack<E>>;
 
-type HandlerTable = { [E in ClientEventName]: EventHandler<E> };
-
-/** A live event's handler: no ack goes back; the answer only feeds the log and the metrics. */
-type LiveHandler<E extends LiveEventName> = (socket: SeatSocket, payload: LivePayload<E>) => { ok: true } | ErrorAck;
-type LiveHandlerTable = { [E in LiveEventName]: LiveHandler<E> };
+/** Events outside any room's `messages`: joining, leaving, and the clock. */
+type HubEventName = Exclude<ClientEventName, RoomEventName>;
+type HubHandlerTable = { [E in HubEventName]: EventHandler<E> };
 
 export function attachRealtime(
   httpServer: HttpServer,
@@ -109,37 +108,26 @@ export function attachRealtime(
     if (ratePerSecond) ownLimiters.set(event, new RateLimiterMemory({ points: ratePerSecond, duration: 1 }));
   }
 
-  const handlers: HandlerTable = {
+  const hubHandlers: HubHandlerTable = {
     "room:create": (socket, payload, log) => hub.createRoom(socket, payload.nickname, log),
     "room:join": (socket, payload, log) => hub.joinRoom(socket, payload, log),
     "room:peek": (_socket, payload) => hub.peekRoom(payload.roomCode),
     "room:leave": (socket, _payload, log) => hub.leaveRoom(socket, log),
-    "game:start": (socket, payload, log) => hub.startGame(socket, payload, log),
-    "game:startEarly": (socket, _payload, log) =>
-      hub.applyMemberIntent(socket, (playerId) => ({ type: "startEarly", playerId, now: Date.now() }), log),
-    "game:returnToChat": (socket, _payload, log) =>
-      hub.applyMemberIntent(socket, (playerId) => ({ type: "returnToChat", playerId }), log),
-    "preload:progress": (socket, payload, log) =>
-      hub.applyMemberIntent(socket, (playerId) => ({ type: "reportPreload", playerId, ...payload, now: Date.now() }), log),
-    "rtc:signal": (socket, payload) => hub.relaySignal(socket, payload),
-    "game:score": (socket, payload, log) => hub.score(socket, payload, log),
-    "game:visibility": (socket, payload, log) =>
-      hub.applyMemberIntent(socket, (playerId) => ({ type: "setVisibility", playerId, hidden: payload.hidden }), log),
     "clock:ping": () => ({ ok: true, serverTime: Date.now() }),
-    "call:media": (socket, payload, log) =>
-      hub.applyMemberIntent(socket, (playerId) => ({ type: "setMedia", playerId, ...payload }), log),
   };
-  const liveHandlers: LiveHandlerTable = {
-    "game:meter": (socket, payload) => hub.meter(socket, payload),
-  };
+  // Every other event belongs to the member's room: its handler sits in the room's `messages`.
+  const runEvent = (event: ClientEventName, socket: SeatSocket, payload: ClientPayload<ClientEventName>, log: Logger) =>
+    event in hubHandlers
+      ? (hubHandlers[event as HubEventName] as EventHandler<ClientEventName>)(socket, payload, log)
+      : hub.roomMessage(socket, event as RoomEventName, payload as ClientPayload<RoomEventName>, log);
   const joinEvents: ReadonlySet<ClientEventName> = new Set(["room:create", "room:join", "room:peek"]);
   const router = new RoomRouter({
     io,
     hub,
     presence,
     logger,
-    runLocally: async (event, socket, payload, log) => (handlers[event] as EventHandler<ClientEventName>)(socket, payload, log),
-    runLiveLocally: (event, socket, payload) => (liveHandlers[event] as LiveHandler<LiveEventName>)(socket, payload),
+    runLocally: async (event, socket, payload, log) => runEvent(event, socket, payload, log),
+    runLiveLocally: (event, socket, payload) => hub.liveMessage(socket, event, payload),
   });
 
   io.on("connection", (socket) => {

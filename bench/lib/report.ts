@@ -324,7 +324,7 @@ function headlines(report: BenchReport): string[] {
   if (server) {
     const players = (value: number | null) => (value === null ? "none" : `${value} players`);
     lines.push(
-      `- **Server capacity** (p99 ≤ ${server.game.p99LimitMs} ms, no errors): game server ${players(server.game.capacityPlayers)}, bare relay ${players(server.relay.capacityPlayers)}, ratio ${num(server.capacityRatio, 2)}.`,
+      `- **Server capacity** (each target's rule, no errors): game server ${players(server.game.capacityPlayers)}, bare relay ${players(server.relay.capacityPlayers)}, ratio ${num(server.capacityRatio, 2)}.`,
     );
   }
   const pages = s.pages?.data;

@@ -256,8 +256,8 @@ export class GameRoom<C extends RoomClient = RoomClient> {
    */
   private award(playerId: string, event: ClientPayload<"game:score">, log: Logger): Answer {
     const now = this.clock.now();
-    // The award's own reading is the last sample of the hold.
-    if (this.meterRefusal(playerId, event.roundIndex, now) === null) this.lane.record(playerId, event.roundIndex, event.similarity, now);
+    // Only the live lane is evidence: an award's own reading is not, or a client could build a
+    // "hold" out of refused awards.
     const result = applyRoomIntent(this.state, { type: "score", playerId, ...event, now });
     if (!result.ok) return { ok: false, ...result.error };
     if (!this.lane.supports(playerId, event.roundIndex, event.award)) {

@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import {
   isClientEventName,
+  type Ack,
   isLiveEventName,
   parseClientPayload,
   parseLivePayload,
@@ -23,7 +24,7 @@ import type { ForwardedAnswer, ForwardedEvent, Presence } from "./presence/prese
 import { roomChannel, type PoseServer, type PoseSocket, type RoomHub, type SeatSocket, type SocketData } from "./roomHub";
 
 /** Runs one parsed event against the hub in this process (the socket may live in another). */
-export type LocalEventRunner = (event: ClientEventName, socket: SeatSocket, payload: ClientPayload<ClientEventName>, log: Logger) => Promise<unknown>;
+export type LocalEventRunner = <E extends ClientEventName>(event: E, socket: SeatSocket, payload: ClientPayload<E>, log: Logger) => Promise<Ack<E>>;
 
 /** Runs one parsed live event (a meter sample) against the hub in this process; nothing is awaited. */
 export type LocalLiveRunner = (event: LiveEventName, socket: SeatSocket, payload: LivePayload<LiveEventName>) => { ok: true } | ErrorAck;
@@ -59,7 +60,7 @@ export class RoomRouter {
   }
 
   /** Runs a parsed client event where its room lives and returns the acknowledgement. */
-  async dispatch(event: ClientEventName, socket: PoseSocket, payload: ClientPayload<ClientEventName>, log: Logger): Promise<unknown> {
+  async dispatch<E extends ClientEventName>(event: E, socket: PoseSocket, payload: ClientPayload<E>, log: Logger): Promise<Ack<E>> {
     const { presence, runLocally } = this.options;
     if (!presence.distributed) return runLocally(event, socket, payload, log);
     const code = this.roomCodeFor(event, socket, payload);
@@ -72,7 +73,8 @@ export class RoomRouter {
     const reply = await presence.forward(owner, { event, payload, socketId: socket.id, data: { ...socket.data } });
     if (!reply) return roomUnavailable();
     socket.data = reply.data;
-    return reply.answer;
+    // The owner ran the same typed handler (runForwarded): its answer is this event's Ack.
+    return reply.answer as Ack<E>;
   }
 
   /**

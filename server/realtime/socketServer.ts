@@ -116,10 +116,10 @@ export function attachRealtime(
     "clock:ping": () => ({ ok: true, serverTime: Date.now() }),
   };
   // Every other event belongs to the member's room: its handler sits in the room's `messages`.
-  const runEvent = (event: ClientEventName, socket: SeatSocket, payload: ClientPayload<ClientEventName>, log: Logger) =>
+  const runEvent = <E extends ClientEventName>(event: E, socket: SeatSocket, payload: ClientPayload<E>, log: Logger): Ack<E> | Promise<Ack<E>> =>
     event in hubHandlers
-      ? (hubHandlers[event as HubEventName] as EventHandler<ClientEventName>)(socket, payload, log)
-      : hub.roomMessage(socket, event as RoomEventName, payload as ClientPayload<RoomEventName>, log);
+      ? (hubHandlers[event as HubEventName & E] as EventHandler<E>)(socket, payload, log)
+      : (hub.roomMessage(socket, event as RoomEventName, payload as ClientPayload<RoomEventName>, log) as Ack<E>);
   const joinEvents: ReadonlySet<ClientEventName> = new Set(["room:create", "room:join", "room:peek"]);
   const router = new RoomRouter({
     io,
@@ -221,7 +221,7 @@ export function attachRealtime(
       metrics.eventAccepted(event);
       try {
         // The owner ran the same typed handler, here or in another process (roomRouter.ts).
-        const answer = (await router.dispatch(event, socket, parsed.payload, log)) as Ack<E>;
+        const answer = await router.dispatch(event, socket, parsed.payload, log);
         if (!answer.ok) log.info({ code: answer.code, reason: answer.message }, "event refused");
         ack(answer);
       } catch (error) {

@@ -76,7 +76,7 @@ describe("awards against the live meter", () => {
     expect(metrics).toMatch(new RegExp(`^poseparty_implausible_awards_total ${timeline.rounds.length * 2}$`, "m"));
   }, 60_000);
 
-  it("never pays a PERFECT for a meter that only showed GOOD", async () => {
+  it("never pays for repeated claims, nor a PERFECT for a meter that only showed GOOD", async () => {
     const host = await harness.connectClient();
     const created = expectOk(await send(host, "room:create", { nickname: "Solo" }));
     const playing = nextRoomState(host, (room) => room.phase === "playing", 10_000);
@@ -84,6 +84,11 @@ describe("awards against the live meter", () => {
     expectOk(await send(host, "preload:progress", { percent: 100, status: "ready" }));
     const round = (await playing).game!.timeline!.rounds[0]!;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, round.startsAt - Date.now()) + 30));
+    // Claiming again and again, over more than a hold's time, builds no hold: only the meter is evidence.
+    for (let claim = 0; claim < 6; claim++) {
+      expect(await send(host, "game:score", { roundIndex: 0, similarity: 0.95, award: "perfect" })).toMatchObject({ ok: false, code: "implausible_award" });
+      await new Promise((resolve) => setTimeout(resolve, 70));
+    }
     // Easy: GOOD from 0.75, PERFECT from 0.88.
     await holdPose(host, 0, 0.8);
     expect(await send(host, "game:score", { roundIndex: 0, similarity: 0.8, award: "perfect" })).toMatchObject({ ok: false, code: "implausible_award" });

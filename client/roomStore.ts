@@ -5,7 +5,7 @@
  * Components read it with useSyncExternalStore and send intents through it.
  */
 import { useSyncExternalStore } from "react";
-import type { ClientPayload, JoinedRoom, PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
+import type { ClientPayload, JoinedRoom, LivePayload, PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
 import { closeVisionTasks } from "./vision/registry";
 import { getSocket, request, type ClientAck, type ClientErrorCode } from "./socket";
 
@@ -24,7 +24,7 @@ export interface RoomStoreState {
   room: RoomSnapshot | null;
   /** Set when the server dropped us from the room (grace expired, another tab took the seat). */
   removedReason: ClientErrorCode | null;
-  /** Live scores by player: the snapshot's, updated by every coalesced scoreboard message. */
+  /** Live scores by player: the snapshot's, updated by every scoreboard change and meter tick. */
   scores: Readonly<Record<string, PlayerScoreSnapshot>>;
   /** The server restarted under us (it said so before closing): shown until the next game starts. */
   restarted: boolean;
@@ -66,9 +66,23 @@ function wireSocket(): void {
       update({ room, scores: scoresOf(room), restarted: state.restarted && room.phase === "chatting" });
     }
   });
+  // Each entry is what one award changed: the new total and that round's result.
   socket.on("game:scoreboard", ({ entries }) => {
     const scores = { ...state.scores };
-    for (const entry of entries) scores[entry.playerId] = entry;
+    for (const { playerId, total, round } of entries) {
+      const previous = scores[playerId] ?? { playerId, total: 0, similarity: 0, rounds: [] };
+      const rounds = [...previous.rounds.filter((known) => known.roundIndex !== round.roundIndex), round];
+      scores[playerId] = { ...previous, total, rounds };
+    }
+    update({ scores });
+  });
+  // The room's live meters, ten times a second during a round: only the similarity changes.
+  socket.on("game:meters", ({ meters }) => {
+    const scores = { ...state.scores };
+    for (const { playerId, similarity } of meters) {
+      const score = scores[playerId];
+      if (score) scores[playerId] = { ...score, similarity };
+    }
     update({ scores });
   });
   socket.on("room:removed", ({ code }) => {
@@ -200,8 +214,18 @@ export function sendRoomIntent(event: "game:startEarly" | "game:returnToChat") {
   return request(event, {});
 }
 
-export function sendScore(update: ClientPayload<"game:score">) {
+/** An award, acked: the server checks it against the meter samples sent before it. */
+export function sendAward(update: ClientPayload<"game:score">) {
   return request("game:score", update);
+}
+
+/**
+ * A live meter sample, without an ack. Only while connected: a sample buffered through a drop
+ * would arrive stale, before the seat is reclaimed.
+ */
+export function sendMeter(sample: LivePayload<"game:meter">): void {
+  const socket = getSocket();
+  if (socket.connected) socket.emit("game:meter", sample);
 }
 
 export function sendVisibility(update: ClientPayload<"game:visibility">) {

@@ -16,12 +16,12 @@ import { loadSounds, playEffect, startMusic, stopMusic, unlockAudioOnFirstTap } 
 import { serverNow, syncClock } from "@/client/game/clockSync";
 import { InferenceLoop, type FrameReport } from "@/client/game/inferenceLoop";
 import { hasGameVision, resumeGameVision } from "@/client/game/resumeVision";
-import { createScoreSender } from "@/client/game/scoreSender";
+import { createLiveSender } from "@/client/game/liveSender";
 import { createVisibilityReporter, type VisibilityReporter } from "@/client/game/visibilityReporter";
 import { useI18n } from "@/client/i18n";
 import { getCameraVideo } from "@/client/media/camera";
 import { createScreenWakeLock } from "@/client/media/wakeLock";
-import { sendScore, sendVisibility, useRoomStore } from "@/client/roomStore";
+import { sendAward, sendMeter, sendVisibility, useRoomStore } from "@/client/roomStore";
 import { getVisionTasks } from "@/client/vision/registry";
 import { MuteButton } from "./MuteButton";
 import { SelfView } from "./SelfView";
@@ -156,12 +156,10 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
     const video = getCameraVideo();
     const canvas = canvasRef.current;
     if (!isPlayer || vision !== "ready" || !video || !canvas) return;
-    const sender = createScoreSender(sendScore);
+    const sender = createLiveSender({ sendMeter, sendAward });
     let lastMeterAt = 0;
     const loop = new InferenceLoop(video, canvas, getVisionTasks(), (report: FrameReport) => {
-      if (report.roundIndex !== null) {
-        sender.push({ roundIndex: report.roundIndex, similarity: round2(report.similarity), ...(report.award ? { award: report.award } : {}) });
-      }
+      sender.frame(report);
       if (report.award) {
         const roundIndex = report.roundIndex ?? -1;
         const award = report.award;
@@ -236,10 +234,6 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
       <Scoreboard room={room} scores={scores} selfId={selfId} />
     </section>
   );
-}
-
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
 }
 
 function StageBanner({ display, award, targetName }: { display: RoundDisplay; award: Award | undefined; targetName: string }) {

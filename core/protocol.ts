@@ -10,6 +10,7 @@ import { NICKNAME_MAX_INPUT_UNITS } from "./nickname";
 import { ROOM_CODE_LENGTH } from "./roomCode";
 import { wellFormedDeep } from "./text";
 import type { FramingStatus } from "./framing";
+import { AWARDS, GRADES } from "./scoring/points";
 
 /** Socket.IO drops a connection whose single message exceeds this (engine.io maxHttpBufferSize). */
 export const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024;
@@ -35,6 +36,7 @@ export const errorCodes = [
   "test_playlists_disabled",
   "outside_window",
   "already_awarded",
+  "implausible_award",
   "server_shutting_down",
   "internal_error",
 ] as const;
@@ -66,6 +68,12 @@ export type CalledOffReason = z.infer<typeof calledOffReasonSchema>;
 export const framingStatusSchema = z.enum(["adjusting", "ok", "skipped"]) satisfies z.ZodType<FramingStatus>;
 
 export const roomPhaseSchema = z.enum(["chatting", "preloading", "playing", "results"]);
+export type RoomPhase = z.infer<typeof roomPhaseSchema>;
+export const memberRoleSchema = z.enum(["player", "spectator"]);
+export type MemberRole = z.infer<typeof memberRoleSchema>;
+/** A member's lobby: "idle" until a game is chosen, then loading, ready (models warm) or failed. */
+export const preloadStatusSchema = z.enum(["idle", "loading", "ready", "failed"]);
+export type PreloadStatus = z.infer<typeof preloadStatusSchema>;
 
 export const mediaStateSchema = z.strictObject({
   audio: z.boolean(),
@@ -73,7 +81,8 @@ export const mediaStateSchema = z.strictObject({
 });
 export type MediaState = z.infer<typeof mediaStateSchema>;
 
-const gradeSchema = z.enum(["perfect", "good", "miss"]);
+const gradeSchema = z.enum(GRADES);
+const awardSchema = z.enum(AWARDS);
 
 export const matchTimelineSchema = z.strictObject({
   countdownStartsAt: z.number(),
@@ -99,17 +108,25 @@ export const playerScoreSchema = z.strictObject({
 });
 export type PlayerScoreSnapshot = z.infer<typeof playerScoreSchema>;
 
+/** What one award changed: the player's new total and that round's grade and points. */
+export const scoreChangeSchema = z.strictObject({
+  playerId: z.string(),
+  total: z.number().int(),
+  round: z.strictObject({ roundIndex: z.number().int(), points: z.number().int(), grade: gradeSchema }),
+});
+export type ScoreChange = z.infer<typeof scoreChangeSchema>;
+
 export const memberSnapshotSchema = z.strictObject({
   id: z.string(),
   nickname: z.string(),
   connected: z.boolean(),
   preload: z.strictObject({
     percent: z.number().int().min(0).max(100),
-    status: z.enum(["idle", "loading", "ready", "failed"]),
+    status: preloadStatusSchema,
     /** Only the check's outcome, never the picture; absent until the player's lobby has checked. */
     framing: framingStatusSchema.optional(),
   }),
-  role: z.enum(["player", "spectator"]),
+  role: memberRoleSchema,
   /** Its page is hidden during the game (screen locked, another app): its camera is not being played. */
   paused: z.boolean(),
   isHost: z.boolean(),
@@ -255,12 +272,15 @@ export const clientEvents = {
   },
   /** The member switched its microphone or camera on or off. */
   "call:media": { payload: mediaStateSchema, result: noResult },
-  /** Live similarity during a round (at most 10 a second), with the award once the pose was held. */
+  /**
+   * The award once the pose was held. Believed only if this player's live meter ("game:meter")
+   * showed the hold first (core/game/awardEvidence.ts); otherwise `implausible_award`.
+   */
   "game:score": {
     payload: z.strictObject({
       roundIndex: z.number().int().min(0).max(31),
       similarity: z.number().min(0).max(1),
-      award: z.enum(["perfect", "good"]).optional(),
+      award: awardSchema,
     }),
     result: noResult,
     limits: { ratePerSecond: 12 },
@@ -280,7 +300,36 @@ export const clientEvents = {
   },
 } as const satisfies Record<string, { payload: z.ZodType; result: z.ZodType; limits?: EventLimits }>;
 
-export function eventLimits(event: ClientEventName): EventLimits {
+/**
+ * Live events: presence, not commands. Sent without an ack and never through the room machine;
+ * the room keeps the latest value per player and broadcasts them at a fixed rate
+ * (METER_BROADCAST_INTERVAL_MS). A refused one is dropped (and counted in /metrics).
+ */
+export const liveEvents = {
+  /** The player's live similarity in a round: every frame while holding a pose, else ~10 a second. */
+  "game:meter": {
+    payload: z.strictObject({
+      roundIndex: z.number().int().min(0).max(31),
+      similarity: z.number().min(0).max(1),
+    }),
+    // 33 a second while holding (client/game/liveSender.ts) with room for timer jitter.
+    limits: { maxPayloadBytes: 128, ratePerSecond: 40 },
+  },
+} as const satisfies Record<string, { payload: z.ZodType; limits: EventLimits }>;
+
+export type LiveEventName = keyof typeof liveEvents;
+export const liveEventNames = Object.keys(liveEvents) as LiveEventName[];
+export type LivePayload<E extends LiveEventName> = z.infer<(typeof liveEvents)[E]["payload"]>;
+
+export function isLiveEventName(name: string): name is LiveEventName {
+  return Object.prototype.hasOwnProperty.call(liveEvents, name);
+}
+
+/** How often a room broadcasts its players' live meters (10 Hz: each friend's meter is at most ~100 ms old). */
+export const METER_BROADCAST_INTERVAL_MS = 100;
+
+export function eventLimits(event: ClientEventName | LiveEventName): EventLimits {
+  if (isLiveEventName(event)) return liveEvents[event].limits;
   const definition = clientEvents[event];
   return "limits" in definition ? definition.limits : {};
 }
@@ -304,8 +353,15 @@ export const serverEvents = {
   "server:shutdown": z.strictObject({ reason: z.enum(["restart", "shutdown"]) }),
   /** The server removed this socket from its room (e.g. after a grace period); the page should rejoin. */
   "room:removed": z.strictObject({ code: errorCodeSchema }),
-  /** Score changes since the last message (at most one a room every ~50 ms). */
-  "game:scoreboard": z.strictObject({ entries: z.array(playerScoreSchema) }),
+  /**
+   * What an award changed, sent the moment it is accepted. Only the change: the whole picture
+   * (every player's rounds) is in the join snapshot and in every room:state.
+   */
+  "game:scoreboard": z.strictObject({ entries: z.array(scoreChangeSchema) }),
+  /** The room's live meters that changed since the last tick, every METER_BROADCAST_INTERVAL_MS. */
+  "game:meters": z.strictObject({
+    meters: z.array(z.strictObject({ playerId: z.string(), similarity: z.number() })),
+  }),
   /** A signalling message from another member of the room. */
   "rtc:signal": z.strictObject({
     from: playerIdSchema,
@@ -320,6 +376,8 @@ export type ServerPayload<E extends ServerEventName> = z.infer<(typeof serverEve
 // ---------------------------------------------------------------- Socket.IO typing
 export type ClientToServerEvents = {
   [E in ClientEventName]: (payload: ClientPayload<E>, ack: (answer: Ack<E>) => void) => void;
+} & {
+  [E in LiveEventName]: (payload: LivePayload<E>) => void;
 };
 export type ServerToClientEvents = {
   [E in ServerEventName]: (payload: ServerPayload<E>) => void;
@@ -334,8 +392,17 @@ export function parseClientPayload<E extends ClientEventName>(
   event: E,
   payload: unknown,
 ): { ok: true; payload: ClientPayload<E> } | ErrorAck {
-  const result = clientEvents[event].payload.safeParse(wellFormedDeep(payload));
-  if (result.success) return { ok: true, payload: result.data as ClientPayload<E> };
+  return parseWith(event, clientEvents[event].payload, payload) as { ok: true; payload: ClientPayload<E> } | ErrorAck;
+}
+
+/** The same boundary check for a live event. */
+export function parseLivePayload<E extends LiveEventName>(event: E, payload: unknown): { ok: true; payload: LivePayload<E> } | ErrorAck {
+  return parseWith(event, liveEvents[event].payload, payload) as { ok: true; payload: LivePayload<E> } | ErrorAck;
+}
+
+function parseWith(event: string, schema: z.ZodType, payload: unknown): { ok: true; payload: unknown } | ErrorAck {
+  const result = schema.safeParse(wellFormedDeep(payload));
+  if (result.success) return { ok: true, payload: result.data };
   const issue = result.error.issues[0];
   const where = issue && issue.path.length > 0 ? issue.path.join(".") : "payload";
   return { ok: false, code: "invalid_payload", message: `Invalid ${event}: ${where}: ${issue?.message ?? "rejected"}` };

@@ -1,19 +1,18 @@
 /**
  * The room as a pure state machine: (state, intent) -> (state, effects).
- * No timers, sockets or randomness here: the Socket.IO adapter supplies ids
- * and clocks, applies the intent, then carries out the effects.
+ * No timers, sockets or randomness here: the server's Room object
+ * (server/realtime/gameRoom.ts) supplies ids and clocks, applies the intent,
+ * then carries out the effects.
  */
 import { checkNickname, makeNicknameUnique } from "./nickname";
 import { applyScoreEvent, clearLiveSimilarity, planTimeline, startMatch, type MatchState, type RankedPlayer, type ScoreRejection } from "./game/match";
 import type { Grade } from "./scoring/points";
 import type { GameSetup } from "./playlist";
-import type { CalledOffReason, ErrorCode } from "./protocol";
+import type { CalledOffReason, ErrorCode, MediaState, MemberRole, PreloadStatus, RoomPhase } from "./protocol";
 import { decideAtDeadline, lobbyTiming, type LobbyTiming } from "./lobbyDeadline";
 import type { FramingStatus } from "./framing";
 
-export type RoomPhase = "chatting" | "preloading" | "playing" | "results";
-export type MemberRole = "player" | "spectator";
-export type PreloadStatus = "idle" | "loading" | "ready" | "failed";
+export type { MemberRole, PreloadStatus, RoomPhase };
 
 export interface MemberPreload {
   /** 0..100, as reported by the player's lobby. */
@@ -39,7 +38,7 @@ export interface Member {
   /** Its page is hidden during the game (screen locked, another app): inference is paused. */
   readonly paused: boolean;
   /** Microphone and camera switched on, as shown on the member's call tile. */
-  readonly media: { readonly audio: boolean; readonly video: boolean };
+  readonly media: Readonly<MediaState>;
 }
 
 export interface RoomState {
@@ -135,7 +134,7 @@ export type RoomEffect =
   | { type: "hostChanged"; hostId: string }
   | { type: "memberJoined"; playerId: string }
   | { type: "memberLeft"; playerId: string }
-  /** Every connected player is ready: the adapter starts play after a short pause, so all see the full bars. */
+  /** Every player is ready (a disconnected one too): the Room starts play after a short pause, so all see the full bars. */
   | { type: "allReady" }
   /** The deadline passed and moved on to `deadline` (for the log; the snapshot carries it). */
   | { type: "preloadExtended"; deadline: number; reason: "nobody_ready" | "progress"; waitingFor: string[] }
@@ -425,7 +424,7 @@ function returnToChat(state: RoomState, playerId: string): TransitionResult {
   return changePhase({ ...state, members, game: null }, "chatting");
 }
 
-/** Announces when every connected player is ready; disconnected ones are not waited for. */
+/** Announces when every player is ready, a disconnected one included (see below). */
 function settleLobby(state: RoomState): { state: RoomState; effects: RoomEffect[] } {
   if (state.phase !== "preloading") return { state, effects: [] };
   // A player whose connection dropped is waited for too: a phone busy warming up a model can miss

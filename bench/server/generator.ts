@@ -1,10 +1,12 @@
 /**
  * One load generator process for the capacity bench (forked by server/section.ts). It opens its
  * share of rooms x 4 players with socket.io-client against a loopback server, and during a
- * round makes every player send 10 score events a second. Each event carries a unique
- * similarity (sequence / SEQ_SCALE), so a receiving client finds the send time of what it sees
- * in a `game:scoreboard` entry (game) or a relayed `score` (bare relay): all four players of a
- * room live in this process, so one clock measures both ends.
+ * round makes every player send 10 events a second: live meter samples (`game:meter`, no ack)
+ * to the game server, holding a PERFECT pose all round, plus one acked award per player at a
+ * random moment; `score` events to the bare relay. Each sample carries a unique similarity
+ * (METER_BASE + sequence / SEQ_SCALE), so a receiving client finds the send time of what it sees
+ * in a `game:meters` entry (game) or a relayed `score` (bare relay): all four players of a room
+ * live in this process, so one clock measures both ends.
  *
  * It only talks to the URL it is given (127.0.0.1), sends nothing on its own, and exits when
  * its parent goes away.
@@ -17,8 +19,9 @@ import type { FromGenerator, LoadMode, ToGenerator } from "./protocol";
 
 const PLAYERS_PER_ROOM = 4;
 const SEND_INTERVAL_MS = 100;
-/** similarity = seq / SEQ_SCALE: unique per player, always within 0..1. */
+/** similarity = METER_BASE + seq / SEQ_SCALE: unique per player, within 0..1, always a PERFECT (easy: 0.88). */
 const SEQ_SCALE = 100_000;
+const METER_BASE = 0.95;
 /** Events per player per step: a 15 s round at 10/s is 150. */
 const MAX_SEQ = 4_095;
 const ACK_TIMEOUT_MS = 10_000;
@@ -31,6 +34,9 @@ interface Player {
   /** performance.now() of each send, by sequence number (0 = not sent). */
   sentAt: Float64Array;
   timer?: NodeJS.Timeout;
+  awardTimer?: NodeJS.Timeout;
+  /** game: meter updates received about each other player within the window. */
+  meterUpdates: Map<string, number>;
 }
 
 interface Room {
@@ -49,6 +55,7 @@ let windowTo = Number.NEGATIVE_INFINITY;
 let secondsPerRound = 15;
 let latency = new LatencyHistogram();
 let ack = new LatencyHistogram();
+let meterRefreshHz: number[] = [];
 let ackErrors: Record<string, number> = {};
 let pendingAcks = 0;
 let sent = 0;
@@ -83,6 +90,7 @@ function watchDisconnect(player: Player): void {
   player.socket.on("disconnect", () => {
     if (!tearingDown) disconnects += 1;
     clearTimeout(player.timer);
+    clearTimeout(player.awardTimer);
   });
 }
 
@@ -90,8 +98,16 @@ function watchDisconnect(player: Player): void {
 function deliver(room: Room, receiver: Player, fromPlayerId: string, similarity: number, now: number): void {
   const sender = room.byPlayerId.get(fromPlayerId);
   if (!sender || sender === receiver) return;
-  const seq = Math.round(similarity * SEQ_SCALE);
+  const seq = Math.round((mode === "game" ? similarity - METER_BASE : similarity) * SEQ_SCALE);
   const sentAt = sender.sentAt[seq] ?? 0;
+  if (mode === "game") {
+    // The meter: how old the shown value is, and how often the friend's view changed.
+    if (!inWindow(now)) return;
+    receiver.meterUpdates.set(fromPlayerId, (receiver.meterUpdates.get(fromPlayerId) ?? 0) + 1);
+    if (sentAt !== 0) latency.record(now - sentAt);
+    delivered += 1;
+    return;
+  }
   if (sentAt === 0 || !inWindow(sentAt)) return;
   latency.record(now - sentAt);
   delivered += 1;
@@ -120,13 +136,13 @@ async function setupGameRoom(url: string, label: string): Promise<Room> {
     });
     if (!started.ok) throw new Error(`game:start: ${started.code}`);
     for (const [index, { socket, playerId }] of joined.entries()) {
-      const player: Player = { index, socket, playerId, seq: 0, sentAt: new Float64Array(MAX_SEQ + 1) };
+      const player: Player = { index, socket, playerId, seq: 0, sentAt: new Float64Array(MAX_SEQ + 1), meterUpdates: new Map() };
       room.players.push(player);
       room.byPlayerId.set(playerId, player);
       watchDisconnect(player);
-      socket.on("game:scoreboard", (payload: { entries: { playerId: string; similarity: number }[] }) => {
+      socket.on("game:meters", (payload: { meters: { playerId: string; similarity: number }[] }) => {
         const now = performance.now();
-        for (const entry of payload.entries) deliver(room, player, entry.playerId, entry.similarity, now);
+        for (const meter of payload.meters) deliver(room, player, meter.playerId, meter.similarity, now);
       });
     }
     return room;
@@ -145,7 +161,7 @@ async function setupRelayRoom(url: string, label: string): Promise<Room> {
       sockets.push(socket);
       const playerId = `${label}-${index}`;
       await emitAck<unknown>(socket, "join", { room: label, member: playerId });
-      const player: Player = { index, socket, playerId, seq: 0, sentAt: new Float64Array(MAX_SEQ + 1) };
+      const player: Player = { index, socket, playerId, seq: 0, sentAt: new Float64Array(MAX_SEQ + 1), meterUpdates: new Map() };
       room.players.push(player);
       room.byPlayerId.set(playerId, player);
       watchDisconnect(player);
@@ -172,21 +188,14 @@ function startSending(player: Player, from: number, to: number): void {
     if (now >= to || player.seq >= MAX_SEQ || !player.socket.connected) return;
     player.seq += 1;
     const seq = player.seq;
-    const payload = { roundIndex: 0, similarity: seq / SEQ_SCALE };
     player.sentAt[seq] = now;
     const counted = inWindow(now);
     if (counted) sent += 1;
     if (mode === "game") {
-      if (counted) pendingAcks += 1;
-      player.socket.timeout(ACK_TIMEOUT_MS).emit("game:score", payload, (error: Error | null, answer?: { ok: boolean; code?: string }) => {
-        if (!counted) return;
-        pendingAcks -= 1;
-        if (error) ackErrors.timeout = (ackErrors.timeout ?? 0) + 1;
-        else if (!answer?.ok) ackErrors[answer?.code ?? "unknown"] = (ackErrors[answer?.code ?? "unknown"] ?? 0) + 1;
-        else ack.record(performance.now() - now);
-      });
+      // Presence: no ack, the room broadcasts the latest value at its own rate.
+      player.socket.emit("game:meter", { roundIndex: 0, similarity: METER_BASE + seq / SEQ_SCALE });
     } else {
-      player.socket.emit("score", payload);
+      player.socket.emit("score", { roundIndex: 0, similarity: seq / SEQ_SCALE });
     }
     k = Math.max(k + 1, Math.floor((performance.now() - start) / SEND_INTERVAL_MS) + 1);
     player.timer = setTimeout(tick, Math.max(0, start + k * SEND_INTERVAL_MS - performance.now()));
@@ -211,9 +220,30 @@ async function runLimited<T>(count: number, concurrency: number, work: (index: n
   return results;
 }
 
+/**
+ * game: the player's award, acked, at `at` (performance time): its meter has shown a PERFECT
+ * since the round opened, so the server believes it. Every award counts towards the ack
+ * latency (there are few: one per player per round).
+ */
+function scheduleAward(player: Player, at: number): void {
+  player.awardTimer = setTimeout(() => {
+    if (!player.socket.connected) return;
+    const sentAt = performance.now();
+    sent += inWindow(sentAt) ? 1 : 0;
+    pendingAcks += 1;
+    player.socket.timeout(ACK_TIMEOUT_MS).emit("game:score", { roundIndex: 0, similarity: 0.99, award: "perfect" }, (error: Error | null, answer?: { ok: boolean; code?: string }) => {
+      pendingAcks -= 1;
+      if (error) ackErrors.timeout = (ackErrors.timeout ?? 0) + 1;
+      else if (!answer?.ok) ackErrors[answer?.code ?? "unknown"] = (ackErrors[answer?.code ?? "unknown"] ?? 0) + 1;
+      else ack.record(performance.now() - sentAt);
+    });
+  }, Math.max(0, at - performance.now()));
+}
+
 function resetCounters(): void {
   latency = new LatencyHistogram();
   ack = new LatencyHistogram();
+  meterRefreshHz = [];
   ackErrors = {};
   pendingAcks = 0;
   sent = 0;
@@ -268,7 +298,11 @@ async function handle(message: ToGenerator): Promise<void> {
               room.round0 = { startsAt: round.startsAt, endsAt: round.endsAt };
               const from = round.startsAt - performance.timeOrigin + 50;
               const to = round.endsAt - performance.timeOrigin - 200;
-              for (const player of room.players) startSending(player, from, to);
+              for (const player of room.players) {
+                startSending(player, from, to);
+                // After the hold, anywhere in the round but its last second.
+                scheduleAward(player, from + 1_000 + Math.random() * Math.max(0, to - from - 2_000));
+              }
               resolve();
             };
             host.socket.on("room:state", onState);
@@ -308,6 +342,16 @@ async function handle(message: ToGenerator): Promise<void> {
     case "report": {
       const cpu = process.cpuUsage(cpuAtGo);
       const elapsedMs = performance.now() - goAt;
+      if (mode === "game" && windowTo > windowFrom) {
+        const seconds = (windowTo - windowFrom) / 1000;
+        for (const room of rooms) {
+          for (const receiver of room.players) {
+            for (const sender of room.players) {
+              if (sender !== receiver) meterRefreshHz.push((receiver.meterUpdates.get(sender.playerId) ?? 0) / seconds);
+            }
+          }
+        }
+      }
       send({
         type: "report",
         sent,
@@ -315,6 +359,7 @@ async function handle(message: ToGenerator): Promise<void> {
         delivered,
         latency: latency.toJSON(),
         ack: ack.toJSON(),
+        meterRefreshHz,
         ackErrors,
         unanswered: pendingAcks,
         disconnects,
@@ -329,6 +374,7 @@ async function handle(message: ToGenerator): Promise<void> {
       for (const room of rooms) {
         for (const player of room.players) {
           clearTimeout(player.timer);
+          clearTimeout(player.awardTimer);
           player.socket.removeAllListeners();
           player.socket.close();
         }

@@ -24,16 +24,21 @@ export type ToGenerator =
 
 export interface GeneratorReport {
   type: "report";
-  /** Score events sent within the window. */
+  /** Events sent within the window (game: meter samples and awards; relay: score events). */
   sent: number;
   /** Deliveries expected within the window: sent x (players in the room - 1). */
   expectedDeliveries: number;
   /** Deliveries matched to a send within the window (at the other players of the room). */
   delivered: number;
-  /** Event-to-scoreboard (or relay) latency at the receiving clients. */
+  /**
+   * relay: event-to-re-broadcast latency at the receiving clients. game: the age of each meter
+   * value a friend is shown (now minus when the player sent that sample).
+   */
   latency: HistogramData;
-  /** Acknowledgement round trip (game only). */
+  /** Acknowledgement round trip (game: the awards). */
   ack: HistogramData;
+  /** game: meter updates each friend received about each other player within the window, per second (one entry per pair). */
+  meterRefreshHz: number[];
   ackErrors: Record<string, number>;
   unanswered: number;
   disconnects: number;

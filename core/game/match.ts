@@ -95,11 +95,12 @@ export interface ScoreEvent {
 
 export type ScoreRejection = "not_a_player" | "unknown_round" | "outside_window" | "already_awarded";
 
-export type ScoreResult =
+/** What applyScoreEvent decided (unrelated to core/scoring's ScoreResult, a scorer's per-frame similarity). */
+export type ScoreEventResult =
   | { ok: true; state: MatchState; awarded: { grade: Grade; points: number } | null }
   | { ok: false; reason: ScoreRejection };
 
-export function applyScoreEvent(state: MatchState, event: ScoreEvent): ScoreResult {
+export function applyScoreEvent(state: MatchState, event: ScoreEvent): ScoreEventResult {
   const player = state.scores[event.playerId];
   if (!player) return { ok: false, reason: "not_a_player" };
   const round = state.timeline.rounds[event.roundIndex];

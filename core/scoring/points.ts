@@ -4,10 +4,12 @@
  */
 import { clamp } from "./types";
 
-/** A round's outcome for one player; "miss" = no award. */
-export type Grade = "perfect" | "good" | "miss";
+/** A round's outcome for one player; "miss" = no award. The protocol's schemas are built from these lists. */
+export const GRADES = ["perfect", "good", "miss"] as const;
+export type Grade = (typeof GRADES)[number];
 /** What a hold tracker awards. */
-export type Award = Exclude<Grade, "miss">;
+export const AWARDS = ["perfect", "good"] as const satisfies readonly Grade[];
+export type Award = (typeof AWARDS)[number];
 
 export const BASE_POINTS: Readonly<Record<Award, number>> = { perfect: 1000, good: 600 };
 /** No round gives more than this to one player. */

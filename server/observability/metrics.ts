@@ -4,7 +4,7 @@
  * prom-client's global one) so several servers in one test process do not collide.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { ClientEventName } from "@/core/protocol";
+import type { ClientEventName, LiveEventName } from "@/core/protocol";
 
 /** Why the boundary refused an event; a fixed set, so a fuzzer cannot grow the label space. */
 export type RejectionReason = "schema" | "rate" | "size" | "unknown";
@@ -18,12 +18,14 @@ export type ProcessErrorKind = "uncaught_exception" | "unhandled_rejection";
 /** What socketServer.ts and roomHub.ts report. */
 export interface RealtimeMetrics {
   /** An event passed every boundary check (rate, name, size, schema) and reached its handler. */
-  eventAccepted(event: ClientEventName): void;
+  eventAccepted(event: ClientEventName | LiveEventName): void;
   eventRejected(reason: RejectionReason): void;
   /** A handshake was refused: a foreign Origin, or too many sockets from one address. */
   connectionRefused(reason: ConnectionRefusal): void;
   /** A scoreboard went out; each time is when (performance.now()) a score it carries arrived. */
   scoreboardSent(scoreArrivals: readonly number[]): void;
+  /** An award was refused because the player's live meter had not shown the hold (implausible_award). */
+  awardRefused(): void;
 }
 
 export const noRealtimeMetrics: RealtimeMetrics = {
@@ -31,6 +33,7 @@ export const noRealtimeMetrics: RealtimeMetrics = {
   eventRejected: () => {},
   connectionRefused: () => {},
   scoreboardSent: () => {},
+  awardRefused: () => {},
 };
 
 /** Read at scrape time, so the gauges are never stale. */
@@ -117,6 +120,12 @@ export function createServerMetrics(): ServerMetrics {
     registers: [registry],
   });
 
+  const implausibleAwards = new Counter({
+    name: "poseparty_implausible_awards_total",
+    help: "Awards refused because the player's live meter had not shown the hold first (implausible_award): scripted or replayed awards.",
+    registers: [registry],
+  });
+
   return {
     registry,
     observe(liveCounts) {
@@ -133,6 +142,9 @@ export function createServerMetrics(): ServerMetrics {
     },
     processError(kind) {
       (kind === "uncaught_exception" ? uncaughtExceptions : unhandledRejections).inc();
+    },
+    awardRefused() {
+      implausibleAwards.inc();
     },
     scoreboardSent(scoreArrivals) {
       const now = performance.now();

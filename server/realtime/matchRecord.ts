@@ -4,7 +4,8 @@ import type { PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
 import type { RoomState } from "@/core/room";
 import type { MatchToSave } from "../storage/matchStore";
 
-export function scoreboardEntry(playerId: string, score: PlayerScore): PlayerScoreSnapshot {
+/** A player's whole score, as the join snapshot and room:state carry it. */
+export function playerScoreSnapshot(playerId: string, score: PlayerScore): PlayerScoreSnapshot {
   return {
     playerId,
     total: score.total,
@@ -26,15 +27,24 @@ export function toGameSnapshot(state: RoomState): NonNullable<RoomSnapshot["game
     // The current deadline, extensions included: the lobby's countdown follows it.
     preloadDeadline: state.phase === "preloading" ? (game.lobby?.deadline ?? null) : null,
     timeline: game.match?.timeline ?? null,
-    scores: game.match ? Object.entries(game.match.scores).map(([playerId, score]) => scoreboardEntry(playerId, score)) : [],
+    scores: game.match ? Object.entries(game.match.scores).map(([playerId, score]) => playerScoreSnapshot(playerId, score)) : [],
     results: game.results
       ? { matchId: game.results.matchId, save: game.results.save, ranking: [...game.results.ranking] }
       : null,
   };
 }
 
-/** The finished match as stored: players (spectators included, marked), rounds, per-round results. */
-export function toMatchRecord(state: RoomState, ranking: readonly RankedPlayer[], endedAt: Date): MatchToSave {
+/**
+ * The finished match as stored: players (spectators included, marked), rounds, per-round results.
+ * `meterBest` is the best reading each player's live meter showed in a round (the live lane keeps
+ * it; the room state only sees the readings sent with awards).
+ */
+export function toMatchRecord(
+  state: RoomState,
+  ranking: readonly RankedPlayer[],
+  endedAt: Date,
+  meterBest: (playerId: string, roundIndex: number) => number = () => 0,
+): MatchToSave {
   const match = state.game?.match;
   if (!state.game || !match) throw new Error("no match to record");
   const rankOf = new Map(ranking.map((entry) => [entry.playerId, entry]));
@@ -70,7 +80,7 @@ export function toMatchRecord(state: RoomState, ranking: readonly RankedPlayer[]
           playerId,
           points: result?.points ?? 0,
           grade: result?.grade ?? "miss",
-          bestSimilarity: result?.bestSimilarity ?? 0,
+          bestSimilarity: Math.max(result?.bestSimilarity ?? 0, meterBest(playerId, round.index)),
           reactionMs: result?.reactionMs ?? null,
         };
       }),

@@ -1,36 +1,31 @@
 /**
- * Holds the live rooms of this process and is the only code that applies
- * room intents: it runs the pure machine, stores the new state and carries
- * out the effects (broadcasts, timers, forgetting empty rooms).
+ * Holds the live rooms of this process (server/realtime/gameRoom.ts) and ties sockets to them:
+ * which room and seat a socket speaks for (socket.data), creating, joining and leaving rooms,
+ * and handing each room event to the member's room. The rooms reach their sockets through the
+ * RoomTransport made here; Socket.IO stays on this side.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { Server, Socket } from "socket.io";
 import type { Logger } from "pino";
-import {
-  applyRoomIntent,
-  createRoom,
-  findMember,
-  type RoomEffect,
-  type RoomIntent,
-  type RoomState,
-  type TransitionResult,
-} from "@/core/room";
+import { createRoom, type RoomState } from "@/core/room";
 import { generateRoomCode, normalizeRoomCode } from "@/core/roomCode";
-import { TEST_PLAYLISTS, type PlaylistSettings, type TestPlaylistId } from "@/core/playlist";
-import { chooseGameSetup } from "@/core/game/setup";
-import { rankPlayers } from "@/core/game/match";
-import type { Grade } from "@/core/scoring/points";
-import type { MatchWithId, SaveOutcome } from "../storage/pendingMatches";
-import type { RealtimeMetrics } from "../observability/metrics";
-import { scoreboardEntry, toMatchRecord, toGameSnapshot } from "./matchRecord";
 import type {
+  ClientPayload,
   ClientToServerEvents,
   ErrorAck,
   JoinedRoom,
+  LiveEventName,
+  LivePayload,
   RoomSnapshot,
-  ServerPayload,
   ServerToClientEvents,
 } from "@/core/protocol";
+import type { RealtimeMetrics } from "../observability/metrics";
+import { GameRoom, type MatchSaving, type RoomEventName, type RoomTransport } from "./gameRoom";
+
+type Room = GameRoom<SeatSocket>;
+
+export type { MatchSaving, RoomEventName } from "./gameRoom";
+export { toRoomSnapshot } from "./gameRoom";
 
 export interface SocketData {
   roomCode?: string;
@@ -50,78 +45,24 @@ export interface RoomHubOptions {
   allowTestPlaylists: boolean;
   /** Saves finished matches; "saving" when the database refused and it is kept and retried (pendingMatches.ts). */
   matches: MatchSaving;
-  /** Scoreboard latency; omitted in tests that do not look at metrics. */
-  metrics?: Pick<RealtimeMetrics, "scoreboardSent">;
-}
-
-export interface MatchSaving {
-  save(match: MatchWithId): Promise<SaveOutcome>;
-  /** Hears every match that reached the database after save answered "saving". */
-  onSaved(listener: (matchId: string) => void): unknown;
-}
-
-interface RoomEntry {
-  state: RoomState;
-  /** Secret per member: proves a reconnecting socket owns the seat. */
-  sessionTokens: Map<string, string>;
-  /** The socket currently speaking for each member. */
-  socketIds: Map<string, string>;
-  leaveTimers: Map<string, NodeJS.Timeout>;
-  /** The all-ready pause before play, then the end of the match. */
-  phaseTimer?: NodeJS.Timeout;
-  /** Fires at the lobby's deadline (state.game.lobby.deadline), re-armed whenever it moves. */
-  preloadTimer?: NodeJS.Timeout;
-  /** The deadline preloadTimer is armed for; null when none is. */
-  preloadTimerAt: number | null;
-  /** Players whose score changed since the last scoreboard broadcast. */
-  dirtyScores: Set<string>;
-  /** performance.now() of each score change waiting for the next scoreboard (for its latency metric). */
-  pendingScoreArrivals: number[];
-  scoreboardTimer?: NodeJS.Timeout;
-  lastScoreboardAt: number;
+  /** Scoreboard latency and refused awards; omitted in tests that do not look at metrics. */
+  metrics?: Pick<RealtimeMetrics, "scoreboardSent" | "awardRefused">;
 }
 
 export type HubAnswer<T> = ({ ok: true } & T) | ErrorAck;
 type Empty = Record<never, never>;
 
-const ALL_READY_PAUSE_MS = 800;
-/** Scoreboard fan-out is bounded: one message per room per interval, however many events came in. */
-export const SCOREBOARD_INTERVAL_MS = 25;
-
 export function roomChannel(code: string): string {
   return `room:${code}`;
 }
 
-export function toRoomSnapshot(state: RoomState): RoomSnapshot {
-  return {
-    code: state.code,
-    phase: state.phase,
-    hostId: state.hostId,
-    maxMembers: state.maxMembers,
-    members: state.members.map((member) => ({
-      id: member.id,
-      nickname: member.nickname,
-      connected: member.connected,
-      preload: member.preload,
-      role: member.role,
-      paused: member.paused,
-      isHost: member.id === state.hostId,
-      media: member.media,
-    })),
-    game: state.game && toGameSnapshot(state),
-    calledOff: state.calledOff && { reason: state.calledOff.reason, at: state.calledOff.at },
-  };
-}
-
-function snapshotOf(entry: RoomEntry): RoomSnapshot {
-  return toRoomSnapshot(entry.state);
-}
-
 export class RoomHub {
-  private readonly rooms = new Map<string, RoomEntry>();
+  private readonly rooms = new Map<string, Room>();
 
   constructor(private readonly options: RoomHubOptions) {
-    options.matches.onSaved((matchId) => this.markMatchSaved(matchId));
+    options.matches.onSaved((matchId) => {
+      for (const room of this.rooms.values()) room.matchSaved(matchId);
+    });
   }
 
   get roomCount(): number {
@@ -130,20 +71,24 @@ export class RoomHub {
 
   get memberCount(): number {
     let count = 0;
-    for (const entry of this.rooms.values()) count += entry.state.members.length;
+    for (const room of this.rooms.values()) count += room.state.members.length;
     return count;
   }
 
   snapshot(code: string): RoomSnapshot | null {
-    const entry = this.rooms.get(code);
-    return entry ? snapshotOf(entry) : null;
+    return this.rooms.get(code)?.snapshot() ?? null;
+  }
+
+  /** The live room object (tests and tools). */
+  room(code: string): Room | undefined {
+    return this.rooms.get(code);
   }
 
   peekRoom(roomCode: string): HubAnswer<{ code: string; memberCount: number; maxMembers: number }> {
     const code = normalizeRoomCode(roomCode);
-    const entry = code ? this.rooms.get(code) : undefined;
-    if (!entry) return roomNotFound();
-    return { ok: true, code: entry.state.code, memberCount: entry.state.members.length, maxMembers: entry.state.maxMembers };
+    const room = code ? this.rooms.get(code) : undefined;
+    if (!room) return roomNotFound();
+    return { ok: true, code: room.code, memberCount: room.state.members.length, maxMembers: room.state.maxMembers };
   }
 
   createRoom(socket: SeatSocket, nickname: string, log: Logger): HubAnswer<JoinedRoom> {
@@ -153,162 +98,74 @@ export class RoomHub {
     const playerId = randomUUID();
     const created = createRoom({ code, maxMembers: this.options.maxMembers, host: { playerId, nickname } });
     if (!created.ok) return { ok: false, ...created.error };
-    const entry = newRoomEntry(created.state);
-    this.rooms.set(code, entry);
+    const room = this.openRoom(created.state);
     log.info({ roomCode: code, playerId }, "room created");
-    return this.seat(entry, socket, playerId, created.effects, log);
+    return { ok: true, ...room.onCreate(socket, playerId, created.effects, log) };
   }
 
-  joinRoom(
-    socket: SeatSocket,
-    request: { roomCode: string; nickname: string; sessionToken?: string },
-    log: Logger,
-  ): HubAnswer<JoinedRoom> {
+  joinRoom(socket: SeatSocket, request: { roomCode: string; nickname: string; sessionToken?: string }, log: Logger): HubAnswer<JoinedRoom> {
     const code = normalizeRoomCode(request.roomCode);
-    const entry = code ? this.rooms.get(code) : undefined;
-    if (!code || !entry) return roomNotFound();
-
-    const resumedId = request.sessionToken ? this.memberForToken(entry, request.sessionToken) : undefined;
-    if (resumedId) return this.resume(entry, socket, resumedId, log);
-    if (socket.data.roomCode) return alreadyInRoom();
-
-    const playerId = randomUUID();
-    const result = applyRoomIntent(entry.state, { type: "join", playerId, nickname: request.nickname });
-    if (!result.ok) return { ok: false, ...result.error };
-    entry.state = result.state;
-    log.info({ roomCode: code, playerId }, "member joined");
-    return this.seat(entry, socket, playerId, result.effects, log);
+    const room = code ? this.rooms.get(code) : undefined;
+    if (!code || !room) return roomNotFound();
+    const resumedId = request.sessionToken ? room.memberForToken(request.sessionToken) : undefined;
+    if (socket.data.roomCode && (!resumedId || socket.data.playerId !== resumedId)) return alreadyInRoom();
+    return room.onJoin(socket, request, log);
   }
 
   leaveRoom(socket: SeatSocket, log: Logger): HubAnswer<Empty> {
     const { roomCode, playerId } = socket.data;
-    const entry = roomCode ? this.rooms.get(roomCode) : undefined;
-    if (!entry || !playerId) return notInRoom();
-    void socket.leave(roomChannel(entry.state.code));
+    const room = roomCode ? this.rooms.get(roomCode) : undefined;
+    if (!room || !playerId) return notInRoom();
+    void socket.leave(roomChannel(room.code));
     socket.data = {};
-    const answer = this.apply(entry, { type: "leave", playerId }, log);
-    return answer.ok ? { ok: true } : answer;
+    return room.onLeave(playerId, socket.id, true, log);
   }
 
-  /** Host: start loading a game with a playlist (or, in development and tests, a fixed test playlist). */
-  startGame(
-    socket: SeatSocket,
-    choice: { playlist: PlaylistSettings } | { testPlaylist: TestPlaylistId },
-    log: Logger,
-  ): HubAnswer<Empty> {
-    if ("testPlaylist" in choice && !this.options.allowTestPlaylists) {
-      return { ok: false, code: "test_playlists_disabled", message: "Test playlists are disabled on this server." };
-    }
-    const setup = chooseGameSetup(choice, randomBytes(4).readUInt32LE(0));
-    const testPlaylist = setup.testPlaylistId ? TEST_PLAYLISTS[setup.testPlaylistId] : undefined;
-    const preloadTimeoutMs = testPlaylist?.preloadTimeoutMs ?? this.options.preloadTimeoutMs;
-    return this.applyMemberIntent(socket, (playerId) => ({ type: "startGame", playerId, setup, now: Date.now(), preloadTimeoutMs }), log);
-  }
-
-  /** A player's live similarity or award; the server's clock decides whether the round is open. */
-  score(socket: SeatSocket, event: { roundIndex: number; similarity: number; award?: Grade }, log: Logger): HubAnswer<Empty> {
-    return this.applyMemberIntent(socket, (playerId) => ({ type: "score", playerId, ...event, now: Date.now() }), log);
-  }
-
-  /** An intent on behalf of the socket's own member (ready, early start, ...). */
-  applyMemberIntent(
-    socket: SeatSocket,
-    build: (playerId: string) => RoomIntent,
-    log: Logger,
-  ): HubAnswer<Empty> {
+  /** One of the member's room events (everything but joining and leaving): its room handles it. */
+  roomMessage<E extends RoomEventName>(socket: SeatSocket, event: E, payload: ClientPayload<E>, log: Logger): HubAnswer<Empty> {
     const { roomCode, playerId } = socket.data;
-    const entry = roomCode ? this.rooms.get(roomCode) : undefined;
-    if (!entry || !playerId) return notInRoom();
-    const answer = this.apply(entry, build(playerId), log);
-    return answer.ok ? { ok: true } : answer;
+    const room = roomCode ? this.rooms.get(roomCode) : undefined;
+    if (!room || !playerId) return notInRoom();
+    const handler = room.messages[event].handle as (playerId: string, payload: ClientPayload<E>, log: Logger) => HubAnswer<Empty>;
+    return handler(playerId, payload, log);
+  }
+
+  /** A live event (a meter sample) for the member's room; never acked. */
+  liveMessage<E extends LiveEventName>(socket: SeatSocket, event: E, payload: LivePayload<E>): HubAnswer<Empty> {
+    const { roomCode, playerId } = socket.data;
+    const room = roomCode ? this.rooms.get(roomCode) : undefined;
+    if (!room || !playerId) return notInRoom();
+    return room.live[event].handle(playerId, payload);
   }
 
   /** A dropped connection keeps its seat for the grace period, so a reload or a short network loss is invisible. */
   handleDisconnect(socket: SeatSocket, log: Logger): void {
     const { roomCode, playerId } = socket.data;
-    const entry = roomCode ? this.rooms.get(roomCode) : undefined;
-    if (!entry || !playerId || entry.socketIds.get(playerId) !== socket.id) return;
-    entry.socketIds.delete(playerId);
-    this.apply(entry, { type: "setConnected", playerId, connected: false }, log);
-    this.releaseSeatLater(entry, playerId);
-  }
-
-  /** The seat stays for the grace period; if nobody reclaims it by then, the member leaves. */
-  private releaseSeatLater(entry: RoomEntry, playerId: string): void {
-    clearTimeout(entry.leaveTimers.get(playerId));
-    entry.leaveTimers.set(
-      playerId,
-      setTimeout(() => {
-        entry.leaveTimers.delete(playerId);
-        if (this.rooms.get(entry.state.code) !== entry || entry.socketIds.has(playerId)) return;
-        const log = this.roomLog(entry, "seat:release").child({ playerId });
-        log.info("seat released after grace period");
-        this.apply(entry, { type: "leave", playerId }, log);
-      }, this.options.leaveGraceMs),
-    );
-  }
-
-  /**
-   * The logger for work the room does on its own (timers, saves): the room's code and what the
-   * work is, never the context of the socket event that happened to schedule it (the failed
-   * save once logged `event: preload:progress`, the lobby event that had started the match).
-   */
-  private roomLog(entry: RoomEntry, task: string): Logger {
-    return this.options.logger.child({ roomCode: entry.state.code, task });
-  }
-
-  /** A match whose results showed "saving…" reached the database: its room shows "saved". */
-  private markMatchSaved(matchId: string): void {
-    for (const entry of this.rooms.values()) {
-      if (entry.state.game?.results?.matchId !== matchId) continue;
-      this.apply(entry, { type: "matchSaved", matchId }, this.roomLog(entry, "match:save").child({ matchId }));
-    }
-  }
-
-  /**
-   * Relays a WebRTC signal to one other member of the sender's room, and only there:
-   * a socket can never reach a stranger or another room through this.
-   */
-  relaySignal(
-    socket: SeatSocket,
-    signal: { to: string; description?: ServerPayload<"rtc:signal">["description"]; candidate?: ServerPayload<"rtc:signal">["candidate"] },
-  ): HubAnswer<Empty> {
-    const { roomCode, playerId } = socket.data;
-    const entry = roomCode ? this.rooms.get(roomCode) : undefined;
-    if (!entry || !playerId) return notInRoom();
-    const targetSocketId = findMember(entry.state, signal.to) ? entry.socketIds.get(signal.to) : undefined;
-    if (!targetSocketId || signal.to === playerId) {
-      return { ok: false, code: "not_in_room", message: "That player is not connected to your room." };
-    }
-    this.options.io.to(targetSocketId).emit("rtc:signal", {
-      from: playerId,
-      ...(signal.description ? { description: signal.description } : {}),
-      ...(signal.candidate !== undefined ? { candidate: signal.candidate } : {}),
-    });
-    return { ok: true };
+    const room = roomCode ? this.rooms.get(roomCode) : undefined;
+    if (!room || !playerId) return;
+    room.onLeave(playerId, socket.id, false, log);
   }
 
   /**
    * Who holds this session token in this room, if anyone: HTTP routes (the LiveKit token)
-   * use it to prove membership without a socket. Disconnected members within their grace
-   * period still count.
+   * use it to prove membership without a socket. Reconnecting members still count.
    */
   memberForSession(roomCode: string, sessionToken: string): { playerId: string; roomCode: string; nickname: string } | null {
     const code = normalizeRoomCode(roomCode);
-    const entry = code ? this.rooms.get(code) : undefined;
-    const playerId = entry ? this.memberForToken(entry, sessionToken) : undefined;
-    const member = entry && playerId ? findMember(entry.state, playerId) : undefined;
-    return entry && playerId && member ? { playerId, roomCode: entry.state.code, nickname: member.nickname } : null;
+    const room = code ? this.rooms.get(code) : undefined;
+    const playerId = room?.memberForToken(sessionToken);
+    const member = room && playerId ? room.state.members.find((candidate) => candidate.id === playerId) : undefined;
+    return room && playerId && member ? { playerId, roomCode: room.code, nickname: member.nickname } : null;
   }
 
   /** The socket currently speaking for a member, if connected. */
   memberSocketId(roomCode: string, playerId: string): string | undefined {
-    return this.rooms.get(roomCode)?.socketIds.get(playerId);
+    return this.rooms.get(roomCode)?.socketOf(playerId);
   }
 
   /** Every room with its seats' tokens, as a drain hands them to the next start (roomCarryOver.ts). */
   exportRooms(): { state: RoomState; sessionTokens: Record<string, string> }[] {
-    return [...this.rooms.values()].map((entry) => ({ state: entry.state, sessionTokens: Object.fromEntries(entry.sessionTokens) }));
+    return [...this.rooms.values()].map((room) => ({ state: room.state, sessionTokens: room.sessionTokens() }));
   }
 
   /**
@@ -317,248 +174,64 @@ export class RoomHub {
    */
   restoreRoom(state: RoomState, sessionTokens: Record<string, string>): void {
     if (this.rooms.has(state.code)) return;
-    const entry = newRoomEntry(state);
-    for (const member of state.members) {
-      const token = sessionTokens[member.id];
-      if (token) entry.sessionTokens.set(member.id, token);
-      this.releaseSeatLater(entry, member.id);
-    }
-    this.rooms.set(state.code, entry);
+    this.openRoom(state).restoreSeats(sessionTokens);
   }
 
-  /** Stops every timer; used on shutdown so the process can exit. */
+  /** Stops every timer of every room; used on shutdown so the process can exit. */
   dispose(): void {
-    for (const entry of this.rooms.values()) this.clearTimers(entry);
+    for (const room of [...this.rooms.values()]) room.onDispose();
     this.rooms.clear();
   }
 
-  private seat(
-    entry: RoomEntry,
-    socket: SeatSocket,
-    playerId: string,
-    effects: RoomEffect[],
-    log: Logger,
-  ): HubAnswer<JoinedRoom> {
-    const sessionToken = randomBytes(18).toString("base64url");
-    entry.sessionTokens.set(playerId, sessionToken);
-    this.bindSocket(entry, socket, playerId);
-    this.carryOut(entry, effects, log);
-    return { ok: true, playerId, sessionToken, room: snapshotOf(entry) };
-  }
-
-  private resume(entry: RoomEntry, socket: SeatSocket, playerId: string, log: Logger): HubAnswer<JoinedRoom> {
-    if (socket.data.roomCode && socket.data.playerId !== playerId) return alreadyInRoom();
-    clearTimeout(entry.leaveTimers.get(playerId));
-    entry.leaveTimers.delete(playerId);
-    // A second tab (or a zombie connection) with the same seat loses it to the newest one.
-    const previousSocketId = entry.socketIds.get(playerId);
-    if (previousSocketId && previousSocketId !== socket.id) {
-      const previous = this.options.io.sockets.sockets.get(previousSocketId);
-      if (previous) {
-        previous.data = {};
-        void previous.leave(roomChannel(entry.state.code));
-        previous.emit("room:removed", { code: "already_in_room" });
-      } else {
-        // On another process (REDIS_URL): its stale seat is refused there by the router.
-        this.options.io.in(previousSocketId).socketsLeave(roomChannel(entry.state.code));
-        this.options.io.to(previousSocketId).emit("room:removed", { code: "already_in_room" });
-      }
-    }
-    this.bindSocket(entry, socket, playerId);
-    log.info({ roomCode: entry.state.code, playerId }, "member resumed its seat");
-    this.apply(entry, { type: "setConnected", playerId, connected: true }, log);
-    const sessionToken = entry.sessionTokens.get(playerId) ?? "";
-    return { ok: true, playerId, sessionToken, room: snapshotOf(entry) };
-  }
-
-  private bindSocket(entry: RoomEntry, socket: SeatSocket, playerId: string): void {
-    entry.socketIds.set(playerId, socket.id);
-    socket.data = { roomCode: entry.state.code, playerId };
-    void socket.join(roomChannel(entry.state.code));
-  }
-
-  private memberForToken(entry: RoomEntry, token: string): string | undefined {
-    for (const [playerId, candidate] of entry.sessionTokens) {
-      if (candidate === token && findMember(entry.state, playerId)) return playerId;
-    }
-    return undefined;
-  }
-
-  private apply(entry: RoomEntry, intent: RoomIntent, log: Logger): Extract<TransitionResult, { ok: true }> | ErrorAck {
-    const result = applyRoomIntent(entry.state, intent);
-    if (!result.ok) return { ok: false, ...result.error };
-    entry.state = result.state;
-    this.carryOut(entry, result.effects, log);
-    return result;
-  }
-
-  private carryOut(entry: RoomEntry, effects: RoomEffect[], log: Logger): void {
-    let broadcast = false;
-    for (const effect of effects) {
-      switch (effect.type) {
-        case "stateChanged":
-          broadcast = true;
-          break;
-        case "memberJoined":
-          break;
-        case "preloadExtended":
-          log.info({ roomCode: entry.state.code, deadline: effect.deadline, reason: effect.reason, waitingFor: effect.waitingFor }, "preload deadline extended");
-          break;
-        case "gameCalledOff":
-          log.info({ roomCode: entry.state.code, reason: effect.reason }, "game called off: nobody ready at the lobby's hard cap");
-          break;
-        case "allReady":
-          // A short pause on full bars: everyone sees that everyone made it, then the game starts.
-          clearTimeout(entry.phaseTimer);
-          entry.phaseTimer = setTimeout(
-            () => this.apply(entry, { type: "beginPlay", now: Date.now() }, this.roomLog(entry, "play:begin")),
-            ALL_READY_PAUSE_MS,
-          );
-          break;
-        case "scoreChanged":
-          entry.dirtyScores.add(effect.playerId);
-          entry.pendingScoreArrivals.push(performance.now());
-          this.scheduleScoreboard(entry);
-          break;
-        case "memberLeft":
-          this.forgetMember(entry, effect.playerId);
-          break;
-        case "hostChanged":
-          log.info({ roomCode: entry.state.code, hostId: effect.hostId }, "host handed over");
-          break;
-        case "phaseChanged":
-          log.info({ roomCode: entry.state.code, from: effect.from, to: effect.to }, "phase changed");
-          this.schedulePhaseTimer(entry);
-          break;
-        case "roomEmptied":
-          this.clearTimers(entry);
-          this.rooms.delete(entry.state.code);
-          log.info({ roomCode: entry.state.code }, "room closed: last member left");
-          return;
-      }
-    }
-    this.syncPreloadTimer(entry);
-    if (broadcast) this.options.io.to(roomChannel(entry.state.code)).emit("room:state", snapshotOf(entry));
-  }
-
-  /**
-   * Keeps one timer on the lobby's current deadline. What a deadline does (play, wait longer,
-   * call the game off) is the room machine's rule; this only wakes it up at the right time.
-   */
-  private syncPreloadTimer(entry: RoomEntry): void {
-    const deadline = entry.state.phase === "preloading" ? (entry.state.game?.lobby?.deadline ?? null) : null;
-    if (deadline === entry.preloadTimerAt) return;
-    clearTimeout(entry.preloadTimer);
-    entry.preloadTimer = undefined;
-    entry.preloadTimerAt = deadline;
-    if (deadline === null) return;
-    entry.preloadTimer = setTimeout(() => {
-      entry.preloadTimer = undefined;
-      // Cleared first, so the state after this check (a moved deadline, or the same one if this
-      // fired a millisecond early) arms a fresh timer.
-      entry.preloadTimerAt = null;
-      if (this.rooms.get(entry.state.code) !== entry) return;
-      const log = this.roomLog(entry, "preload:deadline");
-      const answer = this.apply(entry, { type: "preloadTimedOut", now: Date.now() }, log);
-      if (!answer.ok) log.warn({ code: answer.code }, "preload deadline check refused");
-      this.syncPreloadTimer(entry);
-    }, Math.max(0, deadline - Date.now()));
-  }
-
-  private schedulePhaseTimer(entry: RoomEntry): void {
-    clearTimeout(entry.phaseTimer);
-    entry.phaseTimer = undefined;
-    const match = entry.state.phase === "playing" ? entry.state.game?.match : null;
-    if (match) {
-      entry.phaseTimer = setTimeout(() => void this.finishMatch(entry), Math.max(0, match.timeline.endsAt - Date.now()));
-    }
-  }
-
-  /**
-   * Saves the match, then shows the results: a finished match is in the database, or durably
-   * kept in DATA_DIR and being retried, before anyone sees a podium. In the second case the
-   * results say "saving…" until the retry lands (markMatchSaved).
-   */
-  private async finishMatch(entry: RoomEntry): Promise<void> {
-    const { state } = entry;
-    const match = state.game?.match;
-    if (state.phase !== "playing" || !state.game || !match) return;
-    this.flushScoreboard(entry);
-    const ranking = rankPlayers(match);
-    // The id is chosen here, once: every retry, in this run or the next, saves the same match.
-    const matchId = randomUUID();
-    const log = this.roomLog(entry, "match:finish").child({ matchId });
-    const save = await this.options.matches.save({ ...toMatchRecord(state, ranking, new Date()), id: matchId });
-    if (this.rooms.get(state.code) !== entry) return; // everyone left while saving
-    log.info({ save }, "match finished");
-    this.apply(entry, { type: "finishGame", matchId, save, ranking }, log);
-  }
-
-  /** At most one scoreboard message per room every SCOREBOARD_INTERVAL_MS, carrying every change since the last. */
-  private scheduleScoreboard(entry: RoomEntry): void {
-    if (entry.scoreboardTimer) return;
-    const wait = Math.max(0, entry.lastScoreboardAt + SCOREBOARD_INTERVAL_MS - Date.now());
-    entry.scoreboardTimer = setTimeout(() => this.flushScoreboard(entry), wait);
-  }
-
-  private flushScoreboard(entry: RoomEntry): void {
-    clearTimeout(entry.scoreboardTimer);
-    entry.scoreboardTimer = undefined;
-    const match = entry.state.game?.match;
-    if (!match) {
-      // The match ended before this flush: its pending changes must not leak into the next
-      // match's first scoreboard (nor its latency histogram, as minutes-long waits).
-      entry.dirtyScores.clear();
-      entry.pendingScoreArrivals = [];
-      return;
-    }
-    if (entry.dirtyScores.size === 0) return;
-    const entries = [...entry.dirtyScores].flatMap((playerId) => {
-      const score = match.scores[playerId];
-      return score ? [scoreboardEntry(playerId, score)] : [];
+  private openRoom(state: RoomState): Room {
+    const room: Room = new GameRoom(state, this.transportFor(state.code), {
+      logger: this.options.logger,
+      leaveGraceMs: this.options.leaveGraceMs,
+      preloadTimeoutMs: this.options.preloadTimeoutMs,
+      allowTestPlaylists: this.options.allowTestPlaylists,
+      matches: this.options.matches,
+      ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
+      onDispose: (disposed) => {
+        if (this.rooms.get(disposed.code) === disposed) this.rooms.delete(disposed.code);
+      },
     });
-    entry.dirtyScores.clear();
-    entry.lastScoreboardAt = Date.now();
-    this.options.io.to(roomChannel(entry.state.code)).emit("game:scoreboard", { entries });
-    this.options.metrics?.scoreboardSent(entry.pendingScoreArrivals);
-    entry.pendingScoreArrivals = [];
+    this.rooms.set(state.code, room);
+    return room;
   }
 
-  private forgetMember(entry: RoomEntry, playerId: string): void {
-    entry.sessionTokens.delete(playerId);
-    clearTimeout(entry.leaveTimers.get(playerId));
-    entry.leaveTimers.delete(playerId);
-    const socketId = entry.socketIds.get(playerId);
-    entry.socketIds.delete(playerId);
-    const socket = socketId ? this.options.io.sockets.sockets.get(socketId) : undefined;
-    if (socket && socket.data.playerId === playerId) {
-      socket.data = {};
-      void socket.leave(roomChannel(entry.state.code));
-    }
+  /** The room's way to its sockets: the joining one (maybe a stand-in for another process's), or any by id. */
+  private transportFor(code: string): RoomTransport<SeatSocket> {
+    const { io } = this.options;
+    const channel = roomChannel(code);
+    return {
+      admit: (socket, playerId) => {
+        socket.data = { roomCode: code, playerId };
+        void socket.join(channel);
+      },
+      evict: (socketId, playerId, removed) => {
+        const local = io.sockets.sockets.get(socketId);
+        if (local) {
+          if (local.data.playerId !== playerId || local.data.roomCode !== code) {
+            if (!removed) return;
+          } else {
+            local.data = {};
+          }
+          void local.leave(channel);
+          if (removed) local.emit("room:removed", { code: removed });
+        } else {
+          // On another process (REDIS_URL): its stale seat is refused there by the router.
+          io.in(socketId).socketsLeave(channel);
+          if (removed) io.to(socketId).emit("room:removed", { code: removed });
+        }
+      },
+      sendTo: (socketId, event, payload) => {
+        (io.to(socketId).emit as (event: string, payload: unknown) => boolean)(event, payload);
+      },
+      broadcast: (event, payload) => {
+        (io.to(channel).emit as (event: string, payload: unknown) => boolean)(event, payload);
+      },
+    };
   }
-
-  private clearTimers(entry: RoomEntry): void {
-    clearTimeout(entry.phaseTimer);
-    clearTimeout(entry.preloadTimer);
-    entry.preloadTimer = undefined;
-    entry.preloadTimerAt = null;
-    clearTimeout(entry.scoreboardTimer);
-    for (const timer of entry.leaveTimers.values()) clearTimeout(timer);
-    entry.leaveTimers.clear();
-  }
-}
-
-function newRoomEntry(state: RoomState): RoomEntry {
-  return {
-    state,
-    sessionTokens: new Map(),
-    socketIds: new Map(),
-    leaveTimers: new Map(),
-    preloadTimerAt: null,
-    dirtyScores: new Set(),
-    pendingScoreArrivals: [],
-    lastScoreboardAt: 0,
-  };
 }
 
 function alreadyInRoom(): ErrorAck {

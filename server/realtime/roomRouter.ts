@@ -7,13 +7,27 @@
  */
 import type { Logger } from "pino";
 import { z } from "zod";
-import { isClientEventName, parseClientPayload, type ClientEventName, type ClientPayload, type ErrorAck } from "@/core/protocol";
+import {
+  isClientEventName,
+  type Ack,
+  isLiveEventName,
+  parseClientPayload,
+  parseLivePayload,
+  type ClientEventName,
+  type ClientPayload,
+  type ErrorAck,
+  type LiveEventName,
+  type LivePayload,
+} from "@/core/protocol";
 import { normalizeRoomCode } from "@/core/roomCode";
 import type { ForwardedAnswer, ForwardedEvent, Presence } from "./presence/presence";
 import { roomChannel, type PoseServer, type PoseSocket, type RoomHub, type SeatSocket, type SocketData } from "./roomHub";
 
 /** Runs one parsed event against the hub in this process (the socket may live in another). */
-export type LocalEventRunner = (event: ClientEventName, socket: SeatSocket, payload: ClientPayload<ClientEventName>, log: Logger) => Promise<unknown>;
+export type LocalEventRunner = <E extends ClientEventName>(event: E, socket: SeatSocket, payload: ClientPayload<E>, log: Logger) => Promise<Ack<E>>;
+
+/** Runs one parsed live event (a meter sample) against the hub in this process; nothing is awaited. */
+export type LocalLiveRunner = (event: LiveEventName, socket: SeatSocket, payload: LivePayload<LiveEventName>) => { ok: true } | ErrorAck;
 
 export interface RoomRouterOptions {
   io: PoseServer;
@@ -21,6 +35,7 @@ export interface RoomRouterOptions {
   presence: Presence;
   logger: Logger;
   runLocally: LocalEventRunner;
+  runLiveLocally: LocalLiveRunner;
 }
 
 /** Not a client event: one process asking the owner about a seat token (LiveKit token route). */
@@ -45,7 +60,7 @@ export class RoomRouter {
   }
 
   /** Runs a parsed client event where its room lives and returns the acknowledgement. */
-  async dispatch(event: ClientEventName, socket: PoseSocket, payload: ClientPayload<ClientEventName>, log: Logger): Promise<unknown> {
+  async dispatch<E extends ClientEventName>(event: E, socket: PoseSocket, payload: ClientPayload<E>, log: Logger): Promise<Ack<E>> {
     const { presence, runLocally } = this.options;
     if (!presence.distributed) return runLocally(event, socket, payload, log);
     const code = this.roomCodeFor(event, socket, payload);
@@ -58,7 +73,25 @@ export class RoomRouter {
     const reply = await presence.forward(owner, { event, payload, socketId: socket.id, data: { ...socket.data } });
     if (!reply) return roomUnavailable();
     socket.data = reply.data;
-    return reply.answer;
+    // The owner ran the same typed handler (runForwarded): its answer is this event's Ack.
+    return reply.answer as Ack<E>;
+  }
+
+  /**
+   * A live event where its room lives. Locally it runs at once; for a room another process owns
+   * it is forwarded without waiting for the answer (the meter is presence: the next sample
+   * replaces a lost one).
+   */
+  dispatchLive(event: LiveEventName, socket: PoseSocket, payload: LivePayload<LiveEventName>, log: Logger): { ok: true } | ErrorAck {
+    const { presence, runLiveLocally } = this.options;
+    const code = socket.data.roomCode;
+    if (!presence.distributed || !code || this.isLocalRoom(code)) return runLiveLocally(event, socket, payload);
+    const request: ForwardedEvent = { event, payload, socketId: socket.id, data: { ...socket.data } };
+    void presence.roomOwner(code).then(
+      (owner) => (owner && owner !== presence.serverId ? presence.forward(owner, request) : null),
+      (error: unknown) => log.debug({ err: error }, "could not forward a live event"),
+    );
+    return { ok: true };
   }
 
   /** A dropped socket: its seat's grace period runs on the room's owner. */
@@ -107,6 +140,10 @@ export class RoomRouter {
     if (request.event === "disconnect") {
       hub.handleDisconnect(socket, log);
       return { answer: null, data: socket.data };
+    }
+    if (isLiveEventName(request.event)) {
+      const parsed = parseLivePayload(request.event, request.payload);
+      return { answer: parsed.ok ? this.options.runLiveLocally(request.event, socket, parsed.payload) : parsed, data: socket.data };
     }
     if (!isClientEventName(request.event)) {
       return { answer: { ok: false, code: "unknown_event", message: "Unknown event." } satisfies ErrorAck, data: socket.data };

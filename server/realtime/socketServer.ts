@@ -1,6 +1,7 @@
 /**
- * The Socket.IO adapter: it checks size, rate and schema at the boundary,
- * translates each event into a RoomHub call and answers with an ack.
+ * The Socket.IO adapter: it checks size, rate and schema at the boundary (every event's entry in
+ * core/protocol.ts), hands joining and leaving to the RoomHub and every other event to the
+ * member's room (its `messages` map, server/realtime/gameRoom.ts), and answers with an ack.
  * No game rule lives here.
  */
 import type { Server as HttpServer } from "node:http";
@@ -13,16 +14,21 @@ import {
   clientEventNames,
   eventLimits,
   isClientEventName,
+  isLiveEventName,
+  liveEventNames,
   parseClientPayload,
+  parseLivePayload,
   type Ack,
   type ClientEventName,
   type ClientPayload,
   type ErrorAck,
+  type LiveEventName,
+  type LivePayload,
 } from "@/core/protocol";
 import type { AppConfig } from "../config";
 import { compileTrust } from "../http/clientAddress";
 import { noRealtimeMetrics, type RealtimeMetrics, type RejectionReason } from "../observability/metrics";
-import { RoomHub, type MatchSaving, type PoseServer, type PoseSocket, type SeatSocket } from "./roomHub";
+import { RoomHub, type MatchSaving, type PoseServer, type PoseSocket, type RoomEventName, type SeatSocket } from "./roomHub";
 import { LocalPresence } from "./presence/localPresence";
 import type { Presence } from "./presence/presence";
 import { RoomRouter } from "./roomRouter";
@@ -43,7 +49,9 @@ type EventHandler<E extends ClientEventName> = (
   log: Logger,
 ) => Ack<E> | Promise<Ack<E>>;
 
-type HandlerTable = { [E in ClientEventName]: EventHandler<E> };
+/** Events outside any room's `messages`: joining, leaving, and the clock. */
+type HubEventName = Exclude<ClientEventName, RoomEventName>;
+type HubHandlerTable = { [E in HubEventName]: EventHandler<E> };
 
 export function attachRealtime(
   httpServer: HttpServer,
@@ -94,39 +102,32 @@ export function attachRealtime(
   const eventLimiter = new RateLimiterMemory({ points: config.EVENT_RATE_PER_SECOND, duration: 1 });
   const joinLimiter = new RateLimiterMemory({ points: config.JOIN_RATE_PER_MINUTE, duration: 60 });
   // Events with their own budget (progress, signalling, scores) do not eat into the general one.
-  const ownLimiters = new Map<ClientEventName, RateLimiterMemory>();
-  for (const event of clientEventNames) {
+  const ownLimiters = new Map<ClientEventName | LiveEventName, RateLimiterMemory>();
+  for (const event of [...clientEventNames, ...liveEventNames]) {
     const { ratePerSecond } = eventLimits(event);
     if (ratePerSecond) ownLimiters.set(event, new RateLimiterMemory({ points: ratePerSecond, duration: 1 }));
   }
 
-  const handlers: HandlerTable = {
+  const hubHandlers: HubHandlerTable = {
     "room:create": (socket, payload, log) => hub.createRoom(socket, payload.nickname, log),
     "room:join": (socket, payload, log) => hub.joinRoom(socket, payload, log),
     "room:peek": (_socket, payload) => hub.peekRoom(payload.roomCode),
     "room:leave": (socket, _payload, log) => hub.leaveRoom(socket, log),
-    "game:start": (socket, payload, log) => hub.startGame(socket, payload, log),
-    "game:startEarly": (socket, _payload, log) =>
-      hub.applyMemberIntent(socket, (playerId) => ({ type: "startEarly", playerId, now: Date.now() }), log),
-    "game:returnToChat": (socket, _payload, log) =>
-      hub.applyMemberIntent(socket, (playerId) => ({ type: "returnToChat", playerId }), log),
-    "preload:progress": (socket, payload, log) =>
-      hub.applyMemberIntent(socket, (playerId) => ({ type: "reportPreload", playerId, ...payload, now: Date.now() }), log),
-    "rtc:signal": (socket, payload) => hub.relaySignal(socket, payload),
-    "game:score": (socket, payload, log) => hub.score(socket, payload, log),
-    "game:visibility": (socket, payload, log) =>
-      hub.applyMemberIntent(socket, (playerId) => ({ type: "setVisibility", playerId, hidden: payload.hidden }), log),
     "clock:ping": () => ({ ok: true, serverTime: Date.now() }),
-    "call:media": (socket, payload, log) =>
-      hub.applyMemberIntent(socket, (playerId) => ({ type: "setMedia", playerId, ...payload }), log),
   };
+  // Every other event belongs to the member's room: its handler sits in the room's `messages`.
+  const runEvent = <E extends ClientEventName>(event: E, socket: SeatSocket, payload: ClientPayload<E>, log: Logger): Ack<E> | Promise<Ack<E>> =>
+    event in hubHandlers
+      ? (hubHandlers[event as HubEventName & E] as EventHandler<E>)(socket, payload, log)
+      : (hub.roomMessage(socket, event as RoomEventName, payload as ClientPayload<RoomEventName>, log) as Ack<E>);
   const joinEvents: ReadonlySet<ClientEventName> = new Set(["room:create", "room:join", "room:peek"]);
   const router = new RoomRouter({
     io,
     hub,
     presence,
     logger,
-    runLocally: async (event, socket, payload, log) => (handlers[event] as EventHandler<ClientEventName>)(socket, payload, log),
+    runLocally: async (event, socket, payload, log) => runEvent(event, socket, payload, log),
+    runLiveLocally: (event, socket, payload) => hub.liveMessage(socket, event, payload),
   });
 
   io.on("connection", (socket) => {
@@ -148,7 +149,8 @@ export function attachRealtime(
         ack?.(answer);
       };
       void (async () => {
-        const known = typeof event === "string" && isClientEventName(event);
+        const live = typeof event === "string" && isLiveEventName(event);
+        const known = live || (typeof event === "string" && isClientEventName(event));
         const limiter = (known && ownLimiters.get(event)) || eventLimiter;
         if (!(await consume(limiter, socket.id))) {
           return reject({ ok: false, code: "rate_limited", message: "Too many events: slow down." });
@@ -156,7 +158,7 @@ export function attachRealtime(
         if (!known) {
           return reject({ ok: false, code: "unknown_event", message: `Unknown event ${JSON.stringify(String(event)).slice(0, 60)}.` });
         }
-        if (!ack) return reject({ ok: false, code: "invalid_payload", message: "Events must ask for an acknowledgement." });
+        if (!ack && !live) return reject({ ok: false, code: "invalid_payload", message: "Events must ask for an acknowledgement." });
         const maxBytes = eventLimits(event).maxPayloadBytes ?? MAX_EVENT_PAYLOAD_BYTES;
         if (args.length !== 1 || payloadBytes(args[0]) > maxBytes) {
           return reject({
@@ -165,7 +167,7 @@ export function attachRealtime(
             message: `${event} takes one payload of at most ${maxBytes} bytes.`,
           });
         }
-        if (joinEvents.has(event) && !(await consume(joinLimiter, address))) {
+        if (!live && joinEvents.has(event as ClientEventName) && !(await consume(joinLimiter, address))) {
           return reject({ ok: false, code: "too_many_joins", message: "Too many join attempts from this address: wait a minute." });
         }
         next();
@@ -174,11 +176,33 @@ export function attachRealtime(
 
     // Payloads arrive untyped off the wire; handleEvent parses them before anything typed sees them.
     const listen = socket.on.bind(socket) as (
-      event: ClientEventName,
+      event: ClientEventName | LiveEventName,
       listener: (rawPayload: unknown, ack: (answer: unknown) => void) => void,
     ) => void;
     for (const event of clientEventNames) {
       listen(event, (rawPayload, ack) => void handleEvent(event, rawPayload, ack));
+    }
+    for (const event of liveEventNames) {
+      listen(event, (rawPayload, ack) => handleLive(event, rawPayload, typeof ack === "function" ? ack : undefined));
+    }
+
+    /** Live events: parsed like any other, then handed to the room; nothing is answered unless asked. */
+    function handleLive(event: LiveEventName, rawPayload: unknown, ack: ((answer: unknown) => void) | undefined): void {
+      const parsed = parseLivePayload(event, rawPayload);
+      if (!parsed.ok) {
+        eventLog(event).debug({ code: parsed.code, reason: parsed.message }, "live event rejected");
+        metrics.eventRejected(rejectionReason(parsed.code));
+        ack?.(parsed);
+        return;
+      }
+      metrics.eventAccepted(event);
+      try {
+        const answer = router.dispatchLive(event, socket, parsed.payload, eventLog(event));
+        ack?.(answer);
+      } catch (error) {
+        eventLog(event).error({ err: error }, "live event handler failed");
+        ack?.({ ok: false, code: "internal_error", message: "Something went wrong on the server." });
+      }
     }
 
     async function handleEvent<E extends ClientEventName>(
@@ -197,7 +221,7 @@ export function attachRealtime(
       metrics.eventAccepted(event);
       try {
         // The owner ran the same typed handler, here or in another process (roomRouter.ts).
-        const answer = (await router.dispatch(event, socket, parsed.payload, log)) as Ack<E>;
+        const answer = await router.dispatch(event, socket, parsed.payload, log);
         if (!answer.ok) log.info({ code: answer.code, reason: answer.message }, "event refused");
         ack(answer);
       } catch (error) {

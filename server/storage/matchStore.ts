@@ -13,8 +13,9 @@ import { wellFormedDeep } from "@/core/text";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embeddedPostgres";
 import { applyMigrations } from "./migrate";
 
-export type RoundKind = "pose" | "hand" | "head";
-export type Grade = "perfect" | "good" | "miss";
+import type { RoundKind } from "@/core/playlist";
+import type { Grade } from "@/core/scoring/points";
+export type { Grade, RoundKind };
 
 export interface MatchToSave {
   /**

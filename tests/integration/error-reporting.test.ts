@@ -91,8 +91,8 @@ describe("error reporting with SENTRY_DSN", () => {
     const created = expectOk(await send(host, "room:create", { nickname: "Host" }));
     const joined = expectOk(await send(friend, "room:join", { roomCode: created.room.code, nickname: "Ana" }));
 
-    // Injected fault: the hub's signal relay fails as a bug would.
-    vi.spyOn(server.realtime.hub, "relaySignal").mockImplementation(() => {
+    // Injected fault: the room's event handling (here the signal relay) fails as a bug would.
+    vi.spyOn(server.realtime.hub, "roomMessage").mockImplementation(() => {
       throw new Error("injected failure in the signal relay");
     });
     expect(await send(host, "rtc:signal", { to: joined.playerId, candidate: null })).toMatchObject({ ok: false, code: "internal_error" });

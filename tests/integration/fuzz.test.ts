@@ -3,7 +3,7 @@
  * up, rate limits hold, no room changes, and a room next door carries on.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientEventNames } from "@/core/protocol";
+import { clientEventNames, liveEventNames } from "@/core/protocol";
 import { mulberry32 } from "@/core/targets/random";
 import { emitRaw, expectOk, nextRoomState, send, sendRaw, startTestServer, type TestClient, type TestServer } from "./support";
 
@@ -66,7 +66,7 @@ describe("fuzzing the socket boundary", () => {
     const neighbour = expectOk(await send(neighbourHost, "room:create", { nickname: "Neighbour" }));
     const before = JSON.stringify(harness.server.realtime.hub.snapshot(victim.room.code));
 
-    const eventNames = [...clientEventNames, "unknown:event", "__proto__", "constructor", "room:state", ""];
+    const eventNames = [...clientEventNames, ...liveEventNames, "unknown:event", "__proto__", "constructor", "room:state", ""];
     const attackers: TestClient[] = [];
     for (let s = 0; s < SOCKETS; s++) attackers.push(await harness.connectClient());
 

@@ -23,7 +23,7 @@ import type { RoomSnapshot } from "@/core/protocol";
 import { startPoseServer, type RunningServer } from "@/server/app";
 import { loadConfig } from "@/server/config";
 import { PENDING_MATCHES_SUBDIR } from "@/server/storage/pendingMatches";
-import { expectOk, nextRoomState, send, sendRaw, type TestClient } from "./support";
+import { expectOk, holdPose, nextRoomState, send, sendRaw, type TestClient } from "./support";
 
 const run = promisify(execFile);
 const SLOW = 180_000;
@@ -113,6 +113,7 @@ async function playMatch(
   const started = await playing;
   const round0 = started.game!.timeline!.rounds[0]!;
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, round0.startsAt - Date.now()) + 100));
+  await holdPose(friend, 0, 0.96);
   expectOk(await send(friend, "game:score", { roundIndex: 0, similarity: 0.95, award: "perfect" }));
   await duringPlay();
   const endsAt = started.game!.timeline!.endsAt;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PLAYLIST } from "@/core/playlist";
-import type { PlayerScoreSnapshot } from "@/core/protocol";
-import { expectOk, nextRoomState, send, sendRaw, startTestServer, type TestClient, type TestServer } from "./support";
+import type { ScoreChange } from "@/core/protocol";
+import { expectOk, holdPose, nextRoomState, send, sendRaw, startTestServer, type TestClient, type TestServer } from "./support";
 
 const TOKEN = "metrics-token-for-the-test";
 
@@ -73,7 +73,8 @@ describe("Prometheus metrics at /metrics", () => {
     const firstRound = (await playing).game?.timeline?.rounds[0];
     if (!firstRound) throw new Error("the match has no first round");
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstRound.startsAt - Date.now() + 50)));
-    const scoreboard = new Promise<PlayerScoreSnapshot[]>((resolve) => host.once("game:scoreboard", ({ entries }) => resolve(entries)));
+    await Promise.all(([host, friend] as TestClient[]).map((client) => holdPose(client, 0, 0.96)));
+    const scoreboard = new Promise<ScoreChange[]>((resolve) => host.once("game:scoreboard", ({ entries }) => resolve(entries)));
     const scored = await Promise.all(
       ([host, friend] as TestClient[]).map((client) => send(client, "game:score", { roundIndex: 0, similarity: 0.95, award: "perfect" })),
     );

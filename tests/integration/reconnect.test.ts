@@ -2,8 +2,8 @@
 // a phone whose connection drops and comes back, and a page hidden mid-game.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PLAYLIST } from "@/core/playlist";
-import type { JoinedRoom, MemberSnapshot, PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
-import { expectOk, nextRoomState, send, sendRaw, startTestServer, type TestClient, type TestServer } from "./support";
+import type { JoinedRoom, MemberSnapshot, PlayerScoreSnapshot, RoomSnapshot, ScoreChange } from "@/core/protocol";
+import { expectOk, holdPose, nextRoomState, send, sendRaw, startTestServer, type TestClient, type TestServer } from "./support";
 
 /** Three rounds of 5 s: the shortest real playlist, so the test can also watch the match end. */
 const SHORT_PLAYLIST = { ...DEFAULT_PLAYLIST, rounds: 3, secondsPerRound: 5 };
@@ -37,13 +37,13 @@ function scoreOf(room: RoomSnapshot, playerId: string): PlayerScoreSnapshot | un
 }
 
 /** Resolves with the next scoreboard message that has an entry for the player matching the predicate. */
-function nextScoreEntry(client: TestClient, playerId: string, predicate: (entry: PlayerScoreSnapshot) => boolean): Promise<PlayerScoreSnapshot> {
+function nextScoreEntry(client: TestClient, playerId: string, predicate: (entry: ScoreChange) => boolean): Promise<ScoreChange> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       client.off("game:scoreboard", listener);
       reject(new Error(`timed out waiting for a scoreboard entry of ${playerId}`));
     }, 4000);
-    const listener = ({ entries }: { entries: PlayerScoreSnapshot[] }) => {
+    const listener = ({ entries }: { entries: ScoreChange[] }) => {
       const entry = entries.find((candidate) => candidate.playerId === playerId);
       if (!entry || !predicate(entry)) return;
       clearTimeout(timer);
@@ -51,6 +51,24 @@ function nextScoreEntry(client: TestClient, playerId: string, predicate: (entry:
       resolve(entry);
     };
     client.on("game:scoreboard", listener);
+  });
+}
+
+/** Resolves with the next live meter broadcast that shows the player's meter matching the predicate. */
+function nextMeter(client: TestClient, playerId: string, predicate: (similarity: number) => boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off("game:meters", listener);
+      reject(new Error(`timed out waiting for a meter of ${playerId}`));
+    }, 4000);
+    const listener = ({ meters }: { meters: { playerId: string; similarity: number }[] }) => {
+      const meter = meters.find((candidate) => candidate.playerId === playerId);
+      if (!meter || !predicate(meter.similarity)) return;
+      clearTimeout(timer);
+      client.off("game:meters", listener);
+      resolve(meter.similarity);
+    };
+    client.on("game:meters", listener);
   });
 }
 
@@ -83,6 +101,7 @@ describe("a player's connection drops mid-match and comes back", () => {
     // Round 0: Ana holds the pose and earns points before her first drop.
     await waitUntil(round0.startsAt + 100);
     const earned = nextScoreEntry(bo.client, anaId, (entry) => entry.total > 0);
+    await holdPose(ana.client, 0, 0.96);
     expectOk(await send(ana.client, "game:score", { roundIndex: 0, similarity: 0.95, award: "perfect" }));
     let expectedTotal = (await earned).total;
 
@@ -133,9 +152,13 @@ describe("a player's connection drops mid-match and comes back", () => {
     // Round 1, from the tenth new connection: points earned after coming back count on top.
     await waitUntil(round1.startsAt + 100);
     const moreEarned = nextScoreEntry(host.client, anaId, (entry) => entry.total > expectedTotal);
+    await holdPose(anaClient, 1, 0.87);
     expectOk(await send(anaClient, "game:score", { roundIndex: 1, similarity: 0.85, award: "good" }));
     const afterRound1 = await moreEarned;
-    expect(afterRound1.rounds.map((round) => round.roundIndex).sort()).toEqual([0, 1]);
+    expect(afterRound1.round.roundIndex).toBe(1);
+    // The whole picture (in every snapshot) has both rounds.
+    const both = harness.server.realtime.hub.snapshot(started.code);
+    expect(scoreOf(both!, anaId)?.rounds.map((round) => round.roundIndex).sort()).toEqual([0, 1]);
     expectedTotal = afterRound1.total;
 
     for (let drop = 10; drop < 20; drop++) await dropAndReturn(drop);
@@ -181,21 +204,24 @@ describe("a page hidden during the game", () => {
     const anaId = ana.joined.playerId;
     const round0 = room.game!.timeline!.rounds[0]!;
     await waitUntil(round0.startsAt + 100);
-    const live = nextScoreEntry(host.client, anaId, (entry) => entry.similarity === 0.7);
-    expectOk(await send(ana.client, "game:score", { roundIndex: 0, similarity: 0.7 }));
+    const live = nextMeter(host.client, anaId, (similarity) => similarity === 0.7);
+    ana.client.emit("game:meter", { roundIndex: 0, similarity: 0.7 });
     await live;
 
     const hostSeesPaused = nextRoomState(host.client, (snapshot) => memberOf(snapshot, anaId)?.paused === true);
-    const meterDrops = nextScoreEntry(host.client, anaId, (entry) => entry.similarity === 0);
+    const meterDrops = nextMeter(host.client, anaId, (similarity) => similarity === 0);
     expectOk(await send(ana.client, "game:visibility", { hidden: true }));
-    expect(memberOf(await hostSeesPaused, anaId)).toMatchObject({ connected: true, role: "player", paused: true });
-    expect((await meterDrops).total).toBe(0);
+    const paused = await hostSeesPaused;
+    expect(memberOf(paused, anaId)).toMatchObject({ connected: true, role: "player", paused: true });
+    await meterDrops;
+    expect(scoreOf(paused, anaId)).toMatchObject({ total: 0, similarity: 0 });
 
     const hostSeesBack = nextRoomState(host.client, (snapshot) => memberOf(snapshot, anaId)?.paused === false);
     expectOk(await send(ana.client, "game:visibility", { hidden: false }));
     await hostSeesBack;
     // Back on screen, Ana still scores in the running round.
     const scored = nextScoreEntry(host.client, anaId, (entry) => entry.total > 0);
+    await holdPose(ana.client, 0, 0.9);
     expectOk(await send(ana.client, "game:score", { roundIndex: 0, similarity: 0.9, award: "good" }));
     expect((await scored).total).toBeGreaterThan(0);
   });

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { RoomSnapshot, ServerPayload } from "@/core/protocol";
 import { openMatchStore } from "@/server/storage/matchStore";
 import { parseLogLine, startServerProcess, type ServerProcess } from "./processes";
-import { expectOk, nextRoomState, send, type TestClient } from "./support";
+import { expectOk, holdPose, nextRoomState, send, type TestClient } from "./support";
 
 const PORT = 3320; // from this suite's loopback range
 
@@ -58,6 +58,7 @@ describe("SIGTERM during a round, then a restart on the same data dir", () => {
       const started = (await Promise.all(playing))[0]!;
       const round = started.game!.timeline!.rounds[roundIndex]!;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, round.startsAt - Date.now()) + 100));
+      await holdPose(host, roundIndex, 0.96);
       expectOk(await send(host, "game:score", { roundIndex, similarity: 0.9, award: "perfect" }));
       return started;
     };

@@ -4,9 +4,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PlayerScoreSnapshot, RoomSnapshot, ServerPayload } from "@/core/protocol";
+import type { RoomSnapshot, ScoreChange, ServerPayload } from "@/core/protocol";
 import { redisServerInstalled, startRedis, startServerProcess, type RedisProcess, type ServerProcess } from "./processes";
-import { expectOk, nextRoomState, send, type TestClient } from "./support";
+import { expectOk, holdPose, nextRoomState, send, type TestClient } from "./support";
 
 // Fixed loopback ports from this suite's range (other suites use port 0).
 const REDIS_PORT = 6391;
@@ -107,7 +107,7 @@ describe.skipIf(!redisInstalled && !inCi)("two server processes behind one Redis
     for (const view of started) expect(view.game?.timeline).toEqual(timeline);
 
     // Everyone collects the live scoreboard, wherever their socket lives.
-    const boards = clients.map(() => new Map<string, PlayerScoreSnapshot>());
+    const boards = clients.map(() => new Map<string, ScoreChange>());
     clients.forEach((client, index) =>
       client.on("game:scoreboard", ({ entries }) => {
         for (const entry of entries) boards[index]!.set(entry.playerId, entry);
@@ -117,6 +117,8 @@ describe.skipIf(!redisInstalled && !inCi)("two server processes behind one Redis
 
     const firstRound = timeline.rounds[0]!;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstRound.startsAt - Date.now()) + 100));
+    // Both hold the pose on their meters first, wherever their socket lives.
+    await Promise.all([holdPose(host, 0, 0.96), holdPose(ana, 0, 0.86)]);
     expectOk(await send(host, "game:score", { roundIndex: 0, similarity: 0.95, award: "perfect" }));
     expectOk(await send(ana, "game:score", { roundIndex: 0, similarity: 0.8, award: "good" }));
     // The same award twice is refused by the owner, whichever process it came through.

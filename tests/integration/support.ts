@@ -86,3 +86,17 @@ export function expectOk<T extends { ok: boolean }>(answer: T): Extract<T, { ok:
   if (!answer.ok) throw new Error(`expected ok, got ${JSON.stringify(answer)}`);
   return answer as Extract<T, { ok: true }>;
 }
+
+/**
+ * What a real phone sends while holding a pose: live meter samples (no ack) at `similarity`,
+ * enough of them and long enough for the server to believe an award that follows
+ * (core/game/awardEvidence.ts asks for 5 samples over at least 300 ms). Ends with a round trip
+ * so every sample has arrived before the caller's award.
+ */
+export async function holdPose(client: TestClient, roundIndex: number, similarity: number, { samples = 7, everyMs = 60 } = {}): Promise<void> {
+  for (let sample = 0; sample < samples; sample++) {
+    if (sample > 0) await new Promise((resolve) => setTimeout(resolve, everyMs));
+    client.emit("game:meter", { roundIndex, similarity });
+  }
+  await send(client, "clock:ping", {});
+}

@@ -260,9 +260,8 @@ function idleMemoryLine(data: ServerSectionData & { game: CapacityRun; relay: Ca
   };
   return (
     `Idle memory, 1 s after start, before any load: game server ${describe(data.game)}; relay ${describe(data.relay)}. ` +
-    `The difference is the game server's embedded database, PGlite (PostgreSQL compiled to WebAssembly; its memory is in "external"). On the bench's empty DATA_DIR it first runs initdb, ` +
-    `which leaves a spent WebAssembly instance and about 220 MiB of ArrayBuffers: garbage once the database is open, resident until V8 collects it (under load it does, and the step RSS falls). ` +
-    `A restart on an existing DATA_DIR skips initdb. See bench/README.md, "Memory".`
+    `The difference is mostly the game server's embedded database, PGlite (PostgreSQL compiled to WebAssembly; its memory is in "external"). ` +
+    `This server runs under tsx (the idle table above runs the bundle production runs). See bench/README.md, "Memory".`
   );
 }
 

@@ -16,7 +16,6 @@ import {
   leaveRoom,
   peekRoom,
   rememberedNickname,
-  sendRoomIntent,
   useRoomStore,
 } from "@/client/roomStore";
 import { GameStage } from "./GameStage";
@@ -112,7 +111,6 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
 
   if (seated && store.room && store.seat) {
     const { room, seat } = store;
-    const self = room.members.find((member) => member.id === seat.playerId);
     return (
       // The call lives above the phase switch: chat, lobby, game and results share one connection.
       <CallProvider key={`${room.code}:${seat.playerId}`} settings={call} room={room} seat={seat}>

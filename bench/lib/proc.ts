@@ -119,14 +119,14 @@ export function treeRssBytes(pid: number): number | null {
   const own = readProc(pid);
   if (!own) return null;
   let total = own.rssBytes;
-  let tasks: string[] = [];
+  let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
     return total;
   }
   for (const task of tasks) {
-    let children: string[] = [];
+    let children: string[];
     try {
       children = readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
     } catch {

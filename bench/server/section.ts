@@ -263,7 +263,7 @@ async function runStep(
   await sleep(1_500);
 
   for (const generator of active) tell(generator, { type: "report" });
-  const reports = (await Promise.all(active.map((generator) => expect(generator, "report", 30_000)))) as GeneratorReport[];
+  const reports: GeneratorReport[] = await Promise.all(active.map((generator) => expect(generator, "report", 30_000)));
   for (const generator of active) tell(generator, { type: "teardown" });
   await Promise.all(active.map((generator) => expect(generator, "done", 60_000)));
 

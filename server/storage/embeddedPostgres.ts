@@ -54,6 +54,7 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
           `Embedded database ${dir} is in use by process ${holder}. Stop it, or point this ` +
             `process at another data dir (or a PostgreSQL server through DATABASE_URL). If no ` +
             `such process uses it, delete ${lockPath}.`,
+          { cause: error },
         );
       }
       // Stale lock left by a crash (or by this very process before a restart): take it over.

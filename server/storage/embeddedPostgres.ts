@@ -76,12 +76,17 @@ export const EMBEDDED_START_PARAMS: readonly string[] = [...PGlite.defaultStartP
  * V8 compiles WebAssembly twice: quickly at first (Liftoff), then hot functions again with its
  * optimising compiler in the background. For PGlite's 9 MB module the optimised code costs 40-55
  * MiB of resident memory and about half a second of CPU at start, for queries this app runs a few
- * times a minute. Liftoff alone keeps them fast enough (bench/README.md, "Memory"). The flag is
- * read when a module is compiled and tiered, so it is set before PGlite compiles its module; it
- * applies to every WebAssembly module of this process.
+ * times a minute (bench/README.md, "Memory"). So PGlite is compiled and started with Liftoff
+ * only. The flag is process-wide, so it is set for that span alone: left on, it also slowed
+ * other WebAssembly (Node's fetch parses HTTP in WebAssembly) enough to stall a polling test.
  */
-function baselineWasmOnly(): void {
+async function withBaselineWasm<T>(work: () => Promise<T>): Promise<T> {
   v8.setFlagsFromString("--liftoff-only");
+  try {
+    return await work();
+  } finally {
+    v8.setFlagsFromString("--no-liftoff-only");
+  }
 }
 
 /** Where `npm install` puts the initialised data dir (scripts/db-template.ts), per PGlite version. */
@@ -101,8 +106,7 @@ export async function makeEmbeddedTemplate(target = embeddedTemplateDir()): Prom
   const staging = `${target}.tmp-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
   await mkdir(path.dirname(target), { recursive: true });
-  baselineWasmOnly();
-  const db = await PGlite.create(staging, { startParams: [...EMBEDDED_START_PARAMS] });
+  const db = await withBaselineWasm(() => PGlite.create(staging, { startParams: [...EMBEDDED_START_PARAMS] }));
   await db.close();
   await rm(target, { recursive: true, force: true });
   await rename(staging, target);
@@ -161,8 +165,7 @@ export async function startEmbeddedPostgres(dataDir: string | null, options: Emb
       const template = options.templateDir ?? embeddedTemplateDir();
       if (!(await fillFromTemplate(dir, template)) && !existsSync(path.join(dir, "PG_VERSION"))) options.onInitdb?.(template);
     }
-    baselineWasmOnly();
-    db = await PGlite.create(dir ?? undefined, { startParams: [...EMBEDDED_START_PARAMS] });
+    db = await withBaselineWasm(() => PGlite.create(dir ?? undefined, { startParams: [...EMBEDDED_START_PARAMS] }));
     // PGlite is one session: one socket at a time, so the pg pool must use max 1 as well.
     server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 });
     await server.start();

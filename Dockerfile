@@ -27,6 +27,6 @@ VOLUME ["/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# tsx is a runtime dependency: the server runs its TypeScript directly (as `npm run serve` does).
+# The server bundle `npm run build` made (as `npm run serve` runs it; scripts/build-server.ts).
 # exec form: SIGTERM reaches the server, which drains before exiting.
-CMD ["node_modules/.bin/tsx", "server/main.ts"]
+CMD ["node", "--enable-source-maps", "dist/server/main.mjs"]

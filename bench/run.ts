@@ -2,7 +2,7 @@
  * `npm run bench` / `npm run bench:smoke`: measures PoseParty and writes
  * bench/results/<timestamp>.json and .md, then prints the markdown. See bench/README.md.
  *
- *   tsx bench/run.ts [--smoke] [--only pages,inference,lobby,server] [--build | --no-build]
+ *   tsx bench/run.ts [--smoke] [--only pages,inference,lobby,server|server.idle] [--build | --no-build]
  *
  * It is not a test: no number fails it. It exits 1 only when the harness itself broke (a
  * section threw instead of measuring, or nothing could be started), after writing the report.
@@ -22,18 +22,20 @@ import { chromiumExecutablePath } from "../e2e/support/chromium";
 
 const USAGE = `usage: tsx bench/run.ts [--smoke] [--only ${SECTION_NAMES.join(",")}] [--build | --no-build]
   --smoke     seconds-long run with tiny sizes (CI keeps the harness working; numbers not judged)
-  --only      comma-separated sections (default: all)
+  --only      comma-separated sections (default: all); server.idle: only the server's idle start-up and memory
   --build     always run next build first; --no-build: never (fail the sections that need it if there is none)
               default: build when there is no .next build, or (full runs) when app sources are newer than it`;
 
 interface Args {
   smoke: boolean;
   only: SectionName[];
+  /** `--only server.idle`: the server section's idle measurement alone. */
+  serverParts: "all" | "idle";
   build: BuildPolicy;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { smoke: false, only: [...SECTION_NAMES], build: "auto" };
+  const args: Args = { smoke: false, only: [...SECTION_NAMES], serverParts: "all", build: "auto" };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--smoke") args.smoke = true;
@@ -41,7 +43,11 @@ function parseArgs(argv: string[]): Args {
     else if (arg === "--no-build") args.build = "never";
     else if (arg === "--only" || arg.startsWith("--only=")) {
       const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
-      const names = (value ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+      let names = (value ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+      if (names.includes("server.idle")) {
+        args.serverParts = names.includes("server") ? "all" : "idle";
+        names = names.map((name) => (name === "server.idle" ? "server" : name));
+      }
       const unknown = names.filter((name) => !SECTION_NAMES.includes(name as SectionName));
       if (names.length === 0 || unknown.length > 0) throw new Error(`--only: unknown section ${unknown.join(", ") || "(none)"}`);
       args.only = SECTION_NAMES.filter((name) => names.includes(name));
@@ -165,7 +171,7 @@ async function main(): Promise<number> {
     await app?.stop();
     app = null;
     if (selected.has("server")) {
-      report.sections.server = await section("server", args.smoke, () => runServerSection(serverOptions(args.smoke, log)));
+      report.sections.server = await section("server", args.smoke, () => runServerSection(serverOptions(args.smoke, log, args.serverParts)));
     }
   } finally {
     await app?.stop();

@@ -17,7 +17,6 @@ import {
   leaveRoom,
   peekRoom,
   rememberedNickname,
-  sendRoomIntent,
   useRoomStore,
 } from "@/client/roomStore";
 import { GameStage } from "./GameStage";
@@ -128,7 +127,6 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
 
   if (seated && store.room && store.seat) {
     const { room, seat } = store;
-    const self = room.members.find((member) => member.id === seat.playerId);
     const inviteFirst = room.members.length < INVITE_FIRST_BELOW;
     return (
       // The call lives above the phase switch: chat, lobby, game and results share one connection.

@@ -126,7 +126,7 @@ async function prefetch(config: RunConfig): Promise<ArrayBuffer> {
 async function runMain(config: RunConfig): Promise<RunResult> {
   const meter = new SteadyMeter();
   let task: PoseLandmarker;
-  let createMs: number | null = null;
+  let createMs: number | null;
   let lobby: RunResult["lobby"];
   const model = await prefetch(config);
   if (config.start === "warm") {

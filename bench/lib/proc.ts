@@ -1,6 +1,6 @@
 /** Processes, ports and /proc sampling for the bench (Linux). */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -45,11 +45,22 @@ export async function waitForHttp(url: string, timeoutMs: number, child?: ChildP
  * Starts a TypeScript entry point in its own Node process (`node --import tsx FILE`), so the
  * child's pid is the process doing the work (no tsx wrapper in between) and /proc shows its CPU.
  */
-export function spawnTs(
-  file: string,
-  options: { env?: NodeJS.ProcessEnv; args?: string[]; nodeArgs?: string[]; ipc?: boolean; logPrefix?: string; quiet?: boolean } = {},
-): ChildProcess & { output: string[] } {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", file, ...(options.args ?? [])], {
+export function spawnTs(file: string, options: SpawnOptions = {}): ChildProcess & { output: string[] } {
+  return spawnNode(file, { ...options, nodeArgs: [...(options.nodeArgs ?? []), "--import", "tsx"] });
+}
+
+export interface SpawnOptions {
+  env?: Record<string, string | undefined>;
+  args?: string[];
+  nodeArgs?: string[];
+  ipc?: boolean;
+  logPrefix?: string;
+  quiet?: boolean;
+}
+
+/** `node [nodeArgs] FILE [args]` (plain JavaScript, e.g. a server bundle), output kept as spawnTs does. */
+export function spawnNode(file: string, options: SpawnOptions = {}): ChildProcess & { output: string[] } {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), file, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: options.ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
@@ -101,6 +112,29 @@ export function readProc(pid: number): ProcSample | null {
   } catch {
     return null;
   }
+}
+
+/** Resident memory of a process and all its descendants (every thread's children), bytes. */
+export function treeRssBytes(pid: number): number | null {
+  const own = readProc(pid);
+  if (!own) return null;
+  let total = own.rssBytes;
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return total;
+  }
+  for (const task of tasks) {
+    let children: string[];
+    try {
+      children = readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+    } catch {
+      continue;
+    }
+    for (const child of children) total += treeRssBytes(Number(child)) ?? 0;
+  }
+  return total;
 }
 
 /** Samples a process every `intervalMs` until stopped; summarises CPU % (100 = one core) and RSS. */

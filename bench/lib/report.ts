@@ -2,6 +2,7 @@
 import type { InferenceSectionData } from "../inference/section";
 import type { LobbySectionData } from "../lobby/section";
 import type { PagesSectionData } from "../pages/section";
+import type { IdleCase, IdleStart } from "../server/idle";
 import type { CapacityRun, ServerSectionData } from "../server/section";
 import type { BuildInfo } from "./appServer";
 
@@ -226,7 +227,30 @@ function capacityRows(run: CapacityRun): string[][] {
   ]);
 }
 
-function idleMemoryLine(data: ServerSectionData): string {
+function serverIdleMarkdown(data: ServerSectionData): string[] {
+  const idle = data.idle;
+  if (!idle) return data.idleError ? [`**Server idle failed:** ${data.idleError.split("\n")[0]}`, ""] : [];
+  const row = (label: string, start: IdleStart | IdleCase) => [
+    label,
+    `${num(start.rssMiB)} MiB`,
+    ms(start.startMs),
+    ms(start.cpuMs),
+    "runs" in start ? start.runs.map((run) => `${num(run.rssMiB)} MiB / ${ms(run.startMs)}`).join("; ") : `${num(start.afterFullGcRssMiB)} MiB after GC`,
+  ];
+  const rows = [row("**new DATA_DIR**", idle.fresh), row("**existing DATA_DIR**", idle.existing)];
+  if (idle.tsx) rows.push(row("_same server under tsx, new_", idle.tsx.fresh), row("_same server under tsx, existing_", idle.tsx.existing));
+  if (idle.relay) rows.push(row("_bare Socket.IO relay (bundled)_", idle.relay));
+  return [
+    "### Idle game server: start-up and memory",
+    "",
+    `\`${idle.launch}\` with the embedded database; RSS 1 s after ready (process and children), start = spawn to ready, CPU until ready. Medians of ${idle.fresh.runs.length} run(s); goal ≤ 200 MiB and ≤ 2 s.`,
+    "",
+    table(["case", "RSS", "start → ready", "CPU to ready", "runs (RSS / start) or after forced GC"], rows),
+    "",
+  ];
+}
+
+function idleMemoryLine(data: ServerSectionData & { game: CapacityRun; relay: CapacityRun }): string {
   const describe = (run: CapacityRun) => {
     const memory = run.idleMemory;
     if (!memory) return `${run.idleRssMiB ?? "–"} MiB`;
@@ -238,14 +262,16 @@ function idleMemoryLine(data: ServerSectionData): string {
   };
   return (
     `Idle memory, 1 s after start, before any load: game server ${describe(data.game)}; relay ${describe(data.relay)}. ` +
-    `The difference is the game server's embedded database, PGlite (PostgreSQL compiled to WebAssembly; its memory is in "external"). On the bench's empty DATA_DIR it first runs initdb, ` +
-    `which leaves a spent WebAssembly instance and about 220 MiB of ArrayBuffers: garbage once the database is open, resident until V8 collects it (under load it does, and the step RSS falls). ` +
-    `A restart on an existing DATA_DIR skips initdb. See bench/README.md, "Memory".`
+    `The difference is mostly the game server's embedded database, PGlite (PostgreSQL compiled to WebAssembly; its memory is in "external"). ` +
+    `This server runs under tsx (the idle table above runs the bundle production runs). See bench/README.md, "Memory".`
   );
 }
 
-function serverMarkdown(data: ServerSectionData): string[] {
-  const out: string[] = [];
+function serverMarkdown(section: ServerSectionData): string[] {
+  const out: string[] = serverIdleMarkdown(section);
+  const { game, relay } = section;
+  if (!game || !relay) return out;
+  const data = { ...section, game, relay };
   out.push(
     `${data.generators} generator processes (socket.io-client, websocket transport) on the same machine; rooms of 4, ${num(data.measureMs / 1000, 0)} s window per step. ` +
       `Game server (in round 1 of a ${data.secondsPerRound} s round): each player sends 10 live meter samples a second (\`game:meter\`, no ack) and one acked award; the room broadcasts its meters every 100 ms. ` +
@@ -321,7 +347,13 @@ function headlines(report: BenchReport): string[] {
   const lobby = s.lobby?.data;
   if (lobby) lines.push(`- **Lobby** (${lobby.players.length} players, \`${lobby.playlist}\`): Start → all ready ${ms(lobby.startToAllReadyMs)}.`);
   const server = s.server?.data;
-  if (server) {
+  const idle = server?.idle;
+  if (idle) {
+    lines.push(
+      `- **Idle game server** (embedded database): new DATA_DIR ${num(idle.fresh.rssMiB)} MiB, ready in ${ms(idle.fresh.startMs)}; existing DATA_DIR ${num(idle.existing.rssMiB)} MiB, ready in ${ms(idle.existing.startMs)}.`,
+    );
+  }
+  if (server?.game && server.relay) {
     const players = (value: number | null) => (value === null ? "none" : `${value} players`);
     lines.push(
       `- **Server capacity** (each target's rule, no errors): game server ${players(server.game.capacityPlayers)}, bare relay ${players(server.relay.capacityPlayers)}, ratio ${num(server.capacityRatio, 2)}.`,

@@ -204,7 +204,7 @@ function startSending(player: Player, from: number, to: number): void {
 }
 
 async function runLimited<T>(count: number, concurrency: number, work: (index: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
-  const results: PromiseSettledResult<T>[] = new Array(count);
+  const results = new Array<PromiseSettledResult<T>>(count);
   let next = 0;
   const worker = async () => {
     while (next < count) {

@@ -11,6 +11,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { ProcSampler, REPO_ROOT, readProc, sleep, spawnTs, stopChild } from "../lib/proc";
 import { mergeHistograms, round, summarize, summarizeHistogram, type Summary } from "../lib/stats";
+import { runServerIdle, type ServerIdleData } from "./idle";
 import type { FromGenerator, GeneratorReport, LoadMode, MemoryReport, MemoryRequest, ToGenerator } from "./protocol";
 
 export const PLAYERS_PER_ROOM = 4;
@@ -24,6 +25,8 @@ export const METER_AGE_P99_LIMIT_MS = 200;
 
 export interface ServerOptions {
   smoke: boolean;
+  /** `idle`: only the idle start-up and memory measurement (`--only server.idle`), no ladders. */
+  parts: "all" | "idle";
   /** Time for the ladders of both targets (half each), not counting server start-up. */
   budgetMs: number;
   generators: number;
@@ -33,10 +36,10 @@ export interface ServerOptions {
   log: (line: string) => void;
 }
 
-export function serverOptions(smoke: boolean, log: (line: string) => void): ServerOptions {
+export function serverOptions(smoke: boolean, log: (line: string) => void, parts: ServerOptions["parts"] = "all"): ServerOptions {
   return smoke
-    ? { smoke, budgetMs: 90_000, generators: 2, ladder: [2, 5], measureMs: 2_000, secondsPerRound: 5, log }
-    : { smoke, budgetMs: 8 * 60_000, generators: 2, ladder: [10, 25, 50, 100, 150, 200, 300, 400, 500], measureMs: 10_000, secondsPerRound: 15, log };
+    ? { smoke, parts, budgetMs: 90_000, generators: 2, ladder: [2, 5], measureMs: 2_000, secondsPerRound: 5, log }
+    : { smoke, parts, budgetMs: 8 * 60_000, generators: 2, ladder: [10, 25, 50, 100, 150, 200, 300, 400, 500], measureMs: 10_000, secondsPerRound: 15, log };
 }
 
 export interface CapacityStep {
@@ -93,11 +96,15 @@ export interface MemoryMiB {
 }
 
 export interface ServerSectionData {
+  /** Start-up time and memory of the idle game server, new and existing DATA_DIR (idle.ts). */
+  idle: ServerIdleData | null;
+  idleError?: string;
   generators: number;
   measureMs: number;
   secondsPerRound: number;
-  game: CapacityRun;
-  relay: CapacityRun;
+  /** Absent when only the idle measurement ran. */
+  game?: CapacityRun;
+  relay?: CapacityRun;
   /** game capacity / relay capacity (null when either is unknown). */
   capacityRatio: number | null;
   /** Players each target held under its rule, and their ratio (the issue's goal: >= 3). */
@@ -267,7 +274,7 @@ async function runStep(
   await sleep(1_500);
 
   for (const generator of active) tell(generator, { type: "report" });
-  const reports = (await Promise.all(active.map((generator) => expect(generator, "report", 30_000)))) as GeneratorReport[];
+  const reports: GeneratorReport[] = await Promise.all(active.map((generator) => expect(generator, "report", 30_000)));
   for (const generator of active) tell(generator, { type: "teardown" });
   await Promise.all(active.map((generator) => expect(generator, "done", 60_000)));
 
@@ -415,15 +422,26 @@ async function runLadder(target: LoadMode, options: ServerOptions, budgetMs: num
 }
 
 export async function runServerSection(options: ServerOptions): Promise<ServerSectionData> {
+  let idle: ServerIdleData | null = null;
+  let idleError: string | undefined;
+  try {
+    idle = await runServerIdle(options);
+  } catch (error) {
+    idleError = error instanceof Error ? error.message : String(error);
+    options.log(`server idle: FAILED ${idleError}`);
+  }
+  const common = { idle, ...(idleError ? { idleError } : {}), generators: options.generators, measureMs: options.measureMs, secondsPerRound: options.secondsPerRound };
+  if (options.parts === "idle") {
+    if (!idle) throw new Error(`server idle: ${idleError}`);
+    return { ...common, capacityRatio: null, capacity: { game: null, relay: null, ratio: null }, reference: REFERENCE };
+  }
   const game = await runLadder("game", options, options.budgetMs / 2);
   const relay = await runLadder("relay", options, options.budgetMs / 2);
   if (game.error && relay.error) throw new Error(`both targets failed: ${game.error}; ${relay.error}`);
   const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? round(a / b, 2) : null);
   const capacityRatio = ratio(game.capacityPlayers, relay.capacityPlayers);
   return {
-    generators: options.generators,
-    measureMs: options.measureMs,
-    secondsPerRound: options.secondsPerRound,
+    ...common,
     game,
     relay,
     capacityRatio,

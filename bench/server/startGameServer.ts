@@ -6,6 +6,8 @@
  * EVENT_RATE_PER_SECOND and MAX_SOCKETS_PER_ADDRESS raised far above any real use. The
  * per-event score limit (12/s) is untouched.
  *
+ * Also the idle measurement's server (idle.ts), bundled like the production server.
+ *
  * Tells the parent `{ type: "ready", port }` over IPC and answers its memory requests (protocol.ts);
  * stops on SIGTERM or when the parent goes.
  */
@@ -17,7 +19,9 @@ import { loadConfig } from "../../server/config";
 import { createLogger } from "../../server/logger";
 import { answerMemoryRequests } from "./protocol";
 
-const dataDir = mkdtempSync(path.join(os.tmpdir(), "poseparty-bench-data-"));
+// BENCH_DATA_DIR: the idle measurement's own data dir, kept (it starts the server twice on it).
+const keptDataDir = process.env.BENCH_DATA_DIR;
+const dataDir = keptDataDir ?? mkdtempSync(path.join(os.tmpdir(), "poseparty-bench-data-"));
 // Only these settings, not the caller's environment: the bench measures the default single-process
 // server (embedded database, no external services), whatever CI or a shell has exported.
 const config = loadConfig({
@@ -50,7 +54,7 @@ async function stop(): Promise<void> {
   try {
     await server.close("shutdown");
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!keptDataDir) rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);
   }
 }

@@ -8,6 +8,7 @@
  * which mints a short-lived token for exactly this room with the player id as identity.
  */
 import {
+  ConnectionState,
   Room,
   RoomEvent,
   Track,
@@ -197,7 +198,7 @@ export class LivekitCall implements CallSession {
     this.store.setPeer({
       playerId,
       stream: streamOf(this.tracksOf(playerId)),
-      status: this.room.state === "reconnecting" ? "reconnecting" : "connected",
+      status: this.room.state === ConnectionState.Reconnecting ? "reconnecting" : "connected",
       videoAllowed: true,
     });
   }

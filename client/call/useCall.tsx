@@ -120,6 +120,7 @@ export function CallProvider({ settings, room, seat, children }: CallProviderPro
   useEffect(() => {
     // membersKey stands for the parts of room.members the call uses (ids, connected).
     session?.setMembers(room.members.map((member) => ({ id: member.id, connected: member.connected })));
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- membersKey, not the members array (a new one at every room:state)
   }, [session, membersKey]);
 
   // ---- local media: the one camera stream, else the microphone alone

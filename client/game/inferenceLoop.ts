@@ -152,7 +152,7 @@ export class InferenceLoop {
   private schedule(): void {
     if (this.frameHandle !== null) return;
     this.frameHandle = this.usesVideoFrameCallback
-      ? this.video.requestVideoFrameCallback!(this.onVideoFrame)
+      ? this.video.requestVideoFrameCallback(this.onVideoFrame)
       : requestAnimationFrame(this.onAnimationFrame);
   }
 

@@ -673,7 +673,7 @@ async function createTask(
   modelAssetBuffer: Uint8Array,
 ): Promise<CreatedTask> {
   const baseOptions = { modelAssetBuffer, delegate: DELEGATE };
-  const instantiation = useCompiledRuntime(runtimeModule);
+  const instantiation = provideCompiledRuntime(runtimeModule);
   const create = async (): Promise<CreatedTask> => {
     switch (kind) {
       case "pose":
@@ -721,7 +721,7 @@ type EmscriptenInstantiate = (imports: WebAssembly.Imports, receive: (instance: 
  * compiling the binary: tasks-vision passes `self.Module` to the emscripten factory (adding its
  * own locateFile) and clears it afterwards; emscripten calls `Module.instantiateWasm` when set.
  */
-function useCompiledRuntime(runtimeModule: WebAssembly.Module): { failed: Promise<never>; release(): void } {
+function provideCompiledRuntime(runtimeModule: WebAssembly.Module): { failed: Promise<never>; release(): void } {
   const scope = globalThis as { Module?: { instantiateWasm: EmscriptenInstantiate } };
   let fail: (error: unknown) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => {

@@ -50,7 +50,7 @@ export function isVisionAssetLoaded(kind: VisionAssetKind, asset: VisionAssetNam
 export function storeVisionTask<Kind extends VisionAssetKind>(kind: Kind, asset: VisionAssetName, task: TaskOfKind[Kind]): void {
   const previous = loaded[kind];
   if (previous && previous.task !== task) closeQuietly(previous.task);
-  (loaded as { [K in VisionAssetKind]?: LoadedTask<K> })[kind] = { asset, task } as LoadedTasks[Kind];
+  loaded[kind] = { asset, task } as LoadedTasks[Kind];
 }
 
 /** Closes and forgets every task (the player left the room). Safe to call repeatedly. */

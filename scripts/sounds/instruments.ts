@@ -109,7 +109,7 @@ function renderVoice(opts: VoiceOptions): Float32Array {
     for (let l = 0; l < layerCount; l++) {
       const dt = (hz * ratios[l]!) / SAMPLE_RATE;
       const ph = phases[l]!;
-      s += oscSample(waves[l]!, ph, dt, widths[l]!) * gains[l]!;
+      s += oscSample(waves[l]!, ph, dt, widths[l]) * gains[l]!;
       const next = ph + dt;
       phases[l] = next >= 1 ? next - Math.floor(next) : next;
     }

@@ -71,7 +71,7 @@ export function createLivekitTokenHandler(options: LivekitTokenHandlerOptions): 
       return true;
     }
     const raw = await readCappedBody(req, MAX_TOKEN_BODY_BYTES);
-    if (raw === "too_large") {
+    if (raw === TOO_LARGE) {
       // The rest of the body is not read: close the connection rather than parse it as a next request.
       res.setHeader("Connection", "close");
       sendJson(res, 413, { error: "payload_too_large", message: `The body must be at most ${MAX_TOKEN_BODY_BYTES} bytes.` });
@@ -110,10 +110,12 @@ export function createLivekitTokenHandler(options: LivekitTokenHandlerOptions): 
   };
 }
 
-/** The body as text, or "too_large" as soon as it passes the cap (the declared length is checked first). */
-async function readCappedBody(req: IncomingMessage, maxBytes: number): Promise<string | "too_large"> {
+const TOO_LARGE = Symbol("too large");
+
+/** The body as text, or TOO_LARGE as soon as it passes the cap (the declared length is checked first). */
+async function readCappedBody(req: IncomingMessage, maxBytes: number): Promise<string | typeof TOO_LARGE> {
   const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > maxBytes) return "too_large";
+  if (Number.isFinite(declared) && declared > maxBytes) return TOO_LARGE;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -123,7 +125,7 @@ async function readCappedBody(req: IncomingMessage, maxBytes: number): Promise<s
       // Keep draining without storing (destroying the request would kill the socket before the 413).
       req.off("data", onData);
       req.resume();
-      resolve("too_large");
+      resolve(TOO_LARGE);
     };
     req.on("data", onData);
     req.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));

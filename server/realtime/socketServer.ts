@@ -28,7 +28,7 @@ import {
 import type { AppConfig } from "../config";
 import { compileTrust } from "../http/clientAddress";
 import { noRealtimeMetrics, type RealtimeMetrics, type RejectionReason } from "../observability/metrics";
-import { RoomHub, type MatchSaving, type PoseServer, type PoseSocket, type RoomEventName, type SeatSocket } from "./roomHub";
+import { RoomHub, type MatchSaving, type PoseServer, type RoomEventName, type SeatSocket } from "./roomHub";
 import { LocalPresence } from "./presence/localPresence";
 import type { Presence } from "./presence/presence";
 import { RoomRouter } from "./roomRouter";

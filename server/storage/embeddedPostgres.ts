@@ -2,8 +2,16 @@
 // wire-protocol socket, so the ordinary `pg` driver and @prisma/adapter-pg reach it exactly like a
 // real server. Used by the match store (data dir on disk) and by prisma.config.ts when authoring
 // migrations (in memory).
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+//
+// Kept lean (bench/README.md, "Memory"): a new data dir is a copy of a template made once at
+// install (no initdb in this process), PostgreSQL runs with small buffers, and its WebAssembly
+// runs on V8's baseline compiler only.
+import { existsSync, readFileSync } from "node:fs";
+import { cp, mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import type pg from "pg";
@@ -46,6 +54,7 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
           `Embedded database ${dir} is in use by process ${holder}. Stop it, or point this ` +
             `process at another data dir (or a PostgreSQL server through DATABASE_URL). If no ` +
             `such process uses it, delete ${lockPath}.`,
+          { cause: error },
         );
       }
       // Stale lock left by a crash (or by this very process before a restart): take it over.
@@ -55,11 +64,81 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
   throw new Error(`Could not lock embedded database ${dir}`);
 }
 
+// PostgreSQL's defaults are sized for a server: 128 MB of shared buffers, which PGlite allocates
+// and touches up front (~150 MiB of resident memory). This database holds a few rows per finished
+// match and is read by the history page; 8 MB (1,024 pages) keeps its working set cached with
+// room to spare. wal_buffers follows (1/32 of it). Command-line settings: they apply to
+// existing data dirs too, and postgresql.conf stays PostgreSQL's own.
+const LEAN_SETTINGS = ["shared_buffers=8MB"];
+export const EMBEDDED_START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, ...LEAN_SETTINGS.flatMap((setting) => ["-c", setting])];
+
+/**
+ * V8 compiles WebAssembly twice: quickly at first (Liftoff), then hot functions again with its
+ * optimising compiler in the background. For PGlite's 9 MB module the optimised code costs 40-55
+ * MiB of resident memory and about half a second of CPU at start, for queries this app runs a few
+ * times a minute (bench/README.md, "Memory"). So PGlite is compiled and started with Liftoff
+ * only. The flag is process-wide, so it is set for that span alone: left on, it also slowed
+ * other WebAssembly (Node's fetch parses HTTP in WebAssembly) enough to stall a polling test.
+ */
+async function withBaselineWasm<T>(work: () => Promise<T>): Promise<T> {
+  v8.setFlagsFromString("--liftoff-only");
+  try {
+    return await work();
+  } finally {
+    v8.setFlagsFromString("--no-liftoff-only");
+  }
+}
+
+/** Where `npm install` puts the initialised data dir (scripts/db-template.ts), per PGlite version. */
+export function embeddedTemplateDir(): string {
+  // The package does not export its package.json: read it next to its entry point (dist/).
+  const entry = createRequire(import.meta.url).resolve("@electric-sql/pglite");
+  const manifest = JSON.parse(readFileSync(path.join(path.dirname(entry), "..", "package.json"), "utf8")) as { version: string };
+  return path.join(TEMPLATE_ROOT, `pglite-${manifest.version}`);
+}
+const TEMPLATE_ROOT = fileURLToPath(new URL("../../node_modules/.cache/poseparty", import.meta.url));
+
+/**
+ * Creates the template: initdb into a temporary folder, then renamed into place (a concurrent
+ * or interrupted run never leaves a half-made template). Returns its path.
+ */
+export async function makeEmbeddedTemplate(target = embeddedTemplateDir()): Promise<string> {
+  const staging = `${target}.tmp-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(path.dirname(target), { recursive: true });
+  const db = await withBaselineWasm(() => PGlite.create(staging, { startParams: [...EMBEDDED_START_PARAMS] }));
+  await db.close();
+  await rm(target, { recursive: true, force: true });
+  await rename(staging, target);
+  return target;
+}
+
+/**
+ * A data dir without PG_VERSION is new: fill it from the template instead of letting PGlite run
+ * initdb (6-7 s of CPU and ~400 MiB of garbage in this process). PG_VERSION is copied last, so an
+ * interrupted copy is still "new" at the next start and is copied again. Returns false when there
+ * is no template (install scripts skipped): PGlite then runs initdb as before.
+ */
+async function fillFromTemplate(dir: string, template: string): Promise<boolean> {
+  if (existsSync(path.join(dir, "PG_VERSION"))) return false;
+  if (!existsSync(path.join(template, "PG_VERSION"))) return false;
+  await cp(template, dir, { recursive: true, force: true, filter: (source) => path.basename(source) !== "PG_VERSION" || path.dirname(source) !== template });
+  await cp(path.join(template, "PG_VERSION"), path.join(dir, "PG_VERSION"));
+  return true;
+}
+
+export interface EmbeddedStartOptions {
+  /** The initialised data dir copied into a new `dataDir` (default: the one `npm install` made). */
+  templateDir?: string;
+  /** Told when a new data dir had to be initialised in-process (no template). */
+  onInitdb?: (template: string) => void;
+}
+
 /**
  * Starts PGlite on `dataDir` (created and initialised on first use; `null` = in memory) and a
  * socket server on a random 127.0.0.1 port.
  */
-export async function startEmbeddedPostgres(dataDir: string | null): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(dataDir: string | null, options: EmbeddedStartOptions = {}): Promise<EmbeddedPostgres> {
   let dir: string | null = null;
   let releaseLock: (() => Promise<void>) | null = null;
   if (dataDir !== null) {
@@ -82,7 +161,11 @@ export async function startEmbeddedPostgres(dataDir: string | null): Promise<Emb
   };
 
   try {
-    db = await PGlite.create(dir ?? undefined);
+    if (dir) {
+      const template = options.templateDir ?? embeddedTemplateDir();
+      if (!(await fillFromTemplate(dir, template)) && !existsSync(path.join(dir, "PG_VERSION"))) options.onInitdb?.(template);
+    }
+    db = await withBaselineWasm(() => PGlite.create(dir ?? undefined, { startParams: [...EMBEDDED_START_PARAMS] }));
     // PGlite is one session: one socket at a time, so the pg pool must use max 1 as well.
     server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 });
     await server.start();

@@ -388,7 +388,12 @@ export async function openMatchStore(
   const engine = url ? "postgresql" : "embedded";
 
   const embeddedDir = path.join(options.dataDir, EMBEDDED_SUBDIR);
-  const embedded = url ? null : await startEmbeddedPostgres(embeddedDir);
+  const embedded = url
+    ? null
+    : await startEmbeddedPostgres(embeddedDir, {
+        onInitdb: (template) =>
+          logger.warn({ template }, "no embedded database template (npm run db:template): initialising a new data dir in-process, which is slow"),
+      });
   const pool = new pg.Pool(
     embedded
       ? { ...embedded.poolConfig }

@@ -119,8 +119,8 @@ describe("the page's Origin", () => {
     expect("error" in viaWebSocket).toBe(true);
     const polling = await pollingHandshake(harness, { origin: "https://evil.example" });
     expect(polling.status).toBe(403);
-    expect(JSON.parse(polling.body)).toMatchObject({ message: expect.stringContaining("origin_not_allowed") });
-    expect(JSON.parse(polling.body).message).toContain("https://evil.example");
+    expect(JSON.parse(polling.body) as unknown).toMatchObject({ message: expect.stringContaining("origin_not_allowed") as unknown });
+    expect((JSON.parse(polling.body) as { message: string }).message).toContain("https://evil.example");
     // A look-alike port, an opaque origin and garbage are foreign too.
     for (const origin of [`${new URL(harness.url).protocol}//${new URL(harness.url).hostname}:1`, "null", "not a url"]) {
       expect((await pollingHandshake(harness, { origin })).status, origin).toBe(403);
@@ -182,7 +182,7 @@ describe("open sockets per client address", () => {
     expect(outcomes.slice(64).every((outcome) => "error" in outcome)).toBe(true);
     const refusedPoll = await pollingHandshake(harness, crowd);
     expect(refusedPoll.status).toBe(403);
-    expect(JSON.parse(refusedPoll.body).message).toContain("too_many_connections");
+    expect((JSON.parse(refusedPoll.body) as { message: string }).message).toContain("too_many_connections");
     expect(await metric(harness, 'poseparty_connections_refused_total{reason="address_limit"}')).toBe(7);
     expect(await metric(harness, "poseparty_connected_sockets")).toBe(64);
 

@@ -105,7 +105,7 @@ describe("join attempts per address", () => {
       codes.push(answer.ok ? "ok" : answer.code);
       guesser.disconnect();
     }
-    expect(codes).toEqual([...Array(8).fill("room_not_found"), "too_many_joins", "too_many_joins"]);
+    expect(codes).toEqual([...Array<string>(8).fill("room_not_found"), "too_many_joins", "too_many_joins"]);
     // Another address is unaffected.
     const other = await proxied("198.51.100.8");
     expect(await send(other, "room:create", { nickname: "Other" })).toMatchObject({ ok: true });

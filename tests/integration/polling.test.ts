@@ -75,7 +75,7 @@ describe("a polling-only client", () => {
 
   it("upgrades from polling to WebSocket when both are allowed", async () => {
     const client = connect(harness.url, { transports: ["polling", "websocket"], forceNew: true, reconnection: false });
-    harness.clients.push(client as TestClient);
+    harness.clients.push(client);
     await new Promise<void>((resolve, reject) => {
       client.once("connect", () => resolve());
       client.once("connect_error", reject);

@@ -168,7 +168,7 @@ describe("a player's connection drops mid-match and comes back", () => {
     const ranking = results.game?.results?.ranking ?? [];
     expect(ranking.find((entry) => entry.playerId === anaId)?.total).toBe(expectedTotal);
     expect(ranking[0]?.playerId).toBe(anaId);
-    expect(results.game?.results).toMatchObject({ matchId: expect.any(String), save: "saved" });
+    expect(results.game?.results).toMatchObject({ matchId: expect.any(String) as unknown, save: "saved" });
     expect(memberOf(results, anaId)).toMatchObject({ nickname: "Ana", connected: true });
   }, 90_000);
 

@@ -70,7 +70,7 @@ function localHand(spec: HandSpec): Vec[] {
     for (let j = 0; j < 3; j++) {
       total += flex[j] as number;
       const d = turn(dir, PALM_NORMAL, total);
-      at = add(at, d, finger.lengths[j] as number);
+      at = add(at, d, finger.lengths[j]);
       points[6 + 4 * f + j] = at;
     }
   });
@@ -94,7 +94,7 @@ function localHand(spec: HandSpec): Vec[] {
     let at = THUMB_CMC;
     for (let j = 0; j < 3; j++) {
       if (j > 0) d = turn(d, THUMB_TUCK, 5);
-      at = add(at, d, THUMB_LENGTHS[j] as number);
+      at = add(at, d, THUMB_LENGTHS[j]);
       points[2 + j] = at;
     }
   }

@@ -21,7 +21,7 @@ const SIZES: Record<Exclude<AssetKey, "pose_full" | "pose_heavy" | "sounds">, nu
 };
 
 function initialAssets(): AssetProgress[] {
-  return Object.entries(SIZES).map(([key, totalBytes]) => ({ key: key as AssetKey, stage: "waiting" as AssetStage, receivedBytes: 0, totalBytes }));
+  return Object.entries(SIZES).map(([key, totalBytes]) => ({ key: key as AssetKey, stage: "waiting", receivedBytes: 0, totalBytes }));
 }
 
 /** Every state a real preload goes through: interleaved 64 KB chunks, then create and warm-up per model. */
@@ -76,8 +76,8 @@ describe("overallPercent", () => {
   });
 
   it("stays below 100 while one asset is still warming up, even with every byte in", () => {
-    const assets = initialAssets().map((asset) => ({ ...asset, receivedBytes: asset.totalBytes, stage: "ready" as AssetStage }));
-    const almost = assets.map((asset) => (asset.key === "face_short" ? { ...asset, stage: "warming" as AssetStage } : asset));
+    const assets = initialAssets().map((asset): AssetProgress => ({ ...asset, receivedBytes: asset.totalBytes, stage: "ready" }));
+    const almost = assets.map((asset): AssetProgress => (asset.key === "face_short" ? { ...asset, stage: "warming" } : asset));
     expect(overallPercent(almost)).toBeLessThan(100);
     expect(overallPercent(almost)).toBeGreaterThanOrEqual(95);
     expect(overallPercent(assets)).toBe(100);
@@ -117,8 +117,8 @@ describe("overallPercent", () => {
   });
 
   it("counts reused assets (ready from the start) as done", () => {
-    const assets = initialAssets().map((asset) =>
-      asset.key === "hand_lite" || asset.key === "face_short" ? { ...asset, receivedBytes: asset.totalBytes, stage: "ready" as AssetStage } : asset,
+    const assets = initialAssets().map((asset): AssetProgress =>
+      asset.key === "hand_lite" || asset.key === "face_short" ? { ...asset, receivedBytes: asset.totalBytes, stage: "ready" } : asset,
     );
     const percent = overallPercent(assets);
     expect(percent).toBeGreaterThan(0);
@@ -126,7 +126,7 @@ describe("overallPercent", () => {
   });
 
   it("never passes 100 when a body overshoots its total", () => {
-    const assets = initialAssets().map((asset) => ({ ...asset, receivedBytes: asset.totalBytes * 2, stage: "downloading" as AssetStage }));
+    const assets = initialAssets().map((asset): AssetProgress => ({ ...asset, receivedBytes: asset.totalBytes * 2, stage: "downloading" }));
     expect(overallPercent(assets)).toBeLessThan(100);
   });
 });

@@ -77,7 +77,9 @@ export class RedisPresence implements Presence {
     } catch (error) {
       commands.disconnect();
       const { hostname, port } = new URL(url); // never the password
-      throw new Error(`Cannot reach Redis at ${hostname}:${port || 6379} (REDIS_URL): ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`Cannot reach Redis at ${hostname}:${port || 6379} (REDIS_URL): ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
     commands.removeAllListeners("error");
     const presence = new RedisPresence(commands, logger.child({ component: "presence" }));

@@ -1,0 +1,153 @@
+/**
+ * Server idle: start-up time and resident memory of the game server right after it starts, on a
+ * new DATA_DIR (the embedded database is created) and again on the same, now existing, DATA_DIR
+ * (a restart). The server is `startGameServer.ts` (the real `startPoseServer` without Next.js,
+ * the process the capacity ladder loads), bundled and run by plain `node` exactly as production
+ * runs server/main.ts (scripts/build-server.ts). For reference, the same server under tsx (how it
+ * ran before the bundle) and the bare Socket.IO relay, bundled the same way.
+ *
+ * startMs: from spawning the process to its "ready" message (the HTTP server listens and the
+ * database is open and migrated). rssMiB: /proc VmRSS 1 s after ready, of the process and any
+ * children it started. cpuMs: CPU the process used until ready (less sensitive than startMs to
+ * other work on a shared machine).
+ */
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { bundleServer } from "../../scripts/build-server";
+import { REPO_ROOT, readProc, sleep, spawnNode, spawnTs, stopChild, treeRssBytes } from "../lib/proc";
+import { round } from "../lib/stats";
+import type { MemoryReport, MemoryRequest } from "./protocol";
+
+export interface IdleStart {
+  rssMiB: number;
+  startMs: number;
+  cpuMs: number;
+  /** process.memoryUsage() after forced full GCs (what is garbage vs. live). */
+  afterFullGcRssMiB: number | null;
+  externalMiB: number | null;
+}
+
+export interface IdleCase {
+  /** Medians over `runs` (each run: a new DATA_DIR, then a restart on it). */
+  rssMiB: number;
+  startMs: number;
+  cpuMs: number;
+  runs: IdleStart[];
+}
+
+export interface ServerIdleData {
+  launch: string;
+  fresh: IdleCase;
+  existing: IdleCase;
+  /** The same server under `node --import tsx` (no bundle), one run. */
+  tsx: { fresh: IdleStart; existing: IdleStart } | null;
+  /** The bare Socket.IO relay of the capacity section, bundled, one start. */
+  relay: IdleStart | null;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const mib = (bytes: number) => round(bytes / 2 ** 20, 1) ?? 0;
+
+function askMemory(child: ChildProcess): Promise<NodeJS.MemoryUsage | null> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.off("message", onMessage);
+      resolve(null);
+    }, 10_000);
+    const onMessage = (message: MemoryReport | { type?: string }) => {
+      if (message.type !== "memory" || !("usage" in message)) return;
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      resolve(message.usage);
+    };
+    child.on("message", onMessage);
+    const request: MemoryRequest = { type: "memory", gc: true };
+    child.send(request);
+  });
+}
+
+async function measureStart(file: string, how: "node" | "tsx", env: Record<string, string>, label: string): Promise<IdleStart> {
+  const began = performance.now();
+  // --enable-source-maps as production runs the bundle (package.json "serve", Dockerfile).
+  const spawnOptions = { ipc: true, nodeArgs: ["--expose-gc", ...(how === "node" ? ["--enable-source-maps"] : [])], env, logPrefix: `[${label}] ` };
+  const child = how === "node" ? spawnNode(file, spawnOptions) : spawnTs(file, spawnOptions);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${label} did not start within 240 s: ${child.output.join("").slice(-500)}`)), 240_000);
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${label} exited with code ${code}: ${child.output.join("").slice(-500)}`));
+      });
+      child.on("message", (message: { type?: string }) => {
+        if (message.type !== "ready") return;
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    const startMs = Math.round(performance.now() - began);
+    const cpuMs = Math.round(readProc(child.pid!)?.cpuMs ?? Number.NaN);
+    await sleep(1_000);
+    const rss = treeRssBytes(child.pid!);
+    if (rss === null) throw new Error(`${label}: cannot read /proc/${child.pid}`);
+    const usage = await askMemory(child);
+    return { rssMiB: mib(rss), startMs, cpuMs, afterFullGcRssMiB: usage ? mib(usage.rss) : null, externalMiB: usage ? mib(usage.external) : null };
+  } finally {
+    // A graceful stop: the restart that follows opens what this one closed.
+    child.removeAllListeners("exit");
+    await stopChild(child, 15_000);
+  }
+}
+
+function summarise(runs: IdleStart[]): IdleCase {
+  return {
+    rssMiB: round(median(runs.map((run) => run.rssMiB)), 1) ?? 0,
+    startMs: Math.round(median(runs.map((run) => run.startMs))),
+    cpuMs: Math.round(median(runs.map((run) => run.cpuMs))),
+    runs,
+  };
+}
+
+export async function runServerIdle(options: { smoke: boolean; log: (line: string) => void }): Promise<ServerIdleData> {
+  const gameBundle = "dist/bench/game-server.mjs";
+  const relayBundle = "dist/bench/bare-relay.mjs";
+  await bundleServer("bench/server/startGameServer.ts", gameBundle);
+  await bundleServer("bench/server/bareRelay.ts", relayBundle);
+  const runs = options.smoke ? 1 : 3;
+  const fresh: IdleStart[] = [];
+  const existing: IdleStart[] = [];
+  const tempDirs: string[] = [];
+  const newDataDir = () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "poseparty-bench-idle-"));
+    tempDirs.push(dir);
+    return dir;
+  };
+  try {
+    for (let run = 0; run < runs; run++) {
+      const env = { BENCH_DATA_DIR: newDataDir() };
+      fresh.push(await measureStart(path.join(REPO_ROOT, gameBundle), "node", env, "idle server, new DATA_DIR"));
+      existing.push(await measureStart(path.join(REPO_ROOT, gameBundle), "node", env, "idle server, existing DATA_DIR"));
+      options.log(
+        `idle run ${run + 1}/${runs}: new DATA_DIR ${fresh.at(-1)!.rssMiB} MiB, ready in ${fresh.at(-1)!.startMs} ms; ` +
+          `existing ${existing.at(-1)!.rssMiB} MiB, ready in ${existing.at(-1)!.startMs} ms`,
+      );
+    }
+    let tsx: ServerIdleData["tsx"] = null;
+    let relay: IdleStart | null = null;
+    if (!options.smoke) {
+      const env = { BENCH_DATA_DIR: newDataDir() };
+      const tsxFresh = await measureStart("bench/server/startGameServer.ts", "tsx", env, "idle server under tsx, new DATA_DIR");
+      const tsxExisting = await measureStart("bench/server/startGameServer.ts", "tsx", env, "idle server under tsx, existing DATA_DIR");
+      tsx = { fresh: tsxFresh, existing: tsxExisting };
+      relay = await measureStart(path.join(REPO_ROOT, relayBundle), "node", {}, "bare relay");
+    }
+    return { launch: `node --enable-source-maps ${gameBundle} (bundle of bench/server/startGameServer.ts; --expose-gc for the after-GC reading)`, fresh: summarise(fresh), existing: summarise(existing), tsx, relay };
+  } finally {
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,10 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import {
-  CHROMIUM_ARGS,
-  E2E_BASE_URL,
-  PHONE_VIEWPORT,
-  chromiumExecutablePath,
-} from "./e2e/support/chromium";
+import { CHROMIUM_ARGS, E2E_BASE_URL, PHONE_VIEWPORT, chromiumExecutablePath } from "./e2e/support/chromium";
 
 const isCI = Boolean(process.env.CI);
 

@@ -12,8 +12,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { startEmbeddedPostgres } from "./server/storage/embeddedPostgres";
 
-type MigrationAdapterFactory =
-  Extract<PrismaConfig, { engine: "js" }>["adapter"] extends () => Promise<infer F> ? F : never;
+type MigrationAdapterFactory = Extract<PrismaConfig, { engine: "js" }>["adapter"] extends () => Promise<infer F> ? F : never;
 type Adapter = Awaited<ReturnType<PrismaPg["connect"]>>;
 
 const databaseUrl = process.env.DATABASE_URL ?? "";

@@ -43,7 +43,10 @@ function parseArgs(argv: string[]): Args {
     else if (arg === "--no-build") args.build = "never";
     else if (arg === "--only" || arg.startsWith("--only=")) {
       const value = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : argv[++i];
-      let names = (value ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+      let names = (value ?? "")
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean);
       if (names.includes("server.idle")) {
         args.serverParts = names.includes("server") ? "all" : "idle";
         names = names.map((name) => (name === "server.idle" ? "server" : name));
@@ -181,7 +184,10 @@ async function main(): Promise<number> {
   const markdown = toMarkdown(report);
   const dir = path.join(REPO_ROOT, "bench/results");
   mkdirSync(dir, { recursive: true });
-  const stamp = startedAt.toISOString().replace(/[:]/g, "-").replace(/\.\d+Z$/, "Z");
+  const stamp = startedAt
+    .toISOString()
+    .replace(/[:]/g, "-")
+    .replace(/\.\d+Z$/, "Z");
   const base = path.join(dir, `${stamp}${args.smoke ? "-smoke" : ""}`);
   writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + "\n");
   writeFileSync(`${base}.md`, markdown);
@@ -189,7 +195,9 @@ async function main(): Promise<number> {
   log(`wrote ${path.relative(REPO_ROOT, base)}.json and .md in ${Math.round(report.durationMs / 1000)} s`);
   clearTimeout(watchdog);
 
-  const failed = Object.entries(report.sections).filter(([, result]) => result.status === "failed").map(([name]) => name);
+  const failed = Object.entries(report.sections)
+    .filter(([, result]) => result.status === "failed")
+    .map(([name]) => name);
   if (failed.length > 0) {
     log(`harness failure in: ${failed.join(", ")} (see the report); exit 1`);
     return 1;

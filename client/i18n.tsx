@@ -21,10 +21,7 @@ export function I18nProvider({ initialLocale, children }: { initialLocale: Local
     document.cookie = `${LOCALE_COOKIE}=${next}; path=/; max-age=31536000; samesite=lax`;
     document.documentElement.lang = next;
   }, []);
-  const value = useMemo<I18nValue>(
-    () => ({ locale, setLocale, t: (key) => messages[locale][key] }),
-    [locale, setLocale],
-  );
+  const value = useMemo<I18nValue>(() => ({ locale, setLocale, t: (key) => messages[locale][key] }), [locale, setLocale]);
   return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
 }
 

@@ -32,7 +32,8 @@ const en = {
   insecureTitle: "Open the secure address to play",
   insecureWhy: "This page came over plain http://, and phones only open the camera on https:// pages. Without the camera you can't join the call or play.",
   insecureOpenSecure: "Open the https:// page",
-  insecureCertificateHint: "Your browser will warn that the connection isn't private: the computer hosting the party made its own certificate. Tap Advanced (or Show details), then Proceed (or Visit this website).",
+  insecureCertificateHint:
+    "Your browser will warn that the connection isn't private: the computer hosting the party made its own certificate. Tap Advanced (or Show details), then Proceed (or Visit this website).",
   insecureAskHost: "Ask whoever runs PoseParty to start it with “npm run party” (HTTPS on the local network) and to share the https:// address it prints.",
   players: "Players",
   host: "Host",
@@ -233,7 +234,8 @@ const ko: Messages = {
   insecureTitle: "보안 주소로 열어야 플레이할 수 있어요",
   insecureWhy: "이 페이지는 http:// 로 열렸어요. 휴대폰은 https:// 페이지에서만 카메라를 켜요. 카메라 없이는 통화에 참여하거나 게임을 할 수 없어요.",
   insecureOpenSecure: "https:// 페이지 열기",
-  insecureCertificateHint: "브라우저가 '연결이 비공개로 설정되어 있지 않습니다'라고 경고할 거예요. 파티를 여는 컴퓨터가 직접 만든 인증서라서 그래요. '고급'(또는 '세부정보 보기')을 누른 뒤 '계속'(또는 '이 웹사이트 방문')을 누르세요.",
+  insecureCertificateHint:
+    "브라우저가 '연결이 비공개로 설정되어 있지 않습니다'라고 경고할 거예요. 파티를 여는 컴퓨터가 직접 만든 인증서라서 그래요. '고급'(또는 '세부정보 보기')을 누른 뒤 '계속'(또는 '이 웹사이트 방문')을 누르세요.",
   insecureAskHost: "포즈파티를 실행한 사람에게 “npm run party”(로컬 네트워크 HTTPS)로 다시 시작하고, 화면에 나온 https:// 주소를 알려 달라고 하세요.",
   players: "참가자",
   host: "방장",

@@ -119,7 +119,11 @@ function scoresOf(room: RoomSnapshot): Record<string, PlayerScoreSnapshot> {
 }
 
 export function useRoomStore(): RoomStoreState {
-  return useSyncExternalStore(subscribe, () => state, () => serverSnapshot);
+  return useSyncExternalStore(
+    subscribe,
+    () => state,
+    () => serverSnapshot,
+  );
 }
 
 function takeSeat(joined: JoinedRoom, nickname: string): void {

@@ -4,14 +4,7 @@
  * the home page to the room does not drop the seat.
  */
 import { io, type Socket } from "socket.io-client";
-import type {
-  Ack,
-  ClientEventName,
-  ClientPayload,
-  ClientToServerEvents,
-  ErrorAck,
-  ServerToClientEvents,
-} from "@/core/protocol";
+import type { Ack, ClientEventName, ClientPayload, ClientToServerEvents, ErrorAck, ServerToClientEvents } from "@/core/protocol";
 
 export type PoseClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 

@@ -85,14 +85,7 @@ export function CallGrid({ layout = "grid", showSelf = true }: CallGridProps) {
     "--call-rows-wide": Math.ceil(count / wideColumns),
   } as CSSProperties;
   return (
-    <section
-      className="call call-layout-grid"
-      aria-label={t("callLabel")}
-      data-testid="call-grid"
-      data-layout="grid"
-      data-count={count}
-      style={style}
-    >
+    <section className="call call-layout-grid" aria-label={t("callLabel")} data-testid="call-grid" data-layout="grid" data-count={count} style={style}>
       <div className="call-tiles">
         {tiles.map((member) => (member.id === selfId ? <SelfTile key={member.id} member={member} size="normal" /> : remoteTile(member, "normal")))}
       </div>
@@ -219,7 +212,15 @@ function RemoteTile({ member, peer, size }: { member: MemberSnapshot; peer: Remo
   const videoAllowed = peer?.videoAllowed !== false;
   const showVideo = Boolean(videoTrack) && hasFrame && member.media.video && videoAllowed && member.connected;
   const statusText: MessageKey | null =
-    status === "away" ? "away" : status === "connecting" ? "callConnecting" : status === "reconnecting" ? "callReconnecting" : status === "failed" ? "callFailed" : null;
+    status === "away"
+      ? "away"
+      : status === "connecting"
+        ? "callConnecting"
+        : status === "reconnecting"
+          ? "callReconnecting"
+          : status === "failed"
+            ? "callFailed"
+            : null;
   const speaking = Boolean(call?.speaking[member.id]) && member.media.audio;
   return (
     <figure
@@ -233,14 +234,7 @@ function RemoteTile({ member, peer, size }: { member: MemberSnapshot; peer: Remo
       data-camera-off={!member.media.video}
       data-video-allowed={videoAllowed}
     >
-      <video
-        ref={video}
-        className={`call-video${showVideo ? "" : " call-hidden"}`}
-        autoPlay
-        playsInline
-        muted
-        onLoadedData={() => setHasFrame(true)}
-      />
+      <video ref={video} className={`call-video${showVideo ? "" : " call-hidden"}`} autoPlay playsInline muted onLoadedData={() => setHasFrame(true)} />
       {!showVideo && <Avatar name={member.nickname} />}
       {statusText && <p className="call-status">{t(statusText)}</p>}
       <figcaption className="call-name">

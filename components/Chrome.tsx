@@ -14,12 +14,7 @@ export function AppHeader({ children }: { children?: ReactNode }) {
       </Link>
       <div className="header-actions">
         {children}
-        <button
-          type="button"
-          className="link-button"
-          data-testid="language-switch"
-          onClick={() => setLocale(locale === "ko" ? "en" : "ko")}
-        >
+        <button type="button" className="link-button" data-testid="language-switch" onClick={() => setLocale(locale === "ko" ? "en" : "ko")}>
           {t("switchLanguage")}
         </button>
       </div>

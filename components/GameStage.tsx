@@ -135,13 +135,8 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
   const roundKinds = room.game?.settings.roundKinds.join(",") ?? "";
   const poseQuality = room.game?.settings.poseQuality ?? "lite";
   // Keyed by value: every snapshot brings a new settings object, which must not restart a load.
-  const settings = useMemo(
-    () => (roundKinds ? { roundKinds: roundKinds.split(",") as RoundKind[], poseQuality } : null),
-    [roundKinds, poseQuality],
-  );
-  const [vision, setVision] = useState<"ready" | "loading" | "failed">(() =>
-    settings && isPlayer && !hasGameVision(settings) ? "loading" : "ready",
-  );
+  const settings = useMemo(() => (roundKinds ? { roundKinds: roundKinds.split(",") as RoundKind[], poseQuality } : null), [roundKinds, poseQuality]);
+  const [vision, setVision] = useState<"ready" | "loading" | "failed">(() => (settings && isPlayer && !hasGameVision(settings) ? "loading" : "ready"));
   useEffect(() => {
     if (vision !== "loading" || !settings) return;
     const controller = new AbortController();
@@ -200,9 +195,7 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
   return (
     <section className="game" data-testid="game-stage" data-role={self?.role} data-stage={stage.kind} data-display={display.kind}>
       <header className="game-head">
-        <span className="tag">
-          {shownRound && timeline ? `${t("roundLabel")} ${shownRound.index + 1}/${timeline.rounds.length}` : t("getReady")}
-        </span>
+        <span className="tag">{shownRound && timeline ? `${t("roundLabel")} ${shownRound.index + 1}/${timeline.rounds.length}` : t("getReady")}</span>
         <MuteButton labels={{ mute: t("mute"), unmute: t("unmute") }} size={40} />
       </header>
 

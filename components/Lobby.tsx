@@ -177,10 +177,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
         </header>
 
         {showFraming && framing.check && (
-          <LobbyFraming
-            check={framing.check}
-            onPlayAnyway={() => setFraming((current) => ({ ...current, status: "skipped" }))}
-          />
+          <LobbyFraming check={framing.check} onPlayAnyway={() => setFraming((current) => ({ ...current, status: "skipped" }))} />
         )}
         {showFraming && !framing.check && (
           <p className="banner banner-info" role="status" data-testid="framing-waiting">
@@ -261,8 +258,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
 function FriendRow({ member }: { member: MemberSnapshot }) {
   const { t } = useI18n();
   const { preload } = member;
-  const status =
-    member.role === "spectator" ? "spectator" : preload.status === "ready" && preload.framing === "adjusting" ? "framing" : preload.status;
+  const status = member.role === "spectator" ? "spectator" : preload.status === "ready" && preload.framing === "adjusting" ? "framing" : preload.status;
   const tag =
     status === "spectator"
       ? t("friendWatching")

@@ -14,7 +14,9 @@ export function targetLabel(round: { kind: MatchDetail["rounds"][number]["kind"]
 }
 
 export function MatchDetailView({ match, t, locale }: { match: MatchDetail; t: Messages; locale: Locale }) {
-  const players = rankStandings(match.players.filter((player) => !player.wasSpectator).map((player) => ({ ...player, name: player.nickname, total: player.finalScore })));
+  const players = rankStandings(
+    match.players.filter((player) => !player.wasSpectator).map((player) => ({ ...player, name: player.nickname, total: player.finalScore })),
+  );
   const spectators = match.players.filter((player) => player.wasSpectator);
   return (
     <>
@@ -29,8 +31,7 @@ export function MatchDetailView({ match, t, locale }: { match: MatchDetail; t: M
           ))}
           {spectators.map((player) => (
             <li key={player.nickname} className="away">
-              <span className="rank">–</span> <span className="member-name">{player.nickname}</span>{" "}
-              <span className="tag">{t.spectatorLabel}</span>
+              <span className="rank">–</span> <span className="member-name">{player.nickname}</span> <span className="tag">{t.spectatorLabel}</span>
             </li>
           ))}
         </ol>

@@ -50,7 +50,7 @@ export function MatchHistorySheet({ matchId, onClose }: { matchId: string; onClo
       try {
         const response = await fetch(`/api/matches/${encodeURIComponent(matchId)}`, { signal: controller.signal, cache: "no-store" });
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        const match = matchDetailSchema.parse(await response.json()) as MatchDetail;
+        const match = matchDetailSchema.parse(await response.json());
         setLoad({ kind: "ready", match });
       } catch {
         if (!controller.signal.aborted) setLoad({ kind: "failed" });

@@ -7,7 +7,10 @@ export function MemberList({ room, selfId }: { room: RoomSnapshot; selfId: strin
   return (
     <section className="card">
       <h2>
-        {t("players")} <span className="count">{room.members.length}/{room.maxMembers}</span>
+        {t("players")}{" "}
+        <span className="count">
+          {room.members.length}/{room.maxMembers}
+        </span>
       </h2>
       <ul className="member-list" data-testid="member-list">
         {room.members.map((member) => (

@@ -45,13 +45,26 @@ export function PlaylistPicker({ roomCode, isHost, testPlaylist }: { roomCode: s
             <span>
               {t("roundsLabel")}: <strong>{playlist.rounds}</strong>
             </span>
-            <input type="range" min={3} max={12} value={playlist.rounds} data-testid="rounds-input" onChange={(e) => setPlaylist({ ...playlist, rounds: Number(e.target.value) })} />
+            <input
+              type="range"
+              min={3}
+              max={12}
+              value={playlist.rounds}
+              data-testid="rounds-input"
+              onChange={(e) => setPlaylist({ ...playlist, rounds: Number(e.target.value) })}
+            />
           </label>
           <label className="field">
             <span>
               {t("secondsLabel")}: <strong>{playlist.secondsPerRound}</strong>
             </span>
-            <input type="range" min={5} max={15} value={playlist.secondsPerRound} onChange={(e) => setPlaylist({ ...playlist, secondsPerRound: Number(e.target.value) })} />
+            <input
+              type="range"
+              min={5}
+              max={15}
+              value={playlist.secondsPerRound}
+              onChange={(e) => setPlaylist({ ...playlist, secondsPerRound: Number(e.target.value) })}
+            />
           </label>
           <fieldset className="choice-row">
             <legend>{t("difficultyLabel")}</legend>
@@ -76,7 +89,12 @@ export function PlaylistPicker({ roomCode, isHost, testPlaylist }: { roomCode: s
               <legend>{t("poseQualityLabel")}</legend>
               {(["lite", "full", "heavy"] as const).map((poseQuality) => (
                 <label key={poseQuality} className="chip">
-                  <input type="radio" name="pose-quality" checked={playlist.poseQuality === poseQuality} onChange={() => setPlaylist({ ...playlist, poseQuality })} />
+                  <input
+                    type="radio"
+                    name="pose-quality"
+                    checked={playlist.poseQuality === poseQuality}
+                    onChange={() => setPlaylist({ ...playlist, poseQuality })}
+                  />
                   {t(`poseQuality_${poseQuality}`)}
                 </label>
               ))}

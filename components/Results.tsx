@@ -93,7 +93,14 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
       {rest.length > 0 && (
         <ol className="rest-ranking">
           {rest.map((entry) => (
-            <li key={entry.playerId} className={entry.playerId === selfId ? "self" : ""} data-testid="ranking-row" data-rank={entry.rank} data-total={entry.total} data-tied={tied(entry.rank)}>
+            <li
+              key={entry.playerId}
+              className={entry.playerId === selfId ? "self" : ""}
+              data-testid="ranking-row"
+              data-rank={entry.rank}
+              data-total={entry.total}
+              data-tied={tied(entry.rank)}
+            >
               <span className="rank">{entry.rank}</span>
               <span className="member-name">{nickname(entry.playerId)}</span>
               {tied(entry.rank) && <span className="tag">{t("tie")}</span>}
@@ -146,8 +153,7 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
 
       {results.save === "saved" ? (
         <p className="match-save" data-testid="match-save" data-save="saved">
-          <span role="status">{t("matchSaved")}</span>{" "}
-          {/* Opens over the results: following the link would leave the room. */}
+          <span role="status">{t("matchSaved")}</span> {/* Opens over the results: following the link would leave the room. */}
           <a
             href={`/history/${results.matchId}`}
             data-testid="match-link"

@@ -11,14 +11,7 @@ import { acquireCamera, releaseCamera } from "@/client/media/camera";
 import { unlockAudioOnFirstTap } from "@/client/audio/sound";
 import type { CallSettings } from "@/client/call/call";
 import { CallProvider } from "@/client/call/useCall";
-import {
-  hasStoredSeat,
-  joinRoom,
-  leaveRoom,
-  peekRoom,
-  rememberedNickname,
-  useRoomStore,
-} from "@/client/roomStore";
+import { hasStoredSeat, joinRoom, leaveRoom, peekRoom, rememberedNickname, useRoomStore } from "@/client/roomStore";
 import { GameStage } from "./GameStage";
 import { Lobby } from "./Lobby";
 import { Results } from "./Results";
@@ -39,9 +32,7 @@ function showInvite(): void {
 }
 
 type Gate =
-  | { kind: "checking" }
-  | { kind: "ask-nickname"; error: MessageKey | null; busy: boolean }
-  | { kind: "blocked"; title: MessageKey; detail: MessageKey };
+  { kind: "checking" } | { kind: "ask-nickname"; error: MessageKey | null; busy: boolean } | { kind: "blocked"; title: MessageKey; detail: MessageKey };
 
 interface RoomScreenProps {
   code: string;
@@ -131,59 +122,59 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
     return (
       // The call lives above the phase switch: chat, lobby, game and results share one connection.
       <CallProvider key={`${room.code}:${seat.playerId}`} settings={call} room={room} seat={seat}>
-      <main className="screen">
-        <AppHeader>
-          <button type="button" className="link-button" onClick={onLeave} data-testid="leave-room">
-            {t("leaveRoom")}
-          </button>
-        </AppHeader>
-        <ConnectionBanner />
-        {store.restarted && (
-          <p className="banner banner-info" role="status" data-testid="restart-notice">
-            {t("serverRestartedRoomKept")}
+        <main className="screen">
+          <AppHeader>
+            <button type="button" className="link-button" onClick={onLeave} data-testid="leave-room">
+              {t("leaveRoom")}
+            </button>
+          </AppHeader>
+          <ConnectionBanner />
+          {store.restarted && (
+            <p className="banner banner-info" role="status" data-testid="restart-notice">
+              {t("serverRestartedRoomKept")}
+            </p>
+          )}
+          <p className="phase" data-testid="room-phase" data-phase={room.phase}>
+            {t(`phase_${room.phase}`)}
           </p>
-        )}
-        <p className="phase" data-testid="room-phase" data-phase={room.phase}>
-          {t(`phase_${room.phase}`)}
-        </p>
-        {room.phase === "chatting" && (
-          <>
-            {room.calledOff && (
-              <p className="banner banner-info" role="status" data-testid="called-off-notice" data-reason={room.calledOff.reason}>
-                {t(`calledOff_${room.calledOff.reason}`)}
-              </p>
-            )}
-            {/* Getting friends in comes first while the room is small; after that, one tap away. */}
-            {inviteFirst ? (
-              <InvitePanel roomCode={room.code} />
-            ) : (
-              <button type="button" className="invite-jump" onClick={showInvite} data-testid="invite-jump">
-                {t("inviteFriends")} <span className="room-code-inline">{room.code}</span>
-              </button>
-            )}
-            <CallGrid layout="grid" />
-            <PlaylistPicker roomCode={room.code} isHost={room.hostId === seat.playerId} testPlaylist={testPlaylist} />
-            <MemberList room={room} selfId={seat.playerId} />
-            {!inviteFirst && <InvitePanel roomCode={room.code} />}
-          </>
-        )}
-        {/* The lobby places the call itself: its framing preview may need the camera. */}
-        {room.phase === "preloading" && <Lobby room={room} selfId={seat.playerId} modelBaseUrl={modelBaseUrl} />}
-        {room.phase === "playing" && (
-          <>
-            {/* GameStage shows the player's own camera large; the call adds the friends, small. */}
-            <CallGrid layout="game" showSelf={false} />
-            <GameStage room={room} selfId={seat.playerId} modelBaseUrl={modelBaseUrl} />
-          </>
-        )}
-        {room.phase === "results" && (
-          <>
-            {/* Friends' faces above the scores: their reactions are half the fun. */}
-            <CallGrid layout="game" showSelf={false} />
-            <Results room={room} selfId={seat.playerId} />
-          </>
-        )}
-      </main>
+          {room.phase === "chatting" && (
+            <>
+              {room.calledOff && (
+                <p className="banner banner-info" role="status" data-testid="called-off-notice" data-reason={room.calledOff.reason}>
+                  {t(`calledOff_${room.calledOff.reason}`)}
+                </p>
+              )}
+              {/* Getting friends in comes first while the room is small; after that, one tap away. */}
+              {inviteFirst ? (
+                <InvitePanel roomCode={room.code} />
+              ) : (
+                <button type="button" className="invite-jump" onClick={showInvite} data-testid="invite-jump">
+                  {t("inviteFriends")} <span className="room-code-inline">{room.code}</span>
+                </button>
+              )}
+              <CallGrid layout="grid" />
+              <PlaylistPicker roomCode={room.code} isHost={room.hostId === seat.playerId} testPlaylist={testPlaylist} />
+              <MemberList room={room} selfId={seat.playerId} />
+              {!inviteFirst && <InvitePanel roomCode={room.code} />}
+            </>
+          )}
+          {/* The lobby places the call itself: its framing preview may need the camera. */}
+          {room.phase === "preloading" && <Lobby room={room} selfId={seat.playerId} modelBaseUrl={modelBaseUrl} />}
+          {room.phase === "playing" && (
+            <>
+              {/* GameStage shows the player's own camera large; the call adds the friends, small. */}
+              <CallGrid layout="game" showSelf={false} />
+              <GameStage room={room} selfId={seat.playerId} modelBaseUrl={modelBaseUrl} />
+            </>
+          )}
+          {room.phase === "results" && (
+            <>
+              {/* Friends' faces above the scores: their reactions are half the fun. */}
+              <CallGrid layout="game" showSelf={false} />
+              <Results room={room} selfId={seat.playerId} />
+            </>
+          )}
+        </main>
       </CallProvider>
     );
   }

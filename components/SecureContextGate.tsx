@@ -21,7 +21,11 @@ const neverChanges = () => () => {};
 
 export function SecureContextGate({ lan, children }: { lan: LanPageSettings | null; children: ReactNode }) {
   // The server renders the page as secure; the browser's answer replaces it right after hydration.
-  const secure = useSyncExternalStore(neverChanges, () => window.isSecureContext, () => true);
+  const secure = useSyncExternalStore(
+    neverChanges,
+    () => window.isSecureContext,
+    () => true,
+  );
   return <LanContext.Provider value={lan}>{secure ? children : <InsecureContextNotice lan={lan} />}</LanContext.Provider>;
 }
 

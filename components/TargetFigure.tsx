@@ -8,9 +8,7 @@ import type { GameTarget } from "@/core/targets/pick";
 import type { PoseTarget } from "@/core/targets/poseLibrary";
 import { useI18n } from "@/client/i18n";
 
-const INDEX_TO_NAME = new Map<number, BodyPointName>(
-  (Object.entries(BODY_POINTS) as [BodyPointName, number][]).map(([name, index]) => [index, name]),
-);
+const INDEX_TO_NAME = new Map<number, BodyPointName>((Object.entries(BODY_POINTS) as [BodyPointName, number][]).map(([name, index]) => [index, name]));
 
 function PoseFigure({ target }: { target: PoseTarget }) {
   const point = (index: number) => {
@@ -18,10 +16,7 @@ function PoseFigure({ target }: { target: PoseTarget }) {
     return name ? target.points[name] : undefined;
   };
   const nose = target.points.nose;
-  const shoulderWidth = Math.hypot(
-    target.points.leftShoulder.x - target.points.rightShoulder.x,
-    target.points.leftShoulder.y - target.points.rightShoulder.y,
-  );
+  const shoulderWidth = Math.hypot(target.points.leftShoulder.x - target.points.rightShoulder.x, target.points.leftShoulder.y - target.points.rightShoulder.y);
   return (
     <svg viewBox="0 0 1 1" className="target-figure pose-figure" role="img" aria-label={target.name.en} data-testid="target-figure" data-figure="pose">
       <g stroke="currentColor" strokeWidth={0.035} strokeLinecap="round" fill="none">
@@ -112,11 +107,20 @@ function HeadFigure({ target }: { target: HeadTarget }) {
   const restX = 0.5;
   const restY = 0.38 * aspect;
   return (
-    <svg viewBox={`0 0 1 ${aspect}`} className="target-figure head-figure" role="img" aria-label={target.name.en} data-testid="target-figure" data-figure="head">
+    <svg
+      viewBox={`0 0 1 ${aspect}`}
+      className="target-figure head-figure"
+      role="img"
+      aria-label={target.name.en}
+      data-testid="target-figure"
+      data-figure="head"
+    >
       <rect x={0.01} y={0.01} width={0.98} height={aspect - 0.02} rx={0.05} fill="none" stroke="currentColor" strokeWidth={0.012} opacity={0.35} />
       <g fill="none" stroke="currentColor" strokeWidth={0.02} opacity={0.7}>
         <ellipse cx={restX} cy={restY} rx={0.08} ry={0.1} />
-        <path d={`M ${restX - 0.2} ${aspect} Q ${restX - 0.19} ${restY + 0.16} ${restX} ${restY + 0.15} Q ${restX + 0.19} ${restY + 0.16} ${restX + 0.2} ${aspect}`} />
+        <path
+          d={`M ${restX - 0.2} ${aspect} Q ${restX - 0.19} ${restY + 0.16} ${restX} ${restY + 0.15} Q ${restX + 0.19} ${restY + 0.16} ${restX + 0.2} ${aspect}`}
+        />
       </g>
       <circle
         cx={x}

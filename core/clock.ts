@@ -50,8 +50,7 @@ export function estimateClockOffset(samples: readonly ClockSample[]): ClockOffse
   const kept = usable.slice(0, Math.max(1, Math.ceil(usable.length / 2)));
   const offsets = kept.map((sample) => sample.offset).sort((a, b) => a - b);
   const middle = offsets.length >> 1;
-  const offsetMs =
-    offsets.length % 2 === 1 ? (offsets[middle] as number) : ((offsets[middle - 1] as number) + (offsets[middle] as number)) / 2;
+  const offsetMs = offsets.length % 2 === 1 ? (offsets[middle] as number) : ((offsets[middle - 1] as number) + (offsets[middle] as number)) / 2;
   const boundSample = kept[kept.length >> 1] as { roundTrip: number };
   return { offsetMs, roundTripMs: boundSample.roundTrip, samplesUsed: kept.length };
 }

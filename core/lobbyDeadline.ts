@@ -76,12 +76,7 @@ export function decideAtDeadline(
   const deadline = Math.min(now + lobby.timing.extensionMs, lobby.hardCapAt);
   if (!anyReady) return { kind: "extend", deadline, reason: "nobody_ready", movingIds: [] };
   const movingIds = players
-    .filter(
-      (player) =>
-        player.status === "loading" &&
-        player.progressAt !== undefined &&
-        now - player.progressAt <= lobby.timing.progressWindowMs,
-    )
+    .filter((player) => player.status === "loading" && player.progressAt !== undefined && now - player.progressAt <= lobby.timing.progressWindowMs)
     .map((player) => player.id);
   return movingIds.length > 0 ? { kind: "extend", deadline, reason: "progress", movingIds } : { kind: "play" };
 }

@@ -9,9 +9,7 @@ export const NICKNAME_MAX_LENGTH = 20;
  */
 export const NICKNAME_MAX_INPUT_UNITS = 512;
 
-export type NicknameCheck =
-  | { ok: true; nickname: string }
-  | { ok: false; code: "nickname_empty" | "nickname_too_long" };
+export type NicknameCheck = { ok: true; nickname: string } | { ok: false; code: "nickname_empty" | "nickname_too_long" };
 
 // Characters that draw nothing: controls, formatting characters (bidi overrides, zero-width
 // joiners and spaces, soft hyphen, tags), every Default_Ignorable_Code_Point (which covers the

@@ -388,10 +388,7 @@ export type ServerToClientEvents = {
  * the sender. Every string in it, at any depth, is made well-formed first (unpaired surrogates
  * become U+FFFD, see core/text.ts), so no schema field can let one through.
  */
-export function parseClientPayload<E extends ClientEventName>(
-  event: E,
-  payload: unknown,
-): { ok: true; payload: ClientPayload<E> } | ErrorAck {
+export function parseClientPayload<E extends ClientEventName>(event: E, payload: unknown): { ok: true; payload: ClientPayload<E> } | ErrorAck {
   return parseWith(event, clientEvents[event].payload, payload) as { ok: true; payload: ClientPayload<E> } | ErrorAck;
 }
 

@@ -150,9 +150,7 @@ export interface RoomError {
   readonly message: string;
 }
 
-export type TransitionResult =
-  | { ok: true; state: RoomState; effects: RoomEffect[] }
-  | { ok: false; error: RoomError };
+export type TransitionResult = { ok: true; state: RoomState; effects: RoomEffect[] } | { ok: false; error: RoomError };
 
 export interface CreateRoomInput {
   code: string;
@@ -212,9 +210,7 @@ export function applyRoomIntent(state: RoomState, intent: RoomIntent): Transitio
     case "preloadTimedOut":
       return preloadTimedOut(state, intent.now);
     case "beginPlay":
-      return state.phase === "preloading"
-        ? beginPlaying(state, intent.now)
-        : fail("wrong_phase", "The lobby is not loading.");
+      return state.phase === "preloading" ? beginPlaying(state, intent.now) : fail("wrong_phase", "The lobby is not loading.");
     case "score":
       return score(state, intent);
     case "finishGame":
@@ -265,7 +261,16 @@ function join(state: RoomState, playerId: string, rawNickname: string): Transiti
   );
   // Someone arriving mid-game cannot have loaded models for it: they watch until the next game.
   const role: MemberRole = state.phase === "chatting" ? "player" : "spectator";
-  const member: Member = { id: playerId, nickname, joinOrder: state.nextJoinOrder, connected: true, preload: IDLE_PRELOAD, role, paused: false, media: MEDIA_ON };
+  const member: Member = {
+    id: playerId,
+    nickname,
+    joinOrder: state.nextJoinOrder,
+    connected: true,
+    preload: IDLE_PRELOAD,
+    role,
+    paused: false,
+    media: MEDIA_ON,
+  };
   return {
     ok: true,
     state: { ...state, members: [...state.members, member], nextJoinOrder: state.nextJoinOrder + 1 },
@@ -301,9 +306,7 @@ function setConnected(state: RoomState, playerId: string, connected: boolean): T
   if (!member) return fail("not_in_room", "You are not in this room.");
   if (member.connected === connected) return { ok: true, state, effects: [] };
   const next = replaceMember(state, { ...member, connected });
-  return connected
-    ? { ok: true, state: next, effects: [{ type: "stateChanged" }] }
-    : withLiveMeterCleared(next, playerId, [{ type: "stateChanged" }]);
+  return connected ? { ok: true, state: next, effects: [{ type: "stateChanged" }] } : withLiveMeterCleared(next, playerId, [{ type: "stateChanged" }]);
 }
 
 /**
@@ -318,9 +321,7 @@ function setVisibility(state: RoomState, playerId: string, hidden: boolean): Tra
   if (denied) return denied;
   if (member.paused === hidden) return { ok: true, state, effects: [] };
   const next = replaceMember(state, { ...member, paused: hidden });
-  return hidden
-    ? withLiveMeterCleared(next, playerId, [{ type: "stateChanged" }])
-    : { ok: true, state: next, effects: [{ type: "stateChanged" }] };
+  return hidden ? withLiveMeterCleared(next, playerId, [{ type: "stateChanged" }]) : { ok: true, state: next, effects: [{ type: "stateChanged" }] };
 }
 
 function withLiveMeterCleared(state: RoomState, playerId: string, effects: RoomEffect[]): TransitionResult {
@@ -403,10 +404,7 @@ function preloadTimedOut(state: RoomState, now: number): TransitionResult {
       return {
         ok: true,
         state: { ...state, game: { ...state.game, lobby: { ...lobby, deadline: decision.deadline } } },
-        effects: [
-          { type: "preloadExtended", deadline: decision.deadline, reason: decision.reason, waitingFor: decision.movingIds },
-          { type: "stateChanged" },
-        ],
+        effects: [{ type: "preloadExtended", deadline: decision.deadline, reason: decision.reason, waitingFor: decision.movingIds }, { type: "stateChanged" }],
       };
     case "callOff": {
       const members = state.members.map((member) => ({ ...member, preload: IDLE_PRELOAD, role: "player" as const, paused: false }));

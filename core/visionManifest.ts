@@ -22,9 +22,7 @@ export const VISION_ASSET_KIND: Readonly<Record<VisionAssetName, VisionAssetKind
 
 const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, "expected a lowercase hex sha256");
 /** Root-relative, no `..`, no query: a path the asset handler (or a static host) serves as is. */
-const rootRelativeUrlSchema = z
-  .string()
-  .regex(/^\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/, "expected a root-relative file URL");
+const rootRelativeUrlSchema = z.string().regex(/^\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/, "expected a root-relative file URL");
 const byteCountSchema = z.number().int().positive();
 
 export const visionFileSchema = z.object({

@@ -70,7 +70,10 @@ function makeNetwork(): void {
   for (const name of [LAPTOP_NS, PHONE_NS]) run("ip", "netns", "add", name);
   // Both ends are created inside their namespaces: nothing appears in the host's network.
   run("ip", "link", "add", "name", "wlan0", "netns", LAPTOP_NS, "type", "veth", "peer", "name", "wlan0", "netns", PHONE_NS);
-  for (const [name, address] of [[LAPTOP_NS, LAPTOP_ADDRESS], [PHONE_NS, PHONE_ADDRESS]] as const) {
+  for (const [name, address] of [
+    [LAPTOP_NS, LAPTOP_ADDRESS],
+    [PHONE_NS, PHONE_ADDRESS],
+  ] as const) {
     run("ip", "-n", name, "addr", "add", `${address}/30`, "dev", "wlan0");
     run("ip", "-n", name, "link", "set", "wlan0", "up");
     run("ip", "-n", name, "link", "set", "lo", "up");
@@ -94,7 +97,21 @@ interface LaptopServer {
 async function startServerOnLaptop(dataDir: string): Promise<LaptopServer> {
   const child = spawn(
     "ip",
-    ["netns", "exec", LAPTOP_NS, "env", "NODE_ENV=production", `PORT=${PORT}`, "HOST=0.0.0.0", `DATA_DIR=${dataDir}`, "HTTPS=lan", "LOG_LEVEL=warn", "JOIN_RATE_PER_MINUTE=1000", path.join(ROOT, "node_modules/.bin/tsx"), "server/main.ts"],
+    [
+      "netns",
+      "exec",
+      LAPTOP_NS,
+      "env",
+      "NODE_ENV=production",
+      `PORT=${PORT}`,
+      "HOST=0.0.0.0",
+      `DATA_DIR=${dataDir}`,
+      "HTTPS=lan",
+      "LOG_LEVEL=warn",
+      "JOIN_RATE_PER_MINUTE=1000",
+      path.join(ROOT, "node_modules/.bin/tsx"),
+      "server/main.ts",
+    ],
     { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } },
   );
   const output: string[] = [];
@@ -120,7 +137,9 @@ async function startServerOnLaptop(dataDir: string): Promise<LaptopServer> {
     clearTimeout(killed);
   };
   // The banner is the last thing the server prints once it is ready.
-  await expect.poll(() => (child.exitCode === null ? output.join("") : `exited: ${output.join("")}`), { timeout: 180_000, intervals: [500] }).toContain("Scan to open");
+  await expect
+    .poll(() => (child.exitCode === null ? output.join("") : `exited: ${output.join("")}`), { timeout: 180_000, intervals: [500] })
+    .toContain("Scan to open");
   return { child, output, stop };
 }
 
@@ -140,18 +159,24 @@ async function expectCameraAndCallPlaying(page: Page, who: string): Promise<void
   const start = await (async () => {
     let first = { self: 0, remote: [0] };
     await expect
-      .poll(async () => {
-        first = await callFrames(page);
-        return first.self > 0 && first.remote.every((count) => count > 0);
-      }, { message: `${who}: own camera and friend's video have frames`, timeout: 45_000 })
+      .poll(
+        async () => {
+          first = await callFrames(page);
+          return first.self > 0 && first.remote.every((count) => count > 0);
+        },
+        { message: `${who}: own camera and friend's video have frames`, timeout: 45_000 },
+      )
       .toBe(true);
     return first;
   })();
   await expect
-    .poll(async () => {
-      const now = await callFrames(page);
-      return now.self - start.self >= 3 && now.remote.every((count, index) => count - (start.remote[index] ?? 0) >= 3);
-    }, { message: `${who}: frames keep coming`, timeout: 30_000 })
+    .poll(
+      async () => {
+        const now = await callFrames(page);
+        return now.self - start.self >= 3 && now.remote.every((count, index) => count - (start.remote[index] ?? 0) >= 3);
+      },
+      { message: `${who}: frames keep coming`, timeout: 30_000 },
+    )
     .toBe(true);
 }
 
@@ -178,6 +203,7 @@ test.describe("a laptop party over HTTPS on the LAN (network namespaces)", () =>
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  // eslint-disable-next-line no-empty-pattern -- Playwright needs the fixtures argument destructured; this test uses none
   test("the phone joins over https with camera and call; plain http explains and links to https", async ({}, testInfo) => {
     test.setTimeout(360_000);
     server = await startServerOnLaptop(path.join(dir!, "data"));

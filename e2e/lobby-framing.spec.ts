@@ -36,7 +36,7 @@ async function watchGameStart(page: Page): Promise<void> {
       seen.gameShownAt = performance.now();
       seen.stageAtShown = game.dataset.stage ?? null;
       const sound = (window as unknown as { __poseparty?: { sound?: SoundSeen["soundAtGameShown"] } }).__poseparty?.sound;
-      seen.soundAtGameShown = sound ? JSON.parse(JSON.stringify(sound)) : null;
+      seen.soundAtGameShown = sound ? (JSON.parse(JSON.stringify(sound)) as SoundSeen["soundAtGameShown"]) : null;
       seen.soundFilesAtGameShown = performance
         .getEntriesByType("resource")
         .filter((entry) => entry.name.includes("/sounds/generated/") && entry.name.endsWith(".mp3"))
@@ -116,8 +116,10 @@ test("the framing check fails on the empty scene, passes on messi5, and sounds a
   await testInfo.attach("lobby-framing-390x844.png", { body: screenshot, contentType: "image/png" });
 
   // Recorded for the progress weights (STEP_COST_MS in client/vision/preloader.ts), not asserted.
-  const steps = await empty.page.evaluate(() =>
-    (window as unknown as { __poseparty?: { lobby?: { assets: { key: string; createMs: number | null; warmupMs: number | null; downloadMs: number }[] } } }).__poseparty?.lobby?.assets,
+  const steps = await empty.page.evaluate(
+    () =>
+      (window as unknown as { __poseparty?: { lobby?: { assets: { key: string; createMs: number | null; warmupMs: number | null; downloadMs: number }[] } } })
+        .__poseparty?.lobby?.assets,
   );
   testInfo.annotations.push({ type: "preload steps (empty page)", description: JSON.stringify(steps) });
   console.log(`preload steps (empty page): ${JSON.stringify(steps)}`);

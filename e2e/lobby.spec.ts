@@ -42,9 +42,7 @@ async function watchLobby(page: Page): Promise<void> {
         seen.allReadyRows = Math.max(seen.allReadyRows, rows.length);
       }
     });
-    document.addEventListener("DOMContentLoaded", () =>
-      observer.observe(document.body, { subtree: true, childList: true, attributes: true }),
-    );
+    document.addEventListener("DOMContentLoaded", () => observer.observe(document.body, { subtree: true, childList: true, attributes: true }));
   });
 }
 
@@ -82,11 +80,9 @@ test("three players load every model, see each other ready, and the game starts"
   test.info().annotations.push({ type: "framing", description: framings.join(", ") });
 
   for (const player of [host, astronaut, third]) {
-    await player.page.waitForFunction(
-      () => (window as unknown as { __lobbySeen: LobbyObservations }).__lobbySeen.gameRole !== null,
-      undefined,
-      { timeout: 260_000 },
-    );
+    await player.page.waitForFunction(() => (window as unknown as { __lobbySeen: LobbyObservations }).__lobbySeen.gameRole !== null, undefined, {
+      timeout: 260_000,
+    });
     const seen = await player.page.evaluate(() => (window as unknown as { __lobbySeen: LobbyObservations }).__lobbySeen);
     // Everyone plays: only players who were ready when the game began do (the others watch).
     expect(seen.gameRole, `${player.name} was not ready by the deadline; its bars went ${JSON.stringify(seen.assetStages)}`).toBe("player");
@@ -188,9 +184,7 @@ test("no model, runtime or sound byte is requested on the home page, in the chat
 
   await createRoom(player.page, "Visitor");
   // The camera is on in the chatting room (the call shows it), yet no model byte moves.
-  await player.page.waitForFunction(
-    () => (document.querySelector<HTMLVideoElement>('[data-testid="self-tile"] video')?.videoWidth ?? 0) > 0,
-  );
+  await player.page.waitForFunction(() => (document.querySelector<HTMLVideoElement>('[data-testid="self-tile"] video')?.videoWidth ?? 0) > 0);
   await player.page.waitForTimeout(2000);
   await player.page.goto("/history");
   await expect(player.page.getByRole("heading", { name: "Match history" })).toBeVisible();

@@ -61,10 +61,12 @@ test("a host alone sees the invite without scrolling; once the room fills it is 
   await snap(host.page, testInfo, "party-room-three");
   await host.page.getByTestId("invite-jump").click();
   await expect.poll(async () => (await host.page.getByTestId("copy-link").boundingBox())?.y ?? -1).toBeGreaterThanOrEqual(0);
-  await expect.poll(async () => {
-    const box = await host.page.getByTestId("copy-link").boundingBox();
-    return box ? box.y + box.height <= 844 : false;
-  }).toBe(true);
+  await expect
+    .poll(async () => {
+      const box = await host.page.getByTestId("copy-link").boundingBox();
+      return box ? box.y + box.height <= 844 : false;
+    })
+    .toBe(true);
 });
 
 interface PartyRecord {
@@ -147,7 +149,9 @@ test("a match night: result before next, a podium, history inside the room, name
 
   // One screenshot of each round kind while it is being played, on the host's phone.
   for (const kind of ["pose", "hand", "head"]) {
-    await host.page.locator(`[data-testid="game-stage"][data-display="round"] [data-figure="${kind}"]`).waitFor({ timeout: kind === "pose" ? 300_000 : 30_000 });
+    await host.page
+      .locator(`[data-testid="game-stage"][data-display="round"] [data-figure="${kind}"]`)
+      .waitFor({ timeout: kind === "pose" ? 300_000 : 30_000 });
     await snap(host.page, testInfo, `party-round-${kind}`);
   }
 
@@ -178,7 +182,7 @@ test("a match night: result before next, a podium, history inside the room, name
 
   // Every round: its result first (header and target still that round), then "next", then it counts.
   const { game } = await readRecord(host.page);
-  testInfo.attach("host-game-sequence.json", { body: JSON.stringify(game, null, 2), contentType: "application/json" });
+  await testInfo.attach("host-game-sequence.json", { body: JSON.stringify(game, null, 2), contentType: "application/json" });
   const roundOf = (header: string) => Number(/(\d+)\/3/.exec(header)?.[1] ?? NaN);
   const shown = game.filter((entry) => entry.display !== "waiting");
   const kinds = shown.map((entry) => entry.display).filter((display, index, all) => display !== all[index - 1]);

@@ -66,10 +66,14 @@ if (!empty) {
   const hasMigrations = existsSync(migrationsDir) && readdirSync(migrationsDir).some((n) => existsSync(path.join(migrationsDir, n, "migration.sql")));
   const code = await runPrisma(
     [
-      "migrate", "diff",
+      "migrate",
+      "diff",
       ...(hasMigrations ? ["--from-migrations", migrationsDir] : ["--from-empty"]),
-      "--to-schema-datamodel", path.join(root, "prisma", "schema.prisma"),
-      "--script", "--output", out,
+      "--to-schema-datamodel",
+      path.join(root, "prisma", "schema.prisma"),
+      "--script",
+      "--output",
+      out,
     ],
     out,
   );

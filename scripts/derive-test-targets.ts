@@ -275,9 +275,7 @@ async function main(): Promise<void> {
       id: "test-messi5-alt",
       name: { ko: "메시 2 (테스트)", en: "Messi again (test)" },
       source: { ...source, derivedFrom: "test-messi5, every point moved by (+0.004, -0.003)" },
-      points: Object.fromEntries(
-        Object.entries(screen).map(([key, p]) => [key, { ...p, x: round4(p.x + 0.004), y: round4(p.y - 0.003) }]),
-      ),
+      points: Object.fromEntries(Object.entries(screen).map(([key, p]) => [key, { ...p, x: round4(p.x + 0.004), y: round4(p.y - 0.003) }])),
     };
     poses.targets = [...poses.targets.filter((target) => !target.testOnly), messiTarget, altTarget];
     writeFileSync(posesPath, formatPosesJson(poses));

@@ -123,7 +123,12 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
   });
   // The port is only known after listen (PORT=0 in tests): the LAN origin is filled in below.
   const lanPage: { inviteOrigin: string | null } | undefined = samePortTls ? { inviteOrigin: null } : undefined;
-  publishAppServices({ store, modelBaseUrl: config.MODEL_BASE_URL, lan: lanPage, call: { provider: livekitSettings(config) ? "livekit" : "mesh", iceServers: () => iceServersFor(config) } });
+  publishAppServices({
+    store,
+    modelBaseUrl: config.MODEL_BASE_URL,
+    lan: lanPage,
+    call: { provider: livekitSettings(config) ? "livekit" : "mesh", iceServers: () => iceServersFor(config) },
+  });
 
   const nextHandler = nextApp?.getRequestHandler();
   const handleAppRequest = createRequestHandler({
@@ -132,7 +137,11 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
     version: packageJson.version,
     startedAt,
     security: { development: config.NODE_ENV === "development", livekitUrl: config.LIVEKIT_URL, modelBaseUrl: config.MODEL_BASE_URL },
-    routes: [createMetricsHandler({ registry: metrics.registry, token: config.METRICS_TOKEN }), createVisionAssetHandler({ dir: path.resolve("public/vision") }), createLivekitTokenHandler({ livekit: livekitSettings(config), hub: realtime.router })],
+    routes: [
+      createMetricsHandler({ registry: metrics.registry, token: config.METRICS_TOKEN }),
+      createVisionAssetHandler({ dir: path.resolve("public/vision") }),
+      createLivekitTokenHandler({ livekit: livekitSettings(config), hub: realtime.router }),
+    ],
     fallback: nextHandler ? (req, res) => nextHandler(req, res) : undefined,
   });
   appRequestHandler = (req, res) => void handleAppRequest(req, res);
@@ -144,11 +153,13 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
     });
   }
 
-  await phase("listen", () =>
-    new Promise<void>((resolve, reject) => {
-      httpServer.once("error", reject);
-      httpServer.listen(config.PORT, config.HOST, () => resolve());
-    }),
+  await phase(
+    "listen",
+    () =>
+      new Promise<void>((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(config.PORT, config.HOST, () => resolve());
+      }),
   );
   const { port } = httpServer.address() as AddressInfo;
   const url = `${samePortTls ? "https" : "http"}://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${port}`;

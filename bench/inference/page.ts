@@ -117,7 +117,12 @@ async function fetchBytes(url: string): Promise<ArrayBuffer> {
 
 /** Everything the timed part needs is in the HTTP cache (or memory) first: no network in the numbers. */
 async function prefetch(config: RunConfig): Promise<ArrayBuffer> {
-  const [model] = await Promise.all([fetchBytes(config.modelUrl), fetchBytes(config.runtime.loader), fetchBytes(config.runtime.binary), fetchBytes(config.workerUrl)]);
+  const [model] = await Promise.all([
+    fetchBytes(config.modelUrl),
+    fetchBytes(config.runtime.loader),
+    fetchBytes(config.runtime.binary),
+    fetchBytes(config.workerUrl),
+  ]);
   return model;
 }
 

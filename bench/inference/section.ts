@@ -58,7 +58,10 @@ export interface InferenceSectionData {
   userAgent: string | null;
   variants: VariantSummary[];
   /** worker / main, for each worker variant. */
-  ratios: Record<string, { loopFps: number | null; resultsPerSecond: number | null; inferenceMean: number | null; coldFirstResult: number | null; warmFirstResult: number | null }>;
+  ratios: Record<
+    string,
+    { loopFps: number | null; resultsPerSecond: number | null; inferenceMean: number | null; coldFirstResult: number | null; warmFirstResult: number | null }
+  >;
   reference: typeof PUBLISHED;
 }
 
@@ -192,7 +195,13 @@ export async function runInferenceSection(options: InferenceOptions): Promise<In
 
 function roundSteady(steady: SteadyResult | null): SteadyResult | null {
   if (!steady) return null;
-  const stat = (s: SteadyResult["inferenceMs"]) => ({ count: s.count, mean: round(s.mean, 2)!, p50: round(s.p50, 2)!, p95: round(s.p95, 2)!, max: round(s.max, 2)! });
+  const stat = (s: SteadyResult["inferenceMs"]) => ({
+    count: s.count,
+    mean: round(s.mean, 2)!,
+    p50: round(s.p50, 2)!,
+    p95: round(s.p95, 2)!,
+    max: round(s.max, 2)!,
+  });
   return {
     durationMs: round(steady.durationMs, 0)!,
     loopFps: round(steady.loopFps, 2)!,

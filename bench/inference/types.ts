@@ -57,12 +57,8 @@ export interface RunResult {
 }
 
 /** Main thread -> worker. */
-export type ToWorker =
-  | { type: "init"; loader: string; binary: string; model: ArrayBuffer }
-  | { type: "frame"; id: number; frame: ImageBitmap | VideoFrame };
+export type ToWorker = { type: "init"; loader: string; binary: string; model: ArrayBuffer } | { type: "frame"; id: number; frame: ImageBitmap | VideoFrame };
 
 /** Worker -> main thread. */
 export type FromWorker =
-  | { type: "ready"; createMs: number }
-  | { type: "result"; id: number; inferenceMs: number; landmarks: Float32Array }
-  | { type: "error"; message: string };
+  { type: "ready"; createMs: number } | { type: "result"; id: number; inferenceMs: number; landmarks: Float32Array } | { type: "error"; message: string };

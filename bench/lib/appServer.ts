@@ -115,7 +115,9 @@ export async function startAppServer(log: (line: string) => void): Promise<AppSe
   } catch (error) {
     await stopChild(child);
     rmSync(dataDir, { recursive: true, force: true });
-    throw new Error(`the app server did not start: ${error instanceof Error ? error.message : String(error)}\n${child.output.join("").slice(-1500)}`, { cause: error });
+    throw new Error(`the app server did not start: ${error instanceof Error ? error.message : String(error)}\n${child.output.join("").slice(-1500)}`, {
+      cause: error,
+    });
   }
   log(`app server: pid ${child.pid}, ${url}`);
   return {

@@ -142,7 +142,10 @@ export class ProcSampler {
   private readonly samples: ProcSample[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly pid: number, private readonly intervalMs = 250) {}
+  constructor(
+    private readonly pid: number,
+    private readonly intervalMs = 250,
+  ) {}
 
   start(): this {
     this.sample();

@@ -27,7 +27,16 @@ export interface BenchReport {
   mode: "full" | "smoke";
   startedAt: string;
   durationMs: number;
-  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; chromium: string | null; gitCommit: string | null; gitDirty?: boolean };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    node: string;
+    platform: string;
+    chromium: string | null;
+    gitCommit: string | null;
+    gitDirty?: boolean;
+  };
   build: BuildInfo | null;
   sections: {
     pages?: SectionResult<PagesSectionData>;
@@ -38,10 +47,13 @@ export interface BenchReport {
 }
 
 const num = (value: number | null | undefined, digits = 1): string =>
-  value === null || value === undefined || !Number.isFinite(value) ? "–" : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  value === null || value === undefined || !Number.isFinite(value)
+    ? "–"
+    : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 const kib = (bytes: number | null | undefined): string => (bytes === null || bytes === undefined ? "–" : `${num(bytes / 1024, 1)} KiB`);
 const mib = (bytes: number | null | undefined): string => (bytes === null || bytes === undefined ? "–" : `${num(bytes / 2 ** 20, 2)} MiB`);
-const ms = (value: number | null | undefined, digits = 0): string => (value === null || value === undefined || !Number.isFinite(value) ? "–" : `${num(value, digits)} ms`);
+const ms = (value: number | null | undefined, digits = 0): string =>
+  value === null || value === undefined || !Number.isFinite(value) ? "–" : `${num(value, digits)} ms`;
 
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
@@ -117,7 +129,18 @@ function inferenceMarkdown(data: InferenceSectionData): string[] {
   ]);
   out.push(
     table(
-      ["variant", "loop FPS", "results/s", "page rAF FPS", "inference mean / p50 / p95 ms", "frame→drawn ms", "first result cold", "first result warm", "main-thread long tasks", "pose found"],
+      [
+        "variant",
+        "loop FPS",
+        "results/s",
+        "page rAF FPS",
+        "inference mean / p50 / p95 ms",
+        "frame→drawn ms",
+        "first result cold",
+        "first result warm",
+        "main-thread long tasks",
+        "pose found",
+      ],
       rows,
     ),
     "",
@@ -165,7 +188,9 @@ function inferenceNotes(data: InferenceSectionData): string[] {
         `Read the loop FPS ratio as page smoothness, not as faster inference.`,
     );
   } else {
-    notes.push(`As in the published experiment, the worker's loop FPS is ${workerAhead ? "higher" : "lower"} than the main thread's (worker/main ${num(ratio.loopFps, 2)} here, ${num(publishedFpsRatio, 2)} published).`);
+    notes.push(
+      `As in the published experiment, the worker's loop FPS is ${workerAhead ? "higher" : "lower"} than the main thread's (worker/main ${num(ratio.loopFps, 2)} here, ${num(publishedFpsRatio, 2)} published).`,
+    );
   }
   return notes.flatMap((note) => [note, ""]);
 }
@@ -173,7 +198,10 @@ function inferenceNotes(data: InferenceSectionData): string[] {
 function lobbyMarkdown(data: LobbySectionData): string[] {
   const out: string[] = [];
   const names = data.players.map((player) => player.name);
-  out.push(`${data.players.length} players on loopback (${data.players.map((player) => `${player.name}: ${player.video}`).join(", ")}), test playlist \`${data.playlist}\`.`, "");
+  out.push(
+    `${data.players.length} players on loopback (${data.players.map((player) => `${player.name}: ${player.video}`).join(", ")}), test playlist \`${data.playlist}\`.`,
+    "",
+  );
   out.push(
     table(
       ["asset", "bytes", "on the wire", "download", "create", "warm-up"],
@@ -193,7 +221,14 @@ function lobbyMarkdown(data: LobbySectionData): string[] {
   out.push(
     table(
       ["player", "preload ready", "long tasks during the lobby", "warm-up frame", "sha256 on", "WASM SIMD"],
-      data.players.map((player) => [player.name, ms(player.timeToReadyMs), `${ms(player.longTaskMs)} (${player.longTaskCount ?? "–"})`, player.warmupSource ?? "–", player.sha256Thread ?? "–", String(player.wasmSimd ?? "–")]),
+      data.players.map((player) => [
+        player.name,
+        ms(player.timeToReadyMs),
+        `${ms(player.longTaskMs)} (${player.longTaskCount ?? "–"})`,
+        player.warmupSource ?? "–",
+        player.sha256Thread ?? "–",
+        String(player.wasmSimd ?? "–"),
+      ]),
     ),
     "",
   );
@@ -282,7 +317,21 @@ function serverMarkdown(section: ServerSectionData): string[] {
   );
   out.push(
     table(
-      ["target", "rooms", "players", "events/s in", "latency (game: meter age) p50 / p95 / p99 ms", "award ack p99 ms", "meter refresh min / p50 Hz", "delivered", "server CPU", "CPU per 1k events/s", "server RSS", "generators CPU / loop p99", "verdict"],
+      [
+        "target",
+        "rooms",
+        "players",
+        "events/s in",
+        "latency (game: meter age) p50 / p95 / p99 ms",
+        "award ack p99 ms",
+        "meter refresh min / p50 Hz",
+        "delivered",
+        "server CPU",
+        "CPU per 1k events/s",
+        "server RSS",
+        "generators CPU / loop p99",
+        "verdict",
+      ],
       [...capacityRows(data.game), ...capacityRows(data.relay)],
     ),
     "",
@@ -295,7 +344,9 @@ function serverMarkdown(section: ServerSectionData): string[] {
     "",
     idleMemoryLine(data),
     "",
-    `Reference (${data.reference.note}): ${Object.entries(data.reference.relayP99ByPlayers).map(([players, p99]) => `${players} players p99 ${p99} ms`).join(", ")}.`,
+    `Reference (${data.reference.note}): ${Object.entries(data.reference.relayP99ByPlayers)
+      .map(([players, p99]) => `${players} players p99 ${p99} ms`)
+      .join(", ")}.`,
     "",
   );
   return out;
@@ -307,12 +358,18 @@ function pagesMarkdown(data: PagesSectionData): string[] {
     table(
       ["route", "first-load JS, build (gzip)", "files", "JS on the wire, browser", "scripts", "vision bytes?"],
       data.routes.map((route) => {
-        const markers = [...new Set([...(route.build?.visionMarkers ?? []), ...(route.browser?.visionMarkers ?? []), ...(route.browser?.visionRequests ?? [])])];
+        const markers = [
+          ...new Set([...(route.build?.visionMarkers ?? []), ...(route.browser?.visionMarkers ?? []), ...(route.browser?.visionRequests ?? [])]),
+        ];
         return [
           route.route,
           route.build ? `${kib(route.build.gzipBytes)} (${kib(route.build.rawBytes)} raw)` : "–",
           route.build ? String(route.build.files) : "–",
-          route.browser ? `${kib(route.browser.wireBytes)} (${kib(route.browser.decodedBytes)} decoded)` : route.error ? `failed: ${route.error.slice(0, 60)}` : "–",
+          route.browser
+            ? `${kib(route.browser.wireBytes)} (${kib(route.browser.decodedBytes)} decoded)`
+            : route.error
+              ? `failed: ${route.error.slice(0, 60)}`
+              : "–",
           route.browser ? String(route.browser.scripts) : "–",
           markers.length ? `**yes: ${markers.join(", ")}**` : "none",
         ];
@@ -338,7 +395,10 @@ function headlines(report: BenchReport): string[] {
   const main = inference?.variants.find((variant) => variant.variant === "main")?.steady;
   if (inference && main) {
     const workers = Object.entries(inference.ratios)
-      .map(([variant, ratio]) => `${variant} loop FPS ×${num(ratio.loopFps, 2)}, results/s ×${num(ratio.resultsPerSecond, 2)}, inference ×${num(ratio.inferenceMean, 2)}`)
+      .map(
+        ([variant, ratio]) =>
+          `${variant} loop FPS ×${num(ratio.loopFps, 2)}, results/s ×${num(ratio.resultsPerSecond, 2)}, inference ×${num(ratio.inferenceMean, 2)}`,
+      )
       .join("; ");
     lines.push(
       `- **Inference** (worker / main): ${workers} (published: FPS ×${num(inference.reference.worker.fps / inference.reference.main.fps, 2)}, inference ×${num(inference.reference.worker.inferenceMs / inference.reference.main.inferenceMs, 2)}). Main thread: ${num(main.loopFps)} FPS, ${ms(main.inferenceMs.mean)} per detection, page ${num(main.rafFps)} rAF FPS.`,
@@ -378,7 +438,9 @@ export function toMarkdown(report: BenchReport): string {
     `# PoseParty benchmarks (${report.mode})`,
     "",
     `${report.startedAt} · ${num(report.durationMs / 1000, 0)} s · ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB · Node ${m.node} · ${m.chromium ?? "Chromium ?"} · commit ${m.gitCommit ?? "?"}${m.gitDirty ? " + uncommitted changes" : ""}` +
-      (report.build ? ` · Next build ${report.build.buildId}${report.build.built ? ` (built in ${num((report.build.buildMs ?? 0) / 1000, 0)} s)` : " (reused)"}` : ""),
+      (report.build
+        ? ` · Next build ${report.build.buildId}${report.build.built ? ` (built in ${num((report.build.buildMs ?? 0) / 1000, 0)} s)` : " (reused)"}`
+        : ""),
     "",
     report.mode === "smoke" ? "_Smoke mode: tiny sizes to keep the harness working; the numbers are not meaningful._\n" : "",
   );

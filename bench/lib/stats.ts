@@ -86,7 +86,9 @@ export function mergeHistograms(parts: readonly HistogramData[]): HistogramData 
 }
 
 export function summarizeHistogram(data: HistogramData): Summary {
-  const indices = Object.keys(data.buckets).map(Number).sort((a, b) => a - b);
+  const indices = Object.keys(data.buckets)
+    .map(Number)
+    .sort((a, b) => a - b);
   const at = (p: number): number => {
     if (data.count === 0) return Number.NaN;
     const rank = Math.max(1, Math.ceil((p / 100) * data.count));

@@ -29,10 +29,24 @@ export interface LobbyOptions {
 
 export function lobbyOptions(smoke: boolean, log: (line: string) => void): LobbyOptions {
   return smoke
-    ? { smoke, players: [{ name: "host", video: "messi5" }, { name: "astro", video: "astronaut" }], playlist: "messi", chattingMs: 2_000, lobbyTimeoutMs: 150_000, log }
+    ? {
+        smoke,
+        players: [
+          { name: "host", video: "messi5" },
+          { name: "astro", video: "astronaut" },
+        ],
+        playlist: "messi",
+        chattingMs: 2_000,
+        lobbyTimeoutMs: 150_000,
+        log,
+      }
     : {
         smoke,
-        players: [{ name: "host", video: "messi5" }, { name: "astro", video: "astronaut" }, { name: "empty", video: "empty" }],
+        players: [
+          { name: "host", video: "messi5" },
+          { name: "astro", video: "astronaut" },
+          { name: "empty", video: "empty" },
+        ],
         playlist: "all-models",
         chattingMs: 6_000,
         lobbyTimeoutMs: 200_000,
@@ -64,7 +78,16 @@ export interface CallFrames {
 
 export interface LobbySectionData {
   playlist: TestPlaylistId;
-  players: { name: string; video: FakeVideoName; timeToReadyMs: number | null; longTaskMs: number | null; longTaskCount: number | null; warmupSource: string | null; sha256Thread: string | null; wasmSimd: boolean | null }[];
+  players: {
+    name: string;
+    video: FakeVideoName;
+    timeToReadyMs: number | null;
+    longTaskMs: number | null;
+    longTaskCount: number | null;
+    warmupSource: string | null;
+    sha256Thread: string | null;
+    wasmSimd: boolean | null;
+  }[];
   assets: LobbyAssetRow[];
   /** Host's view: click on Start -> every friend row shows ready at 100 %. */
   startToAllReadyMs: number | null;
@@ -121,7 +144,9 @@ function timeline(page: Page): Promise<PageTimeline> {
 async function waitForCall(page: Page, friends: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const peers = await page.evaluate(() => (window as unknown as { __poseparty?: { call?: { peers(): Record<string, string> } } }).__poseparty?.call?.peers() ?? {});
+    const peers = await page.evaluate(
+      () => (window as unknown as { __poseparty?: { call?: { peers(): Record<string, string> } } }).__poseparty?.call?.peers() ?? {},
+    );
     if (Object.values(peers).filter((status) => status === "connected").length >= friends) return true;
     await sleep(500);
   }
@@ -168,11 +193,16 @@ export async function runLobbySection(options: LobbyOptions, app: AppServer): Pr
     const [host, ...guests] = players as [Player, ...Player[]];
     const { link } = await createRoom(host.page, "Host", options.playlist);
     for (const [index, guest] of guests.entries()) await joinByLink(guest.page, link, `Guest${index + 1}`);
-    await host.page.getByTestId("member").nth(players.length - 1).waitFor({ timeout: 30_000 });
+    await host.page
+      .getByTestId("member")
+      .nth(players.length - 1)
+      .waitFor({ timeout: 30_000 });
 
     const friends = players.length - 1;
     const connected = await Promise.all(players.map((player) => waitForCall(player.page, friends, 60_000)));
-    const callNote = connected.every(Boolean) ? undefined : `the call did not connect on ${connected.filter((ok) => !ok).length} of ${players.length} pages within 60 s`;
+    const callNote = connected.every(Boolean)
+      ? undefined
+      : `the call did not connect on ${connected.filter((ok) => !ok).length} of ${players.length} pages within 60 s`;
     if (callNote) options.log(`lobby: ${callNote}`);
     await Promise.all(players.map((player) => installRecorder(player.page)));
     await sleep(options.chattingMs);
@@ -183,11 +213,17 @@ export async function runLobbySection(options: LobbyOptions, app: AppServer): Pr
     // A camera that does not show what the playlist needs fails the lobby's framing check: that
     // player taps "Play anyway" as soon as it shows, as people would (the all-ready times include it).
     for (const player of players) {
-      void player.page.getByTestId("framing-play-anyway").click({ timeout: options.lobbyTimeoutMs }).catch(() => undefined);
+      void player.page
+        .getByTestId("framing-play-anyway")
+        .click({ timeout: options.lobbyTimeoutMs })
+        .catch(() => undefined);
     }
     await Promise.all(
       players.map((player) =>
-        player.page.locator('[data-testid="room-phase"][data-phase="playing"], [data-testid="game-stage"]').first().waitFor({ timeout: options.lobbyTimeoutMs }),
+        player.page
+          .locator('[data-testid="room-phase"][data-phase="playing"], [data-testid="game-stage"]')
+          .first()
+          .waitFor({ timeout: options.lobbyTimeoutMs }),
       ),
     );
     await sleep(500);

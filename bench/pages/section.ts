@@ -47,7 +47,15 @@ export interface RouteWeight {
   /** From the build manifests. */
   build: { files: number; rawBytes: number; gzipBytes: number; visionMarkers: string[] } | null;
   /** From a real page load. */
-  browser: { url: string; scripts: number; wireBytes: number; decodedBytes: number; requests: number; visionRequests: string[]; visionMarkers: string[] } | null;
+  browser: {
+    url: string;
+    scripts: number;
+    wireBytes: number;
+    decodedBytes: number;
+    requests: number;
+    visionRequests: string[];
+    visionMarkers: string[];
+  } | null;
   error?: string;
 }
 
@@ -102,7 +110,10 @@ function routeEntryFiles(page: string): string[] {
 }
 
 export async function runPagesSection(options: PagesOptions, appUrl: string | null): Promise<PagesSectionData> {
-  const buildManifest = JSON.parse(readFileSync(path.join(REPO_ROOT, ".next/build-manifest.json"), "utf8")) as { rootMainFiles: string[]; polyfillFiles: string[] };
+  const buildManifest = JSON.parse(readFileSync(path.join(REPO_ROOT, ".next/build-manifest.json"), "utf8")) as {
+    rootMainFiles: string[];
+    polyfillFiles: string[];
+  };
   const buildId = readFileSync(path.join(REPO_ROOT, ".next/BUILD_ID"), "utf8").trim();
   const shared = buildManifest.rootMainFiles;
   const routes: RouteWeight[] = ROUTES.map(({ route, page }) => {
@@ -198,7 +209,10 @@ export async function runPagesSection(options: PagesOptions, appUrl: string | nu
     );
   }
   const noVisionBytes = routes.every(
-    (weight) => (weight.build?.visionMarkers.length ?? 0) === 0 && (weight.browser?.visionMarkers.length ?? 0) === 0 && (weight.browser?.visionRequests.length ?? 0) === 0,
+    (weight) =>
+      (weight.build?.visionMarkers.length ?? 0) === 0 &&
+      (weight.browser?.visionMarkers.length ?? 0) === 0 &&
+      (weight.browser?.visionRequests.length ?? 0) === 0,
   );
   const chunkDir = path.join(REPO_ROOT, ".next/static/chunks");
   const visionChunks = readdirSync(chunkDir)

@@ -226,18 +226,23 @@ async function runLimited<T>(count: number, concurrency: number, work: (index: n
  * latency (there are few: one per player per round).
  */
 function scheduleAward(player: Player, at: number): void {
-  player.awardTimer = setTimeout(() => {
-    if (!player.socket.connected) return;
-    const sentAt = performance.now();
-    sent += inWindow(sentAt) ? 1 : 0;
-    pendingAcks += 1;
-    player.socket.timeout(ACK_TIMEOUT_MS).emit("game:score", { roundIndex: 0, similarity: 0.99, award: "perfect" }, (error: Error | null, answer?: { ok: boolean; code?: string }) => {
-      pendingAcks -= 1;
-      if (error) ackErrors.timeout = (ackErrors.timeout ?? 0) + 1;
-      else if (!answer?.ok) ackErrors[answer?.code ?? "unknown"] = (ackErrors[answer?.code ?? "unknown"] ?? 0) + 1;
-      else ack.record(performance.now() - sentAt);
-    });
-  }, Math.max(0, at - performance.now()));
+  player.awardTimer = setTimeout(
+    () => {
+      if (!player.socket.connected) return;
+      const sentAt = performance.now();
+      sent += inWindow(sentAt) ? 1 : 0;
+      pendingAcks += 1;
+      player.socket
+        .timeout(ACK_TIMEOUT_MS)
+        .emit("game:score", { roundIndex: 0, similarity: 0.99, award: "perfect" }, (error: Error | null, answer?: { ok: boolean; code?: string }) => {
+          pendingAcks -= 1;
+          if (error) ackErrors.timeout = (ackErrors.timeout ?? 0) + 1;
+          else if (!answer?.ok) ackErrors[answer?.code ?? "unknown"] = (ackErrors[answer?.code ?? "unknown"] ?? 0) + 1;
+          else ack.record(performance.now() - sentAt);
+        });
+    },
+    Math.max(0, at - performance.now()),
+  );
 }
 
 function resetCounters(): void {
@@ -271,7 +276,13 @@ async function handle(message: ToGenerator): Promise<void> {
       );
       rooms = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
       const failures = results.flatMap((result) => (result.status === "rejected" ? [describe(result.reason)] : []));
-      send({ type: "staged", rooms: rooms.length, sockets: rooms.length * PLAYERS_PER_ROOM, setupMs: performance.now() - began, failures: failures.slice(0, 5).concat(failures.length > 5 ? [`... ${failures.length} in all`] : []) });
+      send({
+        type: "staged",
+        rooms: rooms.length,
+        sockets: rooms.length * PLAYERS_PER_ROOM,
+        setupMs: performance.now() - began,
+        failures: failures.slice(0, 5).concat(failures.length > 5 ? [`... ${failures.length} in all`] : []),
+      });
       return;
     }
     case "go": {

@@ -146,7 +146,13 @@ export async function runServerIdle(options: { smoke: boolean; log: (line: strin
       tsx = { fresh: tsxFresh, existing: tsxExisting };
       relay = await measureStart(path.join(REPO_ROOT, relayBundle), "node", {}, "bare relay");
     }
-    return { launch: `node --enable-source-maps ${gameBundle} (bundle of bench/server/startGameServer.ts; --expose-gc for the after-GC reading)`, fresh: summarise(fresh), existing: summarise(existing), tsx, relay };
+    return {
+      launch: `node --enable-source-maps ${gameBundle} (bundle of bench/server/startGameServer.ts; --expose-gc for the after-GC reading)`,
+      fresh: summarise(fresh),
+      existing: summarise(existing),
+      tsx,
+      relay,
+    };
   } finally {
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   }

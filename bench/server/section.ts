@@ -230,7 +230,16 @@ async function runStep(
   let errors = 0;
 
   active.forEach((generator, index) =>
-    tell(generator, { type: "setup", mode: target, url, rooms: shares[index]!, generatorIndex: index, step: stepIndex, secondsPerRound: options.secondsPerRound, concurrency: 25 }),
+    tell(generator, {
+      type: "setup",
+      mode: target,
+      url,
+      rooms: shares[index]!,
+      generatorIndex: index,
+      step: stepIndex,
+      secondsPerRound: options.secondsPerRound,
+      concurrency: 25,
+    }),
   );
   const staged = await Promise.all(active.map((generator) => expect(generator, "staged", setupTimeout)));
   const setupMs = Math.max(...staged.map((message) => message.setupMs));
@@ -310,14 +319,18 @@ async function runStep(
   const latencyMs = summarizeHistogram(mergeHistograms(reports.map((report) => report.latency)));
   const ackMs = target === "game" ? summarizeHistogram(mergeHistograms(reports.map((report) => report.ack))) : null;
   const refresh = target === "game" ? summarize(reports.flatMap((report) => report.meterRefreshHz)) : null;
-  const meterRefreshHz = refresh && refresh.count > 0 ? { min: round(Math.min(...reports.flatMap((report) => report.meterRefreshHz)), 2) ?? 0, p50: round(refresh.p50, 2) ?? 0 } : null;
+  const meterRefreshHz =
+    refresh && refresh.count > 0
+      ? { min: round(Math.min(...reports.flatMap((report) => report.meterRefreshHz)), 2) ?? 0, p50: round(refresh.p50, 2) ?? 0 }
+      : null;
   const players = rooms * PLAYERS_PER_ROOM;
   const failures: string[] = [];
   if (target === "relay") {
     if (!(latencyMs.p99 <= p99LimitMs)) failures.push(`p99 ${round(latencyMs.p99)} ms > ${p99LimitMs} ms`);
   } else {
     if (!ackMs || !(ackMs.p99 <= p99LimitMs)) failures.push(`award ack p99 ${round(ackMs?.p99 ?? Number.NaN)} ms > ${p99LimitMs} ms`);
-    if (!meterRefreshHz || meterRefreshHz.min < METER_MIN_REFRESH_HZ) failures.push(`meter refresh min ${meterRefreshHz?.min ?? 0} Hz < ${METER_MIN_REFRESH_HZ} Hz`);
+    if (!meterRefreshHz || meterRefreshHz.min < METER_MIN_REFRESH_HZ)
+      failures.push(`meter refresh min ${meterRefreshHz?.min ?? 0} Hz < ${METER_MIN_REFRESH_HZ} Hz`);
     if (!(latencyMs.p99 <= METER_AGE_P99_LIMIT_MS)) failures.push(`meter age p99 ${round(latencyMs.p99)} ms > ${METER_AGE_P99_LIMIT_MS} ms`);
   }
   const pass = failures.length === 0 && errors === 0;
@@ -366,7 +379,15 @@ function roundSummary(summary: Summary): Summary {
 async function runLadder(target: LoadMode, options: ServerOptions, budgetMs: number): Promise<CapacityRun> {
   const label = target === "game" ? "game" : "bare-relay";
   const p99LimitMs = P99_LIMIT_MS;
-  const run: CapacityRun = { target: label, p99LimitMs, steps: [], capacityPlayers: null, stoppedBecause: "ladder finished", idleRssMiB: null, idleMemory: null };
+  const run: CapacityRun = {
+    target: label,
+    p99LimitMs,
+    steps: [],
+    capacityPlayers: null,
+    stoppedBecause: "ladder finished",
+    idleRssMiB: null,
+    idleMemory: null,
+  };
   const generators: Generator[] = [];
   let server: { child: ChildProcess; url: string } | null = null;
   try {
@@ -430,7 +451,13 @@ export async function runServerSection(options: ServerOptions): Promise<ServerSe
     idleError = error instanceof Error ? error.message : String(error);
     options.log(`server idle: FAILED ${idleError}`);
   }
-  const common = { idle, ...(idleError ? { idleError } : {}), generators: options.generators, measureMs: options.measureMs, secondsPerRound: options.secondsPerRound };
+  const common = {
+    idle,
+    ...(idleError ? { idleError } : {}),
+    generators: options.generators,
+    measureMs: options.measureMs,
+    secondsPerRound: options.secondsPerRound,
+  };
   if (options.parts === "idle") {
     if (!idle) throw new Error(`server idle: ${idleError}`);
     return { ...common, capacityRatio: null, capacity: { game: null, relay: null, ratio: null }, reference: REFERENCE };

@@ -14,9 +14,7 @@ export const SOUND_URL_PREFIX = "/sounds/generated/";
 export const SOUND_MANIFEST_URL = `${SOUND_URL_PREFIX}manifest.json`;
 export const SOUND_MANIFEST_VERSION = 1;
 
-const rootRelativeUrlSchema = z
-  .string()
-  .regex(/^\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/, "expected a root-relative file URL");
+const rootRelativeUrlSchema = z.string().regex(/^\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/, "expected a root-relative file URL");
 
 export const soundFileSchema = z.object({
   url: rootRelativeUrlSchema,
@@ -45,9 +43,7 @@ export const soundManifestSchema = z.object({
   /** Hash of everything the output depends on; the build skips work when it is unchanged. */
   buildKey: z.string().regex(/^[0-9a-f]{64}$/),
   sampleRate: z.number().int().positive(),
-  sounds: z.object(
-    Object.fromEntries(SOUND_NAMES.map((name) => [name, soundEntrySchema])) as Record<SoundName, typeof soundEntrySchema>,
-  ),
+  sounds: z.object(Object.fromEntries(SOUND_NAMES.map((name) => [name, soundEntrySchema])) as Record<SoundName, typeof soundEntrySchema>),
 });
 export type SoundManifest = z.infer<typeof soundManifestSchema>;
 

@@ -116,9 +116,7 @@ function applyMuted(muted: boolean): void {
 function loadHowler(): Promise<HowlerModule> {
   howlerLoading ??= import("howler").then((mod) => {
     // CommonJS interop: bundlers expose the exports either as named exports or as `default`.
-    const lib = (mod as HowlerModule & { default?: HowlerModule }).Howl
-      ? mod
-      : (mod as { default: HowlerModule }).default;
+    const lib = (mod as HowlerModule & { default?: HowlerModule }).Howl ? mod : (mod as { default: HowlerModule }).default;
     const howler: HowlerGlobal = lib.Howler;
     // We unlock explicitly (below). Howler's own unlocker also recreates the AudioContext when
     // its sample rate is not 44.1 kHz (every phone), which would drop a context we had already
@@ -153,9 +151,7 @@ async function fetchManifest(url: string) {
 }
 
 function createHowl(lib: HowlerModule, entry: SoundEntry, options: { volume: number }): HowlInstance {
-  const sprite = entry.loop
-    ? { loop: [entry.loop.start * 1000, (entry.loop.end - entry.loop.start) * 1000, true] as [number, number, boolean] }
-    : undefined;
+  const sprite = entry.loop ? { loop: [entry.loop.start * 1000, (entry.loop.end - entry.loop.start) * 1000, true] as [number, number, boolean] } : undefined;
   return new lib.Howl({
     src: entry.files.map((f) => f.url),
     format: entry.files.map((f) => f.format),
@@ -198,8 +194,7 @@ export function loadSounds(manifestUrl: string = SOUND_MANIFEST_URL): Promise<bo
       // The bar moves as each file is fetched and decoded (howler reports no bytes in between).
       const entries = [...EFFECT_NAMES.map((name) => [effects.get(name)!, manifest.sounds[name]] as const), [music, manifest.sounds.music] as const];
       setLoadState({ totalBytes: entries.reduce((sum, [, entry]) => sum + (entry.files[0]?.bytes ?? 0), 0) });
-      const decodedBytes = (): number =>
-        entries.reduce((sum, [howl, entry]) => sum + (howl.state() === "loaded" ? (entry.files[0]?.bytes ?? 0) : 0), 0);
+      const decodedBytes = (): number => entries.reduce((sum, [howl, entry]) => sum + (howl.state() === "loaded" ? (entry.files[0]?.bytes ?? 0) : 0), 0);
       for (const [howl] of entries) {
         whenLoaded(howl).then(
           () => {

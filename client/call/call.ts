@@ -79,7 +79,10 @@ export interface CallSession {
 export const MESH_VIDEO_LIMIT = 6;
 
 export function meshVideoAllowed(members: readonly CallMember[], a: string, b: string): boolean {
-  const group = members.filter((member) => member.connected).slice(0, MESH_VIDEO_LIMIT).map((member) => member.id);
+  const group = members
+    .filter((member) => member.connected)
+    .slice(0, MESH_VIDEO_LIMIT)
+    .map((member) => member.id);
   return group.includes(a) && group.includes(b);
 }
 

@@ -7,15 +7,7 @@
  * Membership is proven to our own server (POST /api/livekit/token with the tab's session token),
  * which mints a short-lived token for exactly this room with the player id as identity.
  */
-import {
-  ConnectionState,
-  Room,
-  RoomEvent,
-  Track,
-  type LocalTrackPublication,
-  type RemoteParticipant,
-  type RemoteTrack,
-} from "livekit-client";
+import { ConnectionState, Room, RoomEvent, Track, type LocalTrackPublication, type RemoteParticipant, type RemoteTrack } from "livekit-client";
 import { CallStateStore, streamOf, type CallMember, type CallSession, type CallSessionOptions, type LocalMedia } from "./call";
 
 const RECONNECT_DELAY_MS = 2_000;
@@ -144,9 +136,11 @@ export class LivekitCall implements CallSession {
 
   /** Publications change one at a time: a camera arriving while the microphone publishes must wait. */
   private queuePublish(): void {
-    this.publishing = this.publishing.then(() => this.syncPublications()).catch((error: unknown) => {
-      console.warn("[call] LiveKit publish failed", error);
-    });
+    this.publishing = this.publishing
+      .then(() => this.syncPublications())
+      .catch((error: unknown) => {
+        console.warn("[call] LiveKit publish failed", error);
+      });
   }
 
   private async syncPublications(): Promise<void> {

@@ -445,20 +445,23 @@ class MeshPeer {
   private armStuckRebuild(pc: RTCPeerConnection): void {
     clearTimeout(this.stuckTimer);
     if (this.polite || this.rebuilds >= STUCK_REBUILDS) return;
-    this.stuckTimer = setTimeout(() => {
-      if (this.closed || pc !== this.pc || pc.connectionState === "connected") return;
-      // Checks under way, or a description we are still applying, are left to finish: a busy phone
-      // may take seconds for either, and ICE fails checks that cannot succeed.
-      // An offer still out is first sent again (armOfferResend); a slow friend gets that long to answer.
-      const offerOut = pc.signalingState === "have-local-offer" && performance.now() - this.offerSentAt < OFFER_PATIENCE_MS;
-      const busy = pc.connectionState === "connecting" || this.makingOffer || pc.signalingState === "have-remote-offer" || offerOut;
-      if (busy) return this.armStuckRebuild(pc);
-      this.rebuilds += 1;
-      this.teardownConnection();
-      // Signals still queued belong to the closed connection; those arriving from now on do not.
-      this.queue = Promise.resolve();
-      this.createConnection();
-    }, STUCK_REBUILD_MS * (this.rebuilds + 1));
+    this.stuckTimer = setTimeout(
+      () => {
+        if (this.closed || pc !== this.pc || pc.connectionState === "connected") return;
+        // Checks under way, or a description we are still applying, are left to finish: a busy phone
+        // may take seconds for either, and ICE fails checks that cannot succeed.
+        // An offer still out is first sent again (armOfferResend); a slow friend gets that long to answer.
+        const offerOut = pc.signalingState === "have-local-offer" && performance.now() - this.offerSentAt < OFFER_PATIENCE_MS;
+        const busy = pc.connectionState === "connecting" || this.makingOffer || pc.signalingState === "have-remote-offer" || offerOut;
+        if (busy) return this.armStuckRebuild(pc);
+        this.rebuilds += 1;
+        this.teardownConnection();
+        // Signals still queued belong to the closed connection; those arriving from now on do not.
+        this.queue = Promise.resolve();
+        this.createConnection();
+      },
+      STUCK_REBUILD_MS * (this.rebuilds + 1),
+    );
   }
 
   private armFailTimer(): void {
@@ -549,4 +552,3 @@ function candidateInit(candidate: RTCIceCandidate): RTCIceCandidateInit {
 function fingerprintOf(sdp: string | undefined): string | null {
   return sdp?.match(/^a=fingerprint:(\S+ \S+)/m)?.[1] ?? null;
 }
-

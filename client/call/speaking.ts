@@ -94,8 +94,7 @@ export class SpeakingMonitor {
   private publish(now: number = performance.now()): void {
     const next: Record<string, boolean> = {};
     for (const [id, entry] of this.watched) if (now - entry.lastLoud < HOLD_MS && entry.lastLoud > 0) next[id] = true;
-    const changed =
-      Object.keys(next).length !== Object.keys(this.speaking).length || Object.keys(next).some((id) => !this.speaking[id]);
+    const changed = Object.keys(next).length !== Object.keys(this.speaking).length || Object.keys(next).some((id) => !this.speaking[id]);
     if (!changed) return;
     this.speaking = next;
     this.onChange(next);

@@ -6,24 +6,9 @@
  * audio (whatever the layout shows), watches who speaks and reports mute/camera switches to
  * the room. Components read it with useCall(); CallGrid draws it.
  */
-import {
-  createContext,
-  useCallback,
-  useContext,
-  useEffect,
-  useMemo,
-  useRef,
-  useState,
-  useSyncExternalStore,
-  type ReactNode,
-} from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from "react";
 import type { MemberSnapshot, RoomSnapshot } from "@/core/protocol";
-import {
-  acquireMicrophoneOnly,
-  getMicrophoneOnlyStream,
-  subscribeCamera,
-  type CameraState,
-} from "@/client/media/camera";
+import { acquireMicrophoneOnly, getMicrophoneOnlyStream, subscribeCamera, type CameraState } from "@/client/media/camera";
 import { useCamera } from "@/client/media/useCamera";
 import { request } from "@/client/socket";
 import type { Seat } from "@/client/roomStore";
@@ -260,13 +245,7 @@ export function CallProvider({ settings, room, seat, children }: CallProviderPro
       {children}
       <div className="call-audio" aria-hidden>
         {Object.values(state.peers).map((peer) => (
-          <RemoteAudio
-            key={peer.playerId}
-            playerId={peer.playerId}
-            stream={peer.stream}
-            register={registerAudio}
-            onBlocked={markAudioBlocked}
-          />
+          <RemoteAudio key={peer.playerId} playerId={peer.playerId} stream={peer.stream} register={registerAudio} onBlocked={markAudioBlocked} />
         ))}
       </div>
     </CallContext.Provider>

@@ -43,11 +43,27 @@ export interface FrameReport {
 
 // MediaPipe hand skeleton: the wrist fans out to each finger's four joints.
 const HAND_BONES: readonly (readonly [number, number])[] = [
-  [0, 1], [1, 2], [2, 3], [3, 4],
-  [0, 5], [5, 6], [6, 7], [7, 8],
-  [5, 9], [9, 10], [10, 11], [11, 12],
-  [9, 13], [13, 14], [14, 15], [15, 16],
-  [13, 17], [0, 17], [17, 18], [18, 19], [19, 20],
+  [0, 1],
+  [1, 2],
+  [2, 3],
+  [3, 4],
+  [0, 5],
+  [5, 6],
+  [6, 7],
+  [7, 8],
+  [5, 9],
+  [9, 10],
+  [10, 11],
+  [11, 12],
+  [9, 13],
+  [13, 14],
+  [14, 15],
+  [15, 16],
+  [13, 17],
+  [0, 17],
+  [17, 18],
+  [18, 19],
+  [19, 20],
 ];
 
 type VideoFrameCallbackVideo = HTMLVideoElement & {
@@ -151,9 +167,7 @@ export class InferenceLoop {
 
   private schedule(): void {
     if (this.frameHandle !== null) return;
-    this.frameHandle = this.usesVideoFrameCallback
-      ? this.video.requestVideoFrameCallback(this.onVideoFrame)
-      : requestAnimationFrame(this.onAnimationFrame);
+    this.frameHandle = this.usesVideoFrameCallback ? this.video.requestVideoFrameCallback(this.onVideoFrame) : requestAnimationFrame(this.onAnimationFrame);
   }
 
   private cancel(): void {

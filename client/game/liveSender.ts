@@ -95,9 +95,7 @@ export function createLiveSender(options: {
       const similarity = Math.round(report.similarity * 100) / 100;
       lastSimilarity = similarity;
       const holding = report.level !== "none";
-      const due = holding
-        ? report.level !== lastLevel || now - lastMeterAt >= METER_HOLD_INTERVAL_MS
-        : now >= nextIdleAt;
+      const due = holding ? report.level !== lastLevel || now - lastMeterAt >= METER_HOLD_INTERVAL_MS : now >= nextIdleAt;
       if (due) {
         options.sendMeter({ roundIndex: report.roundIndex, similarity });
         lastMeterAt = now;

@@ -25,10 +25,7 @@ export interface VisibilityReporter {
   syncWith(pausedOnServer: boolean): void;
 }
 
-export function createVisibilityReporter(
-  send: (update: VisibilityUpdate) => Promise<SendAnswer>,
-  page: PageVisibility = document,
-): VisibilityReporter {
+export function createVisibilityReporter(send: (update: VisibilityUpdate) => Promise<SendAnswer>, page: PageVisibility = document): VisibilityReporter {
   let running = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let inFlight: boolean | null = null;

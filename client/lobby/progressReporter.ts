@@ -14,11 +14,7 @@ export interface ProgressUpdate {
 
 export type ProgressReporter = ThrottledSender<ProgressUpdate>;
 
-export function createProgressReporter(
-  send: (update: ProgressUpdate) => Promise<SendAnswer>,
-  minIntervalMs = 250,
-  clock?: Clock,
-): ProgressReporter {
+export function createProgressReporter(send: (update: ProgressUpdate) => Promise<SendAnswer>, minIntervalMs = 250, clock?: Clock): ProgressReporter {
   return createThrottledSender({
     send,
     minIntervalMs,

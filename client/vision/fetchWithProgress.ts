@@ -148,7 +148,11 @@ async function readBody(
       try {
         chunk = await reader.read();
       } catch (error) {
-        throw rethrowAbortOr(error, signal, () => new FetchWithProgressError("network", url, `download of ${url} broke off after ${receivedBytes} bytes: ${describe(error)}`, { cause: error }));
+        throw rethrowAbortOr(
+          error,
+          signal,
+          () => new FetchWithProgressError("network", url, `download of ${url} broke off after ${receivedBytes} bytes: ${describe(error)}`, { cause: error }),
+        );
       }
       if (chunk.done) break;
       const value = chunk.value;

@@ -11,13 +11,7 @@
  * measured at 0.4x the FPS), so the creates and first detections here are the only long tasks
  * allowed, and the preload yields to the event loop between every heavy step.
  */
-import type {
-  Detection,
-  FaceDetector,
-  HandLandmarker,
-  NormalizedLandmark,
-  PoseLandmarker,
-} from "@mediapipe/tasks-vision";
+import type { Detection, FaceDetector, HandLandmarker, NormalizedLandmark, PoseLandmarker } from "@mediapipe/tasks-vision";
 import {
   findVisionAsset,
   parseVisionManifest,
@@ -160,9 +154,7 @@ const RUNTIME_FILE_NAMES = {
   nosimd: { loader: "vision_wasm_nosimd_internal.js", binary: "vision_wasm_nosimd_internal.wasm" },
 } as const;
 /** The smallest module using a SIMD instruction (the same probe tasks-vision uses). */
-const WASM_SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
-]);
+const WASM_SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 /**
  * How long a step may go without progress before the lobby calls it stuck. Generous: a slow phone
  * needs seconds per create, and these only catch steps that would otherwise never end.
@@ -270,10 +262,7 @@ type TasksVision = typeof import("@mediapipe/tasks-vision");
 /** tasks-vision does not export its WasmFileset type. */
 type WasmFileset = Parameters<TasksVision["PoseLandmarker"]["createFromOptions"]>[0];
 
-type CreatedTask =
-  | { kind: "pose"; task: PoseLandmarker }
-  | { kind: "hand"; task: HandLandmarker }
-  | { kind: "face"; task: FaceDetector };
+type CreatedTask = { kind: "pose"; task: PoseLandmarker } | { kind: "hand"; task: HandLandmarker } | { kind: "face"; task: FaceDetector };
 
 interface AssetPlan {
   asset: VisionAsset;
@@ -330,7 +319,14 @@ async function runPreload(options: PreloadOptions): Promise<PreloadReport> {
     }
     progress.emit();
     const runtimeMetrics: AssetMetrics = {
-      key: "runtime", bytes: runtimeBytes, wireBytes: null, downloadMs: 0, createMs: null, warmupMs: null, reused: !runtimeNeeded, fromHttpCache: null,
+      key: "runtime",
+      bytes: runtimeBytes,
+      wireBytes: null,
+      downloadMs: 0,
+      createMs: null,
+      warmupMs: null,
+      reused: !runtimeNeeded,
+      fromHttpCache: null,
     };
 
     const stillUrl = options.stillUrl ?? DEFAULT_STILL_URL;
@@ -356,7 +352,10 @@ async function runPreload(options: PreloadOptions): Promise<PreloadReport> {
         wasmBinaryPath: objectUrlFor(downloads.runtimeBinary, "application/wasm", objectUrls),
       };
       progress.update("runtime", { stage: "ready" });
-      const vision = unwrap(await library, (error) => new PreloadError("network", `could not load the tasks-vision library: ${describe(error)}`, { cause: error }));
+      const vision = unwrap(
+        await library,
+        (error) => new PreloadError("network", `could not load the tasks-vision library: ${describe(error)}`, { cause: error }),
+      );
       created = await createAll(vision, fileset, runtimeModule, toCreate, downloads.models, progress, createdNotStored, signal);
       // Every task has instantiated its own copy of the runtime: the 13 MB blob can go.
       revokeAll(objectUrls);
@@ -562,8 +561,7 @@ async function downloadAll(
   };
 
   const runtimeReceived = { loader: 0, binary: 0 };
-  const reportRuntime = (): void =>
-    progress.update("runtime", { stage: "downloading", receivedBytes: runtimeReceived.loader + runtimeReceived.binary });
+  const reportRuntime = (): void => progress.update("runtime", { stage: "downloading", receivedBytes: runtimeReceived.loader + runtimeReceived.binary });
   const runtimeDownload = Promise.all([
     download("runtime", runtimeFiles.loader, (received) => {
       runtimeReceived.loader = received;
@@ -747,7 +745,9 @@ function provideCompiledRuntime(runtimeModule: WebAssembly.Module): { failed: Pr
 function creationFailure(error: unknown, asset: VisionAssetName): PreloadError {
   // tasks-vision rejects with the <script> error Event when its loader script does not run.
   if (typeof Event !== "undefined" && error instanceof Event) {
-    return new PreloadError("unsupported", `the WASM loader script did not run for ${asset} (a Content-Security-Policy without blob: in script-src?)`, { asset });
+    return new PreloadError("unsupported", `the WASM loader script did not run for ${asset} (a Content-Security-Policy without blob: in script-src?)`, {
+      asset,
+    });
   }
   if (error instanceof WebAssembly.CompileError || error instanceof WebAssembly.LinkError) {
     return new PreloadError("unsupported", `this browser cannot compile the vision runtime: ${describe(error)}`, { asset, cause: error });
@@ -902,8 +902,7 @@ interface LongTaskTotals {
 /** Sums long tasks (any cause: the lobby's own rendering counts too) until stop(). */
 function observeLongTasks(): { stop: () => Promise<LongTaskTotals> } {
   const totals: LongTaskTotals = { totalMs: 0, count: 0, observed: false };
-  const supported =
-    typeof PerformanceObserver !== "undefined" && (PerformanceObserver.supportedEntryTypes ?? []).includes("longtask");
+  const supported = typeof PerformanceObserver !== "undefined" && (PerformanceObserver.supportedEntryTypes ?? []).includes("longtask");
   if (!supported) return { stop: () => Promise.resolve({ ...totals }) };
   const add = (entries: PerformanceEntryList): void => {
     for (const entry of entries) {

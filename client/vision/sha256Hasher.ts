@@ -85,7 +85,10 @@ export function createSha256Hasher(): Sha256Hasher {
         waiter?.resolve(event.data);
       };
       worker.onerror = (event) => failWorker(event.message || "error event");
-      const ping = send({ id: nextId++ }, []).then(() => true, () => false);
+      const ping = send({ id: nextId++ }, []).then(
+        () => true,
+        () => false,
+      );
       const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), PING_TIMEOUT_MS));
       ready = Promise.race([ping, timeout]).then((ok) => {
         if (ok) where = "worker";

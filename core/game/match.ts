@@ -96,9 +96,7 @@ export interface ScoreEvent {
 export type ScoreRejection = "not_a_player" | "unknown_round" | "outside_window" | "already_awarded";
 
 /** What applyScoreEvent decided (unrelated to core/scoring's ScoreResult, a scorer's per-frame similarity). */
-export type ScoreEventResult =
-  | { ok: true; state: MatchState; awarded: { grade: Grade; points: number } | null }
-  | { ok: false; reason: ScoreRejection };
+export type ScoreEventResult = { ok: true; state: MatchState; awarded: { grade: Grade; points: number } | null } | { ok: false; reason: ScoreRejection };
 
 export function applyScoreEvent(state: MatchState, event: ScoreEvent): ScoreEventResult {
   const player = state.scores[event.playerId];

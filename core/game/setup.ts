@@ -6,8 +6,7 @@ export function chooseGameSetup(choice: { playlist: PlaylistSettings } | { testP
   if ("testPlaylist" in choice) {
     const testPlaylist = TEST_PLAYLISTS[choice.testPlaylist];
     const { settings } = testPlaylist;
-    const targets =
-      testPlaylist.targets ?? pickTargets(settings.roundKinds, settings.rounds, settings.difficulty, seed, { includeTestOnly: false });
+    const targets = testPlaylist.targets ?? pickTargets(settings.roundKinds, settings.rounds, settings.difficulty, seed, { includeTestOnly: false });
     return { settings, testPlaylistId: choice.testPlaylist, targets: [...targets] };
   }
   const { playlist } = choice;

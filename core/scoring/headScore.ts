@@ -56,13 +56,7 @@ export function scoreHead(
 ): ScoreResult {
   const shortSide = Math.min(frameWidth, frameHeight);
   const usable =
-    !!face &&
-    Number.isFinite(face.originX) &&
-    Number.isFinite(face.originY) &&
-    face.width > 0 &&
-    face.height > 0 &&
-    shortSide > 0 &&
-    circle.radius > 0;
+    !!face && Number.isFinite(face.originX) && Number.isFinite(face.originY) && face.width > 0 && face.height > 0 && shortSide > 0 && circle.radius > 0;
   if (!usable) {
     out.similarity = 0;
     out.confidence = 0;

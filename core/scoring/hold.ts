@@ -114,13 +114,7 @@ export class HoldTracker {
     this.lastTimestamp = timestampMs;
 
     const counts = confidence >= this.minConfidence && Number.isFinite(similarity);
-    const level: HoldLevel = !counts
-      ? "none"
-      : similarity >= this.thresholds.perfect
-        ? "perfect"
-        : similarity >= this.thresholds.good
-          ? "good"
-          : "none";
+    const level: HoldLevel = !counts ? "none" : similarity >= this.thresholds.perfect ? "perfect" : similarity >= this.thresholds.good ? "good" : "none";
     this.currentLevel = level;
 
     if (level === "none") {

@@ -57,10 +57,7 @@ const SEG_FROM = Int32Array.from(SEGMENT_SPECS, (segment) => segment.from);
 const SEG_TO = Int32Array.from(SEGMENT_SPECS, (segment) => segment.to);
 const SEG_WEIGHT = Float64Array.from(SEGMENT_SPECS, (segment) => segment.weight);
 /** Triples (midpoint slot, endpoint a, endpoint b); typed so per-frame loops allocate nothing. */
-const MIDPOINTS = Int32Array.from([
-  MID_SHOULDER, slotOf("leftShoulder"), slotOf("rightShoulder"),
-  MID_HIP, slotOf("leftHip"), slotOf("rightHip"),
-]);
+const MIDPOINTS = Int32Array.from([MID_SHOULDER, slotOf("leftShoulder"), slotOf("rightShoulder"), MID_HIP, slotOf("leftHip"), slotOf("rightHip")]);
 
 /** Angles within this count as exact: nobody holds a limb to the degree, and models jitter. */
 export const ANGLE_TOLERANCE_DEG = 12;

@@ -16,11 +16,7 @@ import type { LandmarkList } from "../scoring/types";
 
 const round4 = (value: number): number => Math.round(value * 1e4) / 1e4;
 
-export function rawToScreenTargetPoints(
-  landmarks: LandmarkList,
-  frameWidth: number,
-  frameHeight: number,
-): Record<BodyPointName, TargetPoint> {
+export function rawToScreenTargetPoints(landmarks: LandmarkList, frameWidth: number, frameHeight: number): Record<BodyPointName, TargetPoint> {
   const side = Math.max(frameWidth, frameHeight);
   const padX = (side - frameWidth) / 2;
   const padY = (side - frameHeight) / 2;

@@ -82,13 +82,7 @@ function take<T>(pool: { tests: T[]; regular: T[] }, count: number, random: Rand
  * @param rounds how many rounds (non-negative integer).
  * @param seed any 32-bit integer; the same arguments always give the same targets.
  */
-export function pickTargets(
-  kinds: readonly RoundKind[],
-  rounds: number,
-  difficulty: Difficulty,
-  seed: number,
-  options: PickOptions = {},
-): TargetRef[] {
+export function pickTargets(kinds: readonly RoundKind[], rounds: number, difficulty: Difficulty, seed: number, options: PickOptions = {}): TargetRef[] {
   if (kinds.length === 0) throw new RangeError("pickTargets: no round kinds");
   if (!Number.isInteger(rounds) || rounds < 0) throw new RangeError(`pickTargets: bad round count ${rounds}`);
   const includeTestOnly = options.includeTestOnly ?? false;

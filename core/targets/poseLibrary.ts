@@ -25,10 +25,7 @@ const targetPointSchema = z.strictObject({
 });
 
 const pointsSchema = z.strictObject(
-  Object.fromEntries(BODY_POINT_NAMES.map((name) => [name, targetPointSchema])) as Record<
-    BodyPointName,
-    typeof targetPointSchema
-  >,
+  Object.fromEntries(BODY_POINT_NAMES.map((name) => [name, targetPointSchema])) as Record<BodyPointName, typeof targetPointSchema>,
 );
 
 export const localizedNameSchema = z.strictObject({ ko: z.string().min(1), en: z.string().min(1) });

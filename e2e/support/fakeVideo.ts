@@ -72,12 +72,7 @@ export interface FakeVideo {
 // ---------------------------------------------------------------------------------------------
 // Letterbox geometry
 
-export function letterboxTransform(
-  srcWidth: number,
-  srcHeight: number,
-  dstWidth = VIDEO_WIDTH,
-  dstHeight = VIDEO_HEIGHT,
-): LetterboxTransform {
+export function letterboxTransform(srcWidth: number, srcHeight: number, dstWidth = VIDEO_WIDTH, dstHeight = VIDEO_HEIGHT): LetterboxTransform {
   const scale = Math.min(dstWidth / srcWidth, dstHeight / srcHeight);
   return {
     scale,
@@ -89,12 +84,7 @@ export function letterboxTransform(
 }
 
 /** A point normalised to the video frame -> the same point normalised to the original image. */
-export function videoToImageCoords(
-  t: LetterboxTransform,
-  p: Point,
-  videoWidth = VIDEO_WIDTH,
-  videoHeight = VIDEO_HEIGHT,
-): Point {
+export function videoToImageCoords(t: LetterboxTransform, p: Point, videoWidth = VIDEO_WIDTH, videoHeight = VIDEO_HEIGHT): Point {
   return {
     x: (p.x * videoWidth - t.offsetX) / t.scale / t.srcWidth,
     y: (p.y * videoHeight - t.offsetY) / t.scale / t.srcHeight,
@@ -102,12 +92,7 @@ export function videoToImageCoords(
 }
 
 /** A point normalised to the original image -> the same point normalised to the video frame. */
-export function imageToVideoCoords(
-  t: LetterboxTransform,
-  p: Point,
-  videoWidth = VIDEO_WIDTH,
-  videoHeight = VIDEO_HEIGHT,
-): Point {
+export function imageToVideoCoords(t: LetterboxTransform, p: Point, videoWidth = VIDEO_WIDTH, videoHeight = VIDEO_HEIGHT): Point {
   return {
     x: (t.offsetX + p.x * t.srcWidth * t.scale) / videoWidth,
     y: (t.offsetY + p.y * t.srcHeight * t.scale) / videoHeight,
@@ -141,12 +126,7 @@ export function decodeImage(bytes: Uint8Array, fileName: string): RgbImage {
 }
 
 /** Scale `src` into a `dstWidth` x `dstHeight` frame (bilinear), black outside the image. */
-export function letterbox(
-  src: RgbImage,
-  t: LetterboxTransform,
-  dstWidth = VIDEO_WIDTH,
-  dstHeight = VIDEO_HEIGHT,
-): RgbImage {
+export function letterbox(src: RgbImage, t: LetterboxTransform, dstWidth = VIDEO_WIDTH, dstHeight = VIDEO_HEIGHT): RgbImage {
   const out = new Uint8Array(dstWidth * dstHeight * 3);
   const right = t.offsetX + src.width * t.scale;
   const bottom = t.offsetY + src.height * t.scale;
@@ -241,7 +221,12 @@ export function rgbToI420(img: RgbImage): Uint8Array {
       let r = 0;
       let g = 0;
       let b = 0;
-      for (const [ox, oy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
+      for (const [ox, oy] of [
+        [0, 0],
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ] as const) {
         const i = ((cy * 2 + oy) * w + cx * 2 + ox) * 3;
         r += data[i] ?? 0;
         g += data[i + 1] ?? 0;

@@ -13,14 +13,7 @@
  * attached to the report. Playwright's runner instruments these browsers like its own, so the
  * config's `screenshot` and `trace` settings cover every player's page as well.
  */
-import {
-  test as base,
-  chromium,
-  type Browser,
-  type BrowserContext,
-  type BrowserContextOptions,
-  type Page,
-} from "@playwright/test";
+import { test as base, chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "@playwright/test";
 import { CHROMIUM_ARGS, E2E_BASE_URL, PHONE_VIEWPORT, chromiumExecutablePath } from "./chromium";
 import { fakeVideo, type FakeVideo, type FakeVideoName } from "./fakeVideo";
 

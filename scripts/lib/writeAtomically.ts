@@ -14,15 +14,8 @@ export interface WriteAtomicallyOptions {
 }
 
 /** Writes through a temporary sibling and a rename, so a reader never sees half a file. */
-export async function writeAtomically(
-  filePath: string,
-  bytes: Uint8Array | string,
-  options: WriteAtomicallyOptions = {},
-): Promise<void> {
-  const temporaryPath = path.join(
-    path.dirname(filePath),
-    `.${path.basename(filePath)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
-  );
+export async function writeAtomically(filePath: string, bytes: Uint8Array | string, options: WriteAtomicallyOptions = {}): Promise<void> {
+  const temporaryPath = path.join(path.dirname(filePath), `.${path.basename(filePath)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
   try {
     const file = await open(temporaryPath, "w", options.mode);
     try {

@@ -2,18 +2,7 @@
  * Voices for the synthesiser: a general subtractive synth voice, FM bells and drum sounds.
  * Each returns a fresh mono buffer holding one note that starts at sample 0.
  */
-import {
-  Rng,
-  SAMPLE_RATE,
-  Svf,
-  adsr,
-  midiToHz,
-  oscSample,
-  percussive,
-  secondsToSamples,
-  type Adsr,
-  type Waveform,
-} from "./dsp";
+import { Rng, SAMPLE_RATE, Svf, adsr, midiToHz, oscSample, percussive, secondsToSamples, type Adsr, type Waveform } from "./dsp";
 
 const TWO_PI = 2 * Math.PI;
 

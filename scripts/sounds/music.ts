@@ -4,16 +4,7 @@
  * the loop wraps into its start, and the echo runs two laps (processLooped), so the rendered
  * buffer is exactly periodic and its end joins its start without a click.
  */
-import {
-  DcBlocker,
-  Rng,
-  SAMPLE_RATE,
-  createEcho,
-  mixInto,
-  normalize,
-  processLooped,
-  softClip,
-} from "./dsp";
+import { DcBlocker, Rng, SAMPLE_RATE, createEcho, mixInto, normalize, processLooped, softClip } from "./dsp";
 import { clap, crash, hat, kick, snare, voice, type VoiceOptions } from "./instruments";
 
 export const BARS = 12;
@@ -26,8 +17,7 @@ const MP3_FRAME_SAMPLES = 1152;
  * sees the same input at the same frame phase in every lap, so the decoded file is periodic
  * too and the seam carries no coding mismatch.
  */
-export const LOOP_SAMPLES =
-  Math.round((BARS * STEPS_PER_BAR * (60 / 128 / 4) * SAMPLE_RATE) / MP3_FRAME_SAMPLES) * MP3_FRAME_SAMPLES;
+export const LOOP_SAMPLES = Math.round((BARS * STEPS_PER_BAR * (60 / 128 / 4) * SAMPLE_RATE) / MP3_FRAME_SAMPLES) * MP3_FRAME_SAMPLES;
 const STEP_SECONDS = LOOP_SAMPLES / SAMPLE_RATE / (BARS * STEPS_PER_BAR);
 const BEAT_SECONDS = STEP_SECONDS * 4;
 export const BPM = 60 / BEAT_SECONDS;
@@ -35,7 +25,7 @@ export const MUSIC_PEAK = 0.85;
 
 /** Sample index of a 16th-note step, counted from the loop start (wraps past the end). */
 function stepAt(bar: number, step: number): number {
-  return Math.round(((bar * STEPS_PER_BAR + step) * STEP_SECONDS * SAMPLE_RATE)) % LOOP_SAMPLES;
+  return Math.round((bar * STEPS_PER_BAR + step) * STEP_SECONDS * SAMPLE_RATE) % LOOP_SAMPLES;
 }
 
 // Chords: C G Am F | C G Am F | Am F C G (roots for the bass, voicings for pad/arpeggio).
@@ -48,19 +38,69 @@ const PROGRESSION = [C, G, Am, F, C, G, Am, F, Am, F, C, G];
 /** Lead melody: [bar, step, length in steps, MIDI note]. */
 type Note = readonly [number, number, number, number];
 const PHRASE_A: Note[] = [
-  [0, 0, 2, 76], [0, 2, 2, 79], [0, 4, 2, 76], [0, 6, 2, 72], [0, 8, 2, 74], [0, 10, 2, 76], [0, 12, 4, 79],
-  [1, 0, 2, 74], [1, 2, 2, 71], [1, 4, 2, 74], [1, 6, 2, 79], [1, 8, 4, 74], [1, 12, 4, 71],
-  [2, 0, 2, 72], [2, 2, 2, 76], [2, 4, 3, 81], [2, 7, 1, 79], [2, 8, 4, 76], [2, 12, 2, 72], [2, 14, 2, 74],
+  [0, 0, 2, 76],
+  [0, 2, 2, 79],
+  [0, 4, 2, 76],
+  [0, 6, 2, 72],
+  [0, 8, 2, 74],
+  [0, 10, 2, 76],
+  [0, 12, 4, 79],
+  [1, 0, 2, 74],
+  [1, 2, 2, 71],
+  [1, 4, 2, 74],
+  [1, 6, 2, 79],
+  [1, 8, 4, 74],
+  [1, 12, 4, 71],
+  [2, 0, 2, 72],
+  [2, 2, 2, 76],
+  [2, 4, 3, 81],
+  [2, 7, 1, 79],
+  [2, 8, 4, 76],
+  [2, 12, 2, 72],
+  [2, 14, 2, 74],
 ];
 const MELODY: Note[] = [
   ...PHRASE_A,
-  [3, 0, 2, 72], [3, 2, 2, 69], [3, 4, 2, 72], [3, 6, 2, 77], [3, 8, 4, 76], [3, 12, 2, 74], [3, 14, 2, 72],
+  [3, 0, 2, 72],
+  [3, 2, 2, 69],
+  [3, 4, 2, 72],
+  [3, 6, 2, 77],
+  [3, 8, 4, 76],
+  [3, 12, 2, 74],
+  [3, 14, 2, 72],
   ...PHRASE_A.map(([bar, step, len, note]): Note => [bar + 4, step, len, note]),
-  [7, 0, 2, 72], [7, 2, 2, 77], [7, 4, 2, 81], [7, 6, 2, 79], [7, 8, 2, 77], [7, 10, 2, 76], [7, 12, 2, 74], [7, 14, 2, 71],
-  [8, 0, 3, 81], [8, 3, 3, 79], [8, 6, 2, 76], [8, 8, 3, 81], [8, 11, 3, 79], [8, 14, 2, 76],
-  [9, 0, 3, 77], [9, 3, 3, 76], [9, 6, 2, 72], [9, 8, 3, 77], [9, 11, 3, 81], [9, 14, 2, 84],
-  [10, 0, 3, 79], [10, 3, 3, 76], [10, 6, 2, 72], [10, 8, 3, 79], [10, 11, 3, 81], [10, 14, 2, 79],
-  [11, 0, 4, 74], [11, 4, 4, 79], [11, 8, 2, 83], [11, 10, 2, 81], [11, 12, 2, 79], [11, 14, 2, 74],
+  [7, 0, 2, 72],
+  [7, 2, 2, 77],
+  [7, 4, 2, 81],
+  [7, 6, 2, 79],
+  [7, 8, 2, 77],
+  [7, 10, 2, 76],
+  [7, 12, 2, 74],
+  [7, 14, 2, 71],
+  [8, 0, 3, 81],
+  [8, 3, 3, 79],
+  [8, 6, 2, 76],
+  [8, 8, 3, 81],
+  [8, 11, 3, 79],
+  [8, 14, 2, 76],
+  [9, 0, 3, 77],
+  [9, 3, 3, 76],
+  [9, 6, 2, 72],
+  [9, 8, 3, 77],
+  [9, 11, 3, 81],
+  [9, 14, 2, 84],
+  [10, 0, 3, 79],
+  [10, 3, 3, 76],
+  [10, 6, 2, 72],
+  [10, 8, 3, 79],
+  [10, 11, 3, 81],
+  [10, 14, 2, 79],
+  [11, 0, 4, 74],
+  [11, 4, 4, 79],
+  [11, 8, 2, 83],
+  [11, 10, 2, 81],
+  [11, 12, 2, 79],
+  [11, 14, 2, 74],
 ];
 
 function leadVoice(note: number, gate: number): VoiceOptions {
@@ -190,12 +230,7 @@ export function renderMusic(): RenderedMusic {
 
   const mix = new Float32Array(LOOP_SAMPLES);
   for (let i = 0; i < LOOP_SAMPLES; i++) {
-    mix[i] =
-      drums[i]! * 0.8 +
-      bass[i]! * 0.42 * duck(i, 0.55) +
-      pad[i]! * 0.13 * duck(i, 0.6) +
-      arp[i]! * 0.1 * duck(i, 0.35) +
-      leadWet[i]! * 0.26;
+    mix[i] = drums[i]! * 0.8 + bass[i]! * 0.42 * duck(i, 0.55) + pad[i]! * 0.13 * duck(i, 0.6) + arp[i]! * 0.1 * duck(i, 0.35) + leadWet[i]! * 0.26;
   }
   const dc = new DcBlocker(0.9995);
   const master = processLooped(mix, (x) => dc.tick(x));

@@ -27,10 +27,7 @@ export interface RenderedSounds {
 }
 
 export function renderAllSounds(): RenderedSounds {
-  const effects = Object.fromEntries(EFFECT_NAMES.map((name) => [name, EFFECT_RENDERERS[name]()])) as Record<
-    EffectName,
-    Float32Array
-  >;
+  const effects = Object.fromEntries(EFFECT_NAMES.map((name) => [name, EFFECT_RENDERERS[name]()])) as Record<EffectName, Float32Array>;
   const musicLoop = renderMusic().loop;
   for (const name of EFFECT_NAMES) checkRender(name, effects[name], EFFECT_DURATION_RANGE[name]);
   checkRender(MUSIC_NAME, musicLoop, MUSIC_DURATION_RANGE);

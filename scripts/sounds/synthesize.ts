@@ -67,9 +67,7 @@ export async function computeBuildKey(projectRoot: string): Promise<string> {
     hash.update(`${relative}\n`);
     hash.update(await readFile(path.join(projectRoot, relative)));
   }
-  const lamePackage = JSON.parse(
-    await readFile(path.join(projectRoot, "node_modules/@breezystack/lamejs/package.json"), "utf8"),
-  ) as { version?: unknown };
+  const lamePackage = JSON.parse(await readFile(path.join(projectRoot, "node_modules/@breezystack/lamejs/package.json"), "utf8")) as { version?: unknown };
   hash.update(`lamejs:${String(lamePackage.version)}\n`);
   return hash.digest("hex");
 }
@@ -109,7 +107,6 @@ async function outputsIntact(outDir: string, manifest: SoundManifest, verifyCont
   }
   return true;
 }
-
 
 export async function buildSounds(options: SoundBuildOptions): Promise<SoundBuildReport> {
   const started = performance.now();
@@ -243,9 +240,7 @@ async function main(): Promise<void> {
   });
   const total = SOUND_NAMES.reduce((n, name) => n + report.manifest.sounds[name].files[0]!.bytes, 0);
   const effects = EFFECT_NAMES.reduce((n, name) => n + report.manifest.sounds[name].files[0]!.bytes, 0);
-  const detail = report.timings
-    ? ` (render ${Math.round(report.timings.renderMs)} ms, encode ${Math.round(report.timings.encodeMs)} ms)`
-    : "";
+  const detail = report.timings ? ` (render ${Math.round(report.timings.renderMs)} ms, encode ${Math.round(report.timings.encodeMs)} ms)` : "";
   console.log(
     `sounds: ${report.status} in ${Math.round(report.durationMs)} ms${detail}; ` +
       `${(total / 1024).toFixed(0)} KiB total (music ${(report.manifest.sounds.music.files[0]!.bytes / 1024).toFixed(0)} KiB, ` +

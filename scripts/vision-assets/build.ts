@@ -6,16 +6,7 @@ import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseVisionManifest, type VisionManifest } from "../../core/visionManifest";
-import {
-  BUILD_STATE_FILE,
-  MANIFEST_FILE,
-  checkRecordedFiles,
-  fileMtimeNs,
-  nowNs,
-  readBuildState,
-  type BuildState,
-  type RecordedFile,
-} from "./buildState";
+import { BUILD_STATE_FILE, MANIFEST_FILE, checkRecordedFiles, fileMtimeNs, nowNs, readBuildState, type BuildState, type RecordedFile } from "./buildState";
 import { BUILD_SCRIPT_VERSION, INPUT_PACKAGES, readPackageVersion } from "./catalog";
 import { readFileOrNull, sha256Hex, writeFileIfChanged } from "./fileOutput";
 import { planVisionAssets, type BuildPlan, type PlannedFile } from "./plan";
@@ -112,9 +103,7 @@ function plannedFiles(plan: BuildPlan): PlannedFile[] {
 }
 
 async function computeBuildKey(projectRoot: string, settings: { urlPrefix: string; brotli: boolean }): Promise<string> {
-  const versions = await Promise.all(
-    INPUT_PACKAGES.map(async (name) => [name, await readPackageVersion(projectRoot, name)] as const),
-  );
+  const versions = await Promise.all(INPUT_PACKAGES.map(async (name) => [name, await readPackageVersion(projectRoot, name)] as const));
   return sha256Hex(JSON.stringify({ buildScript: BUILD_SCRIPT_VERSION, versions, ...settings }));
 }
 

@@ -61,11 +61,7 @@ export function nowNs(): string {
 }
 
 /** Problems found checking the recorded files; empty when every file is as recorded. */
-export async function checkRecordedFiles(
-  outDir: string,
-  state: BuildState,
-  options: { rehashAll: boolean },
-): Promise<string[]> {
+export async function checkRecordedFiles(outDir: string, state: BuildState, options: { rehashAll: boolean }): Promise<string[]> {
   const problems: string[] = [];
   const coarseTimestamps = state.files.every((recorded) => BigInt(recorded.mtimeNs) % NS_PER_SECOND === 0n);
   const racyAfterNs = BigInt(state.recordedAtNs) - (coarseTimestamps ? RACY_WINDOW_COARSE_NS : RACY_WINDOW_FINE_NS);

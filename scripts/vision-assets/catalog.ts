@@ -12,14 +12,7 @@ export const BUILD_SCRIPT_VERSION = "1";
 export const TASKS_VISION_PACKAGE = "@mediapipe/tasks-vision";
 
 /** Packages whose versions decide whether a previous build is still current. */
-export const INPUT_PACKAGES = [
-  TASKS_VISION_PACKAGE,
-  "@mediapipe/pose",
-  "@mediapipe/hands",
-  "@mediapipe/face_detection",
-  "flatbuffers",
-  "fflate",
-] as const;
+export const INPUT_PACKAGES = [TASKS_VISION_PACKAGE, "@mediapipe/pose", "@mediapipe/hands", "@mediapipe/face_detection", "flatbuffers", "fflate"] as const;
 
 /**
  * The runtime files FilesetResolver.forVisionTasks() picks from: the SIMD build, and the
@@ -34,8 +27,7 @@ export const RUNTIME_FILE_NAMES = [
 ] as const;
 
 export type ModelSource =
-  | { type: "file"; packageName: string; file: string }
-  | { type: "packed"; packageName: string; loader: string; data: string; file: string };
+  { type: "file"; packageName: string; file: string } | { type: "packed"; packageName: string; loader: string; data: string; file: string };
 
 export interface ModelRecipe {
   id: string;
@@ -149,9 +141,6 @@ export async function readPackageVersion(projectRoot: string, packageName: strin
 export async function readSourceModel(projectRoot: string, source: ModelSource): Promise<Uint8Array> {
   const dir = packageDir(projectRoot, source.packageName);
   if (source.type === "file") return new Uint8Array(await readFile(path.join(dir, source.file)));
-  const [loaderSource, packageData] = await Promise.all([
-    readFile(path.join(dir, source.loader), "utf8"),
-    readFile(path.join(dir, source.data)),
-  ]);
+  const [loaderSource, packageData] = await Promise.all([readFile(path.join(dir, source.loader), "utf8"), readFile(path.join(dir, source.data))]);
   return extractPackedFile(parsePackedAssetsLoader(loaderSource), new Uint8Array(packageData), source.file);
 }

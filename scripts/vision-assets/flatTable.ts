@@ -156,8 +156,6 @@ export class FlatTable {
 
 function checkRange(buffer: ByteBuffer, position: number, byteCount: number, what: string): void {
   if (!Number.isInteger(position) || position < 0 || byteCount < 0 || position + byteCount > buffer.capacity()) {
-    throw new FlatBufferFormatError(
-      `${what} at ${position} (+${byteCount} bytes) lies outside the ${buffer.capacity()}-byte buffer`,
-    );
+    throw new FlatBufferFormatError(`${what} at ${position} (+${byteCount} bytes) lies outside the ${buffer.capacity()}-byte buffer`);
   }
 }

@@ -91,9 +91,7 @@ export async function planVisionAssets(options: PlanOptions): Promise<BuildPlan>
         const file = await planFile(options, recipe.name, recipe.fileStem, "tflite", model.withMetadata, false);
         return { recipe, file, models: [{ entryName: path.posix.basename(file.relativePath), model }] };
       }
-      const models = await Promise.all(
-        recipe.entries.map(async (entry) => ({ entryName: entry.entryName, model: await buildModel(entry.model) })),
-      );
+      const models = await Promise.all(recipe.entries.map(async (entry) => ({ entryName: entry.entryName, model: await buildModel(entry.model) })));
       const bundle = createTaskBundle(models.map(({ entryName, model }) => ({ name: entryName, bytes: model.withMetadata })));
       const file = await planFile(options, recipe.name, recipe.fileStem, "task", bundle, false);
       return { recipe, file, models };
@@ -105,9 +103,7 @@ export async function planVisionAssets(options: PlanOptions): Promise<BuildPlan>
     RUNTIME_FILE_NAMES.map(async (name) => ({ name, source: new Uint8Array(await readFile(path.join(runtimeSourceDir, name))) })),
   );
   // The folder name carries the hash of its contents, since the files keep their own names.
-  const runtimeDir = `wasm-${sha256Hex(
-    runtimeSources.map(({ name, source }) => `${name}\n${sha256Hex(source)}\n`).join(""),
-  ).slice(0, CONTENT_HASH_LENGTH)}`;
+  const runtimeDir = `wasm-${sha256Hex(runtimeSources.map(({ name, source }) => `${name}\n${sha256Hex(source)}\n`).join("")).slice(0, CONTENT_HASH_LENGTH)}`;
   const runtime = await Promise.all(
     runtimeSources.map(async ({ name, source }) => ({
       source,
@@ -139,14 +135,7 @@ function manifestFile(name: string, file: PlannedFile): VisionFile {
   };
 }
 
-async function planFile(
-  options: PlanOptions,
-  owner: string,
-  stem: string,
-  extension: string,
-  bytes: Uint8Array,
-  withBrotli: boolean,
-): Promise<PlannedFile> {
+async function planFile(options: PlanOptions, owner: string, stem: string, extension: string, bytes: Uint8Array, withBrotli: boolean): Promise<PlannedFile> {
   const sha256 = sha256Hex(bytes);
   return planPlainFile(options, owner, hashedFileName(stem, sha256, extension), bytes, withBrotli, sha256);
 }

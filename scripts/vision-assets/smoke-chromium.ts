@@ -228,7 +228,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`smoke failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  console.error(`smoke failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exitCode = 1;
   server.close();
 });

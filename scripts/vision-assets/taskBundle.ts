@@ -32,10 +32,7 @@ export function createTaskBundle(entries: readonly BundleEntry[]): Uint8Array {
     const padding = (BUNDLE_DATA_ALIGNMENT - (unpaddedDataOffset % BUNDLE_DATA_ALIGNMENT)) % BUNDLE_DATA_ALIGNMENT;
     const alignmentExtra = new Uint8Array(2 + padding);
     alignmentExtra[0] = BUNDLE_DATA_ALIGNMENT;
-    zippable[entry.name] = [
-      entry.bytes,
-      { level: 0, mtime: FIXED_ENTRY_TIME, extra: { [ZIPALIGN_EXTRA_ID]: alignmentExtra } },
-    ];
+    zippable[entry.name] = [entry.bytes, { level: 0, mtime: FIXED_ENTRY_TIME, extra: { [ZIPALIGN_EXTRA_ID]: alignmentExtra } }];
     localHeaderOffset = unpaddedDataOffset + padding + entry.bytes.length;
   }
   return zipSync(zippable);
@@ -75,8 +72,7 @@ export function locateBundleEntries(zip: Uint8Array): BundleEntryLocation[] {
     if (localHeader + LOCAL_HEADER_BYTES > zip.length || view.getUint32(localHeader, true) !== 0x04034b50) {
       throw new BundleFormatError(`local header of ${name} is damaged`);
     }
-    const dataOffset =
-      localHeader + LOCAL_HEADER_BYTES + view.getUint16(localHeader + 26, true) + view.getUint16(localHeader + 28, true);
+    const dataOffset = localHeader + LOCAL_HEADER_BYTES + view.getUint16(localHeader + 26, true) + view.getUint16(localHeader + 28, true);
     locations.push({ name, dataOffset, compressedBytes, compressionMethod });
     position += 46 + nameLength + extraLength + commentLength;
   }

@@ -80,9 +80,7 @@ export function summarizeModel(model: Uint8Array): ModelSummary {
     version: root.uint32(ModelField.version, 0),
     bufferCount: root.tablePositions(ModelField.buffers).length,
     metadataNames: root.tables(ModelField.metadata).map((entry) => entry.string(MetadataField.name) ?? ""),
-    tensorShapes: subgraphs.map((subgraph) =>
-      subgraph.tables(SubGraphField.tensors).map((tensor) => tensor.int32s(TensorField.shape)),
-    ),
+    tensorShapes: subgraphs.map((subgraph) => subgraph.tables(SubGraphField.tensors).map((tensor) => tensor.int32s(TensorField.shape))),
     inputs: subgraphs.map((subgraph) => subgraph.int32s(SubGraphField.inputs)),
     outputs: subgraphs.map((subgraph) => subgraph.int32s(SubGraphField.outputs)),
   };

@@ -52,11 +52,7 @@ export class MetadataWriteError extends Error {
 }
 
 /** Returns a new model: prefix (new root + metadata) followed by the original bytes. */
-export function addNormalizationMetadata(
-  originalModel: Uint8Array,
-  normalization: InputNormalization,
-  description: ModelDescription,
-): Uint8Array {
+export function addNormalizationMetadata(originalModel: Uint8Array, normalization: InputNormalization, description: ModelDescription): Uint8Array {
   const originalRoot = FlatTable.root(originalModel, MODEL_FILE_IDENTIFIER);
   const unknownFields = originalRoot.presentFieldIds().filter((id) => id >= MODEL_FIELD_COUNT);
   if (unknownFields.length > 0) {
@@ -92,13 +88,7 @@ export function addNormalizationMetadata(
 
   builder.startObject(MODEL_FIELD_COUNT);
   builder.addFieldInt32(ModelField.version, originalRoot.uint32(ModelField.version, 0) | 0, 0);
-  for (const fieldId of [
-    ModelField.operatorCodes,
-    ModelField.subgraphs,
-    ModelField.description,
-    ModelField.metadataBuffer,
-    ModelField.signatureDefs,
-  ]) {
+  for (const fieldId of [ModelField.operatorCodes, ModelField.subgraphs, ModelField.description, ModelField.metadataBuffer, ModelField.signatureDefs]) {
     const target = originalRoot.target(fieldId);
     if (target !== null) builder.addFieldOffset(fieldId, originalObject(target), 0);
   }

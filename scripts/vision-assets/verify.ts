@@ -33,9 +33,7 @@ export async function verifyWrittenOutputs(outDir: string, plan: BuildPlan): Pro
   } catch (error) {
     report("manifest", `${MANIFEST_FILE} unreadable: ${(error as Error).message}`);
   }
-  const manifestEntries = new Map<string, VisionFile>(
-    manifest ? [...manifest.runtime.files, ...manifest.assets].map((file) => [file.url, file]) : [],
-  );
+  const manifestEntries = new Map<string, VisionFile>(manifest ? [...manifest.runtime.files, ...manifest.assets].map((file) => [file.url, file]) : []);
 
   const checkFile = async (file: PlannedFile): Promise<Uint8Array | null> => {
     const diskPath = path.join(outDir, ...file.relativePath.split("/"));
@@ -73,7 +71,10 @@ export async function verifyWrittenOutputs(outDir: string, plan: BuildPlan): Pro
       const expectedMean = Math.fround(recipe.normalization.mean);
       const expectedStd = Math.fround(recipe.normalization.std);
       if (readBack.mean.length !== 1 || readBack.mean[0] !== expectedMean || readBack.std.length !== 1 || readBack.std[0] !== expectedStd) {
-        report(owner, `${label} reads back mean ${JSON.stringify(readBack.mean)} std ${JSON.stringify(readBack.std)}, expected [${expectedMean}] [${expectedStd}]`);
+        report(
+          owner,
+          `${label} reads back mean ${JSON.stringify(readBack.mean)} std ${JSON.stringify(readBack.std)}, expected [${expectedMean}] [${expectedStd}]`,
+        );
       }
     } catch (error) {
       report(owner, `${label} metadata unreadable: ${(error as Error).message}`);

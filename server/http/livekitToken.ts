@@ -22,7 +22,11 @@ export interface LivekitTokenHandlerOptions {
   /** null: LiveKit is not configured, the route answers 503. */
   livekit: { url: string; apiKey: string; apiSecret: string } | null;
   /** The hub, or with REDIS_URL the router that asks the room's owning process. */
-  hub: { memberForSession(...args: Parameters<RoomHub["memberForSession"]>): ReturnType<RoomHub["memberForSession"]> | Promise<ReturnType<RoomHub["memberForSession"]>> };
+  hub: {
+    memberForSession(
+      ...args: Parameters<RoomHub["memberForSession"]>
+    ): ReturnType<RoomHub["memberForSession"]> | Promise<ReturnType<RoomHub["memberForSession"]>>;
+  };
 }
 
 export interface LivekitTokenAnswer {

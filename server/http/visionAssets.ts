@@ -68,13 +68,7 @@ export function createVisionAssetHandler(options: VisionAssetHandlerOptions): Vi
   };
 }
 
-async function serveVisionAsset(
-  req: IncomingMessage,
-  res: ServerResponse,
-  root: string,
-  encodedRelativePath: string,
-  etags: EtagCache,
-): Promise<void> {
+async function serveVisionAsset(req: IncomingMessage, res: ServerResponse, root: string, encodedRelativePath: string, etags: EtagCache): Promise<void> {
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.setHeader("Allow", "GET, HEAD");
     return sendStatus(res, 405, "Method not allowed");

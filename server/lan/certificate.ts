@@ -32,7 +32,12 @@ export function certificatePaths(dataDir: string): { key: string; cert: string }
   return { key: path.join(dir, "lan-key.pem"), cert: path.join(dir, "lan-cert.pem") };
 }
 
-export async function loadOrCreateLanCertificate(options: { dataDir: string; addresses: readonly string[]; logger: Logger; now?: Date }): Promise<LanCertificate> {
+export async function loadOrCreateLanCertificate(options: {
+  dataDir: string;
+  addresses: readonly string[];
+  logger: Logger;
+  now?: Date;
+}): Promise<LanCertificate> {
   const { dataDir, addresses, logger } = options;
   const now = options.now ?? new Date();
   const paths = certificatePaths(dataDir);
@@ -44,20 +49,29 @@ export async function loadOrCreateLanCertificate(options: { dataDir: string; add
   }
   const notAfterDate = new Date(now.getTime() + VALID_DAYS * 24 * 60 * 60 * 1000);
   const ips = [...new Set([...ALWAYS_NAMED.ip, ...addresses])];
-  const made = await generate([{ name: "commonName", value: "PoseParty on this network" }, { name: "organizationName", value: "PoseParty" }], {
-    // P-256: quick to make (no RSA prime search on a slow laptop) and accepted by every current phone.
-    keyType: "ec",
-    curve: "P-256",
-    algorithm: "sha256",
-    notBeforeDate: new Date(now.getTime() - 60 * 60 * 1000), // a phone whose clock is a little behind
-    notAfterDate,
-    extensions: [
-      { name: "basicConstraints", cA: false },
-      { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: "extKeyUsage", serverAuth: true },
-      { name: "subjectAltName", altNames: [...ALWAYS_NAMED.dns.map((value) => ({ type: 2 as const, value })), ...ips.map((ip) => ({ type: 7 as const, ip }))] },
+  const made = await generate(
+    [
+      { name: "commonName", value: "PoseParty on this network" },
+      { name: "organizationName", value: "PoseParty" },
     ],
-  });
+    {
+      // P-256: quick to make (no RSA prime search on a slow laptop) and accepted by every current phone.
+      keyType: "ec",
+      curve: "P-256",
+      algorithm: "sha256",
+      notBeforeDate: new Date(now.getTime() - 60 * 60 * 1000), // a phone whose clock is a little behind
+      notAfterDate,
+      extensions: [
+        { name: "basicConstraints", cA: false },
+        { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
+        { name: "extKeyUsage", serverAuth: true },
+        {
+          name: "subjectAltName",
+          altNames: [...ALWAYS_NAMED.dns.map((value) => ({ type: 2 as const, value })), ...ips.map((ip) => ({ type: 7 as const, ip }))],
+        },
+      ],
+    },
+  );
   await mkdir(path.dirname(paths.key), { recursive: true, mode: 0o700 });
   // Written beside and renamed: a crash mid-write never leaves a key that does not match its certificate.
   await writeFile(`${paths.key}.tmp`, made.private, { mode: 0o600 });
@@ -90,7 +104,12 @@ async function readKept(paths: { key: string; cert: string }): Promise<{ key: st
 export function renewalReason(x509: X509Certificate, addresses: readonly string[], now: Date): string | null {
   if (new Date(x509.validTo).getTime() - now.getTime() < RENEW_BEFORE_MS) return "expires within 30 days";
   if (new Date(x509.validFrom).getTime() > now.getTime()) return "not valid yet (the clock moved back)";
-  const named = new Set((x509.subjectAltName ?? "").split(", ").filter((entry) => entry.startsWith("IP Address:")).map((entry) => entry.slice("IP Address:".length)));
+  const named = new Set(
+    (x509.subjectAltName ?? "")
+      .split(", ")
+      .filter((entry) => entry.startsWith("IP Address:"))
+      .map((entry) => entry.slice("IP Address:".length)),
+  );
   const missing = addresses.filter((address) => !named.has(address));
   return missing.length > 0 ? `does not name ${missing.join(", ")}` : null;
 }

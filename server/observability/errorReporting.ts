@@ -36,11 +36,7 @@ export function errorTags(fields: Record<string, unknown>): Record<string, strin
   return tags;
 }
 
-export async function createErrorReporter(options: {
-  dsn: string | undefined;
-  release: string;
-  environment: string;
-}): Promise<ErrorReporter | undefined> {
+export async function createErrorReporter(options: { dsn: string | undefined; release: string; environment: string }): Promise<ErrorReporter | undefined> {
   if (!options.dsn) return undefined;
   const [core, server] = await Promise.all([import("@sentry/core"), import("@sentry/core/server")]);
 

@@ -71,7 +71,11 @@ export function createConnectionGuard(options: ConnectionGuardOptions): Connecti
       }
       if ((open.get(address) ?? 0) >= maxSocketsPerAddress) {
         return callback(
-          refuse("address_limit", { address, limit: maxSocketsPerAddress }, `too_many_connections: this address already has ${maxSocketsPerAddress} open connections`),
+          refuse(
+            "address_limit",
+            { address, limit: maxSocketsPerAddress },
+            `too_many_connections: this address already has ${maxSocketsPerAddress} open connections`,
+          ),
           false,
         );
       }

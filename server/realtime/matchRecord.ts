@@ -28,9 +28,7 @@ export function toGameSnapshot(state: RoomState): NonNullable<RoomSnapshot["game
     preloadDeadline: state.phase === "preloading" ? (game.lobby?.deadline ?? null) : null,
     timeline: game.match?.timeline ?? null,
     scores: game.match ? Object.entries(game.match.scores).map(([playerId, score]) => playerScoreSnapshot(playerId, score)) : [],
-    results: game.results
-      ? { matchId: game.results.matchId, save: game.results.save, ranking: [...game.results.ranking] }
-      : null,
+    results: game.results ? { matchId: game.results.matchId, save: game.results.save, ranking: [...game.results.ranking] } : null,
   };
 }
 

@@ -18,10 +18,13 @@ export class RoomClock {
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     const handle = { id: this.nextId++ };
     if (this.disposed) return handle;
-    const timer = setTimeout(() => {
-      this.timers.delete(handle.id);
-      callback();
-    }, Math.max(0, delayMs));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(handle.id);
+        callback();
+      },
+      Math.max(0, delayMs),
+    );
     this.timers.set(handle.id, timer);
     return handle;
   }

@@ -132,7 +132,13 @@ export class RoomRouter {
     // A seat another socket has since taken (a newer tab) is not this socket's any more.
     const holdsSeat = !roomCode || !playerId || hub.memberSocketId(roomCode, playerId) === request.socketId;
     const socket = remoteSeat(io, request.socketId, holdsSeat ? request.data : {});
-    const log = logger.child({ socketId: request.socketId, event: request.event, roomCode: request.data.roomCode, playerId: request.data.playerId, forwarded: true });
+    const log = logger.child({
+      socketId: request.socketId,
+      event: request.event,
+      roomCode: request.data.roomCode,
+      playerId: request.data.playerId,
+      forwarded: true,
+    });
     if (request.event === SESSION_LOOKUP) {
       const lookup = sessionLookupSchema.safeParse(request.payload);
       return { answer: lookup.success ? hub.memberForSession(lookup.data.roomCode, lookup.data.sessionToken) : null, data: {} };

@@ -23,7 +23,6 @@ import {
   type ClientPayload,
   type ErrorAck,
   type LiveEventName,
-  type LivePayload,
 } from "@/core/protocol";
 import type { AppConfig } from "../config";
 import { compileTrust } from "../http/clientAddress";
@@ -43,11 +42,7 @@ export interface Realtime {
   guard: ConnectionGuard;
 }
 
-type EventHandler<E extends ClientEventName> = (
-  socket: SeatSocket,
-  payload: ClientPayload<E>,
-  log: Logger,
-) => Ack<E> | Promise<Ack<E>>;
+type EventHandler<E extends ClientEventName> = (socket: SeatSocket, payload: ClientPayload<E>, log: Logger) => Ack<E> | Promise<Ack<E>>;
 
 /** Events outside any room's `messages`: joining, leaving, and the clock. */
 type HubEventName = Exclude<ClientEventName, RoomEventName>;
@@ -119,7 +114,7 @@ export function attachRealtime(
   const runEvent = <E extends ClientEventName>(event: E, socket: SeatSocket, payload: ClientPayload<E>, log: Logger): Ack<E> | Promise<Ack<E>> =>
     event in hubHandlers
       ? (hubHandlers[event as HubEventName & E] as EventHandler<E>)(socket, payload, log)
-      : (hub.roomMessage(socket, event as RoomEventName, payload as ClientPayload<RoomEventName>, log) as Ack<E>);
+      : hub.roomMessage(socket, event as RoomEventName, payload as ClientPayload<RoomEventName>, log);
   const joinEvents: ReadonlySet<ClientEventName> = new Set(["room:create", "room:join", "room:peek"]);
   const router = new RoomRouter({
     io,
@@ -133,8 +128,7 @@ export function attachRealtime(
   io.on("connection", (socket) => {
     const address = guard.addressOf(socket.request);
     const socketLog = logger.child({ socketId: socket.id });
-    const eventLog = (event: string) =>
-      socketLog.child({ event, roomCode: socket.data.roomCode, playerId: socket.data.playerId });
+    const eventLog = (event: string) => socketLog.child({ event, roomCode: socket.data.roomCode, playerId: socket.data.playerId });
     socketLog.debug({ address }, "socket connected");
 
     // Every packet passes here first, known or not: size, rate and name checks happen before any parsing.
@@ -167,7 +161,7 @@ export function attachRealtime(
             message: `${event} takes one payload of at most ${maxBytes} bytes.`,
           });
         }
-        if (!live && joinEvents.has(event as ClientEventName) && !(await consume(joinLimiter, address))) {
+        if (!live && joinEvents.has(event) && !(await consume(joinLimiter, address))) {
           return reject({ ok: false, code: "too_many_joins", message: "Too many join attempts from this address: wait a minute." });
         }
         next();
@@ -205,11 +199,7 @@ export function attachRealtime(
       }
     }
 
-    async function handleEvent<E extends ClientEventName>(
-      event: E,
-      rawPayload: unknown,
-      ack: (answer: Ack<E>) => void,
-    ): Promise<void> {
+    async function handleEvent<E extends ClientEventName>(event: E, rawPayload: unknown, ack: (answer: Ack<E>) => void): Promise<void> {
       const log = eventLog(event);
       const parsed = parseClientPayload(event, rawPayload);
       if (!parsed.ok) {

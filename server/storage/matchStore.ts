@@ -94,13 +94,21 @@ export class InvalidMatchError extends Error {
 
 // PostgreSQL text and jsonb cannot hold NUL characters: reject them here, not mid-transaction.
 const text = (max: number) =>
-  z.string().trim().min(1).max(max).refine((s) => !s.includes("\u0000"), "contains a NUL character");
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((s) => !s.includes("\u0000"), "contains a NUL character");
 const validDate = z.date().refine((d) => !Number.isNaN(d.getTime()), "invalid date");
 const MAX_PLAYLIST_JSON = 64 * 1024;
 
 const matchSchema = z
   .object({
-    id: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "must be a lowercase UUID").optional(),
+    id: z
+      .string()
+      .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "must be a lowercase UUID")
+      .optional(),
     roomCode: text(32),
     playlist: z
       .json()
@@ -395,9 +403,7 @@ export async function openMatchStore(
           logger.warn({ template }, "no embedded database template (npm run db:template): initialising a new data dir in-process, which is slow"),
       });
   const pool = new pg.Pool(
-    embedded
-      ? { ...embedded.poolConfig }
-      : { connectionString: url, max: 10, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 },
+    embedded ? { ...embedded.poolConfig } : { connectionString: url, max: 10, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 },
   );
   // Without a listener, an idle client's error (server restart, network) crashes the process.
   pool.on("error", (error) => logger.warn({ err: error }, "idle database connection failed"));

@@ -87,10 +87,7 @@ interface AppliedRow {
  * fails, when an applied migration's file was edited (checksum differs), or when the database
  * records a failed migration that was never resolved.
  */
-export async function applyMigrations(
-  conn: MigrationConnection,
-  options: { migrationsDir?: string; logger: Logger },
-): Promise<string[]> {
+export async function applyMigrations(conn: MigrationConnection, options: { migrationsDir?: string; logger: Logger }): Promise<string[]> {
   const migrationsDir = options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR;
   const log = options.logger;
   const local = await readLocalMigrations(migrationsDir);
@@ -145,17 +142,11 @@ export async function applyMigrations(
         );
         // No parameters: the simple-query protocol runs the whole multi-statement file.
         await conn.query(migration.script);
-        await conn.query(
-          `UPDATE "_prisma_migrations" SET "finished_at" = clock_timestamp(), "applied_steps_count" = 1 WHERE "id" = $1`,
-          [id],
-        );
+        await conn.query(`UPDATE "_prisma_migrations" SET "finished_at" = clock_timestamp(), "applied_steps_count" = 1 WHERE "id" = $1`, [id]);
         await conn.query("COMMIT");
       } catch (error) {
         await conn.query("ROLLBACK").catch(() => undefined);
-        throw new MigrationError(
-          `Migration ${migration.name} failed and was rolled back: ${(error as Error).message}`,
-          { cause: error },
-        );
+        throw new MigrationError(`Migration ${migration.name} failed and was rolled back: ${(error as Error).message}`, { cause: error });
       }
       log.info({ migration: migration.name, ms: Math.round(performance.now() - started) }, "migration applied");
       done.push(migration.name);

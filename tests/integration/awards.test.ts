@@ -70,7 +70,11 @@ describe("awards against the live meter", () => {
       // The cheat's meter flashes were still its best readings (the lane keeps them for the record).
       expect(round.results.find((result) => result.nickname === "Cheat")?.bestSimilarity).toBe(1);
     }
-    expect(saved!.rounds.flatMap((round) => round.results.filter((result) => result.nickname === "Honest").map((result) => result.points)).reduce((a, b) => a + b, 0)).toBe(honestTotal);
+    expect(
+      saved!.rounds
+        .flatMap((round) => round.results.filter((result) => result.nickname === "Honest").map((result) => result.points))
+        .reduce((a, b) => a + b, 0),
+    ).toBe(honestTotal);
 
     const metrics = await fetch(`${harness.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }).then((response) => response.text());
     expect(metrics).toMatch(new RegExp(`^poseparty_implausible_awards_total ${timeline.rounds.length * 2}$`, "m"));

@@ -156,7 +156,13 @@ describe("call environment variables", () => {
 
   it("hands out ICE servers from the environment, minting coturn REST credentials from TURN_SECRET", () => {
     expect(iceServersFor(loadConfig(base))).toEqual([]);
-    const withStatic = loadConfig({ ...base, STUN_URLS: "stun:a.example:3478,stun:b.example", TURN_URLS: "turn:r.example:3478?transport=udp,turns:r.example:5349", TURN_USERNAME: "u", TURN_CREDENTIAL: "p" });
+    const withStatic = loadConfig({
+      ...base,
+      STUN_URLS: "stun:a.example:3478,stun:b.example",
+      TURN_URLS: "turn:r.example:3478?transport=udp,turns:r.example:5349",
+      TURN_USERNAME: "u",
+      TURN_CREDENTIAL: "p",
+    });
     expect(iceServersFor(withStatic)).toEqual([
       { urls: ["stun:a.example:3478", "stun:b.example"] },
       { urls: ["turn:r.example:3478?transport=udp", "turns:r.example:5349"], username: "u", credential: "p" },

@@ -170,9 +170,7 @@ describe("the preload lobby over a real server", () => {
     const { clients } = await roomOfThree(harness);
     const [host] = clients as [TestClient, TestClient, TestClient];
     expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
-    const answers = await Promise.all(
-      Array.from({ length: 12 }, (_, index) => send(host, "preload:progress", { percent: index, status: "loading" })),
-    );
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, index) => send(host, "preload:progress", { percent: index, status: "loading" })));
     const refused = answers.filter((answer) => !answer.ok && answer.code === "rate_limited").length;
     expect(refused).toBeGreaterThanOrEqual(6);
     expect(answers.filter((answer) => answer.ok).length).toBeLessThanOrEqual(6);

@@ -76,7 +76,6 @@ describe("malformed and abusive input", () => {
     expect(await send(host, "room:peek", { roomCode })).toMatchObject({ ok: true });
   });
 
-
   it("requires an acknowledgement callback", async () => {
     const before = snapshot();
     emitRaw(host, "room:leave", {});

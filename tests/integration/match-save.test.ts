@@ -217,7 +217,12 @@ const postgresUrl = process.env.TEST_POSTGRES_URL;
 
 /** A PostgreSQL server of this test only (initdb in a temp dir, loopback, its own port). */
 async function privatePostgres(): Promise<{ url: string; start(): Promise<void>; stop(): Promise<void> }> {
-  const bin = process.env.PG_BINDIR ?? (await run("pg_config", ["--bindir"]).then((out) => out.stdout.trim(), () => ""));
+  const bin =
+    process.env.PG_BINDIR ??
+    (await run("pg_config", ["--bindir"]).then(
+      (out) => out.stdout.trim(),
+      () => "",
+    ));
   const binDir = existsSync(path.join(bin, "initdb"))
     ? bin
     : ["17", "16", "15", "14", "13"].map((v) => `/usr/lib/postgresql/${v}/bin`).find((dir) => existsSync(path.join(dir, "initdb")));

@@ -123,9 +123,7 @@ describe("a player's connection drops mid-match and comes back", () => {
       const hostSeesBack = nextRoomState(host.client, (room) => memberOf(room, anaId)?.connected === true);
       const boSeesBack = nextRoomState(bo.client, (room) => memberOf(room, anaId)?.connected === true);
       anaClient = await harness.connectClient();
-      const resumed = expectOk(
-        await send(anaClient, "room:join", { roomCode: started.code, nickname: "someone else", sessionToken }),
-      );
+      const resumed = expectOk(await send(anaClient, "room:join", { roomCode: started.code, nickname: "someone else", sessionToken }));
       // The join answer is the whole picture the game screen needs to carry on mid-round.
       expect(resumed.playerId).toBe(anaId);
       expect(resumed.sessionToken).toBe(sessionToken);
@@ -140,9 +138,7 @@ describe("a player's connection drops mid-match and comes back", () => {
       });
       expect(scoreOf(resumed.room, anaId)?.total).toBe(expectedTotal);
       expect(resumed.room.game?.scores.map((score) => score.playerId).sort()).toEqual(seats.map((seat) => seat.joined.playerId).sort());
-      expect(resumed.room.members.map((member) => [member.id, member.nickname])).toEqual(
-        started.members.map((member) => [member.id, member.nickname]),
-      );
+      expect(resumed.room.members.map((member) => [member.id, member.nickname])).toEqual(started.members.map((member) => [member.id, member.nickname]));
       expect(memberOf(await hostSeesBack, anaId)).toMatchObject({ nickname: "Ana", connected: true });
       await boSeesBack;
     };
@@ -158,7 +154,11 @@ describe("a player's connection drops mid-match and comes back", () => {
     expect(afterRound1.round.roundIndex).toBe(1);
     // The whole picture (in every snapshot) has both rounds.
     const both = harness.server.realtime.hub.snapshot(started.code);
-    expect(scoreOf(both!, anaId)?.rounds.map((round) => round.roundIndex).sort()).toEqual([0, 1]);
+    expect(
+      scoreOf(both!, anaId)
+        ?.rounds.map((round) => round.roundIndex)
+        .sort(),
+    ).toEqual([0, 1]);
     expectedTotal = afterRound1.total;
 
     for (let drop = 10; drop < 20; drop++) await dropAndReturn(drop);
@@ -179,9 +179,7 @@ describe("a player's connection drops mid-match and comes back", () => {
     ana.client.io.engine.close();
     await away;
     const impostor = await harness.connectClient();
-    const joined = expectOk(
-      await send(impostor, "room:join", { roomCode: room.code, nickname: "Ana", sessionToken: "A".repeat(24) }),
-    );
+    const joined = expectOk(await send(impostor, "room:join", { roomCode: room.code, nickname: "Ana", sessionToken: "A".repeat(24) }));
     expect(joined.playerId).not.toBe(ana.joined.playerId);
     // Someone new mid-game only watches, under a name of their own; Ana's seat stays reserved.
     expect(memberOf(joined.room, joined.playerId)).toMatchObject({ nickname: "Ana 2", role: "spectator" });
@@ -254,9 +252,7 @@ describe("a page hidden during the game", () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
 
     // A flood of toggles: a few a second get through, the rest are refused.
-    const answers = await Promise.all(
-      Array.from({ length: 12 }, (_, index) => send(ana.client, "game:visibility", { hidden: index % 2 === 0 })),
-    );
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, index) => send(ana.client, "game:visibility", { hidden: index % 2 === 0 })));
     expect(answers.filter((answer) => !answer.ok && answer.code === "rate_limited").length).toBeGreaterThanOrEqual(6);
     expect(harness.server.realtime.hub.snapshot(room.code)?.phase).toBe("playing");
   });

@@ -83,9 +83,7 @@ describe("rooms over a real Socket.IO server", () => {
     friend.disconnect();
 
     const reloaded = await harness.connectClient();
-    const resumed = expectOk(
-      await send(reloaded, "room:join", { roomCode: created.room.code, nickname: "ignored", sessionToken: joined.sessionToken }),
-    );
+    const resumed = expectOk(await send(reloaded, "room:join", { roomCode: created.room.code, nickname: "ignored", sessionToken: joined.sessionToken }));
     expect(resumed.playerId).toBe(joined.playerId);
     expect(resumed.room.members.map((member) => [member.nickname, member.connected])).toEqual([
       ["Host", true],

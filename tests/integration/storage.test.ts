@@ -10,13 +10,7 @@ import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  EMBEDDED_SUBDIR,
-  InvalidMatchError,
-  openMatchStore,
-  type MatchStore,
-  type MatchToSave,
-} from "@/server/storage/matchStore";
+import { EMBEDDED_SUBDIR, InvalidMatchError, openMatchStore, type MatchStore, type MatchToSave } from "@/server/storage/matchStore";
 import { DEFAULT_MIGRATIONS_DIR, MigrationError } from "@/server/storage/migrate";
 
 const logger = pino({ level: "silent" });
@@ -147,7 +141,10 @@ async function copyMigrations(): Promise<string> {
 
 async function migrationNames(): Promise<string[]> {
   const entries = await readdir(DEFAULT_MIGRATIONS_DIR, { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,17 +173,21 @@ function defineStoreSuite(target: Target) {
     await target.cleanup();
   }, SLOW);
 
-  it("opens an empty database and applies every committed migration", async () => {
-    const opened = await open();
-    store = opened.store;
-    expect(opened.engine).toBe(db.databaseUrl ? "postgresql" : "embedded");
-    // The embedded database goes in its own folder inside the app's data dir.
-    expect(existsSync(path.join(db.dataDir, EMBEDDED_SUBDIR, "PG_VERSION"))).toBe(!db.databaseUrl);
-    expect(opened.appliedMigrations).toEqual(await migrationNames());
-    expect(opened.appliedMigrations.length).toBeGreaterThan(0);
-    expect(await store.ping()).toBe(true);
-    expect(await store.listRecentMatches(10)).toEqual([]);
-  }, SLOW);
+  it(
+    "opens an empty database and applies every committed migration",
+    async () => {
+      const opened = await open();
+      store = opened.store;
+      expect(opened.engine).toBe(db.databaseUrl ? "postgresql" : "embedded");
+      // The embedded database goes in its own folder inside the app's data dir.
+      expect(existsSync(path.join(db.dataDir, EMBEDDED_SUBDIR, "PG_VERSION"))).toBe(!db.databaseUrl);
+      expect(opened.appliedMigrations).toEqual(await migrationNames());
+      expect(opened.appliedMigrations.length).toBeGreaterThan(0);
+      expect(await store.ping()).toBe(true);
+      expect(await store.listRecentMatches(10)).toEqual([]);
+    },
+    SLOW,
+  );
 
   it("saves matches and lists them newest endedAt first, players by rank", async () => {
     const s = current();
@@ -264,22 +265,31 @@ function defineStoreSuite(target: Target) {
     const round0 = valid.rounds[1];
     if (!round0) throw new Error("fixture changed");
     const invalid: [string, MatchToSave][] = [
-      ["result for a player who is not in the match", {
-        ...valid,
-        rounds: [{ ...round0, results: [{ playerId: "p-ghost", points: 1, grade: "good", bestSimilarity: 0.5, reactionMs: 10 }] }],
-      }],
+      [
+        "result for a player who is not in the match",
+        {
+          ...valid,
+          rounds: [{ ...round0, results: [{ playerId: "p-ghost", points: 1, grade: "good", bestSimilarity: 0.5, reactionMs: 10 }] }],
+        },
+      ],
       ["duplicate round index", { ...valid, rounds: [round0, { ...round0 }] }],
       ["ends before it starts", { ...valid, endedAt: at(0) }],
-      ["NaN similarity", {
-        ...valid,
-        rounds: [{ ...round0, results: [{ playerId: "p-ann", points: 1, grade: "good", bestSimilarity: Number.NaN, reactionMs: 10 }] }],
-      }],
+      [
+        "NaN similarity",
+        {
+          ...valid,
+          rounds: [{ ...round0, results: [{ playerId: "p-ann", points: 1, grade: "good", bestSimilarity: Number.NaN, reactionMs: 10 }] }],
+        },
+      ],
       ["score beyond INTEGER", { ...valid, players: [{ playerId: "p-ann", nickname: "Ann", finalScore: 2 ** 31, rank: 1, wasSpectator: false }], rounds: [] }],
       ["dates sent as strings", JSON.parse(JSON.stringify({ ...valid, rounds: [] })) as MatchToSave],
-      ["unknown grade", {
-        ...valid,
-        rounds: [{ ...round0, results: [{ playerId: "p-ann", points: 1, grade: "meh", bestSimilarity: 0.5, reactionMs: 10 }] }],
-      } as unknown as MatchToSave],
+      [
+        "unknown grade",
+        {
+          ...valid,
+          rounds: [{ ...round0, results: [{ playerId: "p-ann", points: 1, grade: "meh", bestSimilarity: 0.5, reactionMs: 10 }] }],
+        } as unknown as MatchToSave,
+      ],
       ["NUL in a nickname", { ...valid, players: [{ playerId: "p-ann", nickname: "A\u0000n", finalScore: 1, rank: 1, wasSpectator: false }], rounds: [] }],
       ["playlist not JSON", { ...valid, playlist: { when: new Date() } }],
       ["no players", { ...valid, players: [], rounds: [] }],
@@ -291,172 +301,191 @@ function defineStoreSuite(target: Target) {
     expect((await s.listRecentMatches(10)).map((m) => m.roomCode)).toEqual(["CCCC", "BBBB", "AAAA"]);
   });
 
-  it("keeps its data and applies nothing twice after a restart; close is idempotent", async () => {
-    const s = current();
-    await s.close();
-    await s.close();
-    expect(await s.ping()).toBe(false);
-    await expect(s.listRecentMatches(1)).rejects.toThrow(/closed/);
+  it(
+    "keeps its data and applies nothing twice after a restart; close is idempotent",
+    async () => {
+      const s = current();
+      await s.close();
+      await s.close();
+      expect(await s.ping()).toBe(false);
+      await expect(s.listRecentMatches(1)).rejects.toThrow(/closed/);
 
-    const reopened = await open();
-    store = reopened.store;
-    expect(reopened.appliedMigrations).toEqual([]);
-    expect(await store.ping()).toBe(true);
-    expect((await store.listRecentMatches(10)).map((m) => m.id)).toEqual([ids.third, ids.second, ids.first]);
-    expect((await store.getMatch(ids.second))?.rounds).toHaveLength(2);
-    await store.close();
-    store = null;
-  }, SLOW);
+      const reopened = await open();
+      store = reopened.store;
+      expect(reopened.appliedMigrations).toEqual([]);
+      expect(await store.ping()).toBe(true);
+      expect((await store.listRecentMatches(10)).map((m) => m.id)).toEqual([ids.third, ids.second, ids.first]);
+      expect((await store.getMatch(ids.second))?.rounds).toHaveLength(2);
+      await store.close();
+      store = null;
+    },
+    SLOW,
+  );
 
-  it("saves a match id once however often it is retried, and stores lone surrogates as U+FFFD", async () => {
-    const own = await openMatchStore({ ...(await target.fresh()), logger });
-    try {
-      const id = randomUUID();
-      const match = sampleMatch("ONCE", 500);
-      match.players[0]!.nickname = "a\uD800b"; // once: "unexpected end of hex escape", the match lost
-      match.playlist = { note: "\uDC00" };
-      // Retries, in sequence and at the same time (a background retry racing the next start's).
-      expect(await own.store.saveMatch({ ...match, id })).toEqual({ id });
-      expect(await own.store.saveMatch({ ...match, id })).toEqual({ id });
-      expect(await Promise.all([own.store.saveMatch({ ...match, id }), own.store.saveMatch({ ...match, id })])).toEqual([{ id }, { id }]);
-      const listed = await own.store.listRecentMatches(10);
-      expect(listed.map((m) => m.id)).toEqual([id]);
-      const detail = await own.store.getMatch(id);
-      expect(detail?.players.map((p) => p.nickname)).toContain("a\uFFFDb");
-      expect(detail?.playlist).toEqual({ note: "\uFFFD" });
-      expect(detail?.rounds.flatMap((r) => r.results)).toHaveLength(4);
-      await expect(own.store.saveMatch({ ...match, id: "not-a-uuid" })).rejects.toThrow(InvalidMatchError);
-    } finally {
-      await own.store.close();
-    }
-  }, SLOW);
+  it(
+    "saves a match id once however often it is retried, and stores lone surrogates as U+FFFD",
+    async () => {
+      const own = await openMatchStore({ ...(await target.fresh()), logger });
+      try {
+        const id = randomUUID();
+        const match = sampleMatch("ONCE", 500);
+        match.players[0]!.nickname = "a\uD800b"; // once: "unexpected end of hex escape", the match lost
+        match.playlist = { note: "\uDC00" };
+        // Retries, in sequence and at the same time (a background retry racing the next start's).
+        expect(await own.store.saveMatch({ ...match, id })).toEqual({ id });
+        expect(await own.store.saveMatch({ ...match, id })).toEqual({ id });
+        expect(await Promise.all([own.store.saveMatch({ ...match, id }), own.store.saveMatch({ ...match, id })])).toEqual([{ id }, { id }]);
+        const listed = await own.store.listRecentMatches(10);
+        expect(listed.map((m) => m.id)).toEqual([id]);
+        const detail = await own.store.getMatch(id);
+        expect(detail?.players.map((p) => p.nickname)).toContain("a\uFFFDb");
+        expect(detail?.playlist).toEqual({ note: "\uFFFD" });
+        expect(detail?.rounds.flatMap((r) => r.results)).toHaveLength(4);
+        await expect(own.store.saveMatch({ ...match, id: "not-a-uuid" })).rejects.toThrow(InvalidMatchError);
+      } finally {
+        await own.store.close();
+      }
+    },
+    SLOW,
+  );
 
-  it("records migrations in _prisma_migrations exactly like Prisma", async () => {
-    await closeShared();
-    const rows = await target.query(
-      db,
-      `SELECT migration_name, checksum, finished_at, rolled_back_at, logs, applied_steps_count
+  it(
+    "records migrations in _prisma_migrations exactly like Prisma",
+    async () => {
+      await closeShared();
+      const rows = await target.query(
+        db,
+        `SELECT migration_name, checksum, finished_at, rolled_back_at, logs, applied_steps_count
          FROM "_prisma_migrations" ORDER BY migration_name`,
-    );
-    const names = await migrationNames();
-    expect(rows.map((r) => r.migration_name)).toEqual(names);
-    for (const row of rows) {
-      const file = await readFile(path.join(DEFAULT_MIGRATIONS_DIR, String(row.migration_name), "migration.sql"));
-      expect(row.checksum).toBe(createHash("sha256").update(file).digest("hex"));
-      expect(row.finished_at).toBeInstanceOf(Date);
-      expect(row.rolled_back_at).toBeNull();
-      expect(row.logs).toBeNull();
-      expect(row.applied_steps_count).toBe(1);
-    }
-  }, SLOW);
+      );
+      const names = await migrationNames();
+      expect(rows.map((r) => r.migration_name)).toEqual(names);
+      for (const row of rows) {
+        const file = await readFile(path.join(DEFAULT_MIGRATIONS_DIR, String(row.migration_name), "migration.sql"));
+        expect(row.checksum).toBe(createHash("sha256").update(file).digest("hex"));
+        expect(row.finished_at).toBeInstanceOf(Date);
+        expect(row.rolled_back_at).toBeNull();
+        expect(row.logs).toBeNull();
+        expect(row.applied_steps_count).toBe(1);
+      }
+    },
+    SLOW,
+  );
 
-  it("refuses to start when an applied migration was edited, and starts again once restored", async () => {
-    await closeShared();
-    const migrationsDir = await copyMigrations();
-    const [firstName] = await migrationNames();
-    const file = path.join(migrationsDir, firstName ?? "", "migration.sql");
-    const original = await readFile(file, "utf8");
+  it(
+    "refuses to start when an applied migration was edited, and starts again once restored",
+    async () => {
+      await closeShared();
+      const migrationsDir = await copyMigrations();
+      const [firstName] = await migrationNames();
+      const file = path.join(migrationsDir, firstName ?? "", "migration.sql");
+      const original = await readFile(file, "utf8");
 
-    // Only line endings changed (a Windows checkout): not an edit.
-    await writeFile(file, original.replace(/\n/g, "\r\n"));
-    const crlf = await open({ migrationsDir });
-    expect(crlf.appliedMigrations).toEqual([]);
-    await crlf.store.close();
+      // Only line endings changed (a Windows checkout): not an edit.
+      await writeFile(file, original.replace(/\n/g, "\r\n"));
+      const crlf = await open({ migrationsDir });
+      expect(crlf.appliedMigrations).toEqual([]);
+      await crlf.store.close();
 
-    await writeFile(file, `${original}\n-- edited after it was applied\n`);
-    // An open that wrongly succeeds is closed at once so that it cannot hide later failures.
-    const refused = await open({ migrationsDir }).then(
-      async (opened) => opened.store.close(),
-      (error: unknown) => error,
-    );
-    expect(refused).toBeInstanceOf(MigrationError);
-    expect(String(refused)).toMatch(new RegExp(`${firstName} was modified after it was applied`));
+      await writeFile(file, `${original}\n-- edited after it was applied\n`);
+      // An open that wrongly succeeds is closed at once so that it cannot hide later failures.
+      const refused = await open({ migrationsDir }).then(
+        async (opened) => opened.store.close(),
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(MigrationError);
+      expect(String(refused)).toMatch(new RegExp(`${firstName} was modified after it was applied`));
 
-    // The failed open released everything (embedded: the data dir lock).
-    await writeFile(file, original);
-    const again = await open({ migrationsDir });
-    expect(again.appliedMigrations).toEqual([]);
-    expect(await again.store.listRecentMatches(10)).toHaveLength(3);
-    await again.store.close();
-  }, SLOW);
+      // The failed open released everything (embedded: the data dir lock).
+      await writeFile(file, original);
+      const again = await open({ migrationsDir });
+      expect(again.appliedMigrations).toEqual([]);
+      expect(await again.store.listRecentMatches(10)).toHaveLength(3);
+      await again.store.close();
+    },
+    SLOW,
+  );
 
-  it("applies a new migration once, and rolls back a failing one completely", async () => {
-    await closeShared();
-    const migrationsDir = await copyMigrations();
-    // A later migration whose trigger makes one particular RoundResult insert fail in the database.
-    const triggerDir = path.join(migrationsDir, "99990101000000_test_trigger");
-    await mkdir(triggerDir);
-    await writeFile(
-      path.join(triggerDir, "migration.sql"),
-      `CREATE FUNCTION test_reject_points() RETURNS trigger AS $$
+  it(
+    "applies a new migration once, and rolls back a failing one completely",
+    async () => {
+      await closeShared();
+      const migrationsDir = await copyMigrations();
+      // A later migration whose trigger makes one particular RoundResult insert fail in the database.
+      const triggerDir = path.join(migrationsDir, "99990101000000_test_trigger");
+      await mkdir(triggerDir);
+      await writeFile(
+        path.join(triggerDir, "migration.sql"),
+        `CREATE FUNCTION test_reject_points() RETURNS trigger AS $$
        BEGIN
          IF NEW.points = -12345 THEN RAISE EXCEPTION 'test trigger rejected a result'; END IF;
          RETURN NEW;
        END $$ LANGUAGE plpgsql;
        CREATE TRIGGER test_reject_points BEFORE INSERT ON "RoundResult"
          FOR EACH ROW EXECUTE FUNCTION test_reject_points();`,
-    );
-    const brokenDir = path.join(migrationsDir, "99990102000000_test_broken");
-    await mkdir(brokenDir);
-    await writeFile(path.join(brokenDir, "migration.sql"), `CREATE TABLE "ShouldNotExist" (id int);\nSELECT * FROM "NoSuchTable";`);
+      );
+      const brokenDir = path.join(migrationsDir, "99990102000000_test_broken");
+      await mkdir(brokenDir);
+      await writeFile(path.join(brokenDir, "migration.sql"), `CREATE TABLE "ShouldNotExist" (id int);\nSELECT * FROM "NoSuchTable";`);
 
-    // The broken migration fails after the trigger one committed; its own table is rolled back.
-    const failed = await open({ migrationsDir }).then(
-      async (opened) => opened.store.close(),
-      (error: unknown) => error,
-    );
-    expect(String(failed)).toMatch(/99990102000000_test_broken failed and was rolled back/);
-    await rm(brokenDir, { recursive: true });
-    const opened = await open({ migrationsDir });
-    expect(opened.appliedMigrations).toEqual([]); // the trigger migration was applied by the failed open
-    const s = opened.store;
-    try {
-      const match = sampleMatch("EEEE", 5000);
-      const lastRound = match.rounds[0];
-      const lastResult = lastRound?.results[0];
-      if (!lastRound || !lastResult) throw new Error("fixture changed");
-      lastRound.results = [{ ...lastResult, points: -12345 }];
-      // Valid input, rejected by the database at the very last INSERT: nothing must remain.
-      await expect(s.saveMatch(match)).rejects.toThrow(/test trigger rejected a result/);
-      expect((await s.listRecentMatches(10)).map((m) => m.roomCode)).toEqual(["CCCC", "BBBB", "AAAA"]);
-    } finally {
-      await s.close();
-    }
-    const tables = await target.query(db, `SELECT to_regclass('"ShouldNotExist"') IS NULL AS absent`);
-    expect(tables[0]?.absent).toBe(true);
-    const recorded = await target.query(db, `SELECT migration_name FROM "_prisma_migrations" WHERE migration_name LIKE '9999%'`);
-    expect(recorded.map((r) => r.migration_name)).toEqual(["99990101000000_test_trigger"]);
-  }, SLOW);
+      // The broken migration fails after the trigger one committed; its own table is rolled back.
+      const failed = await open({ migrationsDir }).then(
+        async (opened) => opened.store.close(),
+        (error: unknown) => error,
+      );
+      expect(String(failed)).toMatch(/99990102000000_test_broken failed and was rolled back/);
+      await rm(brokenDir, { recursive: true });
+      const opened = await open({ migrationsDir });
+      expect(opened.appliedMigrations).toEqual([]); // the trigger migration was applied by the failed open
+      const s = opened.store;
+      try {
+        const match = sampleMatch("EEEE", 5000);
+        const lastRound = match.rounds[0];
+        const lastResult = lastRound?.results[0];
+        if (!lastRound || !lastResult) throw new Error("fixture changed");
+        lastRound.results = [{ ...lastResult, points: -12345 }];
+        // Valid input, rejected by the database at the very last INSERT: nothing must remain.
+        await expect(s.saveMatch(match)).rejects.toThrow(/test trigger rejected a result/);
+        expect((await s.listRecentMatches(10)).map((m) => m.roomCode)).toEqual(["CCCC", "BBBB", "AAAA"]);
+      } finally {
+        await s.close();
+      }
+      const tables = await target.query(db, `SELECT to_regclass('"ShouldNotExist"') IS NULL AS absent`);
+      expect(tables[0]?.absent).toBe(true);
+      const recorded = await target.query(db, `SELECT migration_name FROM "_prisma_migrations" WHERE migration_name LIKE '9999%'`);
+      expect(recorded.map((r) => r.migration_name)).toEqual(["99990101000000_test_trigger"]);
+    },
+    SLOW,
+  );
 }
 
 describe("match store: embedded PGlite", () => {
   defineStoreSuite(embeddedTarget);
 
-  it("refuses a second open of the same data dir and opens two others side by side", async () => {
-    const a = path.join(await tempDir("pair"), "a");
-    const b = path.join(await tempDir("pair"), "b");
-    const [first, second] = await Promise.all([
-      openMatchStore({ dataDir: a, logger }),
-      openMatchStore({ dataDir: b, logger }),
-    ]);
-    try {
-      await expect(openMatchStore({ dataDir: a, logger })).rejects.toThrow(/already open/);
-      await first.store.saveMatch(sampleMatch("PAIR", 100));
-      expect(await first.store.listRecentMatches(5)).toHaveLength(1);
-      expect(await second.store.listRecentMatches(5)).toHaveLength(0);
-    } finally {
-      await Promise.all([first.store.close(), second.store.close()]);
-    }
-    // Closed: the same dir opens again right away.
-    const again = await openMatchStore({ dataDir: a, logger });
-    expect((await again.store.listRecentMatches(5)).map((m) => m.roomCode)).toEqual(["PAIR"]);
-    await again.store.close();
-  }, SLOW);
+  it(
+    "refuses a second open of the same data dir and opens two others side by side",
+    async () => {
+      const a = path.join(await tempDir("pair"), "a");
+      const b = path.join(await tempDir("pair"), "b");
+      const [first, second] = await Promise.all([openMatchStore({ dataDir: a, logger }), openMatchStore({ dataDir: b, logger })]);
+      try {
+        await expect(openMatchStore({ dataDir: a, logger })).rejects.toThrow(/already open/);
+        await first.store.saveMatch(sampleMatch("PAIR", 100));
+        expect(await first.store.listRecentMatches(5)).toHaveLength(1);
+        expect(await second.store.listRecentMatches(5)).toHaveLength(0);
+      } finally {
+        await Promise.all([first.store.close(), second.store.close()]);
+      }
+      // Closed: the same dir opens again right away.
+      const again = await openMatchStore({ dataDir: a, logger });
+      expect((await again.store.listRecentMatches(5)).map((m) => m.roomCode)).toEqual(["PAIR"]);
+      await again.store.close();
+    },
+    SLOW,
+  );
 
   it("rejects a DATABASE_URL that is not PostgreSQL instead of silently using the embedded db", async () => {
-    await expect(
-      openMatchStore({ databaseUrl: "file:./dev.db", dataDir: await tempDir("never"), logger }),
-    ).rejects.toThrow(/postgres:\/\/ or postgresql:\/\//);
+    await expect(openMatchStore({ databaseUrl: "file:./dev.db", dataDir: await tempDir("never"), logger })).rejects.toThrow(/postgres:\/\/ or postgresql:\/\//);
   });
 });
 

@@ -78,7 +78,13 @@ describe("letterbox coordinates", () => {
   ];
 
   it.each(cases)("round-trips image -> video -> image (%s)", (_label, t) => {
-    for (const p of [{ x: 0, y: 0 }, { x: 1, y: 1 }, { x: 0.5, y: 0.5 }, { x: 0.627, y: 0.466 }, { x: 0.1, y: 0.9 }]) {
+    for (const p of [
+      { x: 0, y: 0 },
+      { x: 1, y: 1 },
+      { x: 0.5, y: 0.5 },
+      { x: 0.627, y: 0.466 },
+      { x: 0.1, y: 0.9 },
+    ]) {
       const back = videoToImageCoords(t, imageToVideoCoords(t, p));
       expect(back.x).toBeCloseTo(p.x, 9);
       expect(back.y).toBeCloseTo(p.y, 9);

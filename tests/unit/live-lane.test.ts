@@ -28,7 +28,14 @@ describe("the live lane", () => {
     }
     expect(sent).toHaveLength(0);
     vi.advanceTimersByTime(METER_BROADCAST_INTERVAL_MS);
-    expect(sent).toEqual([{ meters: [{ playerId: "ana", similarity: 0.3 }, { playerId: "bo", similarity: 0.7 }] }]);
+    expect(sent).toEqual([
+      {
+        meters: [
+          { playerId: "ana", similarity: 0.3 },
+          { playerId: "bo", similarity: 0.7 },
+        ],
+      },
+    ]);
 
     // A tick without news sends nothing; the next sample goes out with the next tick, alone.
     vi.advanceTimersByTime(METER_BROADCAST_INTERVAL_MS);

@@ -147,11 +147,13 @@ describe("the lobby's deadline", () => {
     expect(extended.effects).toContainEqual({ type: "preloadExtended", deadline: DEADLINE + 15_000, reason: "progress", waitingFor: ["p3", "p4"] });
     expect(roles(extended.state).every(([, role]) => role === "player")).toBe(true);
     // p4 finishes; p3 fails just before the next check (a fresh report, but "failed" is not waited for).
-    const next = apply(
-      extended.state,
-      ready("p4", DEADLINE + 5_000),
-      { type: "reportPreload", playerId: "p3", percent: 60, status: "failed", now: DEADLINE + 14_000 },
-    );
+    const next = apply(extended.state, ready("p4", DEADLINE + 5_000), {
+      type: "reportPreload",
+      playerId: "p3",
+      percent: 60,
+      status: "failed",
+      now: DEADLINE + 14_000,
+    });
     const result = expectOk(applyRoomIntent(next, deadlinePassed(DEADLINE + 15_000)));
     expect(result.state.phase).toBe("playing");
     expect(roles(result.state)).toEqual([

@@ -14,10 +14,14 @@ describe("lobby progress reporter", () => {
   it("sends at most 4 updates a second, always the latest, and never drops the final one", async () => {
     const sent: { at: number; update: ProgressUpdate }[] = [];
     const start = Date.now();
-    const reporter = createProgressReporter(async (update) => {
-      sent.push({ at: Date.now() - start, update });
-      return { ok: true };
-    }, 250, clock);
+    const reporter = createProgressReporter(
+      async (update) => {
+        sent.push({ at: Date.now() - start, update });
+        return { ok: true };
+      },
+      250,
+      clock,
+    );
 
     // A loader reporting every 10 ms for 2 s, then ready.
     for (let percent = 0; percent < 100; percent++) {
@@ -85,16 +89,20 @@ describe("lobby progress reporter", () => {
   it("never resends a refused value once a newer one went out", async () => {
     const sent: ProgressUpdate[] = [];
     let refuseFirst = true;
-    const reporter = createProgressReporter(async (update) => {
-      sent.push(update);
-      // The first answer arrives late and refused, after "ready" was already sent.
-      if (refuseFirst) {
-        refuseFirst = false;
-        await new Promise((resolve) => setTimeout(resolve, 600));
-        return { ok: false, code: "rate_limited" };
-      }
-      return { ok: true };
-    }, 250, clock);
+    const reporter = createProgressReporter(
+      async (update) => {
+        sent.push(update);
+        // The first answer arrives late and refused, after "ready" was already sent.
+        if (refuseFirst) {
+          refuseFirst = false;
+          await new Promise((resolve) => setTimeout(resolve, 600));
+          return { ok: false, code: "rate_limited" };
+        }
+        return { ok: true };
+      },
+      250,
+      clock,
+    );
     reporter.push({ percent: 99, status: "loading" });
     await vi.advanceTimersByTimeAsync(10);
     reporter.push({ percent: 100, status: "ready" });

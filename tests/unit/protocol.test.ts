@@ -112,7 +112,16 @@ describe("protocol schemas", () => {
       hostId: "p1",
       maxMembers: 8,
       members: [
-        { id: "p1", nickname: "Mina", connected: true, preload: { percent: 0, status: "idle" }, role: "player", paused: false, isHost: true, media: { audio: true, video: false } },
+        {
+          id: "p1",
+          nickname: "Mina",
+          connected: true,
+          preload: { percent: 0, status: "idle" },
+          role: "player",
+          paused: false,
+          isHost: true,
+          media: { audio: true, video: false },
+        },
       ],
       game: null,
       calledOff: null,

@@ -25,7 +25,12 @@ describe("rankStandings: one order for results, scoreboard and history", () => {
 
   it("falls back to the id when names are equal, and works without ids", () => {
     expect(rankStandings([standing("Same", 1, "p2"), standing("Same", 1, "p1")]).map((entry) => entry.id)).toEqual(["p1", "p2"]);
-    expect(rankStandings([{ name: "B", total: 2 }, { name: "A", total: 2 }]).map((entry) => entry.name)).toEqual(["A", "B"]);
+    expect(
+      rankStandings([
+        { name: "B", total: 2 },
+        { name: "A", total: 2 },
+      ]).map((entry) => entry.name),
+    ).toEqual(["A", "B"]);
     expect(rankStandings([])).toEqual([]);
   });
 

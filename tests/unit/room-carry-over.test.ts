@@ -22,7 +22,14 @@ function busyRoom(): RoomState {
     playerId: "host",
     now: Date.now(),
     preloadTimeoutMs: 45_000,
-    setup: { settings, testPlaylistId: "pose-only", targets: [{ kind: "pose", targetId: "t1" }, { kind: "pose", targetId: "t2" }] },
+    setup: {
+      settings,
+      testPlaylistId: "pose-only",
+      targets: [
+        { kind: "pose", targetId: "t1" },
+        { kind: "pose", targetId: "t2" },
+      ],
+    },
   });
   if (!started.ok) throw new Error("start refused");
   return started.state;

@@ -35,7 +35,16 @@ describe("room state machine", () => {
     expect(created.state.phase).toBe("chatting");
     expect(created.state.hostId).toBe("p1");
     expect(created.state.members).toEqual([
-      { id: "p1", nickname: "Mina", joinOrder: 0, connected: true, preload: { percent: 0, status: "idle" }, role: "player", paused: false, media: { audio: true, video: true } },
+      {
+        id: "p1",
+        nickname: "Mina",
+        joinOrder: 0,
+        connected: true,
+        preload: { percent: 0, status: "idle" },
+        role: "player",
+        paused: false,
+        media: { audio: true, video: true },
+      },
     ]);
     expect(created.effects).toContainEqual({ type: "stateChanged" });
   });
@@ -53,11 +62,7 @@ describe("room state machine", () => {
   });
 
   it("makes duplicate nicknames unique, case-insensitively", () => {
-    const state = apply(
-      room(),
-      { type: "join", playerId: "p2", nickname: "mina" },
-      { type: "join", playerId: "p3", nickname: "MINA" },
-    );
+    const state = apply(room(), { type: "join", playerId: "p2", nickname: "mina" }, { type: "join", playerId: "p3", nickname: "MINA" });
     expect(state.members.map((member) => member.nickname)).toEqual(["Mina", "mina 2", "MINA 3"]);
   });
 
@@ -84,11 +89,7 @@ describe("room state machine", () => {
   });
 
   it("hands the host seat to the earliest remaining member when the host leaves", () => {
-    const state = apply(
-      room(),
-      { type: "join", playerId: "p2", nickname: "Jun" },
-      { type: "join", playerId: "p3", nickname: "Sol" },
-    );
+    const state = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "join", playerId: "p3", nickname: "Sol" });
     const result = expectOk(applyRoomIntent(state, { type: "leave", playerId: "p1" }));
     expect(result.state.hostId).toBe("p2");
     expect(result.effects).toContainEqual({ type: "hostChanged", hostId: "p2" });
@@ -128,12 +129,7 @@ describe("room state machine", () => {
   });
 
   it("waits for a player who is reconnecting, and stops waiting once it has left", () => {
-    const lobby = apply(
-      room(),
-      { type: "join", playerId: "p2", nickname: "Jun" },
-      start("p1"),
-      { type: "setConnected", playerId: "p2", connected: false },
-    );
+    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), { type: "setConnected", playerId: "p2", connected: false });
     const oneReady = expectOk(applyRoomIntent(lobby, ready("p1")));
     expect(oneReady.effects).not.toContainEqual({ type: "allReady" });
     // Back within the grace period and done loading: the game can start with both.
@@ -144,13 +140,7 @@ describe("room state machine", () => {
   });
 
   it("turns players who are not ready into spectators on timeout or an early start", () => {
-    const lobby = apply(
-      room(),
-      { type: "join", playerId: "p2", nickname: "Jun" },
-      { type: "join", playerId: "p3", nickname: "Sol" },
-      start("p1"),
-      ready("p1"),
-    );
+    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "join", playerId: "p3", nickname: "Sol" }, start("p1"), ready("p1"));
     for (const state of [apply(lobby, { type: "preloadTimedOut", now: NOW + TIMEOUT }), apply(lobby, { type: "startEarly", playerId: "p1", now: NOW })]) {
       expect(state.phase).toBe("playing");
       expect(state.members.map((member) => [member.id, member.role])).toEqual([
@@ -175,13 +165,11 @@ describe("room state machine", () => {
   });
 
   it("goes playing -> results -> chatting, the last step by the host only", () => {
-    const playing = apply(
-      room(),
-      { type: "join", playerId: "p2", nickname: "Jun" },
-      start("p1"),
-      ready("p1"),
-      { type: "startEarly", playerId: "p1", now: NOW },
-    );
+    const playing = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"), {
+      type: "startEarly",
+      playerId: "p1",
+      now: NOW,
+    });
     expect(applyRoomIntent(room(), ready("p1"))).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
     expect(applyRoomIntent(room(), { type: "finishGame", matchId: "m0", save: "saved", ranking: [] })).toMatchObject({
       ok: false,
@@ -200,12 +188,7 @@ describe("room state machine", () => {
   });
 
   it("stops waiting when the last unready player leaves the lobby", () => {
-    const lobby = apply(
-      room(),
-      { type: "join", playerId: "p2", nickname: "Jun" },
-      start("p1"),
-      ready("p1"),
-    );
+    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"));
     expect(expectOk(applyRoomIntent(lobby, { type: "leave", playerId: "p2" })).effects).toContainEqual({ type: "allReady" });
   });
 
@@ -240,24 +223,16 @@ describe("room state machine", () => {
 
   it("refuses progress from spectators and outside the lobby", () => {
     expect(applyRoomIntent(room(), ready("p1"))).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
-    const playing = apply(
-      room(),
-      { type: "join", playerId: "p2", nickname: "Jun" },
-      start("p1"),
-      ready("p1"),
-      { type: "startEarly", playerId: "p1", now: NOW },
-    );
+    const playing = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"), {
+      type: "startEarly",
+      playerId: "p1",
+      now: NOW,
+    });
     expect(applyRoomIntent(playing, ready("p2"))).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
   });
 
   it("starts the match timeline with the ready players only, and scores them", () => {
-    const playing = apply(
-      room(),
-      { type: "join", playerId: "p2", nickname: "Jun" },
-      start("p1"),
-      ready("p1"),
-      { type: "preloadTimedOut", now: NOW + TIMEOUT },
-    );
+    const playing = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"), { type: "preloadTimedOut", now: NOW + TIMEOUT });
     const match = playing.game?.match;
     expect(match?.timeline.rounds.map((round) => round.targetId)).toEqual(["t-pose", "star"]);
     expect(match?.timeline.countdownStartsAt).toBeGreaterThanOrEqual(NOW);
@@ -291,14 +266,7 @@ describe("room state machine", () => {
 describe("dropping out and coming back mid-game", () => {
   /** Two players in round 0, both ready, p2 already awarded a PERFECT worth some points. */
   function midRound(): { state: RoomState; roundOpenAt: number } {
-    const playing = apply(
-      room(),
-      { type: "join", playerId: "p2", nickname: "Jun" },
-      start("p1"),
-      ready("p1"),
-      ready("p2"),
-      { type: "beginPlay", now: NOW },
-    );
+    const playing = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"), ready("p2"), { type: "beginPlay", now: NOW });
     const roundOpenAt = playing.game!.match!.timeline.rounds[0]!.startsAt + 500;
     const state = apply(playing, { type: "score", playerId: "p2", roundIndex: 0, similarity: 0.95, award: "perfect", now: roundOpenAt });
     return { state, roundOpenAt };
@@ -336,9 +304,10 @@ describe("dropping out and coming back mid-game", () => {
     expect(score.total).toBeGreaterThan(pointsBefore);
     expect(score.rounds[0]?.points).toBe(pointsBefore);
     // The round awarded before the drop stays awarded: no second award after coming back.
-    expect(
-      applyRoomIntent(after, { type: "score", playerId: "p2", roundIndex: 0, similarity: 0.9, award: "good", now: roundOpenAt + 100 }),
-    ).toMatchObject({ ok: false, error: { code: "already_awarded" } });
+    expect(applyRoomIntent(after, { type: "score", playerId: "p2", roundIndex: 0, similarity: 0.9, award: "good", now: roundOpenAt + 100 })).toMatchObject({
+      ok: false,
+      error: { code: "already_awarded" },
+    });
   });
 
   it("marks a hidden page as paused during the game, clears its live meter and keeps its points", () => {

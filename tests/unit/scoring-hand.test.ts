@@ -180,7 +180,10 @@ describe("hand signs: thumbs up, fist and five fingers", () => {
       expect(score(five, target("fist")).similarity).toBeLessThan(EASY_GOOD);
     }
     // Thumbs-up tolerates a tilt of the thumb, not a sideways or downward thumb.
-    for (const angles of [{ roll: 20, pitch: 20, yaw: 30 }, { roll: -20, pitch: -15, yaw: -30 }]) {
+    for (const angles of [
+      { roll: 20, pitch: 20, yaw: 30 },
+      { roll: -20, pitch: -15, yaw: -30 },
+    ]) {
       expect(score(makeHand({ ...THUMBS_UP, ...angles }), target("thumbs-up")).similarity).toBeGreaterThanOrEqual(EASY_PERFECT);
     }
   });
@@ -203,19 +206,14 @@ describe("hand signs: thumbs up, fist and five fingers", () => {
 
 describe("hand signs: counting and shapes", () => {
   it("'show N fingers' accepts any N fingers and refuses N-1 or N+1", () => {
-    const three: HandSpec[] = [
-      { fingers: ["down", "up", "up", "up", "down"] },
-      { fingers: ["up", "up", "up", "down", "down"] },
-    ];
+    const three: HandSpec[] = [{ fingers: ["down", "up", "up", "up", "down"] }, { fingers: ["up", "up", "up", "down", "down"] }];
     for (const spec of three) {
       const hand = makeHand({ ...spec, roll: 10 });
       expect(score(hand, target("fingers-3")).similarity).toBeGreaterThanOrEqual(EASY_PERFECT);
       expect(score(hand, target("fingers-2")).similarity).toBeLessThan(EASY_GOOD);
       expect(score(hand, target("fingers-4")).similarity).toBeLessThan(EASY_GOOD);
     }
-    expect(score(makeHand({ fingers: ["down", "up", "down", "down", "down"] }), target("fingers-1")).similarity).toBeGreaterThanOrEqual(
-      EASY_PERFECT,
-    );
+    expect(score(makeHand({ fingers: ["down", "up", "down", "down", "down"] }), target("fingers-1")).similarity).toBeGreaterThanOrEqual(EASY_PERFECT);
   });
 
   it("peace needs the two fingers spread; two fingers together are only 'two fingers'", () => {

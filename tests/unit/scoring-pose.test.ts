@@ -1,14 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BODY_POINT_NAMES, BODY_POINTS, type BodyPointName } from "@/core/scoring/bodyPoints";
 import { THRESHOLDS } from "@/core/scoring/hold";
-import {
-  POSE_SEGMENT_NAMES,
-  POSE_SLOT_COUNT,
-  PoseScorer,
-  normalisePose,
-  preparePoseTarget,
-  type PoseTargetPoints,
-} from "@/core/scoring/poseSimilarity";
+import { POSE_SEGMENT_NAMES, POSE_SLOT_COUNT, PoseScorer, normalisePose, preparePoseTarget, type PoseTargetPoints } from "@/core/scoring/poseSimilarity";
 import type { LandmarkLike } from "@/core/scoring/types";
 import measured from "@/core/targets/measured.json";
 import { ALL_POSE_TARGETS, POSE_TARGETS, getPoseTarget, type PoseTarget } from "@/core/targets/poseLibrary";
@@ -122,9 +115,7 @@ describe("pose similarity: doing the pose", () => {
 
   it("a sloppy pose (every limb 10 degrees off) is still PERFECT; 20 degrees off still GOOD", () => {
     for (const pose of POSE_TARGETS) {
-      expect(score(cameraLandmarks(sloppy(pose.points, 10)), pose).similarity, pose.id).toBeGreaterThanOrEqual(
-        THRESHOLDS.hard.perfect,
-      );
+      expect(score(cameraLandmarks(sloppy(pose.points, 10)), pose).similarity, pose.id).toBeGreaterThanOrEqual(THRESHOLDS.hard.perfect);
       const rough = score(cameraLandmarks(sloppy(pose.points, 20)), pose).similarity;
       expect(rough, pose.id).toBeGreaterThanOrEqual(THRESHOLDS.normal.good);
       expect(rough, pose.id).toBeLessThan(THRESHOLDS.easy.perfect);
@@ -180,9 +171,7 @@ describe("pose similarity: different poses stay apart", () => {
     for (const a of ids) {
       for (const b of ids) {
         if (a === b) continue;
-        expect(score(cameraLandmarks(target(a).points), target(b)).similarity, `${a} as ${b}`).toBeLessThan(
-          THRESHOLDS.hard.good,
-        );
+        expect(score(cameraLandmarks(target(a).points), target(b)).similarity, `${a} as ${b}`).toBeLessThan(THRESHOLDS.hard.good);
       }
     }
   });

@@ -4,11 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EFFECT_NAMES, SOUND_NAMES, parseSoundManifest } from "../../client/audio/manifest";
-import {
-  MUTED_STORAGE_KEY,
-  createMutePreference,
-  type KeyValueStorage,
-} from "../../client/audio/mutePreference";
+import { MUTED_STORAGE_KEY, createMutePreference, type KeyValueStorage } from "../../client/audio/mutePreference";
 import { SAMPLE_RATE, peak, rms } from "../../scripts/sounds/dsp";
 import { EFFECT_DURATION_RANGE } from "../../scripts/sounds/effects";
 import { MP3_DELAY_SAMPLES, encodeMp3, inspectMp3 } from "../../scripts/sounds/encode";
@@ -90,10 +86,7 @@ describe("synthesised sounds", () => {
     const secondSorted = sortedAbs(second);
 
     const seamStep = Math.abs(x[0]! - x[n - 1]!);
-    const seamCurvature = Math.max(
-      Math.abs(x[0]! - 2 * x[n - 1]! + x[n - 2]!),
-      Math.abs(x[1]! - 2 * x[0]! + x[n - 1]!),
-    );
+    const seamCurvature = Math.max(Math.abs(x[0]! - 2 * x[n - 1]! + x[n - 2]!), Math.abs(x[1]! - 2 * x[0]! + x[n - 1]!));
     expect(seamStep).toBeLessThanOrEqual(quantile(firstSorted, 0.999));
     expect(seamCurvature).toBeLessThanOrEqual(quantile(secondSorted, 0.999));
     // And the step across the seam is about as big as its neighbours' steps.

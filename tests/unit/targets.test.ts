@@ -20,9 +20,28 @@ describe("pose library", () => {
       expect(pose.name.en.length).toBeGreaterThan(0);
     }
     for (const difficulty of ["easy", "normal", "hard"] as const) {
-      expect(POSE_TARGETS.some((pose) => pose.difficulty === difficulty), difficulty).toBe(true);
+      expect(
+        POSE_TARGETS.some((pose) => pose.difficulty === difficulty),
+        difficulty,
+      ).toBe(true);
     }
-    for (const id of ["t-pose", "hands-up", "star", "tree", "squat", "left-arm-up", "right-arm-up", "airplane", "warrior", "y-pose", "hands-on-hips", "arms-x", "salute", "side-lunge", "flamingo"]) {
+    for (const id of [
+      "t-pose",
+      "hands-up",
+      "star",
+      "tree",
+      "squat",
+      "left-arm-up",
+      "right-arm-up",
+      "airplane",
+      "warrior",
+      "y-pose",
+      "hands-on-hips",
+      "arms-x",
+      "salute",
+      "side-lunge",
+      "flamingo",
+    ]) {
       expect(getPoseTarget(id), id).toBeDefined();
     }
   });
@@ -92,7 +111,11 @@ describe("hand and head libraries", () => {
       expect(hand.emoji.length).toBeGreaterThan(0);
     }
     expect(new Set(ALL_HAND_TARGETS.map((hand) => hand.id)).size).toBe(ALL_HAND_TARGETS.length);
-    for (let n = 1; n <= 5; n++) expect(HAND_TARGETS.find((hand) => hand.sign.count === n), `fingers-${n}`).toBeDefined();
+    for (let n = 1; n <= 5; n++)
+      expect(
+        HAND_TARGETS.find((hand) => hand.sign.count === n),
+        `fingers-${n}`,
+      ).toBeDefined();
   });
 
   it("generates head circles deterministically, inside the safe area, each a move away from the last", () => {

@@ -24,10 +24,12 @@ describe("tasks-vision usage logging", () => {
     // ...whose sender is `this.m`, with its queue `i`, its minute timer `h`...
     const sender = /this\.m=new ([A-Za-z$]{1,3})\(r\)/.exec(bundle)?.[1];
     expect(sender).toBeTruthy();
-    const senderClass = new RegExp(`${sender!.replace("$", "\\$")}=class\\{constructor\\(t\\)\\{this\\.i=\\[\\],[^}]*this\\.h=setInterval\\(\\(\\)=>\\{this\\.flush\\(\\)\\},6e4\\)`);
+    const senderClass = new RegExp(
+      `${sender!.replace("$", "\\$")}=class\\{constructor\\(t\\)\\{this\\.i=\\[\\],[^}]*this\\.h=setInterval\\(\\(\\)=>\\{this\\.flush\\(\\)\\},6e4\\)`,
+    );
     expect(bundle).toMatch(senderClass);
     // ...which sends nothing once `error` is set, and queues nothing either.
-    expect(bundle).toContain("flush(t,e){if(this.error)e?.(\"net-send-failed\");else");
+    expect(bundle).toContain('flush(t,e){if(this.error)e?.("net-send-failed");else');
     expect(bundle).toContain("(t=t.m).error||t.i.push(e)");
   });
 

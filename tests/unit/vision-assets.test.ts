@@ -15,16 +15,13 @@ import { addNormalizationMetadata } from "../../scripts/vision-assets/tfliteMeta
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
 const packageFile = (packageName: string, file: string): string => path.join(projectRoot, "node_modules", packageName, file);
-const readPackageFile = async (packageName: string, file: string): Promise<Uint8Array> =>
-  new Uint8Array(await readFile(packageFile(packageName, file)));
+const readPackageFile = async (packageName: string, file: string): Promise<Uint8Array> => new Uint8Array(await readFile(packageFile(packageName, file)));
 const description = { name: "test", description: "test model" };
 
 describe("packed assets loader", () => {
   it("reads the file ranges from the pose and hands loaders", async () => {
     const pose = parsePackedAssetsLoader(await readFile(packageFile("@mediapipe/pose", "pose_solution_packed_assets_loader.js"), "utf8"));
-    expect(pose.files).toEqual([
-      { filename: "/third_party/mediapipe/modules/pose_detection/pose_detection.tflite", start: 0, end: 2962288 },
-    ]);
+    expect(pose.files).toEqual([{ filename: "/third_party/mediapipe/modules/pose_detection/pose_detection.tflite", start: 0, end: 2962288 }]);
     const hands = parsePackedAssetsLoader(await readFile(packageFile("@mediapipe/hands", "hands_solution_packed_assets_loader.js"), "utf8"));
     expect(hands.files.map((file) => [path.posix.basename(file.filename), file.start, file.end])).toEqual([
       ["handedness.txt", 0, 11],
@@ -41,9 +38,7 @@ describe("packed assets loader", () => {
     const source = `var x = 1; loadPackage({"files": [{"filename": "/a/{weird}.tflite", "start": 0, "end": 4}], "remote_package_size": 4}); }`;
     expect(parsePackedAssetsLoader(source).files[0]?.filename).toBe("/a/{weird}.tflite");
     expect(() => parsePackedAssetsLoader("function loadPackage(metadata) {}")).toThrow(/no loadPackage/);
-    expect(() => parsePackedAssetsLoader(`loadPackage({"files": [{"filename": "a", "start": 4, "end": 2}], "remote_package_size": 4})`)).toThrow(
-      /bad range/,
-    );
+    expect(() => parsePackedAssetsLoader(`loadPackage({"files": [{"filename": "a", "start": 4, "end": 2}], "remote_package_size": 4})`)).toThrow(/bad range/);
   });
 });
 
@@ -85,9 +80,7 @@ describe("TFLite metadata writer and reader", () => {
     const first = addNormalizationMetadata(original, { mean: 127.5, std: 127.5 }, description);
     const second = addNormalizationMetadata(original, { mean: 127.5, std: 127.5 }, description);
     expect(sha256Hex(first)).toBe(sha256Hex(second));
-    expect(() => addNormalizationMetadata(new TextEncoder().encode("not a model at all"), { mean: 0, std: 1 }, description)).toThrow(
-      /file identifier/,
-    );
+    expect(() => addNormalizationMetadata(new TextEncoder().encode("not a model at all"), { mean: 0, std: 1 }, description)).toThrow(/file identifier/);
     const truncated = first.subarray(0, 200);
     expect(() => readInputNormalization(truncated)).toThrow(/outside/);
   });
@@ -256,9 +249,7 @@ describe("vision asset build", () => {
     expect(repaired.status).toBe("built");
     expect(log.join("\n")).toMatch(/pose_lite: pose_landmarker_lite\.[0-9a-f]{8}\.task sha256 differs/);
     expect(log.join("\n")).toMatch(/runtime: wasm-[0-9a-f]{8}\/vision_wasm_internal\.js\.gz is missing/);
-    expect(repaired.written.sort()).toEqual(
-      [path.posix.basename(asset.url), `${first.manifest.runtime.files[0]?.url.replace(/^\/vision\//, "")}.gz`].sort(),
-    );
+    expect(repaired.written.sort()).toEqual([path.posix.basename(asset.url), `${first.manifest.runtime.files[0]?.url.replace(/^\/vision\//, "")}.gz`].sort());
     expect(sha256Hex(await readFile(target))).toBe(asset.sha256);
   }, 120_000);
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchWithProgress, FetchWithProgressError, type DownloadProgress } from "@/client/vision/fetchWithProgress";
-import { overallPercent, type AssetKey, type AssetProgress, type AssetStage } from "@/client/vision/preloader";
+import { overallPercent, type AssetKey, type AssetProgress } from "@/client/vision/preloader";
 import { createSha256Hasher } from "@/client/vision/sha256Hasher";
 
 // ---------------------------------------------------------------------------------------------
@@ -84,17 +84,17 @@ describe("overallPercent", () => {
   });
 
   it("weighs each step by what it costs: the pose model's first detection moves the bar more than the face's", () => {
-    const created = initialAssets().map((asset) => ({
+    const created = initialAssets().map((asset): AssetProgress => ({
       ...asset,
       receivedBytes: asset.totalBytes,
-      stage: (asset.key === "runtime" ? "ready" : "created") as AssetStage,
+      stage: asset.key === "runtime" ? "ready" : "created",
     }));
     // A created model waiting for its turn and one warming up have done the same work.
-    expect(overallPercent(created.map((asset) => (asset.stage === "created" ? { ...asset, stage: "warming" as AssetStage } : asset)))).toBe(
+    expect(overallPercent(created.map((asset): AssetProgress => (asset.stage === "created" ? { ...asset, stage: "warming" } : asset)))).toBe(
       overallPercent(created),
     );
-    const poseWarm = created.map((asset) => (asset.key === "pose_lite" ? { ...asset, stage: "ready" as AssetStage } : asset));
-    const faceWarm = created.map((asset) => (asset.key === "face_short" ? { ...asset, stage: "ready" as AssetStage } : asset));
+    const poseWarm = created.map((asset): AssetProgress => (asset.key === "pose_lite" ? { ...asset, stage: "ready" } : asset));
+    const faceWarm = created.map((asset): AssetProgress => (asset.key === "face_short" ? { ...asset, stage: "ready" } : asset));
     expect(overallPercent(poseWarm) - overallPercent(created)).toBeGreaterThan(5 * (overallPercent(faceWarm) - overallPercent(created)));
     // With every byte in and every model created, the warm-ups still have a real share left (the
     // bar used to sit at 90 % through them).
@@ -102,14 +102,14 @@ describe("overallPercent", () => {
   });
 
   it("counts a queued download's bytes and nothing more until its create ends", () => {
-    const downloaded = initialAssets().map((asset) => ({ ...asset, receivedBytes: asset.totalBytes, stage: "queued" as AssetStage }));
-    const creating = downloaded.map((asset) => (asset.key === "runtime" ? { ...asset, stage: "creating" as AssetStage } : asset));
+    const downloaded = initialAssets().map((asset): AssetProgress => ({ ...asset, receivedBytes: asset.totalBytes, stage: "queued" }));
+    const creating = downloaded.map((asset): AssetProgress => (asset.key === "runtime" ? { ...asset, stage: "creating" } : asset));
     expect(overallPercent(creating)).toBe(overallPercent(downloaded));
     expect(overallPercent(downloaded)).toBeGreaterThan(20);
   });
 
   it("counts the sounds bar, and a failed sounds bar as done (the game plays on silently)", () => {
-    const models = initialAssets().map((asset) => ({ ...asset, receivedBytes: asset.totalBytes, stage: "ready" as AssetStage }));
+    const models = initialAssets().map((asset): AssetProgress => ({ ...asset, receivedBytes: asset.totalBytes, stage: "ready" }));
     const sounds: AssetProgress = { key: "sounds", stage: "downloading", receivedBytes: 100_000, totalBytes: 346_000 };
     expect(overallPercent([...models, sounds])).toBeLessThan(100);
     expect(overallPercent([...models, { ...sounds, stage: "failed" }])).toBe(100);
@@ -226,7 +226,9 @@ describe("fetchWithProgress", () => {
 
   it("rejects a sha256 mismatch as integrity", async () => {
     const wrongSha256 = RAW_SHA256.replace(/^./, (first) => (first === "0" ? "1" : "0"));
-    const failure = await fetchWithProgress(`${baseUrl}/model.gz`, { expectedBytes: RAW_BODY.length, expectedSha256: wrongSha256 }).catch((error: unknown) => error);
+    const failure = await fetchWithProgress(`${baseUrl}/model.gz`, { expectedBytes: RAW_BODY.length, expectedSha256: wrongSha256 }).catch(
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(FetchWithProgressError);
     expect((failure as FetchWithProgressError).kind).toBe("integrity");
     expect((failure as Error).message).toMatch(/sha256/);

@@ -53,7 +53,10 @@ export class RedisPresence implements Presence {
   private handler: ForwardedEventHandler | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
 
-  private constructor(commands: Redis, private readonly logger: Logger) {
+  private constructor(
+    commands: Redis,
+    private readonly logger: Logger,
+  ) {
     this.commands = commands;
     this.subscriber = commands.duplicate();
     this.adapterSubscriber = commands.duplicate();

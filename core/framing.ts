@@ -4,6 +4,7 @@
  * missing. The browser runs the detections (client/lobby/framingCheck.ts); this decides.
  */
 import type { RoundKind } from "./playlist";
+import { BODY_POINTS, type BodyPointName } from "./scoring/bodyPoints";
 
 /** What a round kind needs in the picture: the whole body, a hand, or the face. */
 export type FramingPart = "body" | "hand" | "face";
@@ -14,18 +15,22 @@ const PART_FOR_KIND: Record<RoundKind, FramingPart> = { pose: "body", hand: "han
  * The body joints a pose round needs (MediaPipe pose indices; anatomical left/right). Wrists and
  * elbows are not required: a player may hold them anywhere, the targets put them in the frame.
  */
-export const FRAMING_BODY_JOINTS = {
-  leftShoulder: 11,
-  rightShoulder: 12,
-  leftHip: 23,
-  rightHip: 24,
-  leftKnee: 25,
-  rightKnee: 26,
-  leftAnkle: 27,
-  rightAnkle: 28,
-} as const;
-export type FramingJointName = keyof typeof FRAMING_BODY_JOINTS;
-const JOINT_NAMES = Object.keys(FRAMING_BODY_JOINTS) as FramingJointName[];
+const FRAMING_JOINT_NAMES = [
+  "leftShoulder",
+  "rightShoulder",
+  "leftHip",
+  "rightHip",
+  "leftKnee",
+  "rightKnee",
+  "leftAnkle",
+  "rightAnkle",
+] as const satisfies readonly BodyPointName[];
+export type FramingJointName = (typeof FRAMING_JOINT_NAMES)[number];
+/** Name -> landmark index, taken from the scorers' table so the two never disagree. */
+export const FRAMING_BODY_JOINTS = Object.fromEntries(FRAMING_JOINT_NAMES.map((name) => [name, BODY_POINTS[name]])) as {
+  readonly [Name in FramingJointName]: (typeof BODY_POINTS)[Name];
+};
+const JOINT_NAMES: readonly FramingJointName[] = FRAMING_JOINT_NAMES;
 const UPPER_BODY: readonly FramingJointName[] = ["leftShoulder", "rightShoulder", "leftHip", "rightHip"];
 
 /**

@@ -10,7 +10,7 @@
  */
 import type { Page, TestInfo } from "@playwright/test";
 import { test, expect, type Player } from "./support/players";
-import { joinByLink, settleFraming } from "./support/room";
+import { createRoom, joinByLink, settleFraming } from "./support/room";
 
 const PHONE = { viewport: { width: 390, height: 844 } };
 
@@ -28,20 +28,10 @@ async function expectWithoutScrolling(page: Page, testId: string): Promise<void>
   expect(box!.y + box!.height, `${testId} bottom within 844 px`).toBeLessThanOrEqual(844);
 }
 
-async function createRoomAsHost(page: Page, nickname: string): Promise<{ code: string; link: string }> {
-  await page.goto("/");
-  await page.getByTestId("nickname-input").fill(nickname);
-  await page.getByTestId("create-room").click();
-  await expect(page.getByTestId("room-code")).toBeVisible();
-  const code = ((await page.getByTestId("room-code").textContent()) ?? "").trim();
-  const link = await page.getByTestId("room-link").inputValue();
-  return { code, link };
-}
-
 test("a host alone sees the invite without scrolling; once the room fills it is one tap away", async ({ players }, testInfo) => {
   test.setTimeout(120_000);
   const host = await players.launch({ name: "host", contextOptions: PHONE, cameraFps: 10 });
-  const { code, link } = await createRoomAsHost(host.page, "Host");
+  const { code, link } = await createRoom(host.page, "Host");
   await expect(host.page.getByTestId("qr-code")).toBeVisible();
   expect(await host.page.evaluate(() => window.scrollY)).toBe(0);
   for (const part of ["room-code", "qr-code", "room-link", "copy-link"]) await expectWithoutScrolling(host.page, part);
@@ -133,7 +123,7 @@ test("a match night: result before next, a podium, history inside the room, name
   }
 
   // The host picks settings first: they must still be there after the game.
-  const { code, link } = await createRoomAsHost(host.page, "Messi");
+  const { code, link } = await createRoom(host.page, "Messi");
   await host.page.getByTestId("rounds-input").fill("7");
   await host.page.getByTestId("round-kind-hand").check();
   await expect(host.page.getByTestId("round-kind-hand")).toBeChecked();

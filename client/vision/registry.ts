@@ -9,6 +9,7 @@
  */
 import type { FaceDetector, HandLandmarker, PoseLandmarker } from "@mediapipe/tasks-vision";
 import type { VisionAssetKind, VisionAssetName } from "@/core/visionManifest";
+import type { VisionTask } from "./modelKinds";
 
 export interface VisionTasks {
   pose?: PoseLandmarker;
@@ -53,12 +54,61 @@ export function storeVisionTask<Kind extends VisionAssetKind>(kind: Kind, asset:
   loaded[kind] = { asset, task } as LoadedTasks[Kind];
 }
 
+/** storeVisionTask for a kind only known at run time. */
+export function storeTaskOfKind(kind: VisionAssetKind, asset: VisionAssetName, task: VisionTask): void {
+  storeVisionTask(kind, asset, task as never);
+}
+
+/**
+ * What the lobby downloaded, kept for the inference plans (client/vision/plans/): a worker or a
+ * GPU plan creates its own tasks from these bytes, so nothing is downloaded or compiled twice.
+ * About 14 MB for an all-models playlist; dropped with the tasks when the player leaves.
+ */
+export interface KeptRuntime {
+  /** The emscripten loader script's bytes (a worker makes its own blob: URL from them). */
+  loader: Uint8Array<ArrayBuffer>;
+  /** The compiled runtime: instances on any thread share its code. */
+  module: WebAssembly.Module;
+}
+
+let keptRuntime: KeptRuntime | null = null;
+const keptModels = new Map<VisionAssetName, Uint8Array<ArrayBuffer>>();
+const closeHooks = new Set<() => void>();
+
+export function keepForPlans(runtime: KeptRuntime, models: ReadonlyMap<VisionAssetName, Uint8Array<ArrayBuffer>>): void {
+  keptRuntime = runtime;
+  for (const [asset, bytes] of models) keptModels.set(asset, bytes);
+}
+
+export function keptRuntimeForPlans(): KeptRuntime | null {
+  return keptRuntime;
+}
+
+export function keptModelBytes(asset: VisionAssetName): Uint8Array<ArrayBuffer> | null {
+  return keptModels.get(asset) ?? null;
+}
+
+/** Runs when the tasks close (the inference plan's worker and GPU tasks go with them). */
+export function onVisionClose(hook: () => void): () => void {
+  closeHooks.add(hook);
+  return () => closeHooks.delete(hook);
+}
+
 /** Closes and forgets every task (the player left the room). Safe to call repeatedly. */
 export function closeVisionTasks(): void {
   for (const kind of ["pose", "hand", "face"] as const) {
     const entry = loaded[kind];
     delete loaded[kind];
     if (entry) closeQuietly(entry.task);
+  }
+  keptRuntime = null;
+  keptModels.clear();
+  for (const hook of [...closeHooks]) {
+    try {
+      hook();
+    } catch (error) {
+      console.warn("[vision] closing failed:", error);
+    }
   }
 }
 

@@ -22,7 +22,7 @@ import { useI18n } from "@/client/i18n";
 import { getCameraVideo } from "@/client/media/camera";
 import { createScreenWakeLock } from "@/client/media/wakeLock";
 import { sendAward, sendMeter, sendVisibility, useRoomStore } from "@/client/roomStore";
-import { getVisionTasks } from "@/client/vision/registry";
+import { activePlanInfo, gameDetector } from "@/client/vision/plans/activePlan";
 import { MuteButton } from "./MuteButton";
 import { SelfView } from "./SelfView";
 import { TargetFigure } from "./TargetFigure";
@@ -153,21 +153,27 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
     if (!isPlayer || vision !== "ready" || !video || !canvas) return;
     const sender = createLiveSender({ sendMeter, sendAward });
     let lastMeterAt = 0;
-    const loop = new InferenceLoop(video, canvas, getVisionTasks(), (report: FrameReport) => {
-      sender.frame(report);
-      if (report.award) {
-        const roundIndex = report.roundIndex ?? -1;
-        const award = report.award;
-        setAwards((previous) => ({ ...previous, [roundIndex]: award }));
-        playEffect(award);
-      }
-      // The meter redraws ten times a second: smooth enough, and React is not re-rendered per frame.
-      const at = performance.now();
-      if (at - lastMeterAt > 100) {
-        lastMeterAt = at;
-        setMeter({ similarity: report.similarity, holdProgress: report.holdProgress, detectionsPerSecond: report.detectionsPerSecond });
-      }
-    });
+    const loop = new InferenceLoop(
+      video,
+      canvas,
+      gameDetector(),
+      (report: FrameReport) => {
+        sender.frame(report);
+        if (report.award) {
+          const roundIndex = report.roundIndex ?? -1;
+          const award = report.award;
+          setAwards((previous) => ({ ...previous, [roundIndex]: award }));
+          playEffect(award);
+        }
+        // The meter redraws ten times a second: smooth enough, and React is not re-rendered per frame.
+        const at = performance.now();
+        if (at - lastMeterAt > 100) {
+          lastMeterAt = at;
+          setMeter({ similarity: report.similarity, holdProgress: report.holdProgress, detectionsPerSecond: report.detectionsPerSecond });
+        }
+      },
+      activePlanInfo().plan.maxDetectionsPerSecond,
+    );
     loopRef.current = loop;
     loop.start();
     return () => {

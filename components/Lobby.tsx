@@ -3,13 +3,17 @@
  * The preload lobby: the one place where the vision runtime, the models and the game's sounds
  * are fetched, created, decoded and warmed up, so the game itself never stalls the call. Then
  * the framing check: does the camera see what the playlist needs? Shows this player's bars,
- * the framing preview while it fails, and every friend's overall progress.
+ * the framing preview while it fails, and every friend's overall progress. In between, the
+ * inference plan: how this device runs detection during the game (client/vision/plans/), measured
+ * here or remembered, shown on every row.
  */
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { flushSync } from "react-dom";
 import { nextFramingStatus, type FramingStatus } from "@/core/framing";
 import { requiredVisionAssets, type RoundKind } from "@/core/playlist";
-import type { MemberSnapshot, RoomSnapshot } from "@/core/protocol";
+import type { InferencePlanId } from "@/core/inferencePlan";
+import type { InferenceReport, MemberSnapshot, RoomSnapshot } from "@/core/protocol";
+import { VISION_ASSET_KIND } from "@/core/visionManifest";
 import { loadSounds, soundLoadState, subscribeSoundLoad, unlockAudioInGesture, type SoundLoadState } from "@/client/audio/sound";
 import { serverNow, syncClock } from "@/client/game/clockSync";
 import { useI18n } from "@/client/i18n";
@@ -18,6 +22,7 @@ import { acquireCamera, getCameraVideo } from "@/client/media/camera";
 import { checkFramingNow, framingFromWarmup, watchFraming, type FramingCheck } from "@/client/lobby/framingCheck";
 import { createProgressReporter, type ProgressReporter } from "@/client/lobby/progressReporter";
 import { sendPreloadProgress, sendRoomIntent } from "@/client/roomStore";
+import type { PlanOutcome } from "@/client/vision/plans/settlePlan";
 import type { AssetProgress, PreloadFailureKind } from "@/client/vision/preloader";
 import { CallGrid } from "./CallGrid";
 import { LobbyFraming } from "./LobbyFraming";
@@ -56,6 +61,10 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
   const [attempt, setAttempt] = useState(0);
   const [loaded, setLoaded] = useState(false);
   const [framing, setFraming] = useState<Framing>({ status: null, check: null });
+  // The inference plan: measured (or remembered) after the preload, re-measured on request.
+  const [plan, setPlan] = useState<{ measuring: boolean; outcome: PlanOutcome | null }>({ measuring: false, outcome: null });
+  const [recheck, setRecheck] = useState(0);
+  const inference = useMemo(() => inferenceReport(plan.outcome), [plan.outcome]);
   const reporterRef = useRef<ProgressReporter | null>(null);
   const lastPercent = useRef(0);
   const sound = useSyncExternalStore(subscribeSoundLoad, soundLoadState, soundLoadState);
@@ -83,6 +92,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
     setFailure(null);
     setLoaded(false);
     setFraming({ status: null, check: null });
+    setPlan({ measuring: false, outcome: null });
     setProgress((current) => (current.every((asset) => asset.stage === "ready") && current.length > 0 ? current : waitingBars(assetsKey)));
     reporter.push({ percent: 0, status: "loading" });
 
@@ -99,11 +109,14 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
       const { preloadVision, overallPercent, PreloadError } = vision;
       try {
         const cameraReady = acquireCamera();
+        const planAssets = assets.map((name) => ({ name, kind: VISION_ASSET_KIND[name] }));
         const report = await preloadVision({
           assets,
           baseUrl: modelBaseUrl,
           warmupSource: () => getCameraVideo(),
           signal: controller.signal,
+          // The inference worker's trial model is created alongside the main thread's warm-ups.
+          onTasksCreated: () => void import("@/client/vision/plans/settlePlan").then(({ startWorkerEarly }) => startWorkerEarly(planAssets, getCameraVideo)),
           onProgress: (next) => {
             // Committed now: the preloader yields for one frame and then starts a long step, and a
             // render still queued behind it would show a stage only after it is over.
@@ -117,6 +130,16 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
         if (camera.status !== "ready") throw new PreloadError("camera", `camera ${camera.status}`);
         await soundsSettled(SOUND_WAIT_LIMIT_MS);
         if (controller.signal.aborted) return;
+        // Where detection runs in the game on this device: measured here, never during the game.
+        setPlan({ measuring: true, outcome: null });
+        const { settleInferencePlan } = await import("@/client/vision/plans/settlePlan");
+        const outcome = await settleInferencePlan({
+          assets: assets.map((name) => ({ name, kind: VISION_ASSET_KIND[name] })),
+          video: getCameraVideo,
+          signal: controller.signal,
+        });
+        if (controller.signal.aborted) return;
+        setPlan({ measuring: false, outcome });
         // The warm-up already looked at the camera: that detection is the first framing check.
         const kinds = roundKindsKey.split(",") as RoundKind[];
         const first = framingFromWarmup(kinds, report, getCameraVideo()) ?? (await checkFramingNow(kinds, getCameraVideo()));
@@ -141,8 +164,33 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
 
   // Ready, with the framing check's outcome: the server waits for "adjusting" (not past its deadline).
   useEffect(() => {
-    if (loaded && framing.status) reporterRef.current?.push({ percent: 100, status: "ready", framing: framing.status });
-  }, [loaded, framing.status]);
+    if (loaded && framing.status) reporterRef.current?.push({ percent: 100, status: "ready", framing: framing.status, ...(inference ? { inference } : {}) });
+  }, [loaded, framing.status, inference]);
+
+  // The player asked to measure again: the plan in use stays until the new one is chosen.
+  useEffect(() => {
+    if (recheck === 0 || !loaded || isSpectator || !assetsKey) return;
+    const controller = new AbortController();
+    const assets = assetsKey.split(",") as ReturnType<typeof requiredVisionAssets>;
+    setPlan((current) => ({ ...current, measuring: true }));
+    void (async () => {
+      try {
+        const { settleInferencePlan } = await import("@/client/vision/plans/settlePlan");
+        const outcome = await settleInferencePlan({
+          assets: assets.map((name) => ({ name, kind: VISION_ASSET_KIND[name] })),
+          video: getCameraVideo,
+          signal: controller.signal,
+          recheck: true,
+        });
+        if (!controller.signal.aborted) setPlan({ measuring: false, outcome });
+      } catch (error) {
+        if (controller.signal.aborted) return;
+        console.warn("[lobby] re-check failed:", error);
+        setPlan((current) => ({ ...current, measuring: false }));
+      }
+    })();
+    return () => controller.abort();
+  }, [recheck]); // eslint-disable-line react-hooks/exhaustive-deps -- runs per tap, with that moment's state
 
   // Until the picture passes (or "play anyway"), check it again at a modest rate.
   const adjusting = loaded && framing.status === "adjusting";
@@ -196,6 +244,20 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
           </button>
         )}
 
+        {plan.measuring && !isSpectator && (
+          <p className="banner banner-info" role="status" data-testid="plan-measuring">
+            {t("planMeasuring")}
+          </p>
+        )}
+        {!plan.measuring && plan.outcome && loaded && !isSpectator && (
+          <p className="hint small plan-note" data-testid="plan-chosen" data-plan={plan.outcome.plan.id} data-source={plan.outcome.source}>
+            {t(planNoteKey(plan.outcome.plan.id))}{" "}
+            <button type="button" className="link-button" onClick={() => setRecheck((n) => n + 1)} data-testid="plan-recheck">
+              {t("planRecheck")}
+            </button>
+          </p>
+        )}
+
         {isSpectator ? (
           <p className="banner banner-info">{t("spectatorNotice")}</p>
         ) : (
@@ -241,7 +303,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
           </h2>
           <ul className="friend-list">
             {room.members.map((member) => (
-              <FriendRow key={member.id} member={member} />
+              <FriendRow key={member.id} member={member} measuring={member.id === selfId && plan.measuring} />
             ))}
           </ul>
           {isHost && readyCount > 0 && !everyoneSettled && (
@@ -255,8 +317,9 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
   );
 }
 
-function FriendRow({ member }: { member: MemberSnapshot }) {
+function FriendRow({ member, measuring }: { member: MemberSnapshot; measuring: boolean }) {
   const { t } = useI18n();
+  const planText = measuring ? t("planMeasuringShort") : member.preload.inference ? planLabel(member.preload.inference, t) : null;
   const { preload } = member;
   const status = member.role === "spectator" ? "spectator" : preload.status === "ready" && preload.framing === "adjusting" ? "framing" : preload.status;
   const tag =
@@ -271,13 +334,50 @@ function FriendRow({ member }: { member: MemberSnapshot }) {
             : `${preload.percent}%`;
   return (
     <li data-testid="friend-row" data-player={member.id} data-status={status} data-percent={preload.percent}>
-      <span className="member-name">{member.nickname}</span>
+      <span className="member-name">
+        {member.nickname}
+        {planText && (
+          <span className="friend-plan" data-testid="friend-plan" data-plan={member.preload.inference?.plan ?? "measuring"}>
+            {planText}
+          </span>
+        )}
+      </span>
       <span className="bar" aria-hidden>
         <span className="bar-fill" style={{ width: `${preload.percent}%` }} />
       </span>
       <span className="tag">{tag}</span>
     </li>
   );
+}
+
+/** What the server hears about this device's plan (rounded: rows show whole milliseconds). */
+function inferenceReport(outcome: PlanOutcome | null): InferenceReport | null {
+  if (!outcome) return null;
+  const ms = outcome.detectMsP50;
+  return { plan: outcome.plan.id, ...(ms !== null && Number.isFinite(ms) ? { detectMs: Math.min(10_000, Math.max(0, Math.round(ms))) } : {}) };
+}
+
+/** "24 ms · main thread", "smooth mode · worker · 31 ms": a row's plan, in the player's language. */
+function planLabel(report: InferenceReport, t: (key: MessageKey) => string): string {
+  const ms = report.detectMs === undefined ? null : `${report.detectMs} ms`;
+  switch (report.plan) {
+    case "main-cpu":
+      return [ms, t("planMainThread")].filter(Boolean).join(" · ");
+    case "main-gpu":
+      return [ms, t("planGpu")].filter(Boolean).join(" · ");
+    case "worker-cpu":
+      return [t("planWorker"), ms].filter(Boolean).join(" · ");
+    case "main-cpu-capped":
+      return [t("planCappedMain"), ms].filter(Boolean).join(" · ");
+    case "worker-cpu-capped":
+      return [t("planCappedWorker"), ms].filter(Boolean).join(" · ");
+  }
+}
+
+function planNoteKey(plan: InferencePlanId): MessageKey {
+  if (plan === "worker-cpu") return "planChosenSmooth";
+  if (plan === "main-cpu-capped" || plan === "worker-cpu-capped") return "planChosenCalm";
+  return "planChosenMain";
 }
 
 /** Resolves when the sounds are decoded or unavailable, or after `limitMs`, whichever is first. */

@@ -10,6 +10,7 @@ import { NICKNAME_MAX_INPUT_UNITS } from "./nickname";
 import { ROOM_CODE_LENGTH } from "./roomCode";
 import { wellFormedDeep } from "./text";
 import type { FramingStatus } from "./framing";
+import { INFERENCE_PLAN_IDS } from "./inferencePlan";
 import { AWARDS, GRADES } from "./scoring/points";
 
 /** Socket.IO drops a connection whose single message exceeds this (engine.io maxHttpBufferSize). */
@@ -66,6 +67,14 @@ export type CalledOffReason = z.infer<typeof calledOffReasonSchema>;
 
 /** The lobby's framing check (core/framing.ts): the player is fixing the picture, it passed, or "play anyway". */
 export const framingStatusSchema = z.enum(["adjusting", "ok", "skipped"]) satisfies z.ZodType<FramingStatus>;
+
+/** The inference plan a player's lobby chose (core/inferencePlan.ts) and its measured detection time. */
+export const inferenceReportSchema = z.strictObject({
+  plan: z.enum(INFERENCE_PLAN_IDS),
+  /** Median detection time in ms, rounded; absent when it was not measured. */
+  detectMs: z.number().int().min(0).max(10_000).optional(),
+});
+export type InferenceReport = z.infer<typeof inferenceReportSchema>;
 
 export const roomPhaseSchema = z.enum(["chatting", "preloading", "playing", "results"]);
 export type RoomPhase = z.infer<typeof roomPhaseSchema>;
@@ -125,6 +134,8 @@ export const memberSnapshotSchema = z.strictObject({
     status: preloadStatusSchema,
     /** Only the check's outcome, never the picture; absent until the player's lobby has checked. */
     framing: framingStatusSchema.optional(),
+    /** The player's inference plan, once its lobby chose one. */
+    inference: inferenceReportSchema.optional(),
   }),
   role: memberRoleSchema,
   /** Its page is hidden during the game (screen locked, another app): its camera is not being played. */
@@ -253,6 +264,8 @@ export const clientEvents = {
       status: z.enum(["loading", "ready", "failed"]),
       /** Sent with "ready": whether the camera sees what the playlist needs (core/framing.ts). */
       framing: framingStatusSchema.optional(),
+      /** Sent with "ready": the inference plan chosen for this device, shown on friends' lobby rows. */
+      inference: inferenceReportSchema.optional(),
     }),
     result: noResult,
     limits: { ratePerSecond: 6 },

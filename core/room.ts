@@ -8,7 +8,7 @@ import { checkNickname, makeNicknameUnique } from "./nickname";
 import { applyScoreEvent, clearLiveSimilarity, planTimeline, startMatch, type MatchState, type RankedPlayer, type ScoreRejection } from "./game/match";
 import type { Grade } from "./scoring/points";
 import type { GameSetup } from "./playlist";
-import type { CalledOffReason, ErrorCode, MediaState, MemberRole, PreloadStatus, RoomPhase } from "./protocol";
+import type { CalledOffReason, ErrorCode, InferenceReport, MediaState, MemberRole, PreloadStatus, RoomPhase } from "./protocol";
 import { decideAtDeadline, lobbyTiming, type LobbyTiming } from "./lobbyDeadline";
 import type { FramingStatus } from "./framing";
 
@@ -20,6 +20,8 @@ export interface MemberPreload {
   readonly status: PreloadStatus;
   /** The framing check once ready; "adjusting" holds the all-ready start (never the deadline). */
   readonly framing?: FramingStatus;
+  /** The inference plan the player's lobby chose (shown on lobby rows; the rules ignore it). */
+  readonly inference?: InferenceReport;
 }
 
 const IDLE_PRELOAD: MemberPreload = { percent: 0, status: "idle" };
@@ -106,7 +108,15 @@ export type RoomIntent =
   /** Host: chatting -> preloading, with the chosen playlist; the first deadline is `preloadTimeoutMs` after `now`. */
   | { type: "startGame"; playerId: string; setup: GameSetup; now: number; preloadTimeoutMs: number }
   /** A player's lobby reports its progress: loading, ready, or failed (and loading again on retry). */
-  | { type: "reportPreload"; playerId: string; percent: number; status: Exclude<PreloadStatus, "idle">; framing?: FramingStatus; now: number }
+  | {
+      type: "reportPreload";
+      playerId: string;
+      percent: number;
+      status: Exclude<PreloadStatus, "idle">;
+      framing?: FramingStatus;
+      inference?: InferenceReport;
+      now: number;
+    }
   /** Host starts early with whoever is ready; the rest watch. */
   | { type: "startEarly"; playerId: string; now: number }
   /**
@@ -202,7 +212,12 @@ export function applyRoomIntent(state: RoomState, intent: RoomIntent): Transitio
       return reportPreload(
         state,
         intent.playerId,
-        { percent: intent.percent, status: intent.status, ...(intent.framing ? { framing: intent.framing } : {}) },
+        {
+          percent: intent.percent,
+          status: intent.status,
+          ...(intent.framing ? { framing: intent.framing } : {}),
+          ...(intent.inference ? { inference: intent.inference } : {}),
+        },
         intent.now,
       );
     case "startEarly":
@@ -354,6 +369,10 @@ function startGame(state: RoomState, intent: Extract<RoomIntent, { type: "startG
   return changePhase({ ...state, members, calledOff: null, game: { ...setup, lobby, match: null, results: null } }, "preloading");
 }
 
+function sameInference(a: InferenceReport | undefined, b: InferenceReport | undefined): boolean {
+  return a?.plan === b?.plan && a?.detectMs === b?.detectMs;
+}
+
 function reportPreload(state: RoomState, playerId: string, preload: MemberPreload, now: number): TransitionResult {
   const member = findMember(state, playerId);
   if (!member) return fail("not_in_room", "You are not in this room.");
@@ -362,7 +381,12 @@ function reportPreload(state: RoomState, playerId: string, preload: MemberPreloa
   if (member.role === "spectator") return fail("spectator", "Spectators do not load the game.");
   // "ready" always means 100%, whatever percent a client rounded to.
   const next: MemberPreload = preload.status === "ready" ? { ...preload, percent: 100 } : preload;
-  if (member.preload.percent === next.percent && member.preload.status === next.status && member.preload.framing === next.framing) {
+  if (
+    member.preload.percent === next.percent &&
+    member.preload.status === next.status &&
+    member.preload.framing === next.framing &&
+    sameInference(member.preload.inference, next.inference)
+  ) {
     return { ok: true, state, effects: [] };
   }
   let updated = replaceMember(state, { ...member, preload: next });

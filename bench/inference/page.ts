@@ -12,6 +12,7 @@
 import { PoseLandmarker, type PoseLandmarkerResult } from "@mediapipe/tasks-vision";
 import { InferenceLoop } from "@/client/game/inferenceLoop";
 import { preloadVision } from "@/client/vision/preloader";
+import { MainThreadDetector } from "@/client/vision/plans/detectors";
 import { getVisionTasks } from "@/client/vision/registry";
 import type { VisionTasks } from "@/client/vision/registry";
 import { POSE_BONES } from "@/core/scoring/bodyPoints";
@@ -173,7 +174,7 @@ async function runMain(config: RunConfig): Promise<RunResult> {
   let firstResultMs = 0;
   let loopRef: InferenceLoop | null = null;
   const first = new Promise<void>((resolve) => {
-    const loop = new InferenceLoop(video, canvas, tasks, () => {
+    const loop = new InferenceLoop(video, canvas, new MainThreadDetector("main-cpu", (kind) => tasks[kind]), () => {
       if (!firstResultMs) {
         firstResultMs = performance.now() - t0;
         resolve();

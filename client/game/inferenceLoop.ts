@@ -1,11 +1,12 @@
 /**
- * The game's inference loop, on the main thread (a worker measured 0.4x the
- * frame rate: every frame would cross the thread boundary). One detection per
- * new camera frame, driven by requestVideoFrameCallback (requestAnimationFrame
- * where missing), never the same frame twice, paused while the tab is hidden
- * (a hold in progress ends there: time away never counts as holding).
- * Per frame it allocates nothing of its own: scorers and the hold tracker
- * reuse their buffers; only what tasks-vision returns is new.
+ * The game's inference loop. Detections run where the device's inference plan says
+ * (core/inferencePlan.ts: the main thread by default, or a worker), through a FrameDetector; this
+ * loop draws and scores the results on the main thread. At most one detection per new camera
+ * frame (fewer under a capped plan), driven by requestVideoFrameCallback (requestAnimationFrame
+ * where missing), never the same frame twice, one at a time (a slow worker skips frames instead
+ * of queueing them), paused while the tab is hidden (a hold in progress ends there: time away
+ * never counts as holding). On the main thread it allocates nothing of its own per frame: scorers
+ * and the hold tracker reuse their buffers; only what tasks-vision returns is new.
  */
 import type { RoundKind } from "@/core/playlist";
 import { POSE_BONES } from "@/core/scoring/bodyPoints";
@@ -17,7 +18,8 @@ import { PoseScorer } from "@/core/scoring/poseSimilarity";
 import type { ScoreResult } from "@/core/scoring/types";
 import type { Difficulty } from "@/core/scoring/types";
 import type { GameTarget } from "@/core/targets/pick";
-import type { VisionTasks } from "../vision/registry";
+import type { KindDetection } from "../vision/modelKinds";
+import type { FrameDetector } from "../vision/plans/detectors";
 
 /** The round being played; null between rounds (the skeleton is still drawn). */
 export interface ActiveRound {
@@ -39,6 +41,8 @@ export interface FrameReport {
   award: Award | null;
   /** Detections per second over the last second. */
   detectionsPerSecond: number;
+  /** How long the last detection took (for a worker: request to result); null before the first. */
+  detectMs: number | null;
 }
 
 // MediaPipe hand skeleton: the wrist fans out to each finger's four joints.
@@ -85,6 +89,7 @@ export class InferenceLoop {
     holdProgress: 0,
     award: null,
     detectionsPerSecond: 0,
+    detectMs: null,
   };
   private hold: HoldTracker | null = null;
   private round: ActiveRound | null = null;
@@ -93,18 +98,26 @@ export class InferenceLoop {
   private usesVideoFrameCallback: boolean;
   private lastMediaTime = -1;
   private lastTimestamp = 0;
+  /** The hold's clock: results can arrive after breakHold() has pushed a later time. */
+  private lastHoldTimestamp = 0;
+  private lastSubmitAt = -Infinity;
+  private readonly minSubmitGapMs: number;
   private windowStart = 0;
   private windowCount = 0;
 
   constructor(
     video: HTMLVideoElement,
     private readonly canvas: HTMLCanvasElement,
-    private readonly tasks: VisionTasks,
+    private readonly detector: FrameDetector,
     private readonly onFrame: (report: FrameReport) => void,
+    /** A capped plan's rate (core/inferencePlan.ts); null: every new camera frame. */
+    maxDetectionsPerSecond: number | null = null,
   ) {
     this.video = video;
     this.context = canvas.getContext("2d");
     this.usesVideoFrameCallback = typeof this.video.requestVideoFrameCallback === "function";
+    // A few ms of slack: camera frames do not arrive exactly on the cap's period.
+    this.minSubmitGapMs = maxDetectionsPerSecond ? 1000 / maxDetectionsPerSecond - 4 : 0;
   }
 
   setRound(round: ActiveRound | null): void {
@@ -153,8 +166,8 @@ export class InferenceLoop {
    */
   private breakHold(): void {
     if (!this.hold) return;
-    const timestamp = Math.max(performance.now(), this.lastTimestamp + 1);
-    this.lastTimestamp = timestamp;
+    const timestamp = Math.max(performance.now(), this.lastHoldTimestamp + 1);
+    this.lastHoldTimestamp = timestamp;
     const report = this.report;
     report.award = this.hold.push(0, 0, timestamp);
     report.similarity = 0;
@@ -193,33 +206,46 @@ export class InferenceLoop {
     const video = this.video;
     // rAF fires without a new frame; rVFC can repeat after a seek: never detect the same frame twice.
     if (mediaTime === this.lastMediaTime || video.readyState < 2 || video.videoWidth === 0) return;
-    this.lastMediaTime = mediaTime;
-    // detectForVideo needs strictly increasing timestamps.
-    const timestamp = Math.max(performance.now(), this.lastTimestamp + 1);
-    this.lastTimestamp = timestamp;
-    this.countDetection(timestamp);
-
-    const width = video.videoWidth;
-    const height = video.videoHeight;
-    this.prepareCanvas(width, height);
+    const now = performance.now();
+    if (now - this.lastSubmitAt < this.minSubmitGapMs) return;
     const round = this.round;
-    const kind: RoundKind = round?.kind ?? (this.tasks.pose ? "pose" : this.tasks.hand ? "hand" : "head");
+    const tasks = this.detector;
+    const kind: RoundKind = round?.kind ?? (tasks.has("pose") ? "pose" : tasks.has("hand") ? "hand" : "head");
+    const modelKind = kind === "head" ? "face" : kind;
+    // detectForVideo needs strictly increasing timestamps.
+    const timestamp = Math.max(now, this.lastTimestamp + 1);
+    const roundIndex = round?.index ?? null;
+    const submitted = this.detector.submit(modelKind, video, timestamp, (detection, detectMs) => this.onDetection(detection, detectMs, timestamp, roundIndex));
+    if (!submitted) return; // a detection is still running: this frame is skipped, the next one tried
+    this.lastMediaTime = mediaTime;
+    this.lastTimestamp = timestamp;
+    this.lastSubmitAt = now;
+  }
+
+  /** A detection's result: drawn, scored against the round it was taken in, pushed to the hold. */
+  private onDetection(detection: KindDetection | null, detectMs: number, timestamp: number, roundIndex: number | null): void {
+    // A worker's answer can arrive after the loop stopped or the page was hidden: drop it.
+    if (!this.running || document.hidden) return;
+    this.countDetection(timestamp);
+    const width = this.video.videoWidth;
+    const height = this.video.videoHeight;
+    this.prepareCanvas(width, height);
+    // A result from the round before (a worker's, in flight at the bell) is drawn, not scored.
+    const round = this.round !== null && this.round.index === roundIndex ? this.round : null;
     const aspect = width / height;
     let result: ScoreResult | null = null;
 
-    if (kind === "pose" && this.tasks.pose) {
-      const detection = this.tasks.pose.detectForVideo(video, timestamp);
-      const landmarks = detection.landmarks[0];
+    if (detection?.kind === "pose") {
+      const landmarks = detection.pose;
       if (landmarks) {
         this.drawBones(landmarks, POSE_BONES, width, height, "#34d6c4");
         if (round?.target.kind === "pose") result = this.poseScorer.score(landmarks, round.target.prepared, aspect);
       }
-    } else if (kind === "hand" && this.tasks.hand) {
-      const detection = this.tasks.hand.detectForVideo(video, timestamp);
+    } else if (detection?.kind === "hand") {
       let best = 0;
       let bestConfidence = 0;
-      for (let h = 0; h < detection.landmarks.length; h++) {
-        const landmarks = detection.landmarks[h]!;
+      for (let h = 0; h < detection.hands.length; h++) {
+        const landmarks = detection.hands[h]!;
         this.drawBones(landmarks, HAND_BONES, width, height, "#ffd34f");
         if (round?.target.kind === "hand") {
           const scored = this.handScorer.score(landmarks, round.target.sign, aspect);
@@ -234,23 +260,28 @@ export class InferenceLoop {
         this.headResult.confidence = bestConfidence;
         result = this.headResult;
       }
-    } else if (kind === "head" && this.tasks.face) {
-      const detection = this.tasks.face.detectForVideo(video, timestamp);
-      const face = detection.detections[0];
-      const box = face?.boundingBox;
+    } else if (detection?.kind === "face") {
+      const face = detection.face;
+      // The box is in pixels of the frame the model saw; the canvas is in the video's.
+      const scaleX = width / detection.frameWidth;
+      const scaleY = height / detection.frameHeight;
+      const box = face ? { originX: face.originX * scaleX, originY: face.originY * scaleY, width: face.width * scaleX, height: face.height * scaleY } : null;
       if (box) this.drawBox(box.originX, box.originY, box.width, box.height);
       if (round?.target.kind === "head") {
         this.drawTargetCircle(round.target.circle.x, round.target.circle.y, round.target.circle.radius, width, height);
-        result = scoreHead(box, width, height, round.target.circle, face?.categories[0]?.score ?? 0, this.headResult);
+        result = scoreHead(box, width, height, round.target.circle, face?.score ?? 0, this.headResult);
       }
     }
 
     const report = this.report;
     report.award = null;
+    report.detectMs = detectMs;
     report.similarity = result?.similarity ?? 0;
     report.confidence = result?.confidence ?? 0;
-    if (this.hold) {
-      report.award = this.hold.push(report.similarity, report.confidence, timestamp);
+    if (this.hold && round) {
+      const holdTimestamp = Math.max(timestamp, this.lastHoldTimestamp + 1);
+      this.lastHoldTimestamp = holdTimestamp;
+      report.award = this.hold.push(report.similarity, report.confidence, holdTimestamp);
       report.level = this.hold.level;
       report.holdProgress = this.hold.progress;
     }

@@ -50,6 +50,8 @@ export interface PreloadOptions {
   signal?: AbortSignal;
   /** Warm-up image when the camera is not ready; default `/warmup/still.jpg` (page origin). */
   stillUrl?: string;
+  /** Every task is created (the warm-ups are next) and the bytes are kept for other plans. */
+  onTasksCreated?: () => void;
 }
 
 interface CreatedTask {
@@ -141,6 +143,7 @@ async function runPreload(options: PreloadOptions): Promise<PreloadReport> {
       revokeAll(objectUrls);
       // A worker or GPU plan creates its own tasks from these (client/vision/plans/).
       keepForPlans({ loader: downloads.runtimeLoader, module: runtimeModule }, downloads.models);
+      options.onTasksCreated?.();
     }
 
     await yieldForPaint();

@@ -1,0 +1,106 @@
+/**
+ * The lobby measures each device and picks its inference plan by the rule (core/inferencePlan.ts);
+ * the game then runs detection where that plan says. Real Chromium, fake cameras, real inference.
+ *
+ * One player's page is slowed with CDP CPU throttling (4x). That slows the page's main thread and
+ * not its dedicated workers (measured: bench/README.md), which is exactly the situation the worker
+ * plan exists for: a detection on the main thread then takes ~100 ms and the page cannot draw
+ * 50 fps, while the worker keeps detections off the page. A third player (an empty scene) holds
+ * the lobby with a failing framing check, so every row can be read before the game starts.
+ */
+import type { Page } from "@playwright/test";
+import { choosePlan, INFERENCE_PLANS, type InferencePlanId, type PlanMeasurement } from "../core/inferencePlan";
+import { test, expect } from "./support/players";
+import { createRoom, joinByLink, settleFraming } from "./support/room";
+
+interface ExposedPlan {
+  plan: InferencePlanId;
+  source: "measured" | "remembered" | "default";
+  reason: string;
+  measurements: PlanMeasurement[];
+  unavailable: Record<string, string>;
+  trialMs: number;
+}
+
+const exposedPlan = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __poseparty?: { inferencePlan?: unknown } }).__poseparty?.inferencePlan ?? null) as Promise<ExposedPlan | null>;
+const detections = (page: Page) =>
+  page.evaluate(() => {
+    const counts = (window as unknown as { __poseparty?: { detections?: { main: number; worker: number } } }).__poseparty?.detections;
+    return { main: counts?.main ?? 0, worker: counts?.worker ?? 0 };
+  });
+
+test("each phone plays with the plan its own measurements choose, shown on every lobby row", async ({ players }) => {
+  test.setTimeout(360_000);
+  const fast = await players.launch({ name: "fast", video: "messi5" });
+  const slow = await players.launch({ name: "slow", video: "messi5" });
+  const holder = await players.launch({ name: "holder", video: "empty" });
+
+  const { link } = await createRoom(fast.page, "Fast", "messi");
+  await joinByLink(slow.page, link, "Slow");
+  await joinByLink(holder.page, link, "Holder");
+  const cdp = await slow.page.context().newCDPSession(slow.page);
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
+  await fast.page.getByTestId("start-game").click();
+
+  // The holder's camera shows nobody: its framing check fails and holds the all-ready start.
+  await expect(holder.page.getByTestId("framing-play-anyway")).toBeVisible({ timeout: 240_000 });
+
+  // Every page measured (a fresh browser remembers nothing) and picked what the rule picks from
+  // its own numbers, the worker plans among those measured.
+  const plans = new Map<string, ExposedPlan>();
+  for (const [name, player] of [
+    ["fast", fast],
+    ["slow", slow],
+  ] as const) {
+    await expect.poll(() => exposedPlan(player.page), { timeout: 120_000 }).not.toBeNull();
+    const plan = (await exposedPlan(player.page))!;
+    plans.set(name, plan);
+    expect(plan.source).toBe("measured");
+    expect(plan.measurements.map((m) => m.plan)).toEqual(expect.arrayContaining(["main-cpu", "worker-cpu"]));
+    expect(plan.plan).toBe(choosePlan(plan.measurements).plan);
+    await expect(player.page.getByTestId("plan-chosen")).toHaveAttribute("data-plan", plan.plan, { timeout: 30_000 });
+  }
+  // The slowed page cannot keep a main-thread detection and 50 fps: it plays on the worker.
+  const slowPlan = plans.get("slow")!;
+  const slowMain = slowPlan.measurements.find((m) => m.plan === "main-cpu")!;
+  expect(slowMain.pageFps).toBeLessThan(50);
+  expect(INFERENCE_PLANS[slowPlan.plan].thread).toBe("worker");
+
+  // Every row, on every page, shows each player's plan.
+  for (const page of [fast.page, slow.page, holder.page]) {
+    const rows = page.getByTestId("friend-plan");
+    await expect(rows).toHaveCount(3, { timeout: 60_000 });
+    for (const [nickname, name] of [
+      ["Fast", "fast"],
+      ["Slow", "slow"],
+    ] as const) {
+      const row = page.getByTestId("friend-row").filter({ hasText: nickname }).getByTestId("friend-plan");
+      await expect(row).toHaveAttribute("data-plan", plans.get(name)!.plan);
+      await expect(row).toHaveText(/\d+ ms/);
+    }
+  }
+  await expect(slow.page.getByTestId("friend-row").filter({ hasText: "Slow" }).getByTestId("friend-plan")).toContainText("worker");
+
+  // The holder plays anyway; the game starts for everyone.
+  expect(await settleFraming(holder.page, 30_000)).toBe("skipped");
+  for (const player of [fast, slow]) {
+    await expect(player.page.getByTestId("game-stage")).toHaveAttribute("data-stage", "round", { timeout: 60_000 });
+  }
+  const slowBefore = await detections(slow.page);
+
+  // Both still score on the messi target: whatever the plan, the results reach the hold.
+  for (const player of [fast, slow]) {
+    await expect(player.page.getByTestId("stage-banner")).toHaveText(/PERFECT|GOOD/, { timeout: 30_000 });
+  }
+  // During the round the worker did every detection of the slowed page; the page's own thread none.
+  const slowAfter = await detections(slow.page);
+  expect(slowAfter.worker).toBeGreaterThan(slowBefore.worker + 5);
+  expect(slowAfter.main).toBe(slowBefore.main);
+
+  for (const player of [fast, slow]) {
+    await expect(player.page.getByTestId("results")).toBeVisible({ timeout: 90_000 });
+    const own = player.page.getByTestId("ranking-row").filter({ hasText: player === fast ? "Fast" : "Slow" });
+    expect(Number(await own.getAttribute("data-total"))).toBeGreaterThan(0);
+  }
+});

@@ -11,7 +11,7 @@ import { closeQuietly } from "../runtime";
 import type { InferenceWorker } from "../worker/workerClient";
 import { FallbackDetector, MainThreadDetector, WorkerDetector, type FrameDetector } from "./detectors";
 
-export type PlanSource = "measured" | "remembered" | "default";
+export type PlanSource = "measured" | "remembered" | "default" | "forced";
 
 export interface ActivePlanInfo {
   plan: InferencePlan;

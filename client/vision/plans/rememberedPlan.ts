@@ -53,6 +53,21 @@ export function rememberPlan(deviceKey: string, choice: RememberedPlan, now = Da
   }
 }
 
+const FORCED_KEY = "poseparty.inferencePlan.force";
+
+/**
+ * A plan set by hand in localStorage (`poseparty.inferencePlan.force`), for the bench's fixed-plan
+ * rows and for trying a plan on a phone: the lobby then skips the trial and uses it.
+ */
+export function readForcedPlan(): InferencePlanId | null {
+  try {
+    const parsed = z.enum(INFERENCE_PLAN_IDS).safeParse(localStorage.getItem(FORCED_KEY));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
 export function forgetRememberedPlan(): void {
   try {
     localStorage.removeItem(STORAGE_KEY);

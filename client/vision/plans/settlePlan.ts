@@ -27,7 +27,7 @@ import { createTask } from "../runtime";
 import { canRunInferenceWorker, InferenceWorker } from "../worker/workerClient";
 import { activePlanInfo, gpuTask, planWorker, setActivePlan, setPlanWorker, storeGpuTask, type ActivePlanInfo } from "./activePlan";
 import { MainThreadDetector, WorkerDetector, type FrameDetector } from "./detectors";
-import { forgetRememberedPlan, readRememberedPlan, rememberPlan } from "./rememberedPlan";
+import { forgetRememberedPlan, readForcedPlan, readRememberedPlan, rememberPlan } from "./rememberedPlan";
 
 /**
  * Each plan runs until its first result (a worker's first detection may be its slow warm-up), then
@@ -41,7 +41,7 @@ const FIRST_RESULT_LIMIT_MS = 3_000;
 const CAMERA_WAIT_MS = 3_000;
 
 export interface PlanOutcome extends ActivePlanInfo {
-  reason: PlanChoiceReason | "remembered" | "no-camera";
+  reason: PlanChoiceReason | "remembered" | "no-camera" | "forced";
   measurements: PlanMeasurement[];
   /** Plans that could not run here, and why (no worker, no GPU, a failed create). */
   unavailable: Partial<Record<InferencePlanId, string>>;
@@ -93,6 +93,15 @@ export async function settleInferencePlan(options: SettlePlanOptions): Promise<P
   if (!trialAsset) {
     setActivePlan({ plan: INFERENCE_PLANS[DEFAULT_PLAN_ID], detectMsP50: null, source: "default" });
     return done({ ...activePlanInfo(), reason: "default", measurements: [], unavailable: {} });
+  }
+
+  // The bench's fixed-plan rows (bench/inference/plans.ts) set a plan by hand: no trial.
+  const forced = readForcedPlan();
+  if (forced) {
+    const failed = await preparePlan(forced, options.assets, options.video, signal);
+    const plan = failed === null ? forced : DEFAULT_PLAN_ID;
+    setActivePlan({ plan: INFERENCE_PLANS[plan], detectMsP50: null, source: "forced" });
+    return done({ ...activePlanInfo(), reason: "forced", measurements: [], unavailable: failed === null ? {} : { [forced]: failed } });
   }
 
   const remembered = options.recheck ? null : readRememberedPlan(deviceKey(trialAsset.name));

@@ -16,11 +16,12 @@ import { MainThreadDetector } from "@/client/vision/plans/detectors";
 import { getVisionTasks } from "@/client/vision/registry";
 import type { VisionTasks } from "@/client/vision/registry";
 import { POSE_BONES } from "@/core/scoring/bodyPoints";
+import { measureInputPaths, type InputBreakdown } from "./inputs";
 import type { FromWorker, RunConfig, RunResult, Stats, SteadyResult, ToWorker } from "./types";
 
 declare global {
   interface Window {
-    __bench?: { ready: Promise<void>; run(config: RunConfig): Promise<RunResult> };
+    __bench?: { ready: Promise<void>; run(config: RunConfig): Promise<RunResult>; inputs(config: RunConfig, rounds: number): Promise<InputBreakdown> };
   }
 }
 
@@ -373,5 +374,18 @@ window.__bench = {
   async run(config: RunConfig): Promise<RunResult> {
     await ready;
     return config.variant === "main" ? runMain(config) : runWorker(config);
+  },
+  async inputs(config: RunConfig, rounds: number): Promise<InputBreakdown> {
+    await ready;
+    const model = await prefetch(config);
+    return measureInputPaths(
+      video,
+      () =>
+        PoseLandmarker.createFromOptions(
+          { wasmLoaderPath: config.runtime.loader, wasmBinaryPath: config.runtime.binary },
+          { baseOptions: { modelAssetBuffer: new Uint8Array(model), delegate: "CPU" }, runningMode: "VIDEO", numPoses: 1 },
+        ),
+      rounds,
+    );
   },
 };

@@ -6,13 +6,14 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { chromium } from "@playwright/test";
+import { chromium, type Page } from "@playwright/test";
 import { CHROMIUM_ARGS, chromiumExecutablePath } from "../../e2e/support/chromium";
 import { fakeVideo } from "../../e2e/support/fakeVideo";
 import { parseVisionManifest, findVisionAsset } from "../../core/visionManifest";
 import { REPO_ROOT } from "../lib/proc";
 import { round } from "../lib/stats";
 import { startPageServer } from "./pageServer";
+import type { InputBreakdown } from "./inputs";
 import type { InferenceVariant, RunConfig, RunResult, SteadyResult } from "./types";
 
 export interface InferenceOptions {
@@ -57,6 +58,8 @@ export interface InferenceSectionData {
   repetitions: number;
   userAgent: string | null;
   variants: VariantSummary[];
+  /** Where one detection's time goes, by input path (bench/inference/inputs.ts). */
+  inputs?: InputBreakdown | { error: string };
   /** worker / main, for each worker variant. */
   ratios: Record<
     string,
@@ -96,7 +99,11 @@ export async function runInferenceSection(options: InferenceOptions): Promise<In
   const base = { runtime: { loader: abs(loader.url), binary: abs(binary.url) }, modelUrl: abs(pose.url), workerUrl: abs("/bench/worker.js") };
   let userAgent: string | null = null;
 
-  const once = async (config: RunConfig): Promise<RunResult> => {
+  const once = async <Result = RunResult>(
+    config: RunConfig,
+    measure: (page: Page, config: RunConfig) => Promise<Result> = (page, runConfig) =>
+      page.evaluate((c) => window.__bench!.run(c), runConfig) as Promise<Result>,
+  ): Promise<Result> => {
     const context = await browser.newContext({ viewport: { width: 800, height: 600 } });
     try {
       await context.grantPermissions(["camera"], { origin: server.url });
@@ -108,10 +115,10 @@ export async function runInferenceSection(options: InferenceOptions): Promise<In
       await page.evaluate(() => window.__bench!.ready);
       const timeoutMs = 60_000 + config.steadyMs;
       const result = await Promise.race([
-        page.evaluate((runConfig) => window.__bench!.run(runConfig), config),
+        measure(page, config),
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`run timed out after ${timeoutMs} ms ${errors.join("; ")}`)), timeoutMs)),
       ]);
-      userAgent ??= result.userAgent;
+      if (typeof result === "object" && result !== null && "userAgent" in result) userAgent ??= String(result.userAgent);
       return result;
     } finally {
       await context.close();
@@ -119,6 +126,7 @@ export async function runInferenceSection(options: InferenceOptions): Promise<In
   };
 
   const variants: VariantSummary[] = [];
+  let inputs: InferenceSectionData["inputs"];
   try {
     for (const variant of options.variants) {
       const summary: VariantSummary = {
@@ -161,6 +169,10 @@ export async function runInferenceSection(options: InferenceOptions): Promise<In
       }
       variants.push(summary);
     }
+    inputs = await once({ ...base, variant: "main", start: "warm", steadyMs: 0 }, (page, config) =>
+      page.evaluate(([runConfig, rounds]) => window.__bench!.inputs(runConfig, rounds), [config, options.smoke ? 6 : 40] as const),
+    ).catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+    if ("fit" in inputs) options.log(`inference inputs: ${JSON.stringify(inputs.fit)}`);
   } finally {
     await browser.close();
     await server.close();
@@ -188,6 +200,7 @@ export async function runInferenceSection(options: InferenceOptions): Promise<In
     repetitions: options.repetitions,
     userAgent,
     variants,
+    ...(inputs ? { inputs } : {}),
     ratios,
     reference: PUBLISHED,
   };

@@ -62,7 +62,7 @@ export async function measureInputPaths(video: HTMLVideoElement, createTask: () 
       const began = performance.now();
       context.drawImage(video, 0, 0);
       const data = context.getImageData(0, 0, width, height);
-      return { source: data as unknown as TexImageSource, prepareMs: performance.now() - began };
+      return { source: data, prepareMs: performance.now() - began };
     };
   })();
   const variants: { name: string; w: number; h: number; prepare: () => Prepared | Promise<Prepared>; canvasSize: boolean }[] = [
@@ -108,7 +108,7 @@ export async function measureInputPaths(video: HTMLVideoElement, createTask: () 
         const prepared = await variants[v]!.prepare();
         timestamps[v] = Math.max(performance.now(), timestamps[v]! + 1);
         const began = performance.now();
-        const result = tasks[v]!.detectForVideo(prepared.source as HTMLVideoElement, timestamps[v]!);
+        const result = tasks[v]!.detectForVideo(prepared.source, timestamps[v]!);
         const detectMs = performance.now() - began;
         prepared.close?.();
         const landmarks = result.landmarks[0];

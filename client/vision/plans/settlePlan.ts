@@ -130,14 +130,17 @@ export async function settleInferencePlan(options: SettlePlanOptions): Promise<P
     "main-cpu": new MainThreadDetector("main-cpu", onlyTrialKind(getVisionTasks()[kind])),
   };
 
-  measurements.push(await measurePlan("main-cpu", detectors["main-cpu"]!, kind, video, signal));
-
+  // The worker is made ready first (usually already, started during the preload's warm-ups): its
+  // create must not run while the main thread is being measured, or it would take that core.
   const early = earlyWorker?.asset === trialAsset.name ? earlyWorker.ready : null;
   earlyWorker = null;
   const worker = await (early ?? startWorkerWith(trialAsset, video, signal)).catch((error: unknown) => {
+    if (signal.aborted) throw error;
     unavailable["worker-cpu"] = describe(error);
     return null;
   });
+
+  measurements.push(await measurePlan("main-cpu", detectors["main-cpu"]!, kind, video, signal));
   if (worker) {
     detectors["worker-cpu"] = new WorkerDetector("worker-cpu", worker, new Set([kind]));
     measurements.push(await measurePlan("worker-cpu", detectors["worker-cpu"], kind, video, signal));

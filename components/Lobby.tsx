@@ -22,7 +22,7 @@ import { acquireCamera, getCameraVideo } from "@/client/media/camera";
 import { checkFramingNow, framingFromWarmup, watchFraming, type FramingCheck } from "@/client/lobby/framingCheck";
 import { createProgressReporter, type ProgressReporter } from "@/client/lobby/progressReporter";
 import { sendPreloadProgress, sendRoomIntent } from "@/client/roomStore";
-import type { PlanOutcome } from "@/client/vision/plans/settlePlan";
+import type { PlanOutcome, SettlePlanOptions } from "@/client/vision/plans/settlePlan";
 import type { AssetProgress, PreloadFailureKind } from "@/client/vision/preloader";
 import { CallGrid } from "./CallGrid";
 import { LobbyFraming } from "./LobbyFraming";
@@ -34,6 +34,7 @@ interface LobbyProps {
 }
 
 type Failure = { kind: PreloadFailureKind; detail: string };
+type PlanAsset = SettlePlanOptions["assets"][number];
 
 interface Framing {
   status: FramingStatus | null;
@@ -132,12 +133,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
         if (controller.signal.aborted) return;
         // Where detection runs in the game on this device: measured here, never during the game.
         setPlan({ measuring: true, outcome: null });
-        const { settleInferencePlan } = await import("@/client/vision/plans/settlePlan");
-        const outcome = await settleInferencePlan({
-          assets: assets.map((name) => ({ name, kind: VISION_ASSET_KIND[name] })),
-          video: getCameraVideo,
-          signal: controller.signal,
-        });
+        const outcome = await settlePlanOrDefault(planAssets, controller.signal);
         if (controller.signal.aborted) return;
         setPlan({ measuring: false, outcome });
         // The warm-up already looked at the camera: that detection is the first framing check.
@@ -175,13 +171,11 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
     setPlan((current) => ({ ...current, measuring: true }));
     void (async () => {
       try {
-        const { settleInferencePlan } = await import("@/client/vision/plans/settlePlan");
-        const outcome = await settleInferencePlan({
-          assets: assets.map((name) => ({ name, kind: VISION_ASSET_KIND[name] })),
-          video: getCameraVideo,
-          signal: controller.signal,
-          recheck: true,
-        });
+        const outcome = await settlePlanOrDefault(
+          assets.map((name) => ({ name, kind: VISION_ASSET_KIND[name] })),
+          controller.signal,
+          true,
+        );
         if (!controller.signal.aborted) setPlan({ measuring: false, outcome });
       } catch (error) {
         if (controller.signal.aborted) return;
@@ -348,6 +342,21 @@ function FriendRow({ member, measuring }: { member: MemberSnapshot; measuring: b
       <span className="tag">{tag}</span>
     </li>
   );
+}
+
+/**
+ * The lobby's plan choice; never what keeps a player out: anything but an abort leaves the default
+ * plan (main-CPU with the tasks the preload made) and no outcome to show.
+ */
+async function settlePlanOrDefault(assets: PlanAsset[], signal: AbortSignal, recheck = false): Promise<PlanOutcome | null> {
+  try {
+    const { settleInferencePlan } = await import("@/client/vision/plans/settlePlan");
+    return await settleInferencePlan({ assets, video: getCameraVideo, signal, recheck });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    console.warn("[lobby] choosing the inference plan failed; playing on the main thread:", error);
+    return null;
+  }
 }
 
 /** What the server hears about this device's plan (rounded: rows show whole milliseconds). */

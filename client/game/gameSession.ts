@@ -24,7 +24,11 @@ import { createLiveSender, type LiveSender } from "./liveSender";
 import { hasGameVision, resumeGameVision, type GameVisionSettings } from "./resumeVision";
 import { createVisibilityReporter, type VisibilityReporter } from "./visibilityReporter";
 
-/** How often the stage and the meter are redrawn: smooth enough, and React is not re-rendered per frame. */
+/**
+ * How often the stage and the meter are redrawn: smooth enough, and React is not re-rendered per
+ * frame. Camera frames tick too: on a busy main thread the browser runs frame callbacks before
+ * timers, so a timer alone would let the meter and the countdown lag.
+ */
 export const GAME_TICK_MS = 100;
 /** The clock is sampled again now and then during the match (phones drift, networks change). */
 export const CLOCK_RESYNC_MS = 15_000;
@@ -149,6 +153,7 @@ export class GameSession {
   private canvas: HTMLCanvasElement | null = null;
   private loop: { loop: GameInferenceLoop; sender: LiveSender } | null = null;
   private lastStageKey: string | null = null;
+  private lastTickAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     view: GameView,
@@ -188,7 +193,7 @@ export class GameSession {
     this.visibility = deps.createVisibilityReporter();
     this.wakeLock.acquire();
     this.visibility.start();
-    this.tickTimer = setInterval(() => this.tick(), GAME_TICK_MS);
+    this.tickTimer = setInterval(() => this.tickIfDue(GAME_TICK_MS / 2), GAME_TICK_MS);
     this.tick();
     this.resumeVisionIfNeeded();
     this.startLoopIfReady();
@@ -236,8 +241,14 @@ export class GameSession {
     return this.view.timeline ? matchStageAt(this.view.timeline, now) : { kind: "waiting", startsInMs: 0 };
   }
 
+  /** A tick unless one ran less than `sinceMs` ago (the timer and the frames share the cadence). */
+  private tickIfDue(sinceMs: number): void {
+    if (this.deps.serverNow() - this.lastTickAt >= sinceMs) this.tick();
+  }
+
   private tick(): void {
     const now = this.deps.serverNow();
+    this.lastTickAt = now;
     const stage = this.stageAt(now);
     const key = stageKey(stage);
     this.publish({ now, stage, meter: { ...this.meter } });
@@ -311,7 +322,6 @@ export class GameSession {
 
   private onFrame(report: FrameReport, sender: LiveSender): void {
     sender.frame(report);
-    // Kept here and drawn on the next tick.
     this.meter.similarity = report.similarity;
     this.meter.holdProgress = report.holdProgress;
     this.meter.detectionsPerSecond = report.detectionsPerSecond;
@@ -320,6 +330,10 @@ export class GameSession {
       this.publish({ awards: { ...this.snapshot.awards, [report.roundIndex ?? -1]: award } });
       this.deps.playEffect(award);
     }
+    // After the loop's frame callback returns: a tick may hand the loop its next round.
+    queueMicrotask(() => {
+      if (this.running) this.tickIfDue(GAME_TICK_MS);
+    });
   }
 
   private publish(patch: Partial<GameSessionSnapshot>): void {

@@ -241,14 +241,17 @@ export class GameSession {
     return this.view.timeline ? matchStageAt(this.view.timeline, now) : { kind: "waiting", startsInMs: 0 };
   }
 
-  /** A tick unless one ran less than `sinceMs` ago (the timer and the frames share the cadence). */
+  /**
+   * A tick unless one ran less than `sinceMs` ago (the timer and the frames share the cadence).
+   * Timed on the page's own clock: a clock resync may move the server estimate back.
+   */
   private tickIfDue(sinceMs: number): void {
-    if (this.deps.serverNow() - this.lastTickAt >= sinceMs) this.tick();
+    if (Date.now() - this.lastTickAt >= sinceMs) this.tick();
   }
 
   private tick(): void {
     const now = this.deps.serverNow();
-    this.lastTickAt = now;
+    this.lastTickAt = Date.now();
     const stage = this.stageAt(now);
     const key = stageKey(stage);
     this.publish({ now, stage, meter: { ...this.meter } });

@@ -37,8 +37,9 @@ function fakeDevices(options: { modelsLoaded?: boolean } = {}) {
   const visibility = { running: false, syncs: [] as boolean[] };
   const sender = { disposed: 0 };
   let modelsLoaded = options.modelsLoaded ?? true;
+  const clock = { offsetMs: 0 };
   const deps: GameSessionDeps = {
-    serverNow: () => Date.now(),
+    serverNow: () => Date.now() + clock.offsetMs,
     syncClock: async () => void log.push("sync"),
     unlockAudio: () => undefined,
     loadSounds: () => void log.push("load-sounds"),
@@ -80,7 +81,7 @@ function fakeDevices(options: { modelsLoaded?: boolean } = {}) {
         });
       }),
   };
-  return { deps, log, loops, frames, resumes, wakeLock, visibility, sender };
+  return { deps, clock, log, loops, frames, resumes, wakeLock, visibility, sender };
 }
 
 function view(timeline: MatchTimeline, patch: Partial<GameView> = {}): GameView {
@@ -221,6 +222,19 @@ describe("game session", () => {
     loop.onFrame(report({ similarity: 0.95, holdProgress: 1, level: "perfect", award: "perfect" }));
     expect(session.getSnapshot().awards).toEqual({ 0: "perfect" });
     expect(devices.log.at(-1)).toBe("effect:perfect");
+    session.stop();
+  });
+
+  it("keeps ticking when a clock resync moves the server estimate back", () => {
+    const devices = fakeDevices();
+    const session = new GameSession(view(timeline), "", devices.deps);
+    session.start();
+    const listener = vi.fn();
+    session.subscribe(listener);
+    devices.clock.offsetMs = -5_000;
+    vi.advanceTimersByTime(10 * GAME_TICK_MS);
+    expect(listener.mock.calls.length).toBeGreaterThanOrEqual(9);
+    expect(session.getSnapshot().now).toBe(Date.now() - 5_000);
     session.stop();
   });
 

@@ -2,10 +2,10 @@
 /**
  * The browser's view of "my seat in a room": the last room snapshot from the
  * server and the credentials to reclaim the seat after a reload or a drop.
- * Components read it with useSyncExternalStore and send intents through it.
+ * Components read the slice they show with `useRoomStore(selector)` and send intents through it.
  */
-import { useSyncExternalStore } from "react";
-import type { ClientPayload, JoinedRoom, LivePayload, PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
+import { useMemo, useSyncExternalStore } from "react";
+import type { ClientPayload, JoinedRoom, LivePayload, PlayerScoreSnapshot, RoomSnapshot, ServerPayload } from "@/core/protocol";
 import { closeVisionTasks } from "./vision/registry";
 import { getSocket, request, type ClientAck, type ClientErrorCode } from "./socket";
 
@@ -33,14 +33,82 @@ export interface RoomStoreState {
 const SEAT_KEY = (roomCode: string) => `poseparty.seat.${roomCode}`;
 const NICKNAME_KEY = "poseparty.nickname";
 
-let state: RoomStoreState = { connection: "connecting", seat: null, room: null, removedReason: null, scores: {}, restarted: false };
-const listeners = new Set<() => void>();
-let wired = false;
-
-function update(patch: Partial<RoomStoreState>): void {
-  state = { ...state, ...patch };
-  for (const listener of listeners) listener();
+/**
+ * A tiny external store: every update is a new state object, and a slice nobody changed keeps
+ * its reference, so a selector can tell "my slice changed" by comparing references.
+ */
+export interface Store<State> {
+  getState(): State;
+  update(patch: Partial<State>): void;
+  subscribe(listener: () => void): () => void;
 }
+
+export function createStore<State>(initial: State): Store<State> {
+  let current = initial;
+  const listeners = new Set<() => void>();
+  return {
+    getState: () => current,
+    update(patch) {
+      current = { ...current, ...patch };
+      for (const listener of listeners) listener();
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+/**
+ * Reads one slice of a store for useSyncExternalStore: the same state, or a slice `isEqual` to
+ * the last one, gives back the very same value, so a store update that leaves the slice alone
+ * does not re-render the component that shows it.
+ */
+export function createSelection<State, Slice>(
+  getState: () => State,
+  selector: (state: State) => Slice,
+  isEqual: (a: Slice, b: Slice) => boolean = Object.is,
+): () => Slice {
+  let memo: { state: State; slice: Slice } | null = null;
+  return () => {
+    const state = getState();
+    if (memo && memo.state === state) return memo.slice;
+    const next = selector(state);
+    const slice = memo && isEqual(memo.slice, next) ? memo.slice : next;
+    memo = { state, slice };
+    return slice;
+  };
+}
+
+/** A room snapshot from the server; scores start over from the snapshot's. */
+export function applyRoomState(state: RoomStoreState, room: RoomSnapshot): Partial<RoomStoreState> {
+  return { room, scores: scoresOf(room), restarted: state.restarted && room.phase === "chatting" };
+}
+
+/** Each entry is what one award changed: the new total and that round's result. */
+export function applyScoreboard(state: RoomStoreState, { entries }: ServerPayload<"game:scoreboard">): Partial<RoomStoreState> {
+  const scores = { ...state.scores };
+  for (const { playerId, total, round } of entries) {
+    const previous = scores[playerId] ?? { playerId, total: 0, similarity: 0, rounds: [] };
+    const rounds = [...previous.rounds.filter((known) => known.roundIndex !== round.roundIndex), round];
+    scores[playerId] = { ...previous, total, rounds };
+  }
+  return { scores };
+}
+
+/** The room's live meters: only the similarity changes (each score's rounds keep their reference). */
+export function applyMeters(state: RoomStoreState, { meters }: ServerPayload<"game:meters">): Partial<RoomStoreState> {
+  const scores = { ...state.scores };
+  for (const { playerId, similarity } of meters) {
+    const score = scores[playerId];
+    if (score) scores[playerId] = { ...score, similarity };
+  }
+  return { scores };
+}
+
+const store = createStore<RoomStoreState>({ connection: "connecting", seat: null, room: null, removedReason: null, scores: {}, restarted: false });
+const update = store.update;
+let wired = false;
 
 function wireSocket(): void {
   if (wired) return;
@@ -48,45 +116,29 @@ function wireSocket(): void {
   const socket = getSocket();
   if (socket.connected) update({ connection: "connected" });
   socket.on("connect", () => {
-    const afterRestart = state.connection === "restarting";
+    const afterRestart = store.getState().connection === "restarting";
     update({ connection: "connected" });
     // A new connection has no seat on the server yet: reclaim ours with the session token.
-    const { seat } = state;
+    const { seat } = store.getState();
     if (seat) void reclaimSeat(seat, afterRestart);
   });
   socket.on("connect_error", () => {
-    if (state.connection !== "restarting") update({ connection: "unreachable" });
+    if (store.getState().connection !== "restarting") update({ connection: "unreachable" });
   });
   socket.on("disconnect", () => {
-    if (state.connection !== "restarting") update({ connection: "connecting" });
+    if (store.getState().connection !== "restarting") update({ connection: "connecting" });
   });
   socket.on("server:shutdown", () => update({ connection: "restarting" }));
   socket.on("room:state", (room) => {
-    if (state.seat && room.code === state.seat.roomCode) {
-      update({ room, scores: scoresOf(room), restarted: state.restarted && room.phase === "chatting" });
-    }
+    const state = store.getState();
+    if (state.seat && room.code === state.seat.roomCode) update(applyRoomState(state, room));
   });
-  // Each entry is what one award changed: the new total and that round's result.
-  socket.on("game:scoreboard", ({ entries }) => {
-    const scores = { ...state.scores };
-    for (const { playerId, total, round } of entries) {
-      const previous = scores[playerId] ?? { playerId, total: 0, similarity: 0, rounds: [] };
-      const rounds = [...previous.rounds.filter((known) => known.roundIndex !== round.roundIndex), round];
-      scores[playerId] = { ...previous, total, rounds };
-    }
-    update({ scores });
-  });
-  // The room's live meters, ten times a second during a round: only the similarity changes.
-  socket.on("game:meters", ({ meters }) => {
-    const scores = { ...state.scores };
-    for (const { playerId, similarity } of meters) {
-      const score = scores[playerId];
-      if (score) scores[playerId] = { ...score, similarity };
-    }
-    update({ scores });
-  });
+  socket.on("game:scoreboard", (payload) => update(applyScoreboard(store.getState(), payload)));
+  // Ten times a second during a round: only what shows scores subscribes to them.
+  socket.on("game:meters", (payload) => update(applyMeters(store.getState(), payload)));
   socket.on("room:removed", ({ code }) => {
-    if (state.seat) sessionStorage.removeItem(SEAT_KEY(state.seat.roomCode));
+    const { seat } = store.getState();
+    if (seat) sessionStorage.removeItem(SEAT_KEY(seat.roomCode));
     update({ seat: null, room: null, removedReason: code });
   });
 }
@@ -108,8 +160,7 @@ async function reclaimSeat(seat: Seat, afterRestart: boolean): Promise<void> {
 
 function subscribe(listener: () => void): () => void {
   wireSocket();
-  listeners.add(listener);
-  return () => listeners.delete(listener);
+  return store.subscribe(listener);
 }
 
 const serverSnapshot: RoomStoreState = { connection: "connecting", seat: null, room: null, removedReason: null, scores: {}, restarted: false };
@@ -118,13 +169,34 @@ function scoresOf(room: RoomSnapshot): Record<string, PlayerScoreSnapshot> {
   return Object.fromEntries((room.game?.scores ?? []).map((score) => [score.playerId, score]));
 }
 
-export function useRoomStore(): RoomStoreState {
-  return useSyncExternalStore(
-    subscribe,
-    () => state,
-    () => serverSnapshot,
+const wholeState = (state: RoomStoreState) => state;
+
+/**
+ * The slice of the room store a component shows; it re-renders only when that slice changes
+ * (by reference, or by `isEqual`). Scores change ten times a second during a round: select them
+ * only where they are drawn. Keep `selector` and `isEqual` stable (module-level) when they build
+ * a new value, so the memo survives the component's own renders.
+ */
+export function useRoomStore<Slice>(selector: (state: RoomStoreState) => Slice, isEqual?: (a: Slice, b: Slice) => boolean): Slice;
+/** The whole state: re-renders on every change, meters included. Prefer a selector. */
+export function useRoomStore(): RoomStoreState;
+export function useRoomStore<Slice>(
+  selector: (state: RoomStoreState) => Slice = wholeState as (state: RoomStoreState) => Slice,
+  isEqual?: (a: Slice, b: Slice) => boolean,
+): Slice {
+  const [getSelection, getServerSelection] = useMemo(
+    () => [createSelection(store.getState, selector, isEqual), createSelection(() => serverSnapshot, selector, isEqual)],
+    [selector, isEqual],
   );
+  return useSyncExternalStore(subscribe, getSelection, getServerSelection);
 }
+
+export const selectConnection = (state: RoomStoreState) => state.connection;
+export const selectSeat = (state: RoomStoreState) => state.seat;
+export const selectRoom = (state: RoomStoreState) => state.room;
+export const selectScores = (state: RoomStoreState) => state.scores;
+export const selectRemovedReason = (state: RoomStoreState) => state.removedReason;
+export const selectRestarted = (state: RoomStoreState) => state.restarted;
 
 function takeSeat(joined: JoinedRoom, nickname: string): void {
   const seat: Seat = {
@@ -202,7 +274,7 @@ export function peekRoom(roomCode: string): Promise<ClientAck<"room:peek">> {
 }
 
 export async function leaveRoom(): Promise<void> {
-  const { seat } = state;
+  const { seat } = store.getState();
   if (seat) sessionStorage.removeItem(SEAT_KEY(seat.roomCode));
   update({ seat: null, room: null, restarted: false });
   await request("room:leave", {});

@@ -3,7 +3,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { useI18n } from "@/client/i18n";
-import { useRoomStore } from "@/client/roomStore";
+import { selectConnection, useRoomStore } from "@/client/roomStore";
 
 export function AppHeader({ children }: { children?: ReactNode }) {
   const { t, locale, setLocale } = useI18n();
@@ -25,7 +25,7 @@ export function AppHeader({ children }: { children?: ReactNode }) {
 /** Says plainly when the server cannot be reached instead of leaving buttons that do nothing. */
 export function ConnectionBanner() {
   const { t } = useI18n();
-  const { connection } = useRoomStore();
+  const connection = useRoomStore(selectConnection);
   if (connection === "unreachable") {
     return (
       <p className="banner banner-error" role="alert" data-testid="connection-banner">

@@ -2,27 +2,20 @@
 /**
  * The game: countdown, rounds and the live meter, following the server's
  * timeline on the estimated server clock. Players run the inference loop on
- * their own camera; spectators watch the call and the scoreboard.
+ * their own camera; spectators watch the call and the scoreboard. The game's
+ * timers, devices and loop live in one GameSession (client/game/gameSession.ts);
+ * this component draws its snapshot.
  */
-import { useEffect, useMemo, useRef, useState } from "react";
-import type { RoundKind } from "@/core/playlist";
-import { matchStageAt, type MatchStage, type MatchTimeline } from "@/core/game/match";
+import { memo, useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import type { MatchTimeline } from "@/core/game/match";
 import { rankStandings } from "@/core/game/ranking";
 import { roundDisplay, type RoundDisplay } from "@/core/game/roundDisplay";
-import type { MemberSnapshot, PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
+import type { MemberSnapshot, RoomSnapshot } from "@/core/protocol";
 import type { Award } from "@/core/scoring/points";
 import { resolveTarget } from "@/core/targets/pick";
-import { loadSounds, playEffect, startMusic, stopMusic, unlockAudioOnFirstTap } from "@/client/audio/sound";
-import { serverNow, syncClock } from "@/client/game/clockSync";
-import { InferenceLoop, type FrameReport } from "@/client/game/inferenceLoop";
-import { hasGameVision, resumeGameVision } from "@/client/game/resumeVision";
-import { createLiveSender } from "@/client/game/liveSender";
-import { createVisibilityReporter, type VisibilityReporter } from "@/client/game/visibilityReporter";
+import { GameSession, gameViewOf } from "@/client/game/gameSession";
 import { useI18n } from "@/client/i18n";
-import { getCameraVideo } from "@/client/media/camera";
-import { createScreenWakeLock } from "@/client/media/wakeLock";
-import { sendAward, sendMeter, sendVisibility, useRoomStore } from "@/client/roomStore";
-import { activePlanInfo, gameDetector } from "@/client/vision/plans/activePlan";
+import { selectScores, useRoomStore, type RoomStoreState } from "@/client/roomStore";
 import { MuteButton } from "./MuteButton";
 import { SelfView } from "./SelfView";
 import { TargetFigure } from "./TargetFigure";
@@ -34,164 +27,32 @@ interface GameStageProps {
   modelBaseUrl: string;
 }
 
-interface Meter {
-  similarity: number;
-  holdProgress: number;
-  detectionsPerSecond: number;
-}
-
-/** Re-renders every `intervalMs` with the estimated server time. */
-function useServerTime(intervalMs: number): number {
-  const [now, setNow] = useState(() => serverNow());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(serverNow()), intervalMs);
-    return () => clearInterval(timer);
-  }, [intervalMs]);
-  return now;
-}
-
-function stageKey(stage: MatchStage): string {
-  switch (stage.kind) {
-    case "countdown":
-      return `countdown-${stage.secondsLeft}`;
-    case "round":
-      return `round-${stage.round.index}`;
-    case "gap":
-      return `gap-${stage.previous.index}`;
-    default:
-      return stage.kind;
-  }
-}
-
 export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
   const { t, locale } = useI18n();
-  const { scores } = useRoomStore();
   const timeline = room.game?.timeline ?? null;
   const self = room.members.find((member) => member.id === selfId);
   const isPlayer = self?.role === "player";
-  const now = useServerTime(100);
-  const stage: MatchStage = timeline ? matchStageAt(timeline, now) : { kind: "waiting", startsInMs: 0 };
-  const key = stageKey(stage);
-  const activeRound = stage.kind === "round" ? stage.round : null;
+
+  const [session] = useState(() => new GameSession(gameViewOf(room, selfId), modelBaseUrl));
+  useEffect(() => {
+    session.start();
+    return () => session.stop();
+  }, [session]);
+  useEffect(() => {
+    session.setView(gameViewOf(room, selfId));
+  }, [session, room, selfId]);
+  const { stage, meter, awards, vision } = useSyncExternalStore(session.subscribe, session.getSnapshot, session.getSnapshot);
+
   // Header, target and banner all follow one display: a round's result, then "next", then its countdown.
   const display = roundDisplay(stage, timeline);
   const shownRound = display.kind === "waiting" ? (timeline?.rounds[0] ?? null) : display.round;
   const shownTarget = useMemo(() => (shownRound ? resolveTarget(shownRound) : undefined), [shownRound]);
+  // The same element every render, so the camera view does not re-render with the clock.
+  const overlay = useMemo(() => <canvas ref={(canvas) => session.setCanvas(canvas)} className="overlay" data-testid="skeleton-canvas" />, [session]);
 
-  const canvasRef = useRef<HTMLCanvasElement>(null);
-  const loopRef = useRef<InferenceLoop | null>(null);
-  const [meter, setMeter] = useState<Meter>({ similarity: 0, holdProgress: 0, detectionsPerSecond: 0 });
-  const [awards, setAwards] = useState<Record<number, Award>>({});
-
-  // Clock: sampled now and again during the match (phones drift, networks change).
-  useEffect(() => {
-    void syncClock();
-    const timer = setInterval(() => void syncClock(), 15_000);
-    unlockAudioOnFirstTap();
-    void loadSounds();
-    return () => {
-      clearInterval(timer);
-      stopMusic();
-    };
-  }, []);
-
-  // The screen stays on while the game runs; the server hears when the page is hidden and back.
-  const visibilityRef = useRef<VisibilityReporter | null>(null);
-  useEffect(() => {
-    const wakeLock = createScreenWakeLock();
-    const reporter = createVisibilityReporter(sendVisibility);
-    visibilityRef.current = reporter;
-    wakeLock.acquire();
-    reporter.start();
-    return () => {
-      reporter.stop();
-      wakeLock.release();
-      visibilityRef.current = null;
-    };
-  }, []);
-  // Every snapshot (a rejoin after a drop, a reload) says what the others see: correct it if stale.
-  const pausedOnServer = self?.paused ?? false;
-  useEffect(() => {
-    visibilityRef.current?.syncWith(pausedOnServer);
-  }, [room, pausedOnServer]);
-
-  // Sound follows the stage: ticks on 3-2-1, a cue when a round opens and closes, music while playing.
-  useEffect(() => {
-    if (stage.kind === "countdown") playEffect("tick");
-    if (stage.kind === "round") {
-      playEffect("go");
-      startMusic();
-    }
-    if (stage.kind === "gap") playEffect("round-end");
-    if (stage.kind === "finished") {
-      playEffect("round-end");
-      stopMusic();
-    }
-    // Only on stage changes, not every clock tick.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [key]);
-
-  // A page reloaded mid-game has its seat back but not its models: load them again, then play on.
-  const roundKinds = room.game?.settings.roundKinds.join(",") ?? "";
-  const poseQuality = room.game?.settings.poseQuality ?? "lite";
-  // Keyed by value: every snapshot brings a new settings object, which must not restart a load.
-  const settings = useMemo(() => (roundKinds ? { roundKinds: roundKinds.split(",") as RoundKind[], poseQuality } : null), [roundKinds, poseQuality]);
-  const [vision, setVision] = useState<"ready" | "loading" | "failed">(() => (settings && isPlayer && !hasGameVision(settings) ? "loading" : "ready"));
-  useEffect(() => {
-    if (vision !== "loading" || !settings) return;
-    const controller = new AbortController();
-    void resumeGameVision(settings, modelBaseUrl, controller.signal).then((ok) => {
-      if (!controller.signal.aborted) setVision(ok ? "ready" : "failed");
-    });
-    return () => controller.abort();
-  }, [vision, settings, modelBaseUrl]);
-
-  // The inference loop: created once per game for players, fed the round as it changes.
-  useEffect(() => {
-    const video = getCameraVideo();
-    const canvas = canvasRef.current;
-    if (!isPlayer || vision !== "ready" || !video || !canvas) return;
-    const sender = createLiveSender({ sendMeter, sendAward });
-    let lastMeterAt = 0;
-    const loop = new InferenceLoop(
-      video,
-      canvas,
-      gameDetector(),
-      (report: FrameReport) => {
-        sender.frame(report);
-        if (report.award) {
-          const roundIndex = report.roundIndex ?? -1;
-          const award = report.award;
-          setAwards((previous) => ({ ...previous, [roundIndex]: award }));
-          playEffect(award);
-        }
-        // The meter redraws ten times a second: smooth enough, and React is not re-rendered per frame.
-        const at = performance.now();
-        if (at - lastMeterAt > 100) {
-          lastMeterAt = at;
-          setMeter({ similarity: report.similarity, holdProgress: report.holdProgress, detectionsPerSecond: report.detectionsPerSecond });
-        }
-      },
-      activePlanInfo().plan.maxDetectionsPerSecond,
-    );
-    loopRef.current = loop;
-    loop.start();
-    return () => {
-      loop.stop();
-      sender.dispose();
-      loopRef.current = null;
-    };
-  }, [isPlayer, vision]);
-
-  useEffect(() => {
-    const target = activeRound ? resolveTarget(activeRound) : undefined;
-    loopRef.current?.setRound(
-      activeRound && target && room.game ? { index: activeRound.index, kind: activeRound.kind, target, difficulty: room.game.settings.difficulty } : null,
-    );
-  }, [activeRound, room.game]);
-
-  // After a reload the awards seen on this page are gone: the server's score has them.
-  const selfRounds = scores[selfId]?.rounds;
+  // After a reload the awards seen on this page are gone: the server's score has them. The
+  // rounds keep their reference through the live meters, so those do not re-render the stage.
+  const selfRounds = useRoomStore(useCallback((state: RoomStoreState) => state.scores[selfId]?.rounds, [selfId]));
   const awardFor = (roundIndex: number): Award | undefined => {
     const grade = awards[roundIndex] ?? selfRounds?.find((round) => round.roundIndex === roundIndex)?.grade;
     return grade === "miss" ? undefined : grade;
@@ -216,7 +77,7 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
         <div className="game-main">
           {/* Above the camera, never over it: the player must see all of themselves. */}
           {shownTarget && <TargetFigure target={shownTarget} />}
-          <SelfView size="large" overlay={<canvas ref={canvasRef} className="overlay" data-testid="skeleton-canvas" />} />
+          <SelfView size="large" overlay={overlay} />
           <div className="meter" data-testid="similarity-meter" data-similarity={meter.similarity.toFixed(2)}>
             <span className="bar">
               <span className={`bar-fill level-${meter.holdProgress >= 1 ? "done" : "live"}`} style={{ width: `${Math.round(meter.similarity * 100)}%` }} />
@@ -230,7 +91,7 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
         <p className="banner banner-info">{t("spectatorNotice")}</p>
       )}
 
-      <Scoreboard room={room} scores={scores} selfId={selfId} />
+      <Scoreboard room={room} selfId={selfId} />
     </section>
   );
 }
@@ -269,8 +130,10 @@ function StageBanner({ display, award, targetName }: { display: RoundDisplay; aw
   );
 }
 
-export function Scoreboard({ room, scores, selfId }: { room: RoomSnapshot; scores: Readonly<Record<string, PlayerScoreSnapshot>>; selfId: string }) {
+/** The one part of the stage that follows every scoreboard and meter message. */
+const Scoreboard = memo(function Scoreboard({ room, selfId }: { room: RoomSnapshot; selfId: string }) {
   const { t } = useI18n();
+  const scores = useRoomStore(selectScores);
   // Spectators (no score) after everyone who plays; ties as in the results (core/game/ranking.ts).
   const rows = rankStandings(
     room.members.map((member) => ({ id: member.id, name: member.nickname, total: scores[member.id]?.total ?? -1, member, score: scores[member.id] })),
@@ -309,7 +172,7 @@ export function Scoreboard({ room, scores, selfId }: { room: RoomSnapshot; score
       </ol>
     </section>
   );
-}
+});
 
 /** Reconnecting wins over paused: a dropped page cannot say whether it is hidden. */
 function memberStatus(member: MemberSnapshot): "reconnecting" | "paused" | "playing" {

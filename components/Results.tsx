@@ -4,7 +4,7 @@ import type { RoomSnapshot } from "@/core/protocol";
 import { resolveTarget } from "@/core/targets/pick";
 import { playEffect } from "@/client/audio/sound";
 import { useI18n } from "@/client/i18n";
-import { sendRoomIntent, useRoomStore } from "@/client/roomStore";
+import { selectScores, sendRoomIntent, useRoomStore } from "@/client/roomStore";
 import { MatchHistorySheet } from "./MatchHistorySheet";
 
 const CONFETTI_COLORS = ["#ff4f9a", "#34d6c4", "#ffd34f", "#7a4dff", "#ffffff"];
@@ -25,7 +25,7 @@ const CONFETTI = Array.from({ length: 28 }, (_, index) => ({
  */
 export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }) {
   const { t, locale } = useI18n();
-  const { scores } = useRoomStore();
+  const scores = useRoomStore(selectScores);
   const results = room.game?.results;
   const timeline = room.game?.timeline;
   const matchId = results?.matchId;

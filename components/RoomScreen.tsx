@@ -11,7 +11,18 @@ import { acquireCamera, releaseCamera } from "@/client/media/camera";
 import { unlockAudioOnFirstTap } from "@/client/audio/sound";
 import type { CallSettings } from "@/client/call/call";
 import { CallProvider } from "@/client/call/useCall";
-import { hasStoredSeat, joinRoom, leaveRoom, peekRoom, rememberedNickname, useRoomStore } from "@/client/roomStore";
+import {
+  hasStoredSeat,
+  joinRoom,
+  leaveRoom,
+  peekRoom,
+  rememberedNickname,
+  selectRemovedReason,
+  selectRestarted,
+  selectRoom,
+  selectSeat,
+  useRoomStore,
+} from "@/client/roomStore";
 import { GameStage } from "./GameStage";
 import { Lobby } from "./Lobby";
 import { Results } from "./Results";
@@ -47,9 +58,13 @@ interface RoomScreenProps {
 export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: RoomScreenProps) {
   const { t } = useI18n();
   const router = useRouter();
-  const store = useRoomStore();
+  // Not the scores: they change ten times a second during a round, and only the scoreboards show them.
+  const seat = useRoomStore(selectSeat);
+  const room = useRoomStore(selectRoom);
+  const restarted = useRoomStore(selectRestarted);
+  const removedReason = useRoomStore(selectRemovedReason);
   const code = normalizeRoomCode(rawCode);
-  const seated = store.seat !== null && store.seat.roomCode === code && store.room !== null;
+  const seated = seat !== null && seat.roomCode === code && room !== null;
   const [gate, setGate] = useState<Gate>({ kind: "checking" });
   const [nickname, setNickname] = useState("");
 
@@ -116,8 +131,7 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
     router.push("/");
   };
 
-  if (seated && store.room && store.seat) {
-    const { room, seat } = store;
+  if (seated && room && seat) {
     const inviteFirst = room.members.length < INVITE_FIRST_BELOW;
     return (
       // The call lives above the phase switch: chat, lobby, game and results share one connection.
@@ -129,7 +143,7 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
             </button>
           </AppHeader>
           <ConnectionBanner />
-          {store.restarted && (
+          {restarted && (
             <p className="banner banner-info" role="status" data-testid="restart-notice">
               {t("serverRestartedRoomKept")}
             </p>
@@ -183,9 +197,9 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
     <main className="screen">
       <AppHeader />
       <ConnectionBanner />
-      {store.removedReason && (
+      {removedReason && (
         <p className="banner banner-info" role="status" data-testid="removed-notice">
-          {t(store.restarted ? "serverRestartedRoomLost" : "error_removed")}
+          {t(restarted ? "serverRestartedRoomLost" : "error_removed")}
         </p>
       )}
       {gate.kind === "checking" && <p className="hint">{t("connecting")}</p>}

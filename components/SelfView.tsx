@@ -1,5 +1,5 @@
 "use client";
-import { useEffect, useRef, type ReactNode } from "react";
+import { memo, useEffect, useRef, type ReactNode } from "react";
 import { getCameraVideo } from "@/client/media/camera";
 import { useCamera } from "@/client/media/useCamera";
 import { useI18n } from "@/client/i18n";
@@ -11,8 +11,11 @@ const failureText: Record<"denied" | "unavailable" | "unsupported", MessageKey> 
   unsupported: "cameraUnsupported",
 };
 
-/** The player's own camera, mirrored like a mirror. It adopts the one shared <video> element. */
-export function SelfView({ size = "small", overlay }: { size?: "small" | "large"; overlay?: ReactNode }) {
+/**
+ * The player's own camera, mirrored like a mirror. It adopts the one shared <video> element.
+ * Memoized: during a game its parent redraws ten times a second, the camera view need not.
+ */
+export const SelfView = memo(function SelfView({ size = "small", overlay }: { size?: "small" | "large"; overlay?: ReactNode }) {
   const { t } = useI18n();
   const camera = useCamera();
   const container = useRef<HTMLDivElement>(null);
@@ -39,4 +42,4 @@ export function SelfView({ size = "small", overlay }: { size?: "small" | "large"
       <figcaption>{t("selfView")}</figcaption>
     </figure>
   );
-}
+});

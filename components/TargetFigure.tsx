@@ -1,5 +1,6 @@
 "use client";
 /** Draws a round's target: a stick figure for poses, a hand for hand signs, the circle on a face outline for head rounds. */
+import { memo } from "react";
 import { BODY_POINTS, POSE_BONES, type BodyPointName } from "@/core/scoring/bodyPoints";
 import { handFigure, type HandFigure as HandFigureSpec } from "@/core/targets/handFigure";
 import type { HandTarget } from "@/core/targets/handLibrary";
@@ -136,8 +137,11 @@ function HeadFigure({ target }: { target: HeadTarget }) {
   );
 }
 
-/** The round's target: its figure, name and what to do, in a card that sits above the camera. */
-export function TargetFigure({ target, compact = false }: { target: GameTarget; compact?: boolean }) {
+/**
+ * The round's target: its figure, name and what to do, in a card that sits above the camera.
+ * Memoized: the game stage redraws ten times a second, the target changes once a round.
+ */
+export const TargetFigure = memo(function TargetFigure({ target, compact = false }: { target: GameTarget; compact?: boolean }) {
   const { locale, t } = useI18n();
   return (
     <div className={`target target-${target.kind}${compact ? " target-compact" : ""}`} data-testid="target" data-target={target.id}>
@@ -152,4 +156,4 @@ export function TargetFigure({ target, compact = false }: { target: GameTarget; 
       </div>
     </div>
   );
-}
+});

@@ -1,0 +1,342 @@
+"use client";
+/**
+ * One game on this page, outside React: the server clock and the 10 Hz tick that follows the
+ * match timeline, the sounds of each stage, the screen wake lock, visibility reports, reloading
+ * the models after a mid-game reload, and for players the inference loop and the live sender.
+ * GameStage subscribes to its snapshot (useSyncExternalStore) and only draws it.
+ *
+ * Everything with a side effect comes in through `GameSessionDeps`, so the session runs in a
+ * unit test without a browser; `browserGameDeps` wires the real modules.
+ */
+import { matchStageAt, type MatchStage, type MatchTimeline } from "@/core/game/match";
+import type { RoomSnapshot } from "@/core/protocol";
+import type { Award } from "@/core/scoring/points";
+import type { Difficulty } from "@/core/scoring/types";
+import { resolveTarget } from "@/core/targets/pick";
+import { loadSounds, playEffect, startMusic, stopMusic, unlockAudioOnFirstTap, type EffectName } from "../audio/sound";
+import { getCameraVideo } from "../media/camera";
+import { createScreenWakeLock, type ScreenWakeLock } from "../media/wakeLock";
+import { sendAward, sendMeter, sendVisibility } from "../roomStore";
+import { activePlanInfo, gameDetector } from "../vision/plans/activePlan";
+import { serverNow, syncClock } from "./clockSync";
+import { InferenceLoop, type ActiveRound, type FrameReport } from "./inferenceLoop";
+import { createLiveSender, type LiveSender } from "./liveSender";
+import { hasGameVision, resumeGameVision, type GameVisionSettings } from "./resumeVision";
+import { createVisibilityReporter, type VisibilityReporter } from "./visibilityReporter";
+
+/**
+ * How often the stage and the meter are redrawn: smooth enough, and React is not re-rendered per
+ * frame. Camera frames tick too: on a busy main thread the browser runs frame callbacks before
+ * timers, so a timer alone would let the meter and the countdown lag.
+ */
+export const GAME_TICK_MS = 100;
+/** The clock is sampled again now and then during the match (phones drift, networks change). */
+export const CLOCK_RESYNC_MS = 15_000;
+
+export interface GameMeter {
+  similarity: number;
+  holdProgress: number;
+  detectionsPerSecond: number;
+}
+
+export type GameVisionState = "ready" | "loading" | "failed";
+
+export interface GameSessionSnapshot {
+  /** Estimated server time at the last tick. */
+  now: number;
+  stage: MatchStage;
+  /** This player's live meter, as of the last tick. */
+  meter: GameMeter;
+  /** Awards this page earned, by round index (a reload loses them; the server's scores keep them). */
+  awards: Readonly<Record<number, Award>>;
+  /** Whether the models are loaded (a page reloaded mid-game loads them again). */
+  vision: GameVisionState;
+}
+
+/** What the session needs from a room snapshot. */
+export interface GameView {
+  timeline: MatchTimeline | null;
+  isPlayer: boolean;
+  /** What the server shows for this player; the visibility reporter corrects it if stale. */
+  pausedOnServer: boolean;
+  vision: GameVisionSettings | null;
+  difficulty: Difficulty | null;
+}
+
+export function gameViewOf(room: RoomSnapshot, selfId: string): GameView {
+  const self = room.members.find((member) => member.id === selfId);
+  const settings = room.game?.settings;
+  return {
+    timeline: room.game?.timeline ?? null,
+    isPlayer: self?.role === "player",
+    pausedOnServer: self?.paused ?? false,
+    vision: settings ? { roundKinds: settings.roundKinds, poseQuality: settings.poseQuality } : null,
+    difficulty: settings?.difficulty ?? null,
+  };
+}
+
+/** What the session drives of the inference loop. */
+export type GameInferenceLoop = Pick<InferenceLoop, "start" | "stop" | "setRound">;
+
+/**
+ * The one place the game's inference loop is built: detections run where the lobby's inference
+ * plan says (client/vision/plans/activePlan.ts), at its rate.
+ */
+export function createInferenceLoop(video: HTMLVideoElement, canvas: HTMLCanvasElement, onFrame: (report: FrameReport) => void): GameInferenceLoop {
+  return new InferenceLoop(video, canvas, gameDetector(), onFrame, activePlanInfo().plan.maxDetectionsPerSecond);
+}
+
+export interface GameSessionDeps {
+  serverNow(): number;
+  syncClock(): Promise<void>;
+  unlockAudio(): void;
+  loadSounds(): void;
+  playEffect(name: EffectName): void;
+  startMusic(): void;
+  stopMusic(): void;
+  createWakeLock(): ScreenWakeLock;
+  createVisibilityReporter(): VisibilityReporter;
+  createLiveSender(): LiveSender;
+  createInferenceLoop: typeof createInferenceLoop;
+  getCameraVideo(): HTMLVideoElement | null;
+  hasGameVision(settings: GameVisionSettings): boolean;
+  resumeGameVision(settings: GameVisionSettings, baseUrl: string, signal: AbortSignal): Promise<boolean>;
+}
+
+export const browserGameDeps: GameSessionDeps = {
+  serverNow,
+  syncClock,
+  unlockAudio: unlockAudioOnFirstTap,
+  loadSounds: () => void loadSounds(),
+  playEffect,
+  startMusic,
+  stopMusic: () => stopMusic(),
+  createWakeLock: () => createScreenWakeLock(),
+  createVisibilityReporter: () => createVisibilityReporter(sendVisibility),
+  createLiveSender: () => createLiveSender({ sendMeter, sendAward }),
+  createInferenceLoop,
+  getCameraVideo,
+  hasGameVision,
+  resumeGameVision,
+};
+
+function stageKey(stage: MatchStage): string {
+  switch (stage.kind) {
+    case "countdown":
+      return `countdown-${stage.secondsLeft}`;
+    case "round":
+      return `round-${stage.round.index}`;
+    case "gap":
+      return `gap-${stage.previous.index}`;
+    default:
+      return stage.kind;
+  }
+}
+
+const visionKey = (settings: GameVisionSettings | null) => (settings ? `${settings.roundKinds.join(",")}:${settings.poseQuality}` : "");
+
+export class GameSession {
+  private view: GameView;
+  private snapshot: GameSessionSnapshot;
+  private readonly listeners = new Set<() => void>();
+  private readonly meter: GameMeter = { similarity: 0, holdProgress: 0, detectionsPerSecond: 0 };
+  private running = false;
+  private tickTimer: ReturnType<typeof setInterval> | null = null;
+  private clockTimer: ReturnType<typeof setInterval> | null = null;
+  private wakeLock: ScreenWakeLock | null = null;
+  private visibility: VisibilityReporter | null = null;
+  private resume: { key: string; controller: AbortController } | null = null;
+  private canvas: HTMLCanvasElement | null = null;
+  private loop: { loop: GameInferenceLoop; sender: LiveSender } | null = null;
+  private lastStageKey: string | null = null;
+  private lastTickAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    view: GameView,
+    private readonly modelBaseUrl: string,
+    private readonly deps: GameSessionDeps = browserGameDeps,
+  ) {
+    this.view = view;
+    const now = deps.serverNow();
+    this.snapshot = {
+      now,
+      stage: this.stageAt(now),
+      meter: { ...this.meter },
+      awards: {},
+      // A page reloaded mid-game has its seat back but not its models.
+      vision: view.vision && view.isPlayer && !deps.hasGameVision(view.vision) ? "loading" : "ready",
+    };
+  }
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  readonly getSnapshot = (): GameSessionSnapshot => this.snapshot;
+
+  /** Starts everything; stop() undoes it all, and the session may be started again. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const { deps } = this;
+    void deps.syncClock();
+    this.clockTimer = setInterval(() => void deps.syncClock(), CLOCK_RESYNC_MS);
+    deps.unlockAudio();
+    deps.loadSounds();
+    // The screen stays on while the game runs; the server hears when the page is hidden and back.
+    this.wakeLock = deps.createWakeLock();
+    this.visibility = deps.createVisibilityReporter();
+    this.wakeLock.acquire();
+    this.visibility.start();
+    this.tickTimer = setInterval(() => this.tickIfDue(GAME_TICK_MS / 2), GAME_TICK_MS);
+    this.tick();
+    this.resumeVisionIfNeeded();
+    this.startLoopIfReady();
+  }
+
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    if (this.clockTimer !== null) clearInterval(this.clockTimer);
+    this.tickTimer = this.clockTimer = null;
+    this.deps.stopMusic();
+    this.visibility?.stop();
+    this.wakeLock?.release();
+    this.visibility = this.wakeLock = null;
+    this.resume?.controller.abort();
+    this.resume = null;
+    this.stopLoop();
+  }
+
+  /** Every room snapshot: the timeline, the role, and what the others see of this player. */
+  setView(view: GameView): void {
+    const previous = this.view;
+    this.view = view;
+    // Every snapshot (a rejoin after a drop, a reload) says what the others see: correct it if stale.
+    this.visibility?.syncWith(view.pausedOnServer);
+    if (visionKey(view.vision) !== visionKey(previous.vision)) this.resumeVisionIfNeeded();
+    if (view.isPlayer !== previous.isPlayer) {
+      if (view.isPlayer) this.startLoopIfReady();
+      else this.stopLoop();
+    }
+    if (view.timeline !== previous.timeline && this.running) this.tick();
+    else this.applyRound();
+  }
+
+  /** The canvas the skeleton is drawn on (null when it leaves the page). */
+  setCanvas(canvas: HTMLCanvasElement | null): void {
+    if (canvas === this.canvas) return;
+    this.canvas = canvas;
+    this.stopLoop();
+    this.startLoopIfReady();
+  }
+
+  private stageAt(now: number): MatchStage {
+    return this.view.timeline ? matchStageAt(this.view.timeline, now) : { kind: "waiting", startsInMs: 0 };
+  }
+
+  /**
+   * A tick unless one ran less than `sinceMs` ago (the timer and the frames share the cadence).
+   * Timed on the page's own clock: a clock resync may move the server estimate back.
+   */
+  private tickIfDue(sinceMs: number): void {
+    if (Date.now() - this.lastTickAt >= sinceMs) this.tick();
+  }
+
+  private tick(): void {
+    const now = this.deps.serverNow();
+    this.lastTickAt = Date.now();
+    const stage = this.stageAt(now);
+    const key = stageKey(stage);
+    this.publish({ now, stage, meter: { ...this.meter } });
+    if (key === this.lastStageKey) return;
+    this.lastStageKey = key;
+    this.applyRound();
+    this.playStageSounds(stage);
+  }
+
+  /** Ticks on 3-2-1, a cue when a round opens and closes, music while playing. */
+  private playStageSounds(stage: MatchStage): void {
+    const { deps } = this;
+    if (stage.kind === "countdown") deps.playEffect("tick");
+    if (stage.kind === "round") {
+      deps.playEffect("go");
+      deps.startMusic();
+    }
+    if (stage.kind === "gap") deps.playEffect("round-end");
+    if (stage.kind === "finished") {
+      deps.playEffect("round-end");
+      deps.stopMusic();
+    }
+  }
+
+  /** The loop scores the round being played, and nothing between rounds. */
+  private applyRound(): void {
+    if (!this.loop) return;
+    const { stage } = this.snapshot;
+    const round = stage.kind === "round" ? stage.round : null;
+    const target = round ? resolveTarget(round) : undefined;
+    const difficulty = this.view.difficulty;
+    const active: ActiveRound | null = round && target && difficulty ? { index: round.index, kind: round.kind, target, difficulty } : null;
+    this.loop.loop.setRound(active);
+  }
+
+  private resumeVisionIfNeeded(): void {
+    const settings = this.view.vision;
+    if (!this.running || this.snapshot.vision !== "loading" || !settings) return;
+    const key = visionKey(settings);
+    if (this.resume?.key === key) return;
+    this.resume?.controller.abort();
+    const controller = new AbortController();
+    this.resume = { key, controller };
+    void this.deps.resumeGameVision(settings, this.modelBaseUrl, controller.signal).then((ok) => {
+      if (controller.signal.aborted) return;
+      this.resume = null;
+      this.publish({ vision: ok ? "ready" : "failed" });
+      this.startLoopIfReady();
+    });
+  }
+
+  /** Created once per game for players, when the models, the camera and the canvas are there. */
+  private startLoopIfReady(): void {
+    const { canvas, deps } = this;
+    if (!this.running || this.loop || !this.view.isPlayer || this.snapshot.vision !== "ready" || !canvas) return;
+    const video = deps.getCameraVideo();
+    if (!video) return;
+    const sender = deps.createLiveSender();
+    const loop = deps.createInferenceLoop(video, canvas, (report) => this.onFrame(report, sender));
+    this.loop = { loop, sender };
+    this.applyRound();
+    loop.start();
+  }
+
+  private stopLoop(): void {
+    if (!this.loop) return;
+    this.loop.loop.stop();
+    this.loop.sender.dispose();
+    this.loop = null;
+  }
+
+  private onFrame(report: FrameReport, sender: LiveSender): void {
+    sender.frame(report);
+    this.meter.similarity = report.similarity;
+    this.meter.holdProgress = report.holdProgress;
+    this.meter.detectionsPerSecond = report.detectionsPerSecond;
+    if (report.award) {
+      const award = report.award;
+      this.publish({ awards: { ...this.snapshot.awards, [report.roundIndex ?? -1]: award } });
+      this.deps.playEffect(award);
+    }
+    // After the loop's frame callback returns: a tick may hand the loop its next round.
+    queueMicrotask(() => {
+      if (this.running) this.tickIfDue(GAME_TICK_MS);
+    });
+  }
+
+  private publish(patch: Partial<GameSessionSnapshot>): void {
+    this.snapshot = { ...this.snapshot, ...patch };
+    for (const listener of this.listeners) listener();
+  }
+}

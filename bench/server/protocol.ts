@@ -1,4 +1,6 @@
 /** Messages between the capacity orchestrator (server/section.ts) and its load generator processes. */
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import type { HistogramData } from "../lib/stats";
 
 export type LoadMode = "game" | "relay";
@@ -69,8 +71,40 @@ export interface MemoryReport {
   usage: NodeJS.MemoryUsage;
 }
 
-/** Answers MemoryRequests on the IPC channel (used by both servers under test). */
+/**
+ * Orchestrator → server under test: start V8's CPU profiler, or stop it and write the profile
+ * (a `.cpuprofile`, as `node --cpu-prof` writes) to `file` (bench/server/profile.ts).
+ */
+export type ProfileRequest = { type: "profile"; action: "start"; intervalUs: number } | { type: "profile"; action: "stop"; file: string };
+
+/** Server under test → orchestrator: the profiler started, or the profile is written. */
+export interface ProfileReport {
+  type: "profile";
+  action: "started" | "written";
+}
+
+/** Answers MemoryRequests and ProfileRequests on the IPC channel (used by both servers under test). */
 export function answerMemoryRequests(): void {
+  let profiler: Session | null = null;
+  process.on("message", (message: ProfileRequest) => {
+    if (message?.type !== "profile") return;
+    void (async () => {
+      if (message.action === "start") {
+        profiler = new Session();
+        profiler.connect();
+        await profiler.post("Profiler.enable");
+        await profiler.post("Profiler.setSamplingInterval", { interval: message.intervalUs });
+        await profiler.post("Profiler.start");
+        process.send?.({ type: "profile", action: "started" } satisfies ProfileReport);
+      } else if (profiler) {
+        const { profile } = await profiler.post("Profiler.stop");
+        profiler.disconnect();
+        profiler = null;
+        writeFileSync(message.file, JSON.stringify(profile));
+        process.send?.({ type: "profile", action: "written" } satisfies ProfileReport);
+      }
+    })();
+  });
   process.on("message", (message: MemoryRequest) => {
     if (message?.type !== "memory") return;
     // Twice: PGlite's spent initdb WebAssembly instance is only released by the GC after the one

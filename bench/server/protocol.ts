@@ -42,6 +42,7 @@ export interface GeneratorReport {
   /** game: meter updates each friend received about each other player within the window, per second (one entry per pair). */
   meterRefreshHz: number[];
   ackErrors: Record<string, number>;
+  /** Acked events sent within the window with no answer by the report (1.5 s or more after the window). */
   unanswered: number;
   disconnects: number;
   /** Event-loop delay of this generator process since "go" (ms): if high, the generator was the bottleneck. */

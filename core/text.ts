@@ -26,9 +26,10 @@ export function toWellFormedText(text: string): string {
 }
 
 /**
- * The same JSON-like value with every string (object keys included) well-formed. Plain objects
- * and arrays are copied (through Object.fromEntries, so an own "__proto__" key stays an own key
- * for the strict schemas to refuse); anything else is returned as it is.
+ * The same JSON-like value with every string (object keys included) well-formed. A plain object
+ * or array that holds a string to fix is copied (objects through Object.fromEntries, so an own
+ * "__proto__" key stays an own key for the strict schemas to refuse); one that needs no fix is
+ * returned as it is (this runs for every meter sample), and so is anything else.
  */
 export function wellFormedDeep<T>(value: T): T {
   return fix(value) as T;
@@ -36,11 +37,31 @@ export function wellFormedDeep<T>(value: T): T {
 
 function fix(value: unknown): unknown {
   if (typeof value === "string") return toWellFormedText(value);
-  if (Array.isArray(value)) return value.map(fix);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | null = null;
+    for (let index = 0; index < value.length; index++) {
+      const inner: unknown = value[index];
+      const fixed = fix(inner);
+      if (fixed !== inner) (copy ??= value.slice())[index] = fixed;
+    }
+    return copy ?? value;
+  }
   if (value !== null && typeof value === "object") {
     const prototype: unknown = Object.getPrototypeOf(value);
     if (prototype !== Object.prototype && prototype !== null) return value;
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [toWellFormedText(key), fix(inner)]));
+    const entries: [string, unknown][] = Object.entries(value);
+    let changed = false;
+    for (const entry of entries) {
+      const [key, inner] = entry;
+      const fixedKey = toWellFormedText(key);
+      const fixed = fix(inner);
+      if (fixedKey !== key || fixed !== inner) {
+        entry[0] = fixedKey;
+        entry[1] = fixed;
+        changed = true;
+      }
+    }
+    return changed ? Object.fromEntries(entries) : value;
   }
   return value;
 }

@@ -57,6 +57,7 @@ let latency = new LatencyHistogram();
 let ack = new LatencyHistogram();
 let meterRefreshHz: number[] = [];
 let ackErrors: Record<string, number> = {};
+/** Awards sent within the window and not answered yet. */
 let pendingAcks = 0;
 let sent = 0;
 let delivered = 0;
@@ -230,12 +231,17 @@ function scheduleAward(player: Player, at: number): void {
     () => {
       if (!player.socket.connected) return;
       const sentAt = performance.now();
-      sent += inWindow(sentAt) ? 1 : 0;
-      pendingAcks += 1;
+      // Awards go on after the window closes (until a second before the round ends), so one
+      // sent just before the report is in flight then: only the window's own count as unanswered.
+      const counted = inWindow(sentAt);
+      if (counted) {
+        sent += 1;
+        pendingAcks += 1;
+      }
       player.socket
         .timeout(ACK_TIMEOUT_MS)
         .emit("game:score", { roundIndex: 0, similarity: 0.99, award: "perfect" }, (error: Error | null, answer?: { ok: boolean; code?: string }) => {
-          pendingAcks -= 1;
+          if (counted) pendingAcks -= 1;
           if (error) ackErrors.timeout = (ackErrors.timeout ?? 0) + 1;
           else if (!answer?.ok) ackErrors[answer?.code ?? "unknown"] = (ackErrors[answer?.code ?? "unknown"] ?? 0) + 1;
           else ack.record(performance.now() - sentAt);

@@ -1,4 +1,6 @@
 /** Messages between the capacity orchestrator (server/section.ts) and its load generator processes. */
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import type { HistogramData } from "../lib/stats";
 
 export type LoadMode = "game" | "relay";
@@ -40,6 +42,7 @@ export interface GeneratorReport {
   /** game: meter updates each friend received about each other player within the window, per second (one entry per pair). */
   meterRefreshHz: number[];
   ackErrors: Record<string, number>;
+  /** Acked events sent within the window with no answer by the report (1.5 s or more after the window). */
   unanswered: number;
   disconnects: number;
   /** Event-loop delay of this generator process since "go" (ms): if high, the generator was the bottleneck. */
@@ -69,8 +72,40 @@ export interface MemoryReport {
   usage: NodeJS.MemoryUsage;
 }
 
-/** Answers MemoryRequests on the IPC channel (used by both servers under test). */
+/**
+ * Orchestrator → server under test: start V8's CPU profiler, or stop it and write the profile
+ * (a `.cpuprofile`, as `node --cpu-prof` writes) to `file` (bench/server/profile.ts).
+ */
+export type ProfileRequest = { type: "profile"; action: "start"; intervalUs: number } | { type: "profile"; action: "stop"; file: string };
+
+/** Server under test → orchestrator: the profiler started, or the profile is written. */
+export interface ProfileReport {
+  type: "profile";
+  action: "started" | "written";
+}
+
+/** Answers MemoryRequests and ProfileRequests on the IPC channel (used by both servers under test). */
 export function answerMemoryRequests(): void {
+  let profiler: Session | null = null;
+  process.on("message", (message: ProfileRequest) => {
+    if (message?.type !== "profile") return;
+    void (async () => {
+      if (message.action === "start") {
+        profiler = new Session();
+        profiler.connect();
+        await profiler.post("Profiler.enable");
+        await profiler.post("Profiler.setSamplingInterval", { interval: message.intervalUs });
+        await profiler.post("Profiler.start");
+        process.send?.({ type: "profile", action: "started" } satisfies ProfileReport);
+      } else if (profiler) {
+        const { profile } = await profiler.post("Profiler.stop");
+        profiler.disconnect();
+        profiler = null;
+        writeFileSync(message.file, JSON.stringify(profile));
+        process.send?.({ type: "profile", action: "written" } satisfies ProfileReport);
+      }
+    })();
+  });
   process.on("message", (message: MemoryRequest) => {
     if (message?.type !== "memory") return;
     // Twice: PGlite's spent initdb WebAssembly instance is only released by the GC after the one

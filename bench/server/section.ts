@@ -117,13 +117,13 @@ const REFERENCE = {
   relayP99ByPlayers: { 200: 40, 600: 36, 1200: 95, 2000: 348 },
 };
 
-interface Generator {
+export interface Generator {
   child: ChildProcess;
   inbox: FromGenerator[];
   waiters: ((message: FromGenerator) => void)[];
 }
 
-function forkGenerator(index: number): Generator {
+export function forkGenerator(index: number): Generator {
   const child = fork(path.join(REPO_ROOT, "bench/server/generator.ts"), [], {
     cwd: REPO_ROOT,
     execArgv: ["--import", "tsx"],
@@ -164,7 +164,7 @@ async function expect<T extends FromGenerator["type"]>(generator: Generator, typ
 
 const tell = (generator: Generator, message: ToGenerator) => generator.child.send(message);
 
-async function startTarget(target: LoadMode, log: (line: string) => void): Promise<{ child: ChildProcess; url: string }> {
+export async function startTarget(target: LoadMode, log: (line: string) => void): Promise<{ child: ChildProcess; url: string }> {
   const file = target === "game" ? "bench/server/startGameServer.ts" : "bench/server/bareRelay.ts";
   const began = Date.now();
   // --expose-gc only so the idle memory can be read after a full GC (see readMemory).
@@ -213,7 +213,7 @@ function split(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, index) => Math.floor(total / parts) + (index < total % parts ? 1 : 0));
 }
 
-async function runStep(
+export async function runStep(
   target: LoadMode,
   url: string,
   serverPid: number,
@@ -222,6 +222,8 @@ async function runStep(
   stepIndex: number,
   options: ServerOptions,
   p99LimitMs: number,
+  /** Called as the measured window opens and closes (the profiler: bench/server/profile.ts). */
+  windowHooks?: { opened(): Promise<void>; closed(): Promise<void> },
 ): Promise<CapacityStep> {
   const shares = split(rooms, generators.length);
   const active = generators.filter((_, index) => (shares[index] ?? 0) > 0);
@@ -276,9 +278,11 @@ async function runStep(
   for (const generator of active) tell(generator, { type: "window", from, to });
 
   await sleep(Math.max(0, from - Date.now()));
+  await windowHooks?.opened();
   const sampler = new ProcSampler(serverPid, 250).start();
   await sleep(Math.max(0, to - Date.now()));
   const server = sampler.stop();
+  await windowHooks?.closed();
   // In-flight deliveries of events sent near the end of the window.
   await sleep(1_500);
 

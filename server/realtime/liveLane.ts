@@ -29,11 +29,16 @@ export class LiveLane {
     private readonly intervalMs = METER_BROADCAST_INTERVAL_MS,
   ) {}
 
-  /** A match begins: fresh meters and evidence, and the fixed-rate broadcast starts. */
+  /**
+   * A match begins: fresh meters and evidence, and the fixed-rate broadcast starts. Each room
+   * ticks at its own random phase of the interval, so rooms that start together (or a server
+   * with hundreds of them) spread their broadcasts over the interval instead of sending them in
+   * one burst that holds up every other event.
+   */
   start(difficulty: Difficulty): void {
     this.stop();
     this.difficulty = difficulty;
-    this.ticker = this.clock.setInterval(() => this.flush(), this.intervalMs);
+    this.ticker = this.clock.setRepeating(() => this.flush(), this.intervalMs, Math.random() * this.intervalMs);
   }
 
   /** The match is over (or the room closes): the ticker stops and everything is forgotten. */

@@ -36,6 +36,29 @@ export class RoomClock {
     return handle;
   }
 
+  /**
+   * `callback` every `everyMs` on a fixed grid whose first tick is `firstDelayMs` from now. Not
+   * setInterval: Node re-arms every interval that fired in one turn of the event loop from that
+   * turn's start, so under load the rooms' tickers fall into step and fire in one burst (stalling
+   * everything behind it, award acks included). On its own grid a room keeps its phase; a tick
+   * that comes late does not move the next one, and missed ticks are skipped, never bunched.
+   */
+  setRepeating(callback: () => void, everyMs: number, firstDelayMs = everyMs): TimerHandle {
+    const handle = { id: this.nextId++ };
+    if (this.disposed) return handle;
+    let due = performance.now() + Math.max(0, firstDelayMs);
+    const arm = () => this.timers.set(handle.id, setTimeout(fire, Math.max(0, due - performance.now())));
+    const fire = () => {
+      const now = performance.now();
+      due += everyMs * Math.max(1, Math.ceil((now - due) / everyMs));
+      // Re-armed before the callback runs, so a callback that clears the handle clears this.
+      arm();
+      callback();
+    };
+    arm();
+    return handle;
+  }
+
   clear(handle: TimerHandle | null | undefined): void {
     if (!handle) return;
     const timer = this.timers.get(handle.id);

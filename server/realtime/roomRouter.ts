@@ -89,7 +89,7 @@ export class RoomRouter {
     const request: ForwardedEvent = { event, payload, socketId: socket.id, data: { ...socket.data } };
     void presence.roomOwner(code).then(
       (owner) => (owner && owner !== presence.serverId ? presence.forward(owner, request) : null),
-      (error: unknown) => log.debug({ err: error }, "could not forward a live event"),
+      (error: unknown) => log.debug({ err: error, event }, "could not forward a live event"),
     );
     return { ok: true };
   }

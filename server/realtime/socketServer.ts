@@ -32,6 +32,7 @@ import { LocalPresence } from "./presence/localPresence";
 import type { Presence } from "./presence/presence";
 import { RoomRouter } from "./roomRouter";
 import { createConnectionGuard, type ConnectionGuard } from "./connectionGuard";
+import { SocketBudgets } from "./eventBudget";
 
 export interface Realtime {
   io: PoseServer;
@@ -94,13 +95,14 @@ export function attachRealtime(
     matches,
     metrics,
   });
-  const eventLimiter = new RateLimiterMemory({ points: config.EVENT_RATE_PER_SECOND, duration: 1 });
+  // Per address, across its sockets: rare events, so the asynchronous limiter is fine here.
   const joinLimiter = new RateLimiterMemory({ points: config.JOIN_RATE_PER_MINUTE, duration: 60 });
-  // Events with their own budget (progress, signalling, scores) do not eat into the general one.
-  const ownLimiters = new Map<ClientEventName | LiveEventName, RateLimiterMemory>();
+  // Events with their own budget (progress, signalling, scores, meters) do not eat into the
+  // general one. Per socket, checked synchronously (eventBudget.ts).
+  const ownRates = new Map<string, number>();
   for (const event of [...clientEventNames, ...liveEventNames]) {
     const { ratePerSecond } = eventLimits(event);
-    if (ratePerSecond) ownLimiters.set(event, new RateLimiterMemory({ points: ratePerSecond, duration: 1 }));
+    if (ratePerSecond) ownRates.set(event, ratePerSecond);
   }
 
   const hubHandlers: HubHandlerTable = {
@@ -128,44 +130,47 @@ export function attachRealtime(
   io.on("connection", (socket) => {
     const address = guard.addressOf(socket.request);
     const socketLog = logger.child({ socketId: socket.id });
+    // A child logger per event costs more than the live lane's whole handler: made only when used.
     const eventLog = (event: string) => socketLog.child({ event, roomCode: socket.data.roomCode, playerId: socket.data.playerId });
     socketLog.debug({ address }, "socket connected");
+    const budgets = new SocketBudgets(config.EVENT_RATE_PER_SECOND, ownRates);
+    const reject = (event: unknown, ack: ((answer: ErrorAck) => void) | undefined, answer: ErrorAck) => {
+      eventLog(String(event)).warn({ code: answer.code, reason: answer.message }, "event rejected");
+      metrics.eventRejected(rejectionReason(answer.code));
+      ack?.(answer);
+    };
 
-    // Every packet passes here first, known or not: size, rate and name checks happen before any parsing.
+    // Every packet passes here first, known or not: size, rate and name checks happen before any
+    // parsing. Synchronous (only joins wait, for their per-address limiter): it runs for every
+    // live meter sample.
     socket.use((packet, next) => {
-      const [event] = packet;
-      const last: unknown = packet.at(-1);
+      const event: unknown = packet[0];
+      const last: unknown = packet[packet.length - 1];
       const ack = packet.length > 1 && typeof last === "function" ? (last as (answer: ErrorAck) => void) : undefined;
-      const args = packet.slice(1, ack ? -1 : undefined);
-      const reject = (answer: ErrorAck) => {
-        eventLog(String(event)).warn({ code: answer.code, reason: answer.message }, "event rejected");
-        metrics.eventRejected(rejectionReason(answer.code));
-        ack?.(answer);
-      };
-      void (async () => {
-        const live = typeof event === "string" && isLiveEventName(event);
-        const known = live || (typeof event === "string" && isClientEventName(event));
-        const limiter = (known && ownLimiters.get(event)) || eventLimiter;
-        if (!(await consume(limiter, socket.id))) {
-          return reject({ ok: false, code: "rate_limited", message: "Too many events: slow down." });
-        }
-        if (!known) {
-          return reject({ ok: false, code: "unknown_event", message: `Unknown event ${JSON.stringify(String(event)).slice(0, 60)}.` });
-        }
-        if (!ack && !live) return reject({ ok: false, code: "invalid_payload", message: "Events must ask for an acknowledgement." });
-        const maxBytes = eventLimits(event).maxPayloadBytes ?? MAX_EVENT_PAYLOAD_BYTES;
-        if (args.length !== 1 || payloadBytes(args[0]) > maxBytes) {
-          return reject({
-            ok: false,
-            code: args.length === 1 ? "payload_too_large" : "invalid_payload",
-            message: `${event} takes one payload of at most ${maxBytes} bytes.`,
-          });
-        }
-        if (!live && joinEvents.has(event) && !(await consume(joinLimiter, address))) {
-          return reject({ ok: false, code: "too_many_joins", message: "Too many join attempts from this address: wait a minute." });
-        }
-        next();
-      })();
+      const argCount = packet.length - (ack ? 2 : 1);
+      const live = typeof event === "string" && isLiveEventName(event);
+      const known = live || (typeof event === "string" && isClientEventName(event));
+      if (!budgets.take(known ? event : null, performance.now())) {
+        return reject(event, ack, { ok: false, code: "rate_limited", message: "Too many events: slow down." });
+      }
+      if (!known) {
+        return reject(event, ack, { ok: false, code: "unknown_event", message: `Unknown event ${JSON.stringify(String(event)).slice(0, 60)}.` });
+      }
+      if (!ack && !live) return reject(event, ack, { ok: false, code: "invalid_payload", message: "Events must ask for an acknowledgement." });
+      const maxBytes = eventLimits(event).maxPayloadBytes ?? MAX_EVENT_PAYLOAD_BYTES;
+      if (argCount !== 1 || payloadBytes(packet[1]) > maxBytes) {
+        return reject(event, ack, {
+          ok: false,
+          code: argCount === 1 ? "payload_too_large" : "invalid_payload",
+          message: `${event} takes one payload of at most ${maxBytes} bytes.`,
+        });
+      }
+      if (live || !joinEvents.has(event)) return next();
+      void consume(joinLimiter, address).then(
+        (allowed) =>
+          allowed ? next() : reject(event, ack, { ok: false, code: "too_many_joins", message: "Too many join attempts from this address: wait a minute." }),
+        () => reject(event, ack, { ok: false, code: "internal_error", message: "Something went wrong on the server." }),
+      );
     });
 
     // Payloads arrive untyped off the wire; handleEvent parses them before anything typed sees them.
@@ -191,7 +196,7 @@ export function attachRealtime(
       }
       metrics.eventAccepted(event);
       try {
-        const answer = router.dispatchLive(event, socket, parsed.payload, eventLog(event));
+        const answer = router.dispatchLive(event, socket, parsed.payload, socketLog);
         ack?.(answer);
       } catch (error) {
         eventLog(event).error({ err: error }, "live event handler failed");
@@ -224,8 +229,6 @@ export function attachRealtime(
       const log = eventLog("disconnect");
       log.debug({ reason }, "socket disconnected");
       router.disconnect(socket, log);
-      void eventLimiter.delete(socket.id);
-      for (const limiter of ownLimiters.values()) void limiter.delete(socket.id);
     });
   });
 

@@ -87,5 +87,20 @@ describe("Prometheus metrics at /metrics", () => {
     expect(sample(text, "poseparty_scoreboard_latency_seconds_count")).toBe(2);
     expect(sample(text, 'poseparty_client_events_total{event="game:score"}')).toBe(2);
     expect(sample(text, 'poseparty_scoreboard_latency_seconds_bucket{le="+Inf"}')).toBe(2);
+    // Live meter samples are counted too (holdPose sent 7 each).
+    expect(sample(text, 'poseparty_client_events_total{event="game:meter"}')).toBe(14);
+  });
+
+  it("hold a socket's live meters to their own budget: 40 a second, the rest refused and counted", async () => {
+    const accepted = 'poseparty_client_events_total{event="game:meter"}';
+    const rateRefused = 'poseparty_client_events_rejected_total{reason="rate"}';
+    const before = (await scrape()).text;
+    const flooder = await harness.connectClient();
+    for (let index = 0; index < 100; index++) flooder.emit("game:meter", { roundIndex: 0, similarity: 0.5 });
+    // Another budget: answered after the flood was handled (one socket's packets run in order).
+    expectOk(await send(flooder, "clock:ping", {}));
+    const after = (await scrape()).text;
+    expect((sample(after, accepted) ?? 0) - (sample(before, accepted) ?? 0)).toBe(40);
+    expect((sample(after, rateRefused) ?? 0) - (sample(before, rateRefused) ?? 0)).toBe(60);
   });
 });

@@ -38,7 +38,7 @@ export const DEFAULT_PLAYLIST: PlaylistSettings = {
  * Fixed playlists for end-to-end tests and development: selectable only when
  * the server runs with ALLOW_TEST_PLAYLISTS, never in production.
  */
-export const testPlaylistIdSchema = z.enum(["all-models", "pose-only", "messi", "messi-long", "party"]);
+export const testPlaylistIdSchema = z.enum(["all-models", "pose-only", "messi", "messi-long", "party", "lobby-call-off", "lobby-stall"]);
 export type TestPlaylistId = z.infer<typeof testPlaylistIdSchema>;
 
 export interface TestPlaylist {
@@ -90,6 +90,24 @@ export const TEST_PLAYLISTS: Record<TestPlaylistId, TestPlaylist> = {
       { kind: "pose", targetId: "test-messi5" },
       { kind: "hand", targetId: "test-messi5-hand" },
       { kind: "head", targetId: "test-astronaut-face" },
+    ],
+  },
+  // The lobby's deadline rules (core/lobbyDeadline.ts) in a browser. A 3 s base: checks every 1 s,
+  // hard cap at 9 s, so a lobby where nobody can get ready is called off within seconds.
+  "lobby-call-off": {
+    settings: { rounds: 2, secondsPerRound: 5, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
+    preloadTimeoutMs: 3_000,
+  },
+  // A 45 s base: checks every 15 s, a player counts as moving if its bar moved in the last 15 s
+  // (as in production), hard cap at 135 s. A shorter base shortens that window too, and on a
+  // loaded 2-core machine one model create or warm-up (the bar moves only when it ends) can take
+  // longer than 10 s.
+  "lobby-stall": {
+    settings: { rounds: 2, secondsPerRound: 5, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
+    preloadTimeoutMs: 45_000,
+    targets: [
+      { kind: "pose", targetId: "test-messi5" },
+      { kind: "pose", targetId: "test-messi5-alt" },
     ],
   },
 };

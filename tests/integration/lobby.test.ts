@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_PLAYLIST } from "@/core/playlist";
 import type { RoomSnapshot } from "@/core/protocol";
-import { expectOk, nextRoomState, send, startTestServer, type TestClient, type TestServer } from "./support";
+import { expectOk, nextRoomState, reportReady, send, startLobby, useTestServer, type TestClient, type TestServer } from "./support";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -20,23 +20,15 @@ async function roomOfThree(harness: TestServer): Promise<{ clients: TestClient[]
 }
 
 describe("the preload lobby over a real server", () => {
-  let harness: TestServer;
   // A 3 s base deadline: progress counts 1 s back, extensions are 1 s, the hard cap is 9 s after
   // the lobby opens (core/lobbyDeadline.ts scales them to a third of a short base). A 1 s window
   // leaves a slow-but-moving player reporting every 200 ms room for a loaded machine's delays.
-  beforeAll(async () => {
-    harness = await startTestServer({ PRELOAD_TIMEOUT_MS: "3000", ALLOW_TEST_PLAYLISTS: "false" });
-  });
-  afterAll(async () => {
-    await harness.stop();
-  });
+  const harness = useTestServer({ PRELOAD_TIMEOUT_MS: "3000", ALLOW_TEST_PLAYLISTS: "false" });
 
   it("shows everyone each friend's progress and starts the game when all are ready", async () => {
-    const { clients, ids } = await roomOfThree(harness);
+    const { clients, ids } = await roomOfThree(harness());
     const [host, ana, bo] = clients as [TestClient, TestClient, TestClient];
-    const lobby = nextRoomState(bo, (room) => room.phase === "preloading");
-    expectOk(await send(host, "game:start", { playlist: { ...DEFAULT_PLAYLIST, roundKinds: ["pose", "head"] } }));
-    const lobbyState = await lobby;
+    const lobbyState = await startLobby(host, { playlist: { ...DEFAULT_PLAYLIST, roundKinds: ["pose", "head"] } }, bo);
     expect(lobbyState.game?.settings.roundKinds).toEqual(["pose", "head"]);
     expect(lobbyState.game?.preloadDeadline).toBeGreaterThan(Date.now());
 
@@ -47,22 +39,20 @@ describe("the preload lobby over a real server", () => {
     // Everyone first sees every friend at 100%, then the game starts.
     const allFull = nextRoomState(bo, (room) => room.phase === "preloading" && room.members.every((m) => m.preload.percent === 100));
     const playing = nextRoomState(host, (room) => room.phase === "playing");
-    for (const client of clients) expectOk(await send(client, "preload:progress", { percent: 100, status: "ready" }));
+    for (const client of clients) await reportReady(client);
     expect((await allFull).members.map((member) => member.preload.status)).toEqual(["ready", "ready", "ready"]);
     const started = await playing;
     expect(started.members.map((member) => [member.id, member.role])).toEqual(ids.map((id) => [id, "player"]));
   });
 
   it("waits for a ready player fixing its framing until the deadline, and then it plays", async () => {
-    const { clients, ids } = await roomOfThree(harness);
+    const { clients, ids } = await roomOfThree(harness());
     const [host, ana, bo] = clients as [TestClient, TestClient, TestClient];
-    const lobby = nextRoomState(host, (room) => room.phase === "preloading");
-    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
-    const deadline = (await lobby).game!.preloadDeadline!;
+    const deadline = (await startLobby(host)).game!.preloadDeadline!;
     const boFraming = nextRoomState(host, (room) => room.members[2]?.preload.framing === "adjusting");
-    expectOk(await send(host, "preload:progress", { percent: 100, status: "ready", framing: "ok" }));
-    expectOk(await send(ana, "preload:progress", { percent: 100, status: "ready", framing: "skipped" }));
-    expectOk(await send(bo, "preload:progress", { percent: 100, status: "ready", framing: "adjusting" }));
+    await reportReady(host, "ok");
+    await reportReady(ana, "skipped");
+    await reportReady(bo, "adjusting");
     // Friends see the outcome only; the game is held while everyone else is ready...
     expect((await boFraming).members[2]?.preload).toEqual({ percent: 100, status: "ready", framing: "adjusting" });
     // ...but not past the deadline, and the framing player plays.
@@ -75,24 +65,22 @@ describe("the preload lobby over a real server", () => {
   });
 
   it("turns players still loading at the deadline into spectators and starts without them", async () => {
-    const { clients, ids } = await roomOfThree(harness);
+    const { clients, ids } = await roomOfThree(harness());
     const [host, ana] = clients as [TestClient, TestClient, TestClient];
-    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
-    expectOk(await send(host, "preload:progress", { percent: 100, status: "ready" }));
-    expectOk(await send(ana, "preload:progress", { percent: 100, status: "ready" }));
+    await startLobby(host);
+    await reportReady(host);
+    await reportReady(ana);
     const started = await nextRoomState(host, (room) => room.phase === "playing", 8000);
     expect(started.members.map((member) => member.role)).toEqual(["player", "player", "spectator"]);
     expect(started.members[2]?.id).toBe(ids[2]);
   });
 
   it("waits for a slow player whose bar keeps moving, then plays with everyone", async () => {
-    const { clients, ids } = await roomOfThree(harness);
+    const { clients, ids } = await roomOfThree(harness());
     const [host, ana, bo] = clients as [TestClient, TestClient, TestClient];
-    const lobby = nextRoomState(host, (room) => room.phase === "preloading");
-    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
-    const firstDeadline = (await lobby).game!.preloadDeadline!;
-    expectOk(await send(host, "preload:progress", { percent: 100, status: "ready" }));
-    expectOk(await send(ana, "preload:progress", { percent: 100, status: "ready" }));
+    const firstDeadline = (await startLobby(host)).game!.preloadDeadline!;
+    await reportReady(host);
+    await reportReady(ana);
 
     const extended = nextRoomState(host, (room) => room.phase === "preloading" && room.game!.preloadDeadline! > firstDeadline, 8000);
     const playing = nextRoomState(host, (room) => room.phase === "playing", 12_000);
@@ -108,20 +96,18 @@ describe("the preload lobby over a real server", () => {
     expect(waiting.members.map((member) => member.role)).toEqual(["player", "player", "player"]);
     expect(waiting.game!.preloadDeadline!).toBeGreaterThan(firstDeadline);
 
-    expectOk(await send(bo, "preload:progress", { percent: 100, status: "ready" }));
+    await reportReady(bo);
     const started = await playing;
     expect(started.members.map((member) => [member.id, member.role])).toEqual(ids.map((id) => [id, "player"]));
     expect(started.game!.timeline!.countdownStartsAt).toBeGreaterThan(firstDeadline + 2000);
   });
 
   it("never begins a game with nobody ready: it waits, then calls it off at the hard cap", async () => {
-    const { clients } = await roomOfThree(harness);
+    const { clients } = await roomOfThree(harness());
     const [host, ana] = clients as [TestClient, TestClient, TestClient];
     const seen: RoomSnapshot[] = [];
     host.on("room:state", (room) => seen.push(room));
-    const lobby = nextRoomState(host, (room) => room.phase === "preloading");
-    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
-    const firstDeadline = (await lobby).game!.preloadDeadline!;
+    const firstDeadline = (await startLobby(host)).game!.preloadDeadline!;
     // Ana gets somewhere, then stalls; nobody ever finishes.
     expectOk(await send(ana, "preload:progress", { percent: 20, status: "loading" }));
 
@@ -137,20 +123,18 @@ describe("the preload lobby over a real server", () => {
     ]);
     expect(seen.some((room) => room.phase === "playing")).toBe(false);
     expect(seen.some((room) => room.phase === "preloading" && room.game!.preloadDeadline! > firstDeadline)).toBe(true);
-    expect(harness.server.realtime.hub.snapshot(back.code)?.phase).toBe("chatting");
+    expect(harness().server.realtime.hub.snapshot(back.code)?.phase).toBe("chatting");
 
     // The next game starts afresh, without the notice.
-    const again = nextRoomState(host, (room) => room.phase === "preloading");
-    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
-    expect((await again).calledOff).toBeNull();
+    expect((await startLobby(host)).calledOff).toBeNull();
   });
 
   it("lets the host start early with those ready, and only the host", async () => {
-    const { clients } = await roomOfThree(harness);
+    const { clients } = await roomOfThree(harness());
     const [host, ana] = clients as [TestClient, TestClient, TestClient];
-    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
+    await startLobby(host);
     expect(await send(host, "game:startEarly", {})).toMatchObject({ ok: false, code: "nobody_ready" });
-    expectOk(await send(ana, "preload:progress", { percent: 100, status: "ready" }));
+    await reportReady(ana);
     expect(await send(ana, "game:startEarly", {})).toMatchObject({ ok: false, code: "not_host" });
     const started = nextRoomState(ana, (room) => room.phase === "playing");
     expectOk(await send(host, "game:startEarly", {}));
@@ -158,18 +142,18 @@ describe("the preload lobby over a real server", () => {
   });
 
   it("shows a failed load next to the name", async () => {
-    const { clients } = await roomOfThree(harness);
+    const { clients } = await roomOfThree(harness());
     const [host, ana] = clients as [TestClient, TestClient, TestClient];
-    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
+    await startLobby(host);
     const hostSees = nextRoomState(host, (room) => room.members[1]?.preload.status === "failed");
     expectOk(await send(ana, "preload:progress", { percent: 12, status: "failed" }));
     expect((await hostSees).phase).toBe("preloading");
   });
 
   it("caps progress updates at about 4 a second per player", async () => {
-    const { clients } = await roomOfThree(harness);
+    const { clients } = await roomOfThree(harness());
     const [host] = clients as [TestClient, TestClient, TestClient];
-    expectOk(await send(host, "game:start", { playlist: DEFAULT_PLAYLIST }));
+    await startLobby(host);
     const answers = await Promise.all(Array.from({ length: 12 }, (_, index) => send(host, "preload:progress", { percent: index, status: "loading" })));
     const refused = answers.filter((answer) => !answer.ok && answer.code === "rate_limited").length;
     expect(refused).toBeGreaterThanOrEqual(6);
@@ -177,11 +161,11 @@ describe("the preload lobby over a real server", () => {
   });
 
   it("refuses test playlists unless the server allows them", async () => {
-    const { clients, code } = await roomOfThree(harness);
+    const { clients, code } = await roomOfThree(harness());
     expect(await send(clients[0]!, "game:start", { testPlaylist: "all-models" })).toMatchObject({
       ok: false,
       code: "test_playlists_disabled",
     });
-    expect(harness.server.realtime.hub.snapshot(code)?.phase).toBe("chatting");
+    expect(harness().server.realtime.hub.snapshot(code)?.phase).toBe("chatting");
   });
 });

@@ -163,6 +163,25 @@ function defineStoreSuite(target: Target) {
     await store?.close();
     store = null;
   };
+  /** A test that opens the database itself, with the shared store closed first. */
+  const itReopening = (name: string, test: () => Promise<void>) =>
+    it(
+      name,
+      async () => {
+        await closeShared();
+        await test();
+      },
+      SLOW,
+    );
+  /**
+   * An open that should be refused: resolves with what it threw. One that wrongly succeeds is
+   * closed at once, so that it cannot hide later failures, and resolves with undefined.
+   */
+  const openRefused = (extra: { migrationsDir: string }): Promise<unknown> =>
+    open(extra).then(
+      async (opened) => opened.store.close(),
+      (error: unknown) => error,
+    );
   let ids: { first: string; second: string; third: string };
 
   beforeAll(async () => {
@@ -349,114 +368,92 @@ function defineStoreSuite(target: Target) {
     SLOW,
   );
 
-  it(
-    "records migrations in _prisma_migrations exactly like Prisma",
-    async () => {
-      await closeShared();
-      const rows = await target.query(
-        db,
-        `SELECT migration_name, checksum, finished_at, rolled_back_at, logs, applied_steps_count
-         FROM "_prisma_migrations" ORDER BY migration_name`,
-      );
-      const names = await migrationNames();
-      expect(rows.map((r) => r.migration_name)).toEqual(names);
-      for (const row of rows) {
-        const file = await readFile(path.join(DEFAULT_MIGRATIONS_DIR, String(row.migration_name), "migration.sql"));
-        expect(row.checksum).toBe(createHash("sha256").update(file).digest("hex"));
-        expect(row.finished_at).toBeInstanceOf(Date);
-        expect(row.rolled_back_at).toBeNull();
-        expect(row.logs).toBeNull();
-        expect(row.applied_steps_count).toBe(1);
-      }
-    },
-    SLOW,
-  );
+  itReopening("records migrations in _prisma_migrations exactly like Prisma", async () => {
+    const rows = await target.query(
+      db,
+      `SELECT migration_name, checksum, finished_at, rolled_back_at, logs, applied_steps_count
+       FROM "_prisma_migrations" ORDER BY migration_name`,
+    );
+    const names = await migrationNames();
+    expect(rows.map((r) => r.migration_name)).toEqual(names);
+    for (const row of rows) {
+      const file = await readFile(path.join(DEFAULT_MIGRATIONS_DIR, String(row.migration_name), "migration.sql"));
+      expect(row.checksum).toBe(createHash("sha256").update(file).digest("hex"));
+      expect(row.finished_at).toBeInstanceOf(Date);
+      expect(row.rolled_back_at).toBeNull();
+      expect(row.logs).toBeNull();
+      expect(row.applied_steps_count).toBe(1);
+    }
+  });
 
-  it(
-    "refuses to start when an applied migration was edited, and starts again once restored",
-    async () => {
-      await closeShared();
-      const migrationsDir = await copyMigrations();
-      const [firstName] = await migrationNames();
-      const file = path.join(migrationsDir, firstName ?? "", "migration.sql");
-      const original = await readFile(file, "utf8");
+  itReopening("refuses to start when an applied migration was edited, and starts again once restored", async () => {
+    const migrationsDir = await copyMigrations();
+    const [firstName] = await migrationNames();
+    const file = path.join(migrationsDir, firstName ?? "", "migration.sql");
+    const original = await readFile(file, "utf8");
 
-      // Only line endings changed (a Windows checkout): not an edit.
-      await writeFile(file, original.replace(/\n/g, "\r\n"));
-      const crlf = await open({ migrationsDir });
-      expect(crlf.appliedMigrations).toEqual([]);
-      await crlf.store.close();
+    // Only line endings changed (a Windows checkout): not an edit.
+    await writeFile(file, original.replace(/\n/g, "\r\n"));
+    const crlf = await open({ migrationsDir });
+    expect(crlf.appliedMigrations).toEqual([]);
+    await crlf.store.close();
 
-      await writeFile(file, `${original}\n-- edited after it was applied\n`);
-      // An open that wrongly succeeds is closed at once so that it cannot hide later failures.
-      const refused = await open({ migrationsDir }).then(
-        async (opened) => opened.store.close(),
-        (error: unknown) => error,
-      );
-      expect(refused).toBeInstanceOf(MigrationError);
-      expect(String(refused)).toMatch(new RegExp(`${firstName} was modified after it was applied`));
+    await writeFile(file, `${original}\n-- edited after it was applied\n`);
+    const refused = await openRefused({ migrationsDir });
+    expect(refused).toBeInstanceOf(MigrationError);
+    expect(String(refused)).toMatch(new RegExp(`${firstName} was modified after it was applied`));
 
-      // The failed open released everything (embedded: the data dir lock).
-      await writeFile(file, original);
-      const again = await open({ migrationsDir });
-      expect(again.appliedMigrations).toEqual([]);
-      expect(await again.store.listRecentMatches(10)).toHaveLength(3);
-      await again.store.close();
-    },
-    SLOW,
-  );
+    // The failed open released everything (embedded: the data dir lock).
+    await writeFile(file, original);
+    const again = await open({ migrationsDir });
+    expect(again.appliedMigrations).toEqual([]);
+    expect(await again.store.listRecentMatches(10)).toHaveLength(3);
+    await again.store.close();
+  });
 
-  it(
-    "applies a new migration once, and rolls back a failing one completely",
-    async () => {
-      await closeShared();
-      const migrationsDir = await copyMigrations();
-      // A later migration whose trigger makes one particular RoundResult insert fail in the database.
-      const triggerDir = path.join(migrationsDir, "99990101000000_test_trigger");
-      await mkdir(triggerDir);
-      await writeFile(
-        path.join(triggerDir, "migration.sql"),
-        `CREATE FUNCTION test_reject_points() RETURNS trigger AS $$
-       BEGIN
-         IF NEW.points = -12345 THEN RAISE EXCEPTION 'test trigger rejected a result'; END IF;
-         RETURN NEW;
-       END $$ LANGUAGE plpgsql;
-       CREATE TRIGGER test_reject_points BEFORE INSERT ON "RoundResult"
-         FOR EACH ROW EXECUTE FUNCTION test_reject_points();`,
-      );
-      const brokenDir = path.join(migrationsDir, "99990102000000_test_broken");
-      await mkdir(brokenDir);
-      await writeFile(path.join(brokenDir, "migration.sql"), `CREATE TABLE "ShouldNotExist" (id int);\nSELECT * FROM "NoSuchTable";`);
+  itReopening("applies a new migration once, and rolls back a failing one completely", async () => {
+    const migrationsDir = await copyMigrations();
+    // A later migration whose trigger makes one particular RoundResult insert fail in the database.
+    const triggerDir = path.join(migrationsDir, "99990101000000_test_trigger");
+    await mkdir(triggerDir);
+    await writeFile(
+      path.join(triggerDir, "migration.sql"),
+      `CREATE FUNCTION test_reject_points() RETURNS trigger AS $$
+     BEGIN
+       IF NEW.points = -12345 THEN RAISE EXCEPTION 'test trigger rejected a result'; END IF;
+       RETURN NEW;
+     END $$ LANGUAGE plpgsql;
+     CREATE TRIGGER test_reject_points BEFORE INSERT ON "RoundResult"
+       FOR EACH ROW EXECUTE FUNCTION test_reject_points();`,
+    );
+    const brokenDir = path.join(migrationsDir, "99990102000000_test_broken");
+    await mkdir(brokenDir);
+    await writeFile(path.join(brokenDir, "migration.sql"), `CREATE TABLE "ShouldNotExist" (id int);\nSELECT * FROM "NoSuchTable";`);
 
-      // The broken migration fails after the trigger one committed; its own table is rolled back.
-      const failed = await open({ migrationsDir }).then(
-        async (opened) => opened.store.close(),
-        (error: unknown) => error,
-      );
-      expect(String(failed)).toMatch(/99990102000000_test_broken failed and was rolled back/);
-      await rm(brokenDir, { recursive: true });
-      const opened = await open({ migrationsDir });
-      expect(opened.appliedMigrations).toEqual([]); // the trigger migration was applied by the failed open
-      const s = opened.store;
-      try {
-        const match = sampleMatch("EEEE", 5000);
-        const lastRound = match.rounds[0];
-        const lastResult = lastRound?.results[0];
-        if (!lastRound || !lastResult) throw new Error("fixture changed");
-        lastRound.results = [{ ...lastResult, points: -12345 }];
-        // Valid input, rejected by the database at the very last INSERT: nothing must remain.
-        await expect(s.saveMatch(match)).rejects.toThrow(/test trigger rejected a result/);
-        expect((await s.listRecentMatches(10)).map((m) => m.roomCode)).toEqual(["CCCC", "BBBB", "AAAA"]);
-      } finally {
-        await s.close();
-      }
-      const tables = await target.query(db, `SELECT to_regclass('"ShouldNotExist"') IS NULL AS absent`);
-      expect(tables[0]?.absent).toBe(true);
-      const recorded = await target.query(db, `SELECT migration_name FROM "_prisma_migrations" WHERE migration_name LIKE '9999%'`);
-      expect(recorded.map((r) => r.migration_name)).toEqual(["99990101000000_test_trigger"]);
-    },
-    SLOW,
-  );
+    // The broken migration fails after the trigger one committed; its own table is rolled back.
+    const failed = await openRefused({ migrationsDir });
+    expect(String(failed)).toMatch(/99990102000000_test_broken failed and was rolled back/);
+    await rm(brokenDir, { recursive: true });
+    const opened = await open({ migrationsDir });
+    expect(opened.appliedMigrations).toEqual([]); // the trigger migration was applied by the failed open
+    const s = opened.store;
+    try {
+      const match = sampleMatch("EEEE", 5000);
+      const lastRound = match.rounds[0];
+      const lastResult = lastRound?.results[0];
+      if (!lastRound || !lastResult) throw new Error("fixture changed");
+      lastRound.results = [{ ...lastResult, points: -12345 }];
+      // Valid input, rejected by the database at the very last INSERT: nothing must remain.
+      await expect(s.saveMatch(match)).rejects.toThrow(/test trigger rejected a result/);
+      expect((await s.listRecentMatches(10)).map((m) => m.roomCode)).toEqual(["CCCC", "BBBB", "AAAA"]);
+    } finally {
+      await s.close();
+    }
+    const tables = await target.query(db, `SELECT to_regclass('"ShouldNotExist"') IS NULL AS absent`);
+    expect(tables[0]?.absent).toBe(true);
+    const recorded = await target.query(db, `SELECT migration_name FROM "_prisma_migrations" WHERE migration_name LIKE '9999%'`);
+    expect(recorded.map((r) => r.migration_name)).toEqual(["99990101000000_test_trigger"]);
+  });
 }
 
 describe("match store: embedded PGlite", () => {

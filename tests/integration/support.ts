@@ -4,6 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { io as connect, type Socket } from "socket.io-client";
 import pino from "pino";
+import { afterAll, beforeAll } from "vitest";
+import type { FramingStatus } from "@/core/framing";
+import { DEFAULT_PLAYLIST } from "@/core/playlist";
 import { startPoseServer, type RunningServer } from "@/server/app";
 import { loadConfig } from "@/server/config";
 import type { Ack, ClientEventName, ClientPayload, ClientToServerEvents, RoomSnapshot, ServerToClientEvents } from "@/core/protocol";
@@ -49,6 +52,24 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   };
 }
 
+/**
+ * A test server for the enclosing `describe`: started before its tests, stopped after them.
+ * Returns a getter for use inside the tests.
+ */
+export function useTestServer(env: Record<string, string> = {}): () => TestServer {
+  let harness: TestServer | undefined;
+  beforeAll(async () => {
+    harness = await startTestServer(env);
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+  return () => {
+    if (!harness) throw new Error("the test server runs only during this describe block's tests");
+    return harness;
+  };
+}
+
 export function send<E extends ClientEventName>(client: TestClient, event: E, payload: ClientPayload<E>): Promise<Ack<E>> {
   const emit = client.timeout(3000).emitWithAck as (name: E, data: ClientPayload<E>) => Promise<Ack<E>>;
   return emit.call(client.timeout(3000), event, payload);
@@ -85,6 +106,22 @@ export function nextRoomState(client: TestClient, predicate: (room: RoomSnapshot
 export function expectOk<T extends { ok: boolean }>(answer: T): Extract<T, { ok: true }> {
   if (!answer.ok) throw new Error(`expected ok, got ${JSON.stringify(answer)}`);
   return answer as Extract<T, { ok: true }>;
+}
+
+/** The host starts a game (the default playlist unless told); resolves with the lobby's first state as `seenBy` gets it. */
+export async function startLobby(
+  host: TestClient,
+  choice: ClientPayload<"game:start"> = { playlist: DEFAULT_PLAYLIST },
+  seenBy: TestClient = host,
+): Promise<RoomSnapshot> {
+  const lobby = nextRoomState(seenBy, (room) => room.phase === "preloading");
+  expectOk(await send(host, "game:start", choice));
+  return lobby;
+}
+
+/** This player's lobby has loaded everything, with the framing check's outcome when given. */
+export async function reportReady(client: TestClient, framing?: FramingStatus): Promise<void> {
+  expectOk(await send(client, "preload:progress", { percent: 100, status: "ready", ...(framing ? { framing } : {}) }));
 }
 
 /**

@@ -1,31 +1,14 @@
 // The lobby's deadline counts stalls, not slow progress, and never starts a game with zero players.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PLAYLIST, type GameSetup } from "@/core/playlist";
-import { applyRoomIntent, createRoom, type RoomIntent, type RoomState, type TransitionResult } from "@/core/room";
+import { applyRoomIntent, type RoomIntent, type RoomState, type TransitionResult } from "@/core/room";
 import { lobbyTiming, PRELOAD_HARD_CAP_MAX_MS } from "@/core/lobbyDeadline";
 import { toRoomSnapshot } from "@/server/realtime/roomHub";
+import { apply, expectOk, newRoom, setup } from "./support/roomBuilder";
 
-const setup: GameSetup = {
-  settings: { ...DEFAULT_PLAYLIST, rounds: 2 },
-  testPlaylistId: null,
-  targets: [
-    { kind: "pose", targetId: "t-pose" },
-    { kind: "pose", targetId: "star" },
-  ],
-};
 const OPEN = 5_000_000;
 const BASE = 45_000;
 const DEADLINE = OPEN + BASE;
 const HARD_CAP = OPEN + 3 * BASE;
-
-function expectOk(result: TransitionResult): Extract<TransitionResult, { ok: true }> {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result;
-}
-
-function apply(state: RoomState, ...intents: RoomIntent[]): RoomState {
-  return intents.reduce((current, intent) => expectOk(applyRoomIntent(current, intent)).state, state);
-}
 
 const progress = (playerId: string, percent: number, now: number): RoomIntent => ({
   type: "reportPreload",
@@ -39,9 +22,8 @@ const deadlinePassed = (now: number): RoomIntent => ({ type: "preloadTimedOut", 
 
 /** Host p1 and friends p2, p3 in a lobby opened at OPEN with a 45 s base timeout. */
 function lobby(): RoomState {
-  const created = expectOk(createRoom({ code: "ABCDEFG", maxMembers: 8, host: { playerId: "p1", nickname: "Mina" } })).state;
   return apply(
-    created,
+    newRoom(),
     { type: "join", playerId: "p2", nickname: "Jun" },
     { type: "join", playerId: "p3", nickname: "Sol" },
     { type: "startGame", playerId: "p1", setup, now: OPEN, preloadTimeoutMs: BASE },
@@ -129,9 +111,8 @@ describe("the lobby's deadline", () => {
   });
 
   it("waits for a player still moving, but not for one stalled or failed: they watch", () => {
-    const created = expectOk(createRoom({ code: "ABCDEFG", maxMembers: 8, host: { playerId: "p1", nickname: "Mina" } })).state;
     const state = apply(
-      created,
+      newRoom(),
       { type: "join", playerId: "p2", nickname: "Jun" },
       { type: "join", playerId: "p3", nickname: "Sol" },
       { type: "join", playerId: "p4", nickname: "Ara" },

@@ -1,33 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PLAYLIST, type GameSetup } from "@/core/playlist";
-import { applyRoomIntent, createRoom, type RoomIntent, type RoomState, type TransitionResult } from "@/core/room";
+import { applyRoomIntent, createRoom, type RoomIntent, type RoomState } from "@/core/room";
+import { apply, expectOk, newRoom, setup } from "./support/roomBuilder";
 
-const setup: GameSetup = {
-  settings: { ...DEFAULT_PLAYLIST, rounds: 2 },
-  testPlaylistId: null,
-  targets: [
-    { kind: "pose", targetId: "t-pose" },
-    { kind: "pose", targetId: "star" },
-  ],
-};
 const NOW = 5_000_000;
 const TIMEOUT = 45_000;
 /** The host opens the lobby at NOW; its first deadline is NOW + TIMEOUT. */
 const start = (playerId: string): RoomIntent => ({ type: "startGame", playerId, setup, now: NOW, preloadTimeoutMs: TIMEOUT });
 const ready = (playerId: string): RoomIntent => ({ type: "reportPreload", playerId, percent: 100, status: "ready", now: NOW });
-
-function expectOk(result: TransitionResult): Extract<TransitionResult, { ok: true }> {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result;
-}
-
-function room(maxMembers = 8): RoomState {
-  return expectOk(createRoom({ code: "ABCDEFG", maxMembers, host: { playerId: "p1", nickname: "Mina" } })).state;
-}
-
-function apply(state: RoomState, ...intents: RoomIntent[]): RoomState {
-  return intents.reduce((current, intent) => expectOk(applyRoomIntent(current, intent)).state, state);
-}
 
 describe("room state machine", () => {
   it("creates a chatting room with the creator as host", () => {
@@ -56,25 +35,25 @@ describe("room state machine", () => {
   });
 
   it("joins members in order and announces the change", () => {
-    const result = expectOk(applyRoomIntent(room(), { type: "join", playerId: "p2", nickname: "Jun" }));
+    const result = expectOk(applyRoomIntent(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" }));
     expect(result.state.members.map((member) => member.nickname)).toEqual(["Mina", "Jun"]);
     expect(result.effects).toEqual([{ type: "memberJoined", playerId: "p2" }, { type: "stateChanged" }]);
   });
 
   it("makes duplicate nicknames unique, case-insensitively", () => {
-    const state = apply(room(), { type: "join", playerId: "p2", nickname: "mina" }, { type: "join", playerId: "p3", nickname: "MINA" });
+    const state = apply(newRoom(), { type: "join", playerId: "p2", nickname: "mina" }, { type: "join", playerId: "p3", nickname: "MINA" });
     expect(state.members.map((member) => member.nickname)).toEqual(["Mina", "mina 2", "MINA 3"]);
   });
 
   it("rejects too-long nicknames without changing the room", () => {
-    const before = room();
+    const before = newRoom();
     const result = applyRoomIntent(before, { type: "join", playerId: "p2", nickname: "x".repeat(21) });
     expect(result).toMatchObject({ ok: false, error: { code: "nickname_too_long" } });
     expect(before.members).toHaveLength(1);
   });
 
   it("refuses a member when the room is full", () => {
-    const full = apply(room(2), { type: "join", playerId: "p2", nickname: "Jun" });
+    const full = apply(newRoom(2), { type: "join", playerId: "p2", nickname: "Jun" });
     expect(applyRoomIntent(full, { type: "join", playerId: "p3", nickname: "Sol" })).toMatchObject({
       ok: false,
       error: { code: "room_full" },
@@ -82,14 +61,14 @@ describe("room state machine", () => {
   });
 
   it("refuses the same player joining twice", () => {
-    expect(applyRoomIntent(room(), { type: "join", playerId: "p1", nickname: "Again" })).toMatchObject({
+    expect(applyRoomIntent(newRoom(), { type: "join", playerId: "p1", nickname: "Again" })).toMatchObject({
       ok: false,
       error: { code: "already_in_room" },
     });
   });
 
   it("hands the host seat to the earliest remaining member when the host leaves", () => {
-    const state = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "join", playerId: "p3", nickname: "Sol" });
+    const state = apply(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "join", playerId: "p3", nickname: "Sol" });
     const result = expectOk(applyRoomIntent(state, { type: "leave", playerId: "p1" }));
     expect(result.state.hostId).toBe("p2");
     expect(result.effects).toContainEqual({ type: "hostChanged", hostId: "p2" });
@@ -97,18 +76,18 @@ describe("room state machine", () => {
   });
 
   it("keeps the host when someone else leaves", () => {
-    const state = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "leave", playerId: "p2" });
+    const state = apply(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "leave", playerId: "p2" });
     expect(state.hostId).toBe("p1");
     expect(state.members).toHaveLength(1);
   });
 
   it("reports an empty room when the last member leaves", () => {
-    const result = expectOk(applyRoomIntent(room(), { type: "leave", playerId: "p1" }));
+    const result = expectOk(applyRoomIntent(newRoom(), { type: "leave", playerId: "p1" }));
     expect(result.effects).toContainEqual({ type: "roomEmptied" });
   });
 
   it("lets only the host start the game", () => {
-    const state = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" });
+    const state = apply(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" });
     expect(applyRoomIntent(state, start("p2"))).toMatchObject({ ok: false, error: { code: "not_host" } });
     const started = expectOk(applyRoomIntent(state, start("p1")));
     expect(started.state.phase).toBe("preloading");
@@ -116,7 +95,7 @@ describe("room state machine", () => {
   });
 
   it("announces when every connected player is ready, then plays", () => {
-    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"));
+    const lobby = apply(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"));
     const oneReady = expectOk(applyRoomIntent(lobby, ready("p1")));
     expect(oneReady.effects).not.toContainEqual({ type: "allReady" });
     const bothReady = expectOk(applyRoomIntent(oneReady.state, ready("p2")));
@@ -129,7 +108,7 @@ describe("room state machine", () => {
   });
 
   it("waits for a player who is reconnecting, and stops waiting once it has left", () => {
-    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), { type: "setConnected", playerId: "p2", connected: false });
+    const lobby = apply(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), { type: "setConnected", playerId: "p2", connected: false });
     const oneReady = expectOk(applyRoomIntent(lobby, ready("p1")));
     expect(oneReady.effects).not.toContainEqual({ type: "allReady" });
     // Back within the grace period and done loading: the game can start with both.
@@ -140,7 +119,13 @@ describe("room state machine", () => {
   });
 
   it("turns players who are not ready into spectators on timeout or an early start", () => {
-    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, { type: "join", playerId: "p3", nickname: "Sol" }, start("p1"), ready("p1"));
+    const lobby = apply(
+      newRoom(),
+      { type: "join", playerId: "p2", nickname: "Jun" },
+      { type: "join", playerId: "p3", nickname: "Sol" },
+      start("p1"),
+      ready("p1"),
+    );
     for (const state of [apply(lobby, { type: "preloadTimedOut", now: NOW + TIMEOUT }), apply(lobby, { type: "startEarly", playerId: "p1", now: NOW })]) {
       expect(state.phase).toBe("playing");
       expect(state.members.map((member) => [member.id, member.role])).toEqual([
@@ -153,25 +138,25 @@ describe("room state machine", () => {
   });
 
   it("refuses an early start when nobody is ready", () => {
-    const lobby = apply(room(), start("p1"));
+    const lobby = apply(newRoom(), start("p1"));
     expect(applyRoomIntent(lobby, { type: "startEarly", playerId: "p1", now: NOW })).toMatchObject({ ok: false, error: { code: "nobody_ready" } });
   });
 
   it("makes members who join mid-game spectators", () => {
-    const playing = apply(room(), start("p1"), ready("p1"), { type: "beginPlay", now: NOW });
+    const playing = apply(newRoom(), start("p1"), ready("p1"), { type: "beginPlay", now: NOW });
     const joined = apply(playing, { type: "join", playerId: "p2", nickname: "Late" });
     expect(joined.members.find((member) => member.id === "p2")?.role).toBe("spectator");
     expect(joined.phase).toBe("playing");
   });
 
   it("goes playing -> results -> chatting, the last step by the host only", () => {
-    const playing = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"), {
+    const playing = apply(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"), {
       type: "startEarly",
       playerId: "p1",
       now: NOW,
     });
-    expect(applyRoomIntent(room(), ready("p1"))).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
-    expect(applyRoomIntent(room(), { type: "finishGame", matchId: "m0", save: "saved", ranking: [] })).toMatchObject({
+    expect(applyRoomIntent(newRoom(), ready("p1"))).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
+    expect(applyRoomIntent(newRoom(), { type: "finishGame", matchId: "m0", save: "saved", ranking: [] })).toMatchObject({
       ok: false,
       error: { code: "wrong_phase" },
     });
@@ -188,12 +173,12 @@ describe("room state machine", () => {
   });
 
   it("stops waiting when the last unready player leaves the lobby", () => {
-    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"));
+    const lobby = apply(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"));
     expect(expectOk(applyRoomIntent(lobby, { type: "leave", playerId: "p2" })).effects).toContainEqual({ type: "allReady" });
   });
 
   it("keeps the playlist with the game and every member's progress, live", () => {
-    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"));
+    const lobby = apply(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"));
     expect(lobby.game).toMatchObject({ ...setup, match: null, results: null, lobby: { openedAt: NOW, deadline: NOW + TIMEOUT } });
     expect(lobby.members.map((member) => member.preload)).toEqual([
       { percent: 0, status: "loading" },
@@ -206,7 +191,7 @@ describe("room state machine", () => {
   });
 
   it("shows a failed load to everyone and lets the player retry", () => {
-    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"));
+    const lobby = apply(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"));
     const failed = apply(lobby, { type: "reportPreload", playerId: "p2", percent: 30, status: "failed", now: NOW }, ready("p1"));
     expect(failed.phase).toBe("preloading");
     expect(failed.members[1]?.preload.status).toBe("failed");
@@ -216,14 +201,14 @@ describe("room state machine", () => {
   });
 
   it("counts ready as 100% whatever percent was sent", () => {
-    const lobby = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"));
+    const lobby = apply(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"));
     const state = apply(lobby, { type: "reportPreload", playerId: "p1", percent: 97, status: "ready", now: NOW });
     expect(state.members[0]?.preload).toEqual({ percent: 100, status: "ready" });
   });
 
   it("refuses progress from spectators and outside the lobby", () => {
-    expect(applyRoomIntent(room(), ready("p1"))).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
-    const playing = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"), {
+    expect(applyRoomIntent(newRoom(), ready("p1"))).toMatchObject({ ok: false, error: { code: "wrong_phase" } });
+    const playing = apply(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"), {
       type: "startEarly",
       playerId: "p1",
       now: NOW,
@@ -232,7 +217,10 @@ describe("room state machine", () => {
   });
 
   it("starts the match timeline with the ready players only, and scores them", () => {
-    const playing = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"), { type: "preloadTimedOut", now: NOW + TIMEOUT });
+    const playing = apply(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"), {
+      type: "preloadTimedOut",
+      now: NOW + TIMEOUT,
+    });
     const match = playing.game?.match;
     expect(match?.timeline.rounds.map((round) => round.targetId)).toEqual(["t-pose", "star"]);
     expect(match?.timeline.countdownStartsAt).toBeGreaterThanOrEqual(NOW);
@@ -254,7 +242,7 @@ describe("room state machine", () => {
   });
 
   it("marks members disconnected and back without other changes", () => {
-    const state = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" });
+    const state = apply(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" });
     const away = expectOk(applyRoomIntent(state, { type: "setConnected", playerId: "p2", connected: false }));
     expect(away.state.members[1]?.connected).toBe(false);
     expect(away.state.hostId).toBe("p1");
@@ -266,7 +254,7 @@ describe("room state machine", () => {
 describe("dropping out and coming back mid-game", () => {
   /** Two players in round 0, both ready, p2 already awarded a PERFECT worth some points. */
   function midRound(): { state: RoomState; roundOpenAt: number } {
-    const playing = apply(room(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"), ready("p2"), { type: "beginPlay", now: NOW });
+    const playing = apply(newRoom(), { type: "join", playerId: "p2", nickname: "Jun" }, start("p1"), ready("p1"), ready("p2"), { type: "beginPlay", now: NOW });
     const roundOpenAt = playing.game!.match!.timeline.rounds[0]!.startsAt + 500;
     const state = apply(playing, { type: "score", playerId: "p2", roundIndex: 0, similarity: 0.95, award: "perfect", now: roundOpenAt });
     return { state, roundOpenAt };
@@ -351,7 +339,7 @@ describe("dropping out and coming back mid-game", () => {
       ok: false,
       error: { code: "wrong_phase" },
     });
-    expect(applyRoomIntent(room(), { type: "setVisibility", playerId: "p1", hidden: true })).toMatchObject({
+    expect(applyRoomIntent(newRoom(), { type: "setVisibility", playerId: "p1", hidden: true })).toMatchObject({
       ok: false,
       error: { code: "wrong_phase" },
     });

@@ -75,14 +75,16 @@ export interface PlanChoice {
 }
 
 /**
- * The rule: among the plans that kept the page at SMOOTH_PAGE_FPS or more, the one with the most
- * results a second; where none did, the one with the highest page frame rate that still gave
- * MIN_RESULTS_PER_SECOND; where none did either, main-CPU. Near-equal numbers (RESULTS_TIE_FRACTION,
+ * The rule: among the plans that kept the page at SMOOTH_PAGE_FPS or more (with at least
+ * MIN_RESULTS_PER_SECOND), the one with the most results a second; where none did, the one with
+ * the highest page frame rate that still gave MIN_RESULTS_PER_SECOND; where none did either,
+ * main-CPU. Near-equal numbers (RESULTS_TIE_FRACTION,
  * PAGE_FPS_TIE) go to the plan earlier in INFERENCE_PLAN_IDS, so a fast device keeps the main thread.
  */
 export function choosePlan(measurements: readonly PlanMeasurement[]): PlanChoice {
   const usable = measurements.filter((m) => Number.isFinite(m.pageFps) && Number.isFinite(m.resultsPerSecond) && m.resultsPerSecond > 0);
-  const smooth = usable.filter((m) => m.pageFps >= SMOOTH_PAGE_FPS);
+  // A smooth page with too few results for a hold is no game: both conditions, always.
+  const smooth = usable.filter((m) => m.pageFps >= SMOOTH_PAGE_FPS && m.resultsPerSecond >= MIN_RESULTS_PER_SECOND);
   if (smooth.length > 0) {
     const best = Math.max(...smooth.map((m) => m.resultsPerSecond));
     const near = smooth.filter((m) => m.resultsPerSecond >= best * (1 - RESULTS_TIE_FRACTION));
@@ -103,7 +105,7 @@ export function choosePlan(measurements: readonly PlanMeasurement[]): PlanChoice
  * Null when a plan was smooth, or the capped form was measured already or cannot run.
  */
 export function cappedPlanToTry(measurements: readonly PlanMeasurement[], available: readonly InferencePlanId[]): InferencePlanId | null {
-  if (measurements.some((m) => m.pageFps >= SMOOTH_PAGE_FPS && m.resultsPerSecond > 0)) return null;
+  if (measurements.some((m) => m.pageFps >= SMOOTH_PAGE_FPS && m.resultsPerSecond >= MIN_RESULTS_PER_SECOND)) return null;
   const full = measurements.filter((m) => INFERENCE_PLANS[m.plan].maxDetectionsPerSecond === null && m.resultsPerSecond > 0);
   if (full.length === 0) return null;
   const smoothest = full.reduce((best, m) => (m.pageFps > best.pageFps ? m : best));

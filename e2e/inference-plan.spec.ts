@@ -55,6 +55,7 @@ test("each phone plays with the plan its own measurements choose, shown on every
   ] as const) {
     await expect.poll(() => exposedPlan(player.page), { timeout: 120_000 }).not.toBeNull();
     const plan = (await exposedPlan(player.page))!;
+    console.log(name, JSON.stringify(plan));
     plans.set(name, plan);
     expect(plan.source).toBe("measured");
     expect(plan.measurements.map((m) => m.plan)).toEqual(expect.arrayContaining(["main-cpu", "worker-cpu"]));

@@ -30,6 +30,11 @@ describe("choosing an inference plan from the lobby's measurements", () => {
     expect(choice).toEqual({ plan: "worker-cpu", reason: "smoothest" });
   });
 
+  it("never calls a page smooth that gives too few results for a hold", () => {
+    // A worker at 7 results a second keeps the page at 55 fps, but a hold needs 8: the main thread's 20 win.
+    expect(choosePlan([measured("main-cpu", 21, 20), measured("worker-cpu", 55, 7)])).toEqual({ plan: "main-cpu", reason: "smoothest" });
+  });
+
   it("falls back to main-CPU when nothing gives enough results", () => {
     expect(choosePlan([measured("main-cpu", 12, 5), measured("worker-cpu", 40, 3)])).toEqual({ plan: "main-cpu", reason: "default" });
     expect(choosePlan([])).toEqual({ plan: "main-cpu", reason: "default" });

@@ -11,7 +11,7 @@ import type { FromInferenceWorker, ToInferenceWorker, WorkerFrame } from "./mess
 
 export const INFERENCE_WORKER_URL = "/vision/inference-worker.js";
 /** The worker's first answer; a worker that does not answer in this time is not used. */
-const START_TIMEOUT_MS = 10_000;
+const START_TIMEOUT_MS = 20_000;
 /** A create (plus its warm-up detection) that takes longer than this is treated as a failure. */
 const CREATE_TIMEOUT_MS = 60_000;
 /** One detection; far above any real one (a stuck worker must not stop the game's loop for good). */

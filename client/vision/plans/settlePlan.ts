@@ -59,6 +59,28 @@ export interface SettlePlanOptions {
 }
 
 let earlyWorker: { asset: VisionAssetName; ready: Promise<InferenceWorker> } | null = null;
+let workerStarting: Promise<InferenceWorker> | null = null;
+
+/**
+ * The plan's one worker: the running one, or the one being started (single flight). Two starts
+ * racing would make the second close the first, worker tasks and all.
+ */
+function ensurePlanWorker(): Promise<InferenceWorker> {
+  const running = planWorker();
+  if (running) return Promise.resolve(running);
+  workerStarting ??= InferenceWorker.start().then(
+    (worker) => {
+      workerStarting = null;
+      setPlanWorker(worker);
+      return worker;
+    },
+    (error: unknown) => {
+      workerStarting = null;
+      throw error;
+    },
+  );
+  return workerStarting;
+}
 
 /** The heaviest model the playlist uses decides: pose, else hand, else face. */
 function trialAssetOf(assets: SettlePlanOptions["assets"]): SettlePlanOptions["assets"][number] | undefined {
@@ -73,6 +95,8 @@ function trialAssetOf(assets: SettlePlanOptions["assets"]): SettlePlanOptions["a
 export function startWorkerEarly(assets: SettlePlanOptions["assets"], getVideo: () => HTMLVideoElement | null): void {
   const trialAsset = trialAssetOf(assets);
   if (!trialAsset || !canRunInferenceWorker()) return;
+  const forced = readForcedPlan();
+  if (forced && INFERENCE_PLANS[forced].thread !== "worker") return;
   const remembered = readRememberedPlan(deviceKey(trialAsset.name));
   if (remembered && INFERENCE_PLANS[remembered.plan].thread !== "worker") return;
   const ready = startWorkerWith(trialAsset, getVideo(), new AbortController().signal);
@@ -253,8 +277,7 @@ async function preparePlan(
   const { thread, delegate } = INFERENCE_PLANS[plan];
   try {
     if (thread === "worker") {
-      const worker = planWorker() ?? (await InferenceWorker.start());
-      setPlanWorker(worker);
+      const worker = await ensurePlanWorker();
       for (const asset of assets) {
         signal.throwIfAborted();
         if (worker.has(asset.kind, asset.name)) continue;
@@ -281,8 +304,7 @@ async function startWorkerWith(
   signal: AbortSignal,
 ): Promise<InferenceWorker> {
   if (!canRunInferenceWorker()) throw new Error("no Worker or OffscreenCanvas in this browser");
-  const worker = planWorker() ?? (await InferenceWorker.start());
-  setPlanWorker(worker);
+  const worker = await ensurePlanWorker();
   signal.throwIfAborted();
   if (!worker.has(asset.kind, asset.name)) await createInWorker(worker, asset, video);
   return worker;

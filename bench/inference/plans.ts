@@ -100,8 +100,9 @@ export interface PlanRow {
   trialMs?: number | null;
   /** What A's page said it ran (`window.__poseparty.inferencePlan`): plan, source, reason. */
   ran?: { plan: string | null; source: string | null; reason: string | null };
-  /** Auto rows: the trial's own measurements. */
+  /** Auto rows: the trial's own measurements, and the plans it could not run here (and why). */
   trial?: unknown[];
+  trialUnavailable?: Partial<Record<InferencePlanId, string>>;
   /** Detections started on each thread during the window. */
   threads?: { main: number; worker: number };
   longTaskCount?: number | null;
@@ -435,6 +436,7 @@ async function runRow(ctx: RowContext, plan: PlanRowId): Promise<{ row: PlanRow;
       row.picked = exposed?.plan ?? null;
       row.trialMs = exposed?.trialMs ?? null;
       row.trial = exposed?.measurements ?? [];
+      row.trialUnavailable = exposed?.unavailable ?? {};
     } else if (exposed && exposed.plan !== plan) {
       // A forced plan that could not be prepared ran main-CPU instead: not this plan's numbers.
       row.unavailable = exposed.unavailable[plan] ?? `the page ran ${exposed.plan} instead`;

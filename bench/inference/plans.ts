@@ -14,7 +14,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rm
 import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "@playwright/test";
-import { choosePlan, type InferencePlanId, type PlanMeasurement } from "../../core/inferencePlan";
+import { choosePlan, INFERENCE_PLANS, type InferencePlanId, type PlanMeasurement } from "../../core/inferencePlan";
 import type { TestPlaylistId } from "../../core/playlist";
 import { CHROMIUM_ARGS, PHONE_VIEWPORT, chromiumExecutablePath } from "../../e2e/support/chromium";
 import { fakeVideo, type FakeVideoName } from "../../e2e/support/fakeVideo";
@@ -107,6 +107,8 @@ export interface PlanRow {
   threads?: { main: number; worker: number };
   longTaskCount?: number | null;
   windowMs?: number;
+  /** Something to know when reading the row (a worker plan that fell back to the main thread). */
+  note?: string;
   /** The plan cannot run here (and why); the numbers are null. */
   unavailable?: string;
   error?: string;
@@ -441,6 +443,12 @@ async function runRow(ctx: RowContext, plan: PlanRowId): Promise<{ row: PlanRow;
       // A forced plan that could not be prepared ran main-CPU instead: not this plan's numbers.
       row.unavailable = exposed.unavailable[plan] ?? `the page ran ${exposed.plan} instead`;
     }
+    const ranPlan = plan === "auto" ? (exposed?.plan ?? null) : plan;
+    if (ranPlan && INFERENCE_PLANS[ranPlan].thread === "worker" && w.worker === 0 && w.main > 0) {
+      // The game's FallbackDetector left the worker (it failed, or a detection went unanswered for 5 s).
+      row.note = "the worker plan fell back to the main thread during the game: every detection in the window ran there";
+      options.log(`plans x${profile.cpuThrottle} ${plan}: ${row.note}`);
+    }
     if (w.stage !== "round" && w.stage !== "gap") row.error = `the game left the rounds during the window (stage ${w.stage})`;
     options.log(
       `plans x${profile.cpuThrottle} ${plan}${plan === "auto" ? ` (picked ${row.picked}, trial ${row.trialMs} ms)` : ""}: ` +
@@ -597,7 +605,7 @@ export function plansMarkdown(data: PlanBenchData): string[] {
   out.push("");
   const rows = data.plans.map((row) => [
     profileName(row.cpuThrottle),
-    row.auto ? `auto → ${row.picked ?? "?"}` : row.plan,
+    (row.auto ? `auto → ${row.picked ?? "?"}` : row.plan) + (row.note ? " (fell back to main)" : ""),
     row.error || row.unavailable ? `${row.unavailable ? "unavailable" : "failed"}: ${(row.unavailable ?? row.error ?? "").slice(0, 90)}` : fmt(row.pageFps),
     fmt(row.resultsPerSecond),
     `${fmt(row.detectMsP50, 0)} / ${fmt(row.detectMsP95, 0)}`,

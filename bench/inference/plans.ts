@@ -109,6 +109,8 @@ export interface PlanRow {
   windowMs?: number;
   /** Something to know when reading the row (a worker plan that fell back to the main thread). */
   note?: string;
+  /** A's "[vision]" console warnings during the row (why a plan fell back), the first few. */
+  visionLog?: string[];
   /** The plan cannot run here (and why); the numbers are null. */
   unavailable?: string;
   error?: string;
@@ -394,6 +396,11 @@ async function runRow(ctx: RowContext, plan: PlanRowId): Promise<{ row: PlanRow;
     if (ctx.quota && ctx.quota.pids().length === 0) throw new Error("the measured browser is not in the CPU quota group");
     const context = await newPlayerContext(measured, ctx.app.url, plan === "auto" ? null : plan);
     const a = await context.newPage();
+    const visionLog: string[] = [];
+    a.on("console", (message) => {
+      if (message.text().startsWith("[vision]") && visionLog.length < 8) visionLog.push(`${message.type()}: ${message.text().slice(0, 300)}`);
+    });
+    row.visionLog = visionLog;
     const b = await friendContext.newPage();
     const { link } = await createRoom(a, "Measured", PLAYLIST);
     await joinByLink(b, link, "Friend");

@@ -407,8 +407,9 @@ async function runRow(ctx: RowContext, plan: PlanRowId): Promise<{ row: PlanRow;
     if (!(await waitForCall(a, 90_000))) throw new Error("A's call with B did not connect within 90 s");
 
     if (ctx.ceiling) {
-      // Chatting: the camera plays, B is in the call, no model is loaded yet.
-      await sleep(1_000);
+      // Chatting: the camera plays, B is in the call, no model is loaded yet. The page and the
+      // call settle first (hydration, the call's first frames: seconds of long tasks on 2 cores).
+      await sleep(options.smoke ? 1_000 : 5_000);
       const window = await measureWindow(a, b, options.windowMs);
       ceiling = {
         cpuThrottle: profile.cpuThrottle,
@@ -613,7 +614,10 @@ export function plansMarkdown(data: PlanBenchData): string[] {
   const rows = data.plans.map((row) => [
     profileName(row.cpuThrottle),
     (row.auto ? `auto → ${row.picked ?? "?"}` : row.plan) + (row.note ? " (fell back to main)" : ""),
-    row.error || row.unavailable ? `${row.unavailable ? "unavailable" : "failed"}: ${(row.unavailable ?? row.error ?? "").slice(0, 90)}` : fmt(row.pageFps),
+    row.error || row.unavailable
+      ? `${row.unavailable ? (row.ran?.plan ? `could not prepare, ran ${row.ran.plan}` : "unavailable") : "failed"}: ${(row.unavailable ?? row.error ?? "").slice(0, 90)}` +
+        (row.pageFps !== null ? ` (${fmt(row.pageFps)})` : "")
+      : fmt(row.pageFps),
     fmt(row.resultsPerSecond),
     `${fmt(row.detectMsP50, 0)} / ${fmt(row.detectMsP95, 0)}`,
     fmt(row.longTaskMs, 0),

@@ -451,7 +451,7 @@ async function runRow(ctx: RowContext, plan: PlanRowId): Promise<{ row: PlanRow;
       // A forced plan that could not be prepared ran main-CPU instead: not this plan's numbers.
       row.unavailable = exposed.unavailable[plan] ?? `the page ran ${exposed.plan} instead`;
     }
-    const ranPlan = plan === "auto" ? (exposed?.plan ?? null) : plan;
+    const ranPlan = exposed?.plan ?? null;
     if (ranPlan && INFERENCE_PLANS[ranPlan].thread === "worker" && w.worker === 0 && w.main > 0) {
       // The game's FallbackDetector left the worker (it failed, or a detection went unanswered for 5 s).
       row.note = "the worker plan fell back to the main thread during the game: every detection in the window ran there";

@@ -11,7 +11,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { runInferenceSection, inferenceOptions } from "./inference/section";
+import { runInferenceSection, inferenceOptions, variantsSkipped } from "./inference/section";
+import { planBenchOptions, runPlanBench } from "./inference/plans";
 import { runLobbySection, lobbyOptions } from "./lobby/section";
 import { runPagesSection, pagesOptions } from "./pages/section";
 import { runServerSection, serverOptions } from "./server/section";
@@ -22,7 +23,8 @@ import { chromiumExecutablePath } from "../e2e/support/chromium";
 
 const USAGE = `usage: tsx bench/run.ts [--smoke] [--only ${SECTION_NAMES.join(",")}] [--build | --no-build]
   --smoke     seconds-long run with tiny sizes (CI keeps the harness working; numbers not judged)
-  --only      comma-separated sections (default: all); server.idle: only the server's idle start-up and memory
+  --only      comma-separated sections (default: all); server.idle: only the server's idle start-up and memory;
+              inference.plans: only the inference plans in the real app (issue 12)
   --build     always run next build first; --no-build: never (fail the sections that need it if there is none)
               default: build when there is no .next build, or (full runs) when app sources are newer than it`;
 
@@ -31,11 +33,13 @@ interface Args {
   only: SectionName[];
   /** `--only server.idle`: the server section's idle measurement alone. */
   serverParts: "all" | "idle";
+  /** `--only inference.plans`: the inference section's plans part alone. */
+  inferenceParts: "all" | "plans";
   build: BuildPolicy;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { smoke: false, only: [...SECTION_NAMES], serverParts: "all", build: "auto" };
+  const args: Args = { smoke: false, only: [...SECTION_NAMES], serverParts: "all", inferenceParts: "all", build: "auto" };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--smoke") args.smoke = true;
@@ -50,6 +54,10 @@ function parseArgs(argv: string[]): Args {
       if (names.includes("server.idle")) {
         args.serverParts = names.includes("server") ? "all" : "idle";
         names = names.map((name) => (name === "server.idle" ? "server" : name));
+      }
+      if (names.includes("inference.plans")) {
+        args.inferenceParts = names.includes("inference") ? "all" : "plans";
+        names = names.map((name) => (name === "inference.plans" ? "inference" : name));
       }
       const unknown = names.filter((name) => !SECTION_NAMES.includes(name as SectionName));
       if (names.length === 0 || unknown.length > 0) throw new Error(`--only: unknown section ${unknown.join(", ") || "(none)"}`);
@@ -139,7 +147,8 @@ async function main(): Promise<number> {
   };
 
   const selected = new Set(args.only);
-  const needsApp = selected.has("lobby") || selected.has("pages");
+  // The inference section's plans part plays games in the real app.
+  const needsApp = selected.has("lobby") || selected.has("pages") || selected.has("inference");
   let appError: string | null = null;
   let build: BuildInfo | null = null;
   if (needsApp) {
@@ -165,7 +174,18 @@ async function main(): Promise<number> {
       });
     }
     if (selected.has("inference")) {
-      report.sections.inference = await section("inference", args.smoke, () => runInferenceSection(inferenceOptions(args.smoke, log)));
+      report.sections.inference = await section("inference", args.smoke, async () => {
+        const options = inferenceOptions(args.smoke, log);
+        const data = args.inferenceParts === "plans" ? variantsSkipped(options) : await runInferenceSection(options);
+        try {
+          Object.assign(data, await runPlanBench(planBenchOptions(args.smoke, log), requireApp()));
+        } catch (error) {
+          // The variants' numbers are kept; the run still counts as a harness failure (below).
+          data.plansError = error instanceof Error ? (error.stack ?? error.message) : String(error);
+          log(`inference plans: FAILED ${data.plansError}`);
+        }
+        return data;
+      });
     }
     if (selected.has("lobby")) {
       report.sections.lobby = await section("lobby", args.smoke, () => runLobbySection(lobbyOptions(args.smoke, log), requireApp()));
@@ -198,6 +218,7 @@ async function main(): Promise<number> {
   const failed = Object.entries(report.sections)
     .filter(([, result]) => result.status === "failed")
     .map(([name]) => name);
+  if (report.sections.inference?.data?.plansError) failed.push("inference.plans");
   if (failed.length > 0) {
     log(`harness failure in: ${failed.join(", ")} (see the report); exit 1`);
     return 1;

@@ -14,6 +14,7 @@ import { REPO_ROOT } from "../lib/proc";
 import { round } from "../lib/stats";
 import { startPageServer } from "./pageServer";
 import type { InputBreakdown } from "./inputs";
+import type { PlanBenchData } from "./plans";
 import type { InferenceVariant, RunConfig, RunResult, SteadyResult } from "./types";
 
 export interface InferenceOptions {
@@ -50,7 +51,11 @@ export interface VariantSummary {
   error?: string;
 }
 
-export interface InferenceSectionData {
+export interface InferenceSectionData extends Partial<PlanBenchData> {
+  /** `--only inference.plans`: the variants below were not measured. */
+  variantsSkipped?: boolean;
+  /** The plans part (plans.ts) broke instead of measuring. */
+  plansError?: string;
   camera: { video: string; width: number; height: number; fps: number };
   model: string;
   delegate: "CPU";
@@ -202,6 +207,22 @@ export async function runInferenceSection(options: InferenceOptions): Promise<In
     variants,
     ...(inputs ? { inputs } : {}),
     ratios,
+    reference: PUBLISHED,
+  };
+}
+
+/** The section's frame when only the plans part runs (`--only inference.plans`). */
+export function variantsSkipped(options: InferenceOptions): InferenceSectionData {
+  return {
+    variantsSkipped: true,
+    camera: { video: "messi5 (e2e/support/fakeVideo.ts)", width: 640, height: 480, fps: 30 },
+    model: "pose_lite",
+    delegate: "CPU",
+    steadyMs: options.steadyMs,
+    repetitions: 0,
+    userAgent: null,
+    variants: [],
+    ratios: {},
     reference: PUBLISHED,
   };
 }

@@ -1,4 +1,5 @@
 /** The bench report: JSON shape and its markdown summary. */
+import { plansMarkdown } from "../inference/plans";
 import type { InferenceSectionData } from "../inference/section";
 import type { LobbySectionData } from "../lobby/section";
 import type { PagesSectionData } from "../pages/section";
@@ -76,6 +77,11 @@ function sectionHeader(title: string, result: SectionResult<unknown> | undefined
 }
 
 function inferenceMarkdown(data: InferenceSectionData): string[] {
+  const plans = data.plans
+    ? plansMarkdown({ planCeilings: [], planProfiles: [], planGoals: [], planWindowMs: 0, planPlaylist: "messi-long", ...data, plans: data.plans })
+    : [];
+  if (data.plansError) plans.push(`**The plans part failed:** ${data.plansError.split("\n")[0]}`, "");
+  if (data.variantsSkipped) return ["_Variants not measured (`--only inference.plans`)._", "", ...plans];
   const out: string[] = [];
   out.push(
     `Headless Chromium (${data.userAgent?.match(/HeadlessChrome\/[\d.]+/)?.[0] ?? "?"}), fake camera ${data.camera.width}x${data.camera.height} @ ${data.camera.fps} fps (${data.camera.video}), ${data.model}, delegate ${data.delegate}. ` +
@@ -154,6 +160,7 @@ function inferenceMarkdown(data: InferenceSectionData): string[] {
       "",
     );
   }
+  out.push(...plans);
   return out;
 }
 
@@ -402,6 +409,14 @@ function headlines(report: BenchReport): string[] {
       .join("; ");
     lines.push(
       `- **Inference** (worker / main): ${workers} (published: FPS ×${num(inference.reference.worker.fps / inference.reference.main.fps, 2)}, inference ×${num(inference.reference.worker.inferenceMs / inference.reference.main.inferenceMs, 2)}). Main thread: ${num(main.loopFps)} FPS, ${ms(main.inferenceMs.mean)} per detection, page ${num(main.rafFps)} rAF FPS.`,
+    );
+  }
+  for (const goal of inference?.planGoals ?? []) {
+    const auto = inference?.plans?.find((row) => row.auto && row.cpuThrottle === goal.cpuThrottle);
+    lines.push(
+      `- **Inference plans** (${goal.cpuThrottle === 1 ? "unthrottled" : `CPU quota ÷${goal.cpuThrottle}`}): auto picked ${goal.autoPicked ?? "–"} (page ${num(auto?.pageFps)} fps, ${num(auto?.resultsPerSecond)} results/s); ` +
+        `best fixed plan by the rule ${goal.bestFixed ?? "–"}; auto/best page fps ×${num(goal.pageFpsRatio, 2)}, results/s ×${num(goal.resultsRatio, 2)}` +
+        (goal.cpuThrottle === 1 ? `, auto/ceiling page fps ×${num(goal.ceilingRatio, 2)}.` : "."),
     );
   }
   const lobby = s.lobby?.data;

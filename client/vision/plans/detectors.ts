@@ -20,6 +20,21 @@ function countDetection(thread: "main" | "worker"): void {
   if (scope.__poseparty?.detections !== detectionCounts) scope.__poseparty = { ...(scope.__poseparty ?? {}), detections: detectionCounts };
 }
 
+/**
+ * The last detection times (ms; for a worker, request to result) and how many finished, at
+ * `window.__poseparty.detectionTimes`: read-only, for the bench's plan rows (bench/inference/plans.ts).
+ */
+const RECENT_DETECT_MS = 1_000;
+const detectionTimes = { finished: 0, recentMs: [] as number[] };
+function recordDetectMs(ms: number): void {
+  detectionTimes.finished += 1;
+  if (detectionTimes.recentMs.length >= RECENT_DETECT_MS) detectionTimes.recentMs.shift();
+  detectionTimes.recentMs.push(ms);
+  if (typeof window === "undefined") return;
+  const scope = window as unknown as { __poseparty?: Record<string, unknown> };
+  if (scope.__poseparty?.detectionTimes !== detectionTimes) scope.__poseparty = { ...(scope.__poseparty ?? {}), detectionTimes };
+}
+
 export type DetectionCallback = (detection: KindDetection | null, detectMs: number) => void;
 
 export interface FrameDetector {
@@ -67,7 +82,9 @@ export class MainThreadDetector implements FrameDetector {
       this.lastError = error instanceof Error ? error.message : String(error);
       console.warn("[vision] detection failed:", error);
     }
-    onResult(detection, performance.now() - began);
+    const detectMs = performance.now() - began;
+    recordDetectMs(detectMs);
+    onResult(detection, detectMs);
     return true;
   }
 
@@ -102,7 +119,11 @@ export class WorkerDetector implements FrameDetector {
     createImageBitmap(video)
       .then((frame) => this.worker.detect(kind, frame))
       .then(
-        ({ detection }) => onResult(detection, performance.now() - began),
+        ({ detection }) => {
+          const detectMs = performance.now() - began;
+          recordDetectMs(detectMs);
+          onResult(detection, detectMs);
+        },
         (error: unknown) => {
           if (!(error instanceof InferenceWorkerClosed)) console.warn("[vision] worker detection failed:", error);
           onResult(null, performance.now() - began);

@@ -11,7 +11,6 @@ import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from "reac
 import { flushSync } from "react-dom";
 import { nextFramingStatus, type FramingStatus } from "@/core/framing";
 import { requiredVisionAssets, type RoundKind } from "@/core/playlist";
-import type { InferencePlanId } from "@/core/inferencePlan";
 import type { InferenceReport, MemberSnapshot, RoomSnapshot } from "@/core/protocol";
 import { VISION_ASSET_KIND } from "@/core/visionManifest";
 import { loadSounds, soundLoadState, subscribeSoundLoad, unlockAudioInGesture, type SoundLoadState } from "@/client/audio/sound";
@@ -245,7 +244,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
         )}
         {!plan.measuring && plan.outcome && loaded && !isSpectator && (
           <p className="hint small plan-note" data-testid="plan-chosen" data-plan={plan.outcome.plan.id} data-source={plan.outcome.source}>
-            {t(planNoteKey(plan.outcome.plan.id))}{" "}
+            {t(planNoteKey(plan.outcome))}{" "}
             <button type="button" className="link-button" onClick={() => setRecheck((n) => n + 1)} data-testid="plan-recheck">
               {t("planRecheck")}
             </button>
@@ -383,7 +382,10 @@ function planLabel(report: InferenceReport, t: (key: MessageKey) => string): str
   }
 }
 
-function planNoteKey(plan: InferencePlanId): MessageKey {
+function planNoteKey(outcome: PlanOutcome): MessageKey {
+  const plan = outcome.plan.id;
+  // Measured, and nothing gave a hold enough results: say so rather than "keeps up".
+  if (outcome.reason === "default" && outcome.measurements.length > 0) return "planChosenBusy";
   if (plan === "worker-cpu") return "planChosenSmooth";
   if (plan === "main-cpu-capped" || plan === "worker-cpu-capped") return "planChosenCalm";
   return "planChosenMain";

@@ -34,7 +34,13 @@ describe("startServerProcess", () => {
     // A PostgreSQL "server" that accepts connections and never answers: the server's start-up waits
     // on it (the pool gives up after 10 s), so it cannot be ready within this test's 3 s limit.
     const sockets: Socket[] = [];
-    const silentDatabase: Server = createServer((socket) => sockets.push(socket));
+    const silentDatabase: Server = createServer((socket) => {
+      sockets.push(socket);
+      // Read (and drop) what the client sends, so its going away ends and closes the socket: an
+      // unread start-up message would hold back the end of stream; a reset is not an error here.
+      socket.resume();
+      socket.on("error", () => undefined);
+    });
     await new Promise<void>((resolve) => silentDatabase.listen(0, "127.0.0.1", resolve));
     const dbPort = (silentDatabase.address() as { port: number }).port;
     const dataDir = mkdtempSync(path.join(tmpdir(), "poseparty-processes-"));
@@ -59,6 +65,6 @@ describe("startServerProcess", () => {
     await rejected;
     // Nothing it started is left: no process with its environment, and the database connection is closed.
     expect(processesWithEnv(marker)).toEqual([]);
-    await expect.poll(() => sockets.every((socket) => socket.closed || socket.readableEnded)).toBe(true);
+    await expect.poll(() => sockets.every((socket) => socket.closed || socket.readableEnded), { timeout: 10_000 }).toBe(true);
   });
 });

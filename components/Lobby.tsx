@@ -327,8 +327,9 @@ function FriendRow({ member, measuring }: { member: MemberSnapshot; measuring: b
             : `${preload.percent}%`;
   return (
     <li data-testid="friend-row" data-player={member.id} data-status={status} data-percent={preload.percent}>
-      <span className="member-name">
-        {member.nickname}
+      {/* The nickname alone in .member-name (tests and styles read it); the plan on its own line. */}
+      <span className="friend-who">
+        <span className="member-name">{member.nickname}</span>
         {planText && (
           <span className="friend-plan" data-testid="friend-plan" data-plan={member.preload.inference?.plan ?? "measuring"}>
             {planText}

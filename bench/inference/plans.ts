@@ -374,18 +374,14 @@ interface RowContext {
   ceiling: boolean;
 }
 
+/** A row before (or without) its measurement: every number null. */
+function unmeasuredRow(plan: PlanRowId, cpuThrottle: number): PlanRow {
+  return { plan, cpuThrottle, pageFps: null, resultsPerSecond: null, detectMsP50: null, detectMsP95: null, longTaskMs: null, remoteFps: null };
+}
+
 async function runRow(ctx: RowContext, plan: PlanRowId): Promise<{ row: PlanRow; ceiling: PlanCeiling | null; exposed: ExposedPlan | null }> {
   const { options, profile } = ctx;
-  const row: PlanRow = {
-    plan,
-    cpuThrottle: profile.cpuThrottle,
-    pageFps: null,
-    resultsPerSecond: null,
-    detectMsP50: null,
-    detectMsP95: null,
-    longTaskMs: null,
-    remoteFps: null,
-  };
+  const row = unmeasuredRow(plan, profile.cpuThrottle);
   if (plan === "auto") row.auto = true;
   const load0 = loadAverage()[0]!;
   let ceiling: PlanCeiling | null = null;
@@ -513,17 +509,7 @@ export async function runPlanBench(options: PlanBenchOptions, app: AppServer): P
         let ceilingDone = false;
         for (const plan of options.rows) {
           if (plan === "main-gpu" && gpuUnavailable !== null) {
-            plans.push({
-              plan,
-              cpuThrottle: profile.cpuThrottle,
-              pageFps: null,
-              resultsPerSecond: null,
-              detectMsP50: null,
-              detectMsP95: null,
-              longTaskMs: null,
-              remoteFps: null,
-              unavailable: gpuUnavailable,
-            });
+            plans.push({ ...unmeasuredRow(plan, profile.cpuThrottle), unavailable: gpuUnavailable });
             options.log(`plans x${profile.cpuThrottle} main-gpu: unavailable (${gpuUnavailable})`);
             continue;
           }

@@ -110,13 +110,16 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
       try {
         const cameraReady = acquireCamera();
         const planAssets = assets.map((name) => ({ name, kind: VISION_ASSET_KIND[name] }));
+        // The plan trial's code, and the inference worker's script, load while the models download.
+        const plans = import("@/client/vision/plans/settlePlan");
+        void plans.then(({ startWorkerScript }) => startWorkerScript(planAssets)).catch(() => undefined);
         const report = await preloadVision({
           assets,
           baseUrl: modelBaseUrl,
           warmupSource: () => getCameraVideo(),
           signal: controller.signal,
           // The inference worker's trial model is created alongside the main thread's warm-ups.
-          onTasksCreated: () => void import("@/client/vision/plans/settlePlan").then(({ startWorkerEarly }) => startWorkerEarly(planAssets, getCameraVideo)),
+          onTasksCreated: () => void plans.then(({ startWorkerEarly }) => startWorkerEarly(planAssets, getCameraVideo)).catch(() => undefined),
           onProgress: (next) => {
             // Committed now: the preloader yields for one frame and then starts a long step, and a
             // render still queued behind it would show a stage only after it is over.
@@ -327,19 +330,18 @@ function FriendRow({ member, measuring }: { member: MemberSnapshot; measuring: b
             : `${preload.percent}%`;
   return (
     <li data-testid="friend-row" data-player={member.id} data-status={status} data-percent={preload.percent}>
-      {/* The nickname alone in .member-name (tests and styles read it); the plan on its own line. */}
-      <span className="friend-who">
-        <span className="member-name">{member.nickname}</span>
-        {planText && (
-          <span className="friend-plan" data-testid="friend-plan" data-plan={member.preload.inference?.plan ?? "measuring"}>
-            {planText}
-          </span>
-        )}
-      </span>
+      {/* The nickname alone in .member-name (tests and styles read it); the plan on a line of its own
+          under the whole row, so "smooth mode · worker · 31 ms" is never cut on a phone. */}
+      <span className="member-name">{member.nickname}</span>
       <span className="bar" aria-hidden>
         <span className="bar-fill" style={{ width: `${preload.percent}%` }} />
       </span>
       <span className="tag">{tag}</span>
+      {planText && (
+        <span className="friend-plan" data-testid="friend-plan" data-plan={member.preload.inference?.plan ?? "measuring"}>
+          {planText}
+        </span>
+      )}
     </li>
   );
 }
@@ -386,7 +388,8 @@ function planLabel(report: InferenceReport, t: (key: MessageKey) => string): str
 function planNoteKey(outcome: PlanOutcome): MessageKey {
   const plan = outcome.plan.id;
   // Measured, and nothing gave a hold enough results: say so rather than "keeps up".
-  if (outcome.reason === "default" && outcome.measurements.length > 0) return "planChosenBusy";
+  const busy = outcome.reason === "scarce" || (outcome.reason === "default" && outcome.measurements.length > 0);
+  if (busy) return outcome.plan.thread === "worker" ? "planChosenBusyWorker" : "planChosenBusy";
   if (plan === "worker-cpu") return "planChosenSmooth";
   if (plan === "main-cpu-capped" || plan === "worker-cpu-capped") return "planChosenCalm";
   return "planChosenMain";

@@ -45,6 +45,11 @@ export const SMOOTH_PAGE_FPS = 50;
  * 5 samples spanning 300 ms (core/scoring/hold.ts), which 8 a second gives within 0.6 s.
  */
 export const MIN_RESULTS_PER_SECOND = 8;
+/**
+ * Where no plan gives MIN_RESULTS_PER_SECOND, every plan scores poorly and the call still has to
+ * stay smooth: the smoothest page among the plans giving at least this share of the most results.
+ */
+export const SCARCE_RESULTS_SHARE = 0.75;
 /** Results a second within this fraction of the best count as equal (noise), preferring the earlier plan. */
 export const RESULTS_TIE_FRACTION = 0.1;
 /** Page frame rates within this many frames a second count as equal. */
@@ -66,7 +71,12 @@ export type PlanChoiceReason =
   | "smooth"
   /** Nothing kept the page smooth; the smoothest page that still gives enough results. */
   | "smoothest"
-  /** Nothing gave enough results (or nothing was measured): the default. */
+  /**
+   * Nothing gave enough results for a good hold: the smoothest page among the plans giving nearly
+   * the most (SCARCE_RESULTS_SHARE), so the call is not frozen for a game that is slow anyway.
+   */
+  | "scarce"
+  /** Nothing gave a result (or nothing was measured): the default. */
   | "default";
 
 export interface PlanChoice {
@@ -77,8 +87,9 @@ export interface PlanChoice {
 /**
  * The rule: among the plans that kept the page at SMOOTH_PAGE_FPS or more (with at least
  * MIN_RESULTS_PER_SECOND), the one with the most results a second; where none did, the one with
- * the highest page frame rate that still gave MIN_RESULTS_PER_SECOND; where none did either,
- * main-CPU. Near-equal numbers (RESULTS_TIE_FRACTION,
+ * the highest page frame rate that still gave MIN_RESULTS_PER_SECOND; where none did either, the
+ * highest page frame rate among the plans that gave SCARCE_RESULTS_SHARE of the most results; with
+ * no result at all, main-CPU. Near-equal numbers (RESULTS_TIE_FRACTION,
  * PAGE_FPS_TIE) go to the plan earlier in INFERENCE_PLAN_IDS, so a fast device keeps the main thread.
  */
 export function choosePlan(measurements: readonly PlanMeasurement[]): PlanChoice {
@@ -96,17 +107,26 @@ export function choosePlan(measurements: readonly PlanMeasurement[]): PlanChoice
     const near = enough.filter((m) => m.pageFps >= best - PAGE_FPS_TIE);
     return { plan: firstByPreference(near), reason: "smoothest" };
   }
+  if (usable.length > 0) {
+    const mostResults = Math.max(...usable.map((m) => m.resultsPerSecond));
+    const nearMost = usable.filter((m) => m.resultsPerSecond >= mostResults * SCARCE_RESULTS_SHARE);
+    const best = Math.max(...nearMost.map((m) => m.pageFps));
+    return { plan: firstByPreference(nearMost.filter((m) => m.pageFps >= best - PAGE_FPS_TIE)), reason: "scarce" };
+  }
   return { plan: DEFAULT_PLAN_ID, reason: "default" };
 }
 
 /**
  * Which capped plan is worth one more trial: when no measured plan kept the page smooth, the capped
- * form of the thread that drew the page best (a capped detection rate frees frames for drawing).
- * Null when a plan was smooth, or the capped form was measured already or cannot run.
+ * form of the smoothest plan that gave more results than the cap allows (a capped detection rate
+ * frees frames for drawing; below the cap it changes nothing and the trial would be time lost).
+ * Null when a plan was smooth, nothing ran above the cap, or the capped form was measured already
+ * or cannot run.
  */
 export function cappedPlanToTry(measurements: readonly PlanMeasurement[], available: readonly InferencePlanId[]): InferencePlanId | null {
   if (measurements.some((m) => m.pageFps >= SMOOTH_PAGE_FPS && m.resultsPerSecond >= MIN_RESULTS_PER_SECOND)) return null;
-  const full = measurements.filter((m) => INFERENCE_PLANS[m.plan].maxDetectionsPerSecond === null && m.resultsPerSecond > 0);
+  const aboveCap = CAPPED_DETECTIONS_PER_SECOND * (1 + RESULTS_TIE_FRACTION);
+  const full = measurements.filter((m) => INFERENCE_PLANS[m.plan].maxDetectionsPerSecond === null && m.resultsPerSecond > aboveCap);
   if (full.length === 0) return null;
   const smoothest = full.reduce((best, m) => (m.pageFps > best.pageFps ? m : best));
   const capped: InferencePlanId = INFERENCE_PLANS[smoothest.plan].thread === "worker" ? "worker-cpu-capped" : "main-cpu-capped";

@@ -35,8 +35,17 @@ describe("choosing an inference plan from the lobby's measurements", () => {
     expect(choosePlan([measured("main-cpu", 21, 20), measured("worker-cpu", 55, 7)])).toEqual({ plan: "main-cpu", reason: "smoothest" });
   });
 
-  it("falls back to main-CPU when nothing gives enough results", () => {
-    expect(choosePlan([measured("main-cpu", 12, 5), measured("worker-cpu", 40, 3)])).toEqual({ plan: "main-cpu", reason: "default" });
+  it("when nothing gives 8 results a second, keeps the call smooth without giving up many results", () => {
+    // The bench's game here: main 9 fps at 5.6 results, worker 59 fps at 5.0. Both score slowly; only one freezes the call.
+    expect(choosePlan([measured("main-cpu", 9.3, 5.6), measured("worker-cpu", 59.2, 5)])).toEqual({ plan: "worker-cpu", reason: "scarce" });
+    // A smooth page that gives far fewer results (under 3/4 of the most) is no trade: the main thread's 5 win.
+    expect(choosePlan([measured("main-cpu", 12, 5), measured("worker-cpu", 40, 3)])).toEqual({ plan: "main-cpu", reason: "scarce" });
+    // Near-equal pages go to the main thread.
+    expect(choosePlan([measured("main-cpu", 30, 6), measured("worker-cpu", 32, 6)])).toEqual({ plan: "main-cpu", reason: "scarce" });
+  });
+
+  it("falls back to main-CPU when nothing gave a result, or nothing was measured", () => {
+    expect(choosePlan([measured("main-cpu", 12, 0), measured("worker-cpu", 40, 0)])).toEqual({ plan: "main-cpu", reason: "default" });
     expect(choosePlan([])).toEqual({ plan: "main-cpu", reason: "default" });
   });
 
@@ -70,6 +79,13 @@ describe("whether a capped plan is worth one more trial", () => {
   it("caps the thread that drew the page best", () => {
     expect(cappedPlanToTry([measured("main-cpu", 20, 20), measured("worker-cpu", 38, 24)], all)).toBe("worker-cpu-capped");
     expect(cappedPlanToTry([measured("main-cpu", 30, 20), measured("worker-cpu", 22, 24)], all)).toBe("main-cpu-capped");
+  });
+
+  it("is not tried when no plan gave more results than the cap allows (capping would change nothing)", () => {
+    // The trial here: main 9.3 results, worker 5.6: a cap of 10 a second would not take a single detection away.
+    expect(cappedPlanToTry([measured("main-cpu", 9.3, 9.3), measured("worker-cpu", 59.2, 5.6)], all)).toBeNull();
+    // Only the plan above the cap is worth capping, though the other drew the page better.
+    expect(cappedPlanToTry([measured("main-cpu", 20, 19), measured("worker-cpu", 45, 9)], all)).toBe("main-cpu-capped");
   });
 
   it("is tried once, and only where it can run", () => {

@@ -47,7 +47,11 @@ export interface PlanOutcome extends ActivePlanInfo {
   unavailable: Partial<Record<InferencePlanId, string>>;
   /** Wall time the trial (or the remembered plan's preparation) added to the lobby. */
   trialMs: number;
+  /** Where a measured trial's time went (bench/README.md): waiting for the worker, each plan, the chosen plan's preparation. */
+  phasesMs: Partial<Record<TrialPhase, number>>;
 }
+
+type TrialPhase = "camera" | "worker" | "gpu-create" | "prepare" | InferencePlanId;
 
 export interface SettlePlanOptions {
   /** The playlist's models, already preloaded on the main thread. */
@@ -87,18 +91,33 @@ function trialAssetOf(assets: SettlePlanOptions["assets"]): SettlePlanOptions["a
   return (["pose", "hand", "face"] as const).map((kind) => assets.find((asset) => asset.kind === kind)).find(Boolean);
 }
 
+/** The trial's asset when this lobby may run a worker plan (none forced or remembered elsewhere). */
+function workerTrialAsset(assets: SettlePlanOptions["assets"]): SettlePlanOptions["assets"][number] | null {
+  const trialAsset = trialAssetOf(assets);
+  if (!trialAsset || !canRunInferenceWorker()) return null;
+  const forced = readForcedPlan();
+  if (forced && INFERENCE_PLANS[forced].thread !== "worker") return null;
+  const remembered = readRememberedPlan(deviceKey(trialAsset.name));
+  if (remembered && INFERENCE_PLANS[remembered.plan].thread !== "worker") return null;
+  return trialAsset;
+}
+
 /**
- * Starts the worker and creates the trial's model in it while the preload still warms up its
- * main-thread tasks (called once those are created): on two or more cores the worker's create and
- * warm-up then cost the lobby no extra time. Skipped when a main-thread plan is remembered.
+ * Starts the worker itself (its script, no model) when the preload begins: it needs none of the
+ * preload's bytes, and loading it then keeps it out of the busier time after the downloads.
+ */
+export function startWorkerScript(assets: SettlePlanOptions["assets"]): void {
+  if (workerTrialAsset(assets)) ensurePlanWorker().catch(() => undefined); // the trial reports it
+}
+
+/**
+ * Creates the trial's model in the worker while the preload still warms up its main-thread tasks
+ * (called once those are created): on two or more cores the worker's create and warm-up then cost
+ * the lobby little extra time. Skipped when a main-thread plan is remembered.
  */
 export function startWorkerEarly(assets: SettlePlanOptions["assets"], getVideo: () => HTMLVideoElement | null): void {
-  const trialAsset = trialAssetOf(assets);
-  if (!trialAsset || !canRunInferenceWorker()) return;
-  const forced = readForcedPlan();
-  if (forced && INFERENCE_PLANS[forced].thread !== "worker") return;
-  const remembered = readRememberedPlan(deviceKey(trialAsset.name));
-  if (remembered && INFERENCE_PLANS[remembered.plan].thread !== "worker") return;
+  const trialAsset = workerTrialAsset(assets);
+  if (!trialAsset) return;
   const ready = startWorkerWith(trialAsset, getVideo(), new AbortController().signal);
   ready.catch(() => undefined); // the trial reports it
   earlyWorker = { asset: trialAsset.name, ready };
@@ -109,8 +128,17 @@ export async function settleInferencePlan(options: SettlePlanOptions): Promise<P
   const startedAt = performance.now();
   const { signal } = options;
   const trialAsset = trialAssetOf(options.assets);
-  const done = (outcome: Omit<PlanOutcome, "trialMs">): PlanOutcome => {
-    const result = { ...outcome, trialMs: Math.round(performance.now() - startedAt) };
+  const phasesMs: PlanOutcome["phasesMs"] = {};
+  const timed = async <T>(phase: TrialPhase, work: () => Promise<T>): Promise<T> => {
+    const began = performance.now();
+    try {
+      return await work();
+    } finally {
+      phasesMs[phase] = Math.round(performance.now() - began);
+    }
+  };
+  const done = (outcome: Omit<PlanOutcome, "trialMs" | "phasesMs">): PlanOutcome => {
+    const result = { ...outcome, trialMs: Math.round(performance.now() - startedAt), phasesMs };
     exposeForTests(result);
     return result;
   };
@@ -140,7 +168,7 @@ export async function settleInferencePlan(options: SettlePlanOptions): Promise<P
     forgetRememberedPlan();
   }
 
-  const video = await waitForCamera(options.video, signal);
+  const video = await timed("camera", () => waitForCamera(options.video, signal));
   if (!video) {
     setActivePlan({ plan: INFERENCE_PLANS[DEFAULT_PLAN_ID], detectMsP50: null, source: "default" });
     return done({ ...activePlanInfo(), reason: "no-camera", measurements: [], unavailable: {} });
@@ -158,28 +186,31 @@ export async function settleInferencePlan(options: SettlePlanOptions): Promise<P
   // create must not run while the main thread is being measured, or it would take that core.
   const early = earlyWorker?.asset === trialAsset.name ? earlyWorker.ready : null;
   earlyWorker = null;
-  const worker = await (early ?? startWorkerWith(trialAsset, video, signal)).catch((error: unknown) => {
+  const worker = await timed("worker", () => early ?? startWorkerWith(trialAsset, video, signal)).catch((error: unknown) => {
     if (signal.aborted) throw error;
     unavailable["worker-cpu"] = describe(error);
     return null;
   });
+  const measure = async (plan: InferencePlanId, detector: FrameDetector) => {
+    measurements.push(await timed(plan, () => measurePlan(plan, detector, kind, video, signal)));
+  };
 
-  measurements.push(await measurePlan("main-cpu", detectors["main-cpu"]!, kind, video, signal));
+  await measure("main-cpu", detectors["main-cpu"]!);
   if (worker) {
     detectors["worker-cpu"] = new WorkerDetector("worker-cpu", worker, new Set([kind]));
-    measurements.push(await measurePlan("worker-cpu", detectors["worker-cpu"], kind, video, signal));
+    await measure("worker-cpu", detectors["worker-cpu"]);
   }
 
   const gpuReason = gpuUnavailableReason();
   if (gpuReason) unavailable["main-gpu"] = gpuReason;
   else {
-    const task = await createGpuTask(trialAsset, video).catch((error: unknown) => {
+    const task = await timed("gpu-create", () => createGpuTask(trialAsset, video)).catch((error: unknown) => {
       unavailable["main-gpu"] = describe(error);
       return null;
     });
     if (task) {
       detectors["main-gpu"] = new MainThreadDetector("main-gpu", onlyTrialKind(task));
-      measurements.push(await measurePlan("main-gpu", detectors["main-gpu"], kind, video, signal));
+      await measure("main-gpu", detectors["main-gpu"]);
     }
   }
 
@@ -187,12 +218,12 @@ export async function settleInferencePlan(options: SettlePlanOptions): Promise<P
   const capped = cappedPlanToTry(measurements, available);
   if (capped) {
     const base = INFERENCE_PLANS[capped].thread === "worker" ? detectors["worker-cpu"] : detectors["main-cpu"];
-    if (base) measurements.push(await measurePlan(capped, base, kind, video, signal));
+    if (base) await measure(capped, base);
   }
 
   signal.throwIfAborted();
   const choice = choosePlan(measurements);
-  const failed = await preparePlan(choice.plan, options.assets, options.video, signal);
+  const failed = await timed("prepare", () => preparePlan(choice.plan, options.assets, options.video, signal));
   const plan = failed === null ? choice.plan : DEFAULT_PLAN_ID;
   if (failed !== null) unavailable[choice.plan] = failed;
   const chosen = measurements.find((m) => m.plan === plan);
@@ -384,6 +415,7 @@ function exposeForTests(outcome: PlanOutcome): void {
       measurements: outcome.measurements,
       unavailable: outcome.unavailable,
       trialMs: outcome.trialMs,
+      phasesMs: outcome.phasesMs,
     },
   };
 }

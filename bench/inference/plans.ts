@@ -98,6 +98,8 @@ export interface PlanRow {
   picked?: InferencePlanId | null;
   /** Auto rows: wall time the lobby's trial took. */
   trialMs?: number | null;
+  /** Auto rows: where the trial's time went (camera, worker, each plan, prepare), from the page. */
+  trialPhasesMs?: Record<string, number>;
   /** What A's page said it ran (`window.__poseparty.inferencePlan`): plan, source, reason. */
   ran?: { plan: string | null; source: string | null; reason: string | null };
   /** Auto rows: the trial's own measurements, and the plans it could not run here (and why). */
@@ -353,6 +355,7 @@ interface ExposedPlan {
   source: string;
   reason: string;
   trialMs: number;
+  phasesMs?: Record<string, number>;
   measurements: PlanMeasurement[];
   unavailable: Partial<Record<InferencePlanId, string>>;
 }
@@ -441,6 +444,7 @@ async function runRow(ctx: RowContext, plan: PlanRowId): Promise<{ row: PlanRow;
     if (plan === "auto") {
       row.picked = exposed?.plan ?? null;
       row.trialMs = exposed?.trialMs ?? null;
+      row.trialPhasesMs = exposed?.phasesMs ?? {};
       row.trial = exposed?.measurements ?? [];
       row.trialUnavailable = exposed?.unavailable ?? {};
     } else if (exposed && exposed.plan !== plan) {
@@ -455,7 +459,7 @@ async function runRow(ctx: RowContext, plan: PlanRowId): Promise<{ row: PlanRow;
     }
     if (w.stage !== "round" && w.stage !== "gap") row.error = `the game left the rounds during the window (stage ${w.stage})`;
     options.log(
-      `plans x${profile.cpuThrottle} ${plan}${plan === "auto" ? ` (picked ${row.picked}, trial ${row.trialMs} ms)` : ""}: ` +
+      `plans x${profile.cpuThrottle} ${plan}${plan === "auto" ? ` (picked ${row.picked}, trial ${row.trialMs} ms: ${JSON.stringify(row.trialPhasesMs)})` : ""}: ` +
         `page ${row.pageFps} fps, ${row.resultsPerSecond} results/s, detect p50 ${row.detectMsP50} / p95 ${row.detectMsP95} ms, ` +
         `long tasks ${row.longTaskMs} ms/15 s, B sees ${row.remoteFps} fps (threads main ${w.main}, worker ${w.worker})`,
     );
@@ -638,6 +642,15 @@ export function plansMarkdown(data: PlanBenchData): string[] {
         `auto page fps ×${fmt(goal.pageFpsRatio, 2)} of it (≥ 0.9: ${met(goal.pageFpsMet)}), results/s ×${fmt(goal.resultsRatio, 2)} (≥ 0.9: ${met(goal.resultsMet)})` +
         (goal.cpuThrottle === 1 ? `; auto page fps ×${fmt(goal.ceilingRatio, 2)} of the ceiling (≥ 0.9: ${met(goal.ceilingMet)})` : "") +
         ".",
+    );
+  }
+  for (const row of data.plans.filter((candidate) => candidate.auto && candidate.trial)) {
+    const trial = (row.trial as PlanMeasurement[]).map((m) => `${m.plan} ${fmt(m.pageFps)} fps / ${fmt(m.resultsPerSecond)} results/s`).join("; ");
+    const phases = Object.entries(row.trialPhasesMs ?? {})
+      .map(([phase, ms]) => `${phase} ${fmt(ms, 0)}`)
+      .join(", ");
+    out.push(
+      `- **Auto's trial, ${profileName(row.cpuThrottle)}** (${fmt(row.trialMs, 0)} ms): measured ${trial || "nothing"}; ms per phase: ${phases || "–"}.`,
     );
   }
   out.push("");

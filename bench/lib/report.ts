@@ -160,8 +160,35 @@ function inferenceMarkdown(data: InferenceSectionData): string[] {
       "",
     );
   }
-  out.push(...plans);
+  out.push(...inputsMarkdown(data.inputs), ...plans);
   return out;
+}
+
+/** Where one detection's time goes, by input path (`inference.inputs`). */
+function inputsMarkdown(inputs: InferenceSectionData["inputs"]): string[] {
+  if (!inputs) return [];
+  if ("error" in inputs) return [`**The input-path breakdown failed:** ${inputs.error.split("\n")[0]}`, ""];
+  const rows = inputs.variants.map((variant) => [
+    variant.variant,
+    `${num(variant.detectMsP50)} / ${num(variant.detectMsP95)}`,
+    num(variant.prepareMsP50),
+    num(variant.copyMsP50),
+    variant.landmarkShiftMean === null ? "–" : `${num(variant.landmarkShiftMean * 100, 2)} %`,
+    `${variant.posesFound} / ${inputs.rounds}`,
+  ]);
+  const fit = inputs.fit;
+  return [
+    "### Where one detection's time goes (`inference.inputs`)",
+    "",
+    "| input | detect p50 / p95 ms | preparing it, p50 ms | copying landmarks, p50 ms | landmark shift vs the video | poses found |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...rows.map((cells) => `| ${cells.join(" | ")} |`),
+    "",
+    fit
+      ? `Fit over the canvas sizes: **model ${num(fit.modelMs)} ms** + ${num(fit.conversionMsPerMegapixel)} ms per megapixel of upload and readback (${num(fit.conversionMsAt640x480)} ms for a 640x480 frame).`
+      : "No fit (too few canvas sizes measured).",
+    "",
+  ];
 }
 
 /**

@@ -49,6 +49,12 @@ export interface TestPlaylist {
   targets?: readonly RoundTarget[];
 }
 
+/** messi5.jpg's own pose, twice: targets a fake camera showing that image scores. */
+const MESSI_TARGETS: readonly RoundTarget[] = [
+  { kind: "pose", targetId: "test-messi5" },
+  { kind: "pose", targetId: "test-messi5-alt" },
+];
+
 export const TEST_PLAYLISTS: Record<TestPlaylistId, TestPlaylist> = {
   // Three browsers loading every model on a 2-core CI machine: a generous deadline.
   "all-models": {
@@ -64,22 +70,14 @@ export const TEST_PLAYLISTS: Record<TestPlaylistId, TestPlaylist> = {
   messi: {
     settings: { rounds: 2, secondsPerRound: 8, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
     preloadTimeoutMs: 120_000,
-    targets: [
-      { kind: "pose", targetId: "test-messi5" },
-      { kind: "pose", targetId: "test-messi5-alt" },
-    ],
+    targets: MESSI_TARGETS,
   },
   // The same targets over a longer match: room for a test to hide and reload a page mid-game
   // and still see the match go on, on a slow 2-core machine.
   "messi-long": {
     settings: { rounds: 4, secondsPerRound: 12, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
     preloadTimeoutMs: 120_000,
-    targets: [
-      { kind: "pose", targetId: "test-messi5" },
-      { kind: "pose", targetId: "test-messi5-alt" },
-      { kind: "pose", targetId: "test-messi5" },
-      { kind: "pose", targetId: "test-messi5-alt" },
-    ],
+    targets: [...MESSI_TARGETS, ...MESSI_TARGETS],
   },
   // One round of each kind, long enough for a test on a starved machine to photograph each
   // while it is played; targets that the messi5 and astronaut cameras can score.
@@ -105,10 +103,7 @@ export const TEST_PLAYLISTS: Record<TestPlaylistId, TestPlaylist> = {
   "lobby-stall": {
     settings: { rounds: 2, secondsPerRound: 5, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
     preloadTimeoutMs: 45_000,
-    targets: [
-      { kind: "pose", targetId: "test-messi5" },
-      { kind: "pose", targetId: "test-messi5-alt" },
-    ],
+    targets: MESSI_TARGETS,
   },
 };
 

@@ -109,7 +109,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
       const { preloadVision, overallPercent, PreloadError } = vision;
       try {
         const cameraReady = acquireCamera();
-        const planAssets = assets.map((name) => ({ name, kind: VISION_ASSET_KIND[name] }));
+        const planAssets = planAssetsOf(assets);
         // The plan trial's code, and the inference worker's script, load while the models download.
         const plans = import("@/client/vision/plans/settlePlan");
         void plans.then(({ startWorkerScript }) => startWorkerScript(planAssets)).catch(() => undefined);
@@ -173,11 +173,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
     setPlan((current) => ({ ...current, measuring: true }));
     void (async () => {
       try {
-        const outcome = await settlePlanOrDefault(
-          assets.map((name) => ({ name, kind: VISION_ASSET_KIND[name] })),
-          controller.signal,
-          true,
-        );
+        const outcome = await settlePlanOrDefault(planAssetsOf(assets), controller.signal, true);
         if (!controller.signal.aborted) setPlan({ measuring: false, outcome });
       } catch (error) {
         if (controller.signal.aborted) return;
@@ -344,6 +340,11 @@ function FriendRow({ member, measuring }: { member: MemberSnapshot; measuring: b
       )}
     </li>
   );
+}
+
+/** The playlist's models as the plan trial takes them: each with its kind. */
+function planAssetsOf(assets: ReturnType<typeof requiredVisionAssets>): PlanAsset[] {
+  return assets.map((name) => ({ name, kind: VISION_ASSET_KIND[name] }));
 }
 
 /**

@@ -180,9 +180,7 @@ function inputsMarkdown(inputs: InferenceSectionData["inputs"]): string[] {
   return [
     "### Where one detection's time goes (`inference.inputs`)",
     "",
-    "| input | detect p50 / p95 ms | preparing it, p50 ms | copying landmarks, p50 ms | landmark shift vs the video | poses found |",
-    "| --- | --- | --- | --- | --- | --- |",
-    ...rows.map((cells) => `| ${cells.join(" | ")} |`),
+    table(["input", "detect p50 / p95 ms", "preparing it, p50 ms", "copying landmarks, p50 ms", "landmark shift vs the video", "poses found"], rows),
     "",
     fit
       ? `Fit over the canvas sizes: **model ${num(fit.modelMs)} ms** + ${num(fit.conversionMsPerMegapixel)} ms per megapixel of upload and readback (${num(fit.conversionMsAt640x480)} ms for a 640x480 frame).`

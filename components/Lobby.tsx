@@ -25,6 +25,7 @@ import type { PlanOutcome, SettlePlanOptions } from "@/client/vision/plans/settl
 import type { AssetProgress, PreloadFailureKind } from "@/client/vision/preloader";
 import { CallGrid } from "./CallGrid";
 import { LobbyFraming } from "./LobbyFraming";
+import { SelfView } from "./SelfView";
 
 interface LobbyProps {
   room: RoomSnapshot;
@@ -96,6 +97,16 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
     setProgress((current) => (current.every((asset) => asset.stage === "ready") && current.length > 0 ? current : waitingBars(assetsKey)));
     reporter.push({ percent: 0, status: "loading" });
 
+    // Stages finished in this attempt (a bar's stage moving on, a plan measured): after the
+    // downloads the percent sits at 99 through seconds of CPU work, and a later step tells the
+    // server's deadline that this page is still working rather than stalled.
+    let step = 0;
+    let lastStages = "";
+    const reportStep = () => {
+      step += 1;
+      reporter.push({ percent: Math.min(lastPercent.current, 99), status: "loading", step });
+    };
+
     void (async () => {
       let vision: typeof import("@/client/vision/preloader");
       try {
@@ -125,8 +136,11 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
             // render still queued behind it would show a stage only after it is over.
             flushSync(() => setProgress(next));
             lastPercent.current = overallPercent([...next, soundBar(soundRef.current)]);
+            const stages = next.map((asset) => asset.stage).join(",");
+            if (stages !== lastStages) step += 1;
+            lastStages = stages;
             // Ready is only claimed once the camera is known to work too (below).
-            reporter.push({ percent: Math.min(lastPercent.current, 99), status: "loading" });
+            reporter.push({ percent: Math.min(lastPercent.current, 99), status: "loading", step });
           },
         });
         const camera = await cameraReady;
@@ -135,7 +149,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
         if (controller.signal.aborted) return;
         // Where detection runs in the game on this device: measured here, never during the game.
         setPlan({ measuring: true, outcome: null });
-        const outcome = await settlePlanOrDefault(planAssets, controller.signal);
+        const outcome = await settlePlanOrDefault(planAssets, controller.signal, false, reportStep);
         if (controller.signal.aborted) return;
         setPlan({ measuring: false, outcome });
         // The warm-up already looked at the camera: that detection is the first framing check.
@@ -220,9 +234,17 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
           <LobbyFraming check={framing.check} onPlayAnyway={() => setFraming((current) => ({ ...current, status: "skipped" }))} />
         )}
         {showFraming && !framing.check && (
-          <p className="banner banner-info" role="status" data-testid="framing-waiting">
-            {t("cameraStarting")}
-          </p>
+          // No frame to check yet: the camera stays on screen (a detached <video> is paused and
+          // would never give one), and the player is never left without a way on.
+          <section className="card framing" data-testid="framing-waiting">
+            <p className="framing-instruction" role="status">
+              {t("cameraStarting")}
+            </p>
+            <SelfView size="large" />
+            <button type="button" onClick={() => setFraming((current) => ({ ...current, status: "skipped" }))} data-testid="framing-play-anyway">
+              {t("framingPlayAnyway")}
+            </button>
+          </section>
         )}
         {loaded && framing.status === "ok" && !isSpectator && (
           <p className="banner banner-info" role="status" data-testid="framing-passed">
@@ -351,10 +373,10 @@ function planAssetsOf(assets: ReturnType<typeof requiredVisionAssets>): PlanAsse
  * The lobby's plan choice; never what keeps a player out: anything but an abort leaves the default
  * plan (main-CPU with the tasks the preload made) and no outcome to show.
  */
-async function settlePlanOrDefault(assets: PlanAsset[], signal: AbortSignal, recheck = false): Promise<PlanOutcome | null> {
+async function settlePlanOrDefault(assets: PlanAsset[], signal: AbortSignal, recheck = false, onPhase?: () => void): Promise<PlanOutcome | null> {
   try {
     const { settleInferencePlan } = await import("@/client/vision/plans/settlePlan");
-    return await settleInferencePlan({ assets, video: getCameraVideo, signal, recheck });
+    return await settleInferencePlan({ assets, video: getCameraVideo, signal, recheck, ...(onPhase ? { onPhase } : {}) });
   } catch (error) {
     if (signal.aborted) throw error;
     console.warn("[lobby] choosing the inference plan failed; playing on the main thread:", error);

@@ -266,6 +266,8 @@ export const clientEvents = {
       framing: framingStatusSchema.optional(),
       /** Sent with "ready": the inference plan chosen for this device, shown on friends' lobby rows. */
       inference: inferenceReportSchema.optional(),
+      /** Lobby stages this page has finished (core/room.ts, reportPreload): a later step is progress. */
+      step: z.number().int().min(0).max(10_000).optional(),
     }),
     result: noResult,
     limits: { ratePerSecond: 6 },

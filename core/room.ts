@@ -77,8 +77,13 @@ export interface LobbyClock {
   /** The last possible check: whoever is ready then plays; if nobody is, the game is called off. */
   readonly hardCapAt: number;
   readonly timing: LobbyTiming;
-  /** When each player's reported progress last moved (a higher percent or a new status). */
+  /** When each player's reported progress last moved (a higher percent, a new status or a later step). */
   readonly progressAt: Readonly<Record<string, number>>;
+  /**
+   * Each player's last reported step: a count of the lobby's stages its page has finished. Not in
+   * the snapshot (friends see the percent); only the deadline rule needs to know the page moved.
+   */
+  readonly steps: Readonly<Record<string, number>>;
 }
 
 export interface GameState extends GameSetup {
@@ -115,6 +120,12 @@ export type RoomIntent =
       status: Exclude<PreloadStatus, "idle">;
       framing?: FramingStatus;
       inference?: InferenceReport;
+      /**
+       * Stages the page has finished so far (each model's create and warm-up, each plan the trial
+       * measured, the framing check). The percent sits at 99 through the CPU work after the
+       * downloads; a later step tells the deadline that this page is still working, not stalled.
+       */
+      step?: number;
       now: number;
     }
   /** Host starts early with whoever is ready; the rest watch. */
@@ -219,6 +230,7 @@ export function applyRoomIntent(state: RoomState, intent: RoomIntent): Transitio
           ...(intent.inference ? { inference: intent.inference } : {}),
         },
         intent.now,
+        intent.step,
       );
     case "startEarly":
       return startEarly(state, intent.playerId, intent.now);
@@ -365,7 +377,7 @@ function startGame(state: RoomState, intent: Extract<RoomIntent, { type: "startG
   if (setup.targets.length === 0) return fail("invalid_payload", "A game needs at least one round.");
   const members = state.members.map((member) => ({ ...member, preload: LOADING_PRELOAD, role: "player" as const, paused: false }));
   const timing = lobbyTiming(intent.preloadTimeoutMs);
-  const lobby: LobbyClock = { openedAt: now, deadline: now + timing.baseMs, hardCapAt: now + timing.hardCapMs, timing, progressAt: {} };
+  const lobby: LobbyClock = { openedAt: now, deadline: now + timing.baseMs, hardCapAt: now + timing.hardCapMs, timing, progressAt: {}, steps: {} };
   return changePhase({ ...state, members, calledOff: null, game: { ...setup, lobby, match: null, results: null } }, "preloading");
 }
 
@@ -373,7 +385,7 @@ function sameInference(a: InferenceReport | undefined, b: InferenceReport | unde
   return a?.plan === b?.plan && a?.detectMs === b?.detectMs;
 }
 
-function reportPreload(state: RoomState, playerId: string, preload: MemberPreload, now: number): TransitionResult {
+function reportPreload(state: RoomState, playerId: string, preload: MemberPreload, now: number, step: number | undefined): TransitionResult {
   const member = findMember(state, playerId);
   if (!member) return fail("not_in_room", "You are not in this room.");
   const denied = requirePhase(state, "preloading");
@@ -381,21 +393,35 @@ function reportPreload(state: RoomState, playerId: string, preload: MemberPreloa
   if (member.role === "spectator") return fail("spectator", "Spectators do not load the game.");
   // "ready" always means 100%, whatever percent a client rounded to.
   const next: MemberPreload = preload.status === "ready" ? { ...preload, percent: 100 } : preload;
-  if (
-    member.preload.percent === next.percent &&
-    member.preload.status === next.status &&
-    member.preload.framing === next.framing &&
-    sameInference(member.preload.inference, next.inference)
-  ) {
-    return { ok: true, state, effects: [] };
-  }
-  let updated = replaceMember(state, { ...member, preload: next });
-  // Progress is a higher percent or a new status; a repeated or lower percent is not.
-  const moved = next.status !== member.preload.status || next.percent > member.preload.percent;
-  const lobby = updated.game?.lobby;
+  const lobby = state.game?.lobby;
+  // A page that starts over (a retry, a reload) counts its steps from 0 again.
+  const restarted = next.percent < member.preload.percent || next.status !== member.preload.status;
+  const lastStep = restarted ? -1 : (lobby?.steps[playerId] ?? -1);
+  const stepped = step !== undefined && lobby !== undefined && lobby !== null && step > lastStep;
+  const changed =
+    member.preload.percent !== next.percent ||
+    member.preload.status !== next.status ||
+    member.preload.framing !== next.framing ||
+    !sameInference(member.preload.inference, next.inference);
+  if (!changed && !stepped) return { ok: true, state, effects: [] };
+  let updated = changed ? replaceMember(state, { ...member, preload: next }) : state;
+  // Progress is a higher percent, a new status or a later step; a repeated or lower percent is not.
+  const moved = next.status !== member.preload.status || next.percent > member.preload.percent || stepped;
   if (moved && updated.game && lobby) {
-    updated = { ...updated, game: { ...updated.game, lobby: { ...lobby, progressAt: { ...lobby.progressAt, [playerId]: now } } } };
+    updated = {
+      ...updated,
+      game: {
+        ...updated.game,
+        lobby: {
+          ...lobby,
+          progressAt: { ...lobby.progressAt, [playerId]: now },
+          steps: step !== undefined ? { ...lobby.steps, [playerId]: step } : lobby.steps,
+        },
+      },
+    };
   }
+  // A step alone changes nothing anyone sees: no broadcast.
+  if (!changed) return { ok: true, state: updated, effects: [] };
   const settled = settleLobby(updated);
   return { ok: true, state: settled.state, effects: [{ type: "stateChanged" }, ...settled.effects] };
 }

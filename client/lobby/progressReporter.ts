@@ -13,6 +13,8 @@ export interface ProgressUpdate {
   framing?: FramingStatus;
   /** With "ready": the inference plan chosen for this device (core/inferencePlan.ts). */
   inference?: InferenceReport;
+  /** Lobby stages finished so far: the server counts a later step as progress (core/room.ts). */
+  step?: number;
 }
 
 export type ProgressReporter = ThrottledSender<ProgressUpdate>;
@@ -25,6 +27,7 @@ export function createProgressReporter(send: (update: ProgressUpdate) => Promise
       a.percent === b.percent &&
       a.status === b.status &&
       a.framing === b.framing &&
+      a.step === b.step &&
       a.inference?.plan === b.inference?.plan &&
       a.inference?.detectMs === b.inference?.detectMs,
     // Once the game has started (or we watch it), progress no longer matters. `not_in_room` is

@@ -96,6 +96,29 @@ describe("the lobby's deadline", () => {
     expect(roles(apply(allReady.state, { type: "beginPlay", now: DEADLINE + 21_000 })).every(([, role]) => role === "player")).toBe(true);
   });
 
+  it("counts a later step as progress while the percent sits at 99 (models created, plans measured)", () => {
+    const atStep = (step: number, now: number): RoomIntent => ({ type: "reportPreload", playerId: "p2", percent: 99, status: "loading", step, now });
+    // p2's downloads ended 30 s before the deadline; since then its page has been creating models
+    // and measuring plans: the percent stays at 99, each finished stage is a new step.
+    const state = apply(lobby(), ready("p1", OPEN + 1_000), ready("p3", OPEN + 2_000), atStep(4, DEADLINE - 30_000), atStep(5, DEADLINE - 20_000));
+    const working = apply(state, atStep(6, DEADLINE - 5_000));
+    const extended = expectOk(applyRoomIntent(working, deadlinePassed(DEADLINE)));
+    expect(extended.state.phase).toBe("preloading");
+    expect(extended.effects).toContainEqual({ type: "preloadExtended", deadline: DEADLINE + 15_000, reason: "progress", waitingFor: ["p2"] });
+    // A step changes nothing friends see: nothing is broadcast for it.
+    expect(expectOk(applyRoomIntent(state, atStep(6, DEADLINE - 5_000))).effects).toEqual([]);
+    // The same step again, or an earlier one, is not progress: p2 watches.
+    const repeated = apply(state, atStep(5, DEADLINE - 5_000), atStep(3, DEADLINE - 4_000));
+    expect(roles(apply(repeated, deadlinePassed(DEADLINE)))).toEqual([
+      ["p1", "player"],
+      ["p2", "spectator"],
+      ["p3", "player"],
+    ]);
+    // A page that starts over (a reload: a lower percent) counts its steps from 0 again.
+    const reloaded = apply(state, { type: "reportPreload", playerId: "p2", percent: 0, status: "loading", step: 0, now: DEADLINE - 3_000 });
+    expect(apply(reloaded, deadlinePassed(DEADLINE)).phase).toBe("preloading");
+  });
+
   it("counts a new status as progress, but not a repeated or lower percent", () => {
     const state = apply(lobby(), ready("p1", OPEN + 1_000), progress("p2", 50, OPEN + 2_000));
     // The same 50% reported again, then a lower one, just before the deadline: not progress.

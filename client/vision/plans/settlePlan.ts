@@ -51,7 +51,7 @@ export interface PlanOutcome extends ActivePlanInfo {
   phasesMs: Partial<Record<TrialPhase, number>>;
 }
 
-type TrialPhase = "camera" | "worker" | "gpu-create" | "prepare" | InferencePlanId;
+export type TrialPhase = "camera" | "worker" | "gpu-create" | "prepare" | InferencePlanId;
 
 export interface SettlePlanOptions {
   /** The playlist's models, already preloaded on the main thread. */
@@ -60,6 +60,8 @@ export interface SettlePlanOptions {
   signal: AbortSignal;
   /** Measure again even when a choice is remembered (the player asked for a re-check). */
   recheck?: boolean;
+  /** Called as each phase of the trial ends: the lobby tells the server the page is still working. */
+  onPhase?: (phase: TrialPhase) => void;
 }
 
 let earlyWorker: { asset: VisionAssetName; ready: Promise<InferenceWorker> } | null = null;
@@ -135,6 +137,7 @@ export async function settleInferencePlan(options: SettlePlanOptions): Promise<P
       return await work();
     } finally {
       phasesMs[phase] = Math.round(performance.now() - began);
+      options.onPhase?.(phase);
     }
   };
   const done = (outcome: Omit<PlanOutcome, "trialMs" | "phasesMs">): PlanOutcome => {
@@ -159,7 +162,7 @@ export async function settleInferencePlan(options: SettlePlanOptions): Promise<P
   const remembered = options.recheck ? null : readRememberedPlan(deviceKey(trialAsset.name));
   if (options.recheck) forgetRememberedPlan();
   if (remembered) {
-    const prepared = await preparePlan(remembered.plan, options.assets, options.video, signal);
+    const prepared = await timed("prepare", () => preparePlan(remembered.plan, options.assets, options.video, signal));
     if (prepared === null) {
       setActivePlan({ plan: INFERENCE_PLANS[remembered.plan], detectMsP50: remembered.detectMsP50, source: "remembered" });
       return done({ ...activePlanInfo(), reason: "remembered", measurements: remembered.measurements, unavailable: {} });

@@ -61,7 +61,10 @@ async function recordLobby(page: Page): Promise<void> {
       const seconds = countdown ? Number(countdown.dataset.seconds) : null;
       if (seconds !== null && lastSeconds !== null && seconds - lastSeconds >= jump) seen.extensions.push({ from: lastSeconds, to: seconds, rows });
       lastSeconds = seconds;
-      const line = `${seconds} | ${phase} | ${Object.entries(rows)
+      // This page's own lobby: its framing check and whether it is still measuring its plan.
+      const lobby = document.querySelector<HTMLElement>('[data-testid="lobby"]');
+      const own = lobby ? `${lobby.dataset.framing}${document.querySelector('[data-testid="plan-measuring"]') ? "+measuring" : ""}` : "-";
+      const line = `${seconds} | ${phase} | own:${own} | ${Object.entries(rows)
         .map(([name, row]) => `${name}:${row.status}:${row.percent}`)
         .join(" ")}`;
       if (line !== lastLine) seen.timeline.push(`${(performance.now() / 1000).toFixed(1)} | ${line}`);
@@ -164,6 +167,7 @@ test("the deadline waits for a download that still moves, not for one that stall
   await throttleRuntime(stuck, 1_000);
   await host.page.getByTestId("start-game").click();
 
+  let passed = false;
   try {
     // The host loads at full speed and is ready; "Start now" is offered from then on.
     const hostRow = host.page.locator('[data-testid="friend-row"]', { hasText: "Host" });
@@ -201,10 +205,15 @@ test("the deadline waits for a download that still moves, not for one that stall
     // "Stuck" never gave up on its own: it was still loading, not failed, when the game began.
     const lastLobby = (await seen(host)).timeline.filter((line) => line.includes("preloading")).at(-1);
     expect(lastLobby).toMatch(/Stuck:loading:/);
+    passed = true;
   } finally {
-    // What the host saw, in order, for whoever reads a failure.
-    const timelinePath = testInfo.outputPath("host-lobby-timeline.txt");
-    writeFileSync(timelinePath, (await seen(host)).timeline.join("\n"));
-    await testInfo.attach("host-lobby-timeline.txt", { path: timelinePath, contentType: "text/plain" });
+    // What each page saw, in order, for whoever reads a failure; printed too, so a CI log has it.
+    for (const player of [host, slow, stuck]) {
+      const timeline = (await seen(player).catch((error: unknown) => ({ timeline: [`(page did not answer: ${String(error)})`] }))).timeline;
+      const timelinePath = testInfo.outputPath(`${player.name}-lobby-timeline.txt`);
+      writeFileSync(timelinePath, timeline.join("\n"));
+      await testInfo.attach(`${player.name}-lobby-timeline.txt`, { path: timelinePath, contentType: "text/plain" });
+      if (!passed) console.log(`--- ${player.name}'s lobby timeline ---\n${timeline.join("\n")}`);
+    }
   }
 });

@@ -170,28 +170,60 @@ test("a download that stops sending shows a stalled step, and Retry loads it", a
   await expect(host.page.getByTestId("game-stage")).toHaveAttribute("data-role", "player", { timeout: 120_000 });
 });
 
-test("no model, runtime or sound byte is requested on the home page, in the chatting room or in history", async ({ players }) => {
+/**
+ * Strings that only the vision stack's JavaScript holds, robust to minification (API and file
+ * names, not identifiers): tasks-vision's task factory `createFromOptions` (the library defines
+ * it, client/vision/modelKinds.ts calls it), the emscripten loader's `ModuleFactory` hand-over,
+ * and the runtime's file name `vision_wasm_internal` (client/vision/manifest.ts).
+ */
+const VISION_CODE_MARKER = /createFromOptions|ModuleFactory|vision_wasm_internal/;
+
+test("no model, runtime, sound byte or vision code is requested on the home page, in the chatting room or in history", async ({ players }) => {
   const player = await players.launch({ name: "visitor", video: "messi5" });
   const requested: string[] = [];
+  const scripts: string[] = [];
   const visionCode: string[] = [];
+  const unread: string[] = [];
+  const reads: Promise<void>[] = [];
   player.page.on("request", (request) => requested.push(request.url()));
-  player.page.on("response", async (response) => {
-    if (!response.url().endsWith(".js")) return;
-    const body = await response.text().catch(() => "");
-    // The tasks-vision library names its runtime file: its code must not ship outside the lobby.
-    if (body.includes("vision_wasm_internal")) visionCode.push(response.url());
+  player.page.on("response", (response) => {
+    if (!new URL(response.url()).pathname.endsWith(".js")) return;
+    const page = player.page.url();
+    reads.push(
+      response.text().then(
+        (body) => {
+          scripts.push(response.url());
+          // The lobby loads these with a dynamic import; any of them here is vision code shipped too early.
+          const marker = VISION_CODE_MARKER.exec(body)?.[0];
+          if (marker) visionCode.push(`${response.url()} (${marker}, on ${page})`);
+        },
+        (error: unknown) => void unread.push(`${response.url()}: ${String(error)}`),
+      ),
+    );
   });
+  const readAll = async (): Promise<void> => {
+    for (let count = -1; count !== reads.length;) {
+      count = reads.length;
+      await Promise.all(reads);
+    }
+  };
 
   await createRoom(player.page, "Visitor");
   // The camera is on in the chatting room (the call shows it), yet no model byte moves.
   await player.page.waitForFunction(() => (document.querySelector<HTMLVideoElement>('[data-testid="self-tile"] video')?.videoWidth ?? 0) > 0);
   await player.page.waitForTimeout(2000);
+  // Every script body is read before the page goes (a left page's bodies may no longer be there).
+  await readAll();
   await player.page.goto("/history");
   await expect(player.page.getByRole("heading", { name: "Match history" })).toBeVisible();
+  await readAll();
 
   expect(requested.length).toBeGreaterThan(5);
   expect(requested.filter((url) => /\/vision\/|\.wasm|\.tflite|\.task(\?|$)/.test(url))).toEqual([]);
   // The game's sounds load in the lobby too, never before.
   expect(requested.filter((url) => url.includes("/sounds/"))).toEqual([]);
+  // Every script the pages ran was scanned for vision code, and none holds any.
+  expect(unread).toEqual([]);
+  expect(scripts.length).toBeGreaterThan(5);
   expect(visionCode).toEqual([]);
 });

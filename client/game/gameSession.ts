@@ -17,7 +17,6 @@ import { loadSounds, playEffect, startMusic, stopMusic, unlockAudioOnFirstTap, t
 import { getCameraVideo } from "../media/camera";
 import { createScreenWakeLock, type ScreenWakeLock } from "../media/wakeLock";
 import { sendAward, sendMeter, sendVisibility } from "../roomStore";
-import { activePlanInfo, gameDetector } from "../vision/plans/activePlan";
 import { serverNow, syncClock } from "./clockSync";
 import { InferenceLoop, type ActiveRound, type FrameReport } from "./inferenceLoop";
 import { createLiveSender, type LiveSender } from "./liveSender";
@@ -81,9 +80,38 @@ export type GameInferenceLoop = Pick<InferenceLoop, "start" | "stop" | "setRound
 /**
  * The one place the game's inference loop is built: detections run where the lobby's inference
  * plan says (client/vision/plans/activePlan.ts), at its rate.
+ *
+ * The plan's module is imported dynamically: it brings the detectors, the worker client and the
+ * tasks-vision glue (modelKinds.ts), which must not ship with the room page (the chatting room
+ * loads no vision code; e2e/lobby.spec.ts). By the time a loop is built the lobby or the model
+ * reload has loaded it already, so the loop starts a microtask later; until then it stands in.
  */
 export function createInferenceLoop(video: HTMLVideoElement, canvas: HTMLCanvasElement, onFrame: (report: FrameReport) => void): GameInferenceLoop {
-  return new InferenceLoop(video, canvas, gameDetector(), onFrame, activePlanInfo().plan.maxDetectionsPerSecond);
+  let loop: InferenceLoop | null = null;
+  let running = false;
+  let round: ActiveRound | null = null;
+  import("../vision/plans/activePlan").then(
+    ({ activePlanInfo, gameDetector }) => {
+      loop = new InferenceLoop(video, canvas, gameDetector(), onFrame, activePlanInfo().plan.maxDetectionsPerSecond);
+      loop.setRound(round);
+      if (running) loop.start();
+    },
+    (error: unknown) => console.warn("[game] the inference plan could not be loaded; no detections this game:", error),
+  );
+  return {
+    start: () => {
+      running = true;
+      loop?.start();
+    },
+    stop: () => {
+      running = false;
+      loop?.stop();
+    },
+    setRound: (next) => {
+      round = next;
+      loop?.setRound(next);
+    },
+  };
 }
 
 export interface GameSessionDeps {

@@ -22,9 +22,9 @@ import { InferenceLoop } from "@/client/game/inferenceLoop";
 import { detectWithKind, type VisionTask } from "../modelKinds";
 import { TASKS_VISION_VERSION } from "../manifest";
 import { describe } from "../errors";
-import { getVisionTasks, keptModelBytes, keptRuntimeForPlans } from "../registry";
+import { getVisionTasks, keptModelBytes, keptRuntimeForPlans, onVisionClose } from "../registry";
 import { createTask } from "../runtime";
-import { canRunInferenceWorker, InferenceWorker } from "../worker/workerClient";
+import { canRunInferenceWorker, InferenceWorker, InferenceWorkerClosed } from "../worker/workerClient";
 import { activePlanInfo, gpuTask, planWorker, setActivePlan, setPlanWorker, storeGpuTask, type ActivePlanInfo } from "./activePlan";
 import { MainThreadDetector, WorkerDetector, type FrameDetector } from "./detectors";
 import { forgetRememberedPlan, readForcedPlan, readRememberedPlan, rememberPlan } from "./rememberedPlan";
@@ -66,26 +66,47 @@ export interface SettlePlanOptions {
 
 let earlyWorker: { asset: VisionAssetName; ready: Promise<InferenceWorker> } | null = null;
 let workerStarting: Promise<InferenceWorker> | null = null;
+/**
+ * Bumped when the vision tasks close (the player left the room). activePlan.ts closes the plan's
+ * worker then, but not one still starting: a start that began before the close closes its worker
+ * when it finishes, or it would idle on in the chatting room.
+ */
+let visionGeneration = 0;
+
+onVisionClose(() => {
+  visionGeneration += 1;
+  // The next lobby starts its own worker rather than wait for one that will be closed.
+  workerStarting = null;
+  earlyWorker = null;
+});
 
 /**
  * The plan's one worker: the running one, or the one being started (single flight). Two starts
- * racing would make the second close the first, worker tasks and all.
+ * racing would make the second close the first, worker tasks and all. Rejects with
+ * InferenceWorkerClosed when the vision tasks closed while it started.
  */
 function ensurePlanWorker(): Promise<InferenceWorker> {
   const running = planWorker();
   if (running) return Promise.resolve(running);
-  workerStarting ??= InferenceWorker.start().then(
+  if (workerStarting) return workerStarting;
+  const generation = visionGeneration;
+  const starting = InferenceWorker.start().then(
     (worker) => {
-      workerStarting = null;
+      if (workerStarting === starting) workerStarting = null;
+      if (generation !== visionGeneration) {
+        worker.close();
+        throw new InferenceWorkerClosed();
+      }
       setPlanWorker(worker);
       return worker;
     },
     (error: unknown) => {
-      workerStarting = null;
+      if (workerStarting === starting) workerStarting = null;
       throw error;
     },
   );
-  return workerStarting;
+  workerStarting = starting;
+  return starting;
 }
 
 /** The heaviest model the playlist uses decides: pose, else hand, else face. */

@@ -37,6 +37,8 @@ interface Player {
   awardTimer?: NodeJS.Timeout;
   /** game: meter updates received about each other player within the window. */
   meterUpdates: Map<string, number>;
+  /** game: broadcasts received within the window that carried another player's meter. */
+  meterBroadcasts: number;
 }
 
 interface Room {
@@ -56,6 +58,7 @@ let secondsPerRound = 15;
 let latency = new LatencyHistogram();
 let ack = new LatencyHistogram();
 let meterRefreshHz: number[] = [];
+let meterBroadcastHz: number[] = [];
 let ackErrors: Record<string, number> = {};
 /** Awards sent within the window and not answered yet. */
 let pendingAcks = 0;
@@ -137,12 +140,13 @@ async function setupGameRoom(url: string, label: string): Promise<Room> {
     });
     if (!started.ok) throw new Error(`game:start: ${started.code}`);
     for (const [index, { socket, playerId }] of joined.entries()) {
-      const player: Player = { index, socket, playerId, seq: 0, sentAt: new Float64Array(MAX_SEQ + 1), meterUpdates: new Map() };
+      const player: Player = { index, socket, playerId, seq: 0, sentAt: new Float64Array(MAX_SEQ + 1), meterUpdates: new Map(), meterBroadcasts: 0 };
       room.players.push(player);
       room.byPlayerId.set(playerId, player);
       watchDisconnect(player);
       socket.on("game:meters", (payload: { meters: { playerId: string; similarity: number }[] }) => {
         const now = performance.now();
+        if (inWindow(now) && payload.meters.some((meter) => meter.playerId !== playerId)) player.meterBroadcasts += 1;
         for (const meter of payload.meters) deliver(room, player, meter.playerId, meter.similarity, now);
       });
     }
@@ -162,7 +166,7 @@ async function setupRelayRoom(url: string, label: string): Promise<Room> {
       sockets.push(socket);
       const playerId = `${label}-${index}`;
       await emitAck<unknown>(socket, "join", { room: label, member: playerId });
-      const player: Player = { index, socket, playerId, seq: 0, sentAt: new Float64Array(MAX_SEQ + 1), meterUpdates: new Map() };
+      const player: Player = { index, socket, playerId, seq: 0, sentAt: new Float64Array(MAX_SEQ + 1), meterUpdates: new Map(), meterBroadcasts: 0 };
       room.players.push(player);
       room.byPlayerId.set(playerId, player);
       watchDisconnect(player);
@@ -255,6 +259,7 @@ function resetCounters(): void {
   latency = new LatencyHistogram();
   ack = new LatencyHistogram();
   meterRefreshHz = [];
+  meterBroadcastHz = [];
   ackErrors = {};
   pendingAcks = 0;
   sent = 0;
@@ -363,6 +368,7 @@ async function handle(message: ToGenerator): Promise<void> {
         const seconds = (windowTo - windowFrom) / 1000;
         for (const room of rooms) {
           for (const receiver of room.players) {
+            meterBroadcastHz.push(receiver.meterBroadcasts / seconds);
             for (const sender of room.players) {
               if (sender !== receiver) meterRefreshHz.push((receiver.meterUpdates.get(sender.playerId) ?? 0) / seconds);
             }
@@ -377,6 +383,7 @@ async function handle(message: ToGenerator): Promise<void> {
         latency: latency.toJSON(),
         ack: ack.toJSON(),
         meterRefreshHz,
+        meterBroadcastHz,
         ackErrors,
         unanswered: pendingAcks,
         disconnects,

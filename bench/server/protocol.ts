@@ -41,6 +41,12 @@ export interface GeneratorReport {
   ack: HistogramData;
   /** game: meter updates each friend received about each other player within the window, per second (one entry per pair). */
   meterRefreshHz: number[];
+  /**
+   * game: the room's meter broadcasts each player received within the window that carried at
+   * least one friend's meter, per second (one entry per player): the room's tick cadence as that
+   * player's screen saw it.
+   */
+  meterBroadcastHz: number[];
   ackErrors: Record<string, number>;
   /** Acked events sent within the window with no answer by the report (1.5 s or more after the window). */
   unanswered: number;

@@ -162,3 +162,28 @@ test("the framing check fails on the empty scene, passes on messi5, and sounds a
   // The host's page at least (it starts the game and is never the slowest here) saw the countdown.
   expect(sawCountdown.length).toBeGreaterThan(0);
 });
+
+test("a camera that gives the check no frame still leaves the player a way on: Play anyway starts the game", async ({ players }) => {
+  test.setTimeout(120_000);
+  const host = await players.launch({ name: "host", video: "messi5", cameraFps: 10 });
+  // Mocked: a camera whose frames never reach the page (a phone's camera that stalls after it
+  // opened). The lobby's checks read `readyState`; from the Start tap on, every <video> reports none.
+  await host.page.addInitScript(() => {
+    const readyState = Object.getOwnPropertyDescriptor(HTMLMediaElement.prototype, "readyState")!;
+    Object.defineProperty(HTMLMediaElement.prototype, "readyState", {
+      get(this: HTMLMediaElement) {
+        return (window as unknown as { __noFrames?: boolean }).__noFrames ? 0 : (readyState.get!.call(this) as number);
+      },
+    });
+  });
+  await createRoom(host.page, "Host", "messi");
+  await host.page.evaluate(() => ((window as unknown as { __noFrames?: boolean }).__noFrames = true));
+  await host.page.getByTestId("start-game").click();
+
+  // Loaded, but no frame to check: the camera stays on screen with "Play anyway".
+  const waiting = host.page.getByTestId("framing-waiting");
+  await expect(waiting).toBeVisible({ timeout: 90_000 });
+  await expect(waiting.getByTestId("self-view")).toHaveAttribute("data-camera", "ready");
+  await host.page.getByTestId("framing-play-anyway").click();
+  await expect(host.page.getByTestId("game-stage")).toHaveAttribute("data-role", "player", { timeout: 30_000 });
+});

@@ -34,6 +34,10 @@ export interface PlayerOptions {
   baseURL?: string;
   /** Extra context options (locale, hasTouch, ...) on top of the phone viewport. */
   contextOptions?: BrowserContextOptions;
+  /** Another Chromium to start, e.g. a wrapper that runs it in a network namespace (e2e/support/netlab.ts). */
+  executablePath?: string;
+  /** Command-line switches on top of CHROMIUM_ARGS. */
+  extraArgs?: readonly string[];
 }
 
 export interface Player {
@@ -53,11 +57,11 @@ let unnamed = 0;
 export async function launchPlayer(options: PlayerOptions = {}): Promise<Player> {
   const name = options.name ?? `player${++unnamed}`;
   const video = options.video ? fakeVideo(options.video, undefined, options.cameraFps) : undefined;
-  const args = [...CHROMIUM_ARGS];
+  const args = [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])];
   if (video) args.push(`--use-file-for-fake-video-capture=${video.path}`);
   const baseURL = options.baseURL ?? E2E_BASE_URL;
 
-  const browser = await chromium.launch({ executablePath: chromiumExecutablePath(), args, headless: true });
+  const browser = await chromium.launch({ executablePath: options.executablePath ?? chromiumExecutablePath(), args, headless: true });
   try {
     const context = await browser.newContext({ viewport: PHONE_VIEWPORT, ...options.contextOptions, baseURL });
     await context.grantPermissions(["camera", "microphone"], { origin: new URL(baseURL).origin });

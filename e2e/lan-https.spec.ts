@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, expect, test, type Browser, type Page } from "@playwright/test";
 import { CHROMIUM_ARGS, PHONE_VIEWPORT, chromiumExecutablePath } from "./support/chromium";
+import { processAlive, removeNamespace } from "./support/netlab";
 
 const inCi = process.env.CI === "true" || process.env.CI === "1";
 const isRoot = process.getuid?.() === 0;
@@ -48,22 +49,6 @@ function removeLeftoverNamespaces(): void {
     if (!owner || (owner !== process.pid && processAlive(owner))) continue;
     removeNamespace(name);
   }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function removeNamespace(name: string): void {
-  const pids = spawnSync("ip", ["netns", "pids", name], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
-  for (const pid of pids) spawnSync("kill", ["-KILL", pid]);
-  // Deleting the namespace also deletes its end of the veth pair, and with it the other end.
-  spawnSync("ip", ["netns", "delete", name]);
 }
 
 function makeNetwork(): void {

@@ -8,7 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { expect, test } from "@playwright/test";
-import { kernelHasNetem, runCommand, startNetlab, type Netlab } from "./support/netlab";
+import { kernelHasNetem, processAlive, runCommand, startNetlab, type Netlab } from "./support/netlab";
 import type { StunTarget } from "./support/stunProbe";
 
 const inCi = process.env.CI === "true" || process.env.CI === "1";
@@ -25,15 +25,6 @@ function rootNetwork(): Record<string, string> {
   const nft = spawnSync("nft", ["list", "ruleset"], { encoding: "utf8" });
   if (nft.status === 0) state.nftables = nft.stdout;
   return state;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test.describe("the network lab: NAT routers, link profiles, nothing left behind", () => {

@@ -152,7 +152,8 @@ function inNs(ns: string, ...args: string[]): string {
   return runCommand("ip", "netns", "exec", ns, ...args);
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process still runs (signal 0 only asks). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -161,7 +162,8 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function removeNamespace(name: string): void {
+/** Kills what runs in a namespace and deletes it (and with it its ends of the veth pairs). */
+export function removeNamespace(name: string): void {
   const pids = spawnSync("ip", ["netns", "pids", name], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
   for (const pid of pids) spawnSync("kill", ["-KILL", pid]);
   // Deleting a namespace deletes its ends of the veth pairs, and with them the other ends.

@@ -17,6 +17,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createLiveSender, type LiveFrame } from "@/client/game/liveSender";
 import type { Clock } from "@/client/throttledSender";
 import { METER_BROADCAST_INTERVAL_MS } from "@/core/protocol";
+import { mulberry32 } from "@/core/targets/random";
 import type { HoldLevel } from "@/core/scoring/hold";
 import { LiveLane } from "@/server/realtime/liveLane";
 import { RoomClock } from "@/server/realtime/roomClock";
@@ -25,18 +26,6 @@ const ROOMS = 50;
 const PLAYERS = 4;
 const WARM_UP_MS = 1_000;
 const WINDOW_MS = 6_000;
-
-/** Deterministic randomness (mulberry32), so a failure can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const realRandom = Math.random;
 
@@ -58,7 +47,8 @@ interface Result {
  * rate; each frame (so each sample's arrival at the server) comes up to `jitterMs` early or late.
  */
 function playRooms(options: { level: HoldLevel; fps: readonly number[]; jitterMs: number; seed: number }): Result {
-  const random = seeded(options.seed);
+  // Deterministic randomness, so a failure can be replayed.
+  const random = mulberry32(options.seed);
   // The lanes' tick phases too (LiveLane.start); not a spy, which would record every call.
   Math.random = random;
   const clocks: RoomClock[] = [];

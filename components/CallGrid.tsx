@@ -219,7 +219,9 @@ function RemoteTile({ member, peer, size }: { member: MemberSnapshot; peer: Remo
         : status === "reconnecting"
           ? "callReconnecting"
           : status === "failed"
-            ? "callFailed"
+            ? peer?.needsRelay
+              ? "callNeedsRelay"
+              : "callFailed"
             : null;
   const speaking = Boolean(call?.speaking[member.id]) && member.media.audio;
   return (
@@ -228,6 +230,7 @@ function RemoteTile({ member, peer, size }: { member: MemberSnapshot; peer: Remo
       data-testid="remote-tile"
       data-player={member.id}
       data-status={status}
+      data-needs-relay={status === "failed" && Boolean(peer?.needsRelay)}
       data-paused={member.paused}
       data-speaking={speaking}
       data-muted={!member.media.audio}

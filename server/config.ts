@@ -251,6 +251,19 @@ export function iceServersFor(config: AppConfig, now: number = Date.now()): IceS
   return servers;
 }
 
+/**
+ * What a host should hear at start-up when the built-in mesh call has no relay: two phones behind
+ * strict NATs (a carrier's NAT, many office and school networks) can then never see each other,
+ * and each tile says so. Null when a relay is configured, LiveKit carries the call, or the party
+ * is on one Wi-Fi (`HTTPS=lan`, where phones connect directly).
+ */
+export function missingRelayWarning(config: AppConfig): string | null {
+  if (livekitSettings(config) || config.HTTPS === "lan") return null;
+  if (iceServersFor(config).some((server) => server.urls.some((url) => /^turns?:/.test(url)))) return null;
+  const missing = config.TURN_URLS ? "TURN_SECRET (or TURN_USERNAME and TURN_CREDENTIAL)" : "TURN_URLS and TURN_SECRET";
+  return `the call has no relay: set ${missing} (docs/hosting.md). Without one, players behind a carrier's NAT or a strict firewall cannot see each other; their tiles say the network needs a relay.`;
+}
+
 /** LiveKit settings when all three variables are set (the schema refuses a partial set). */
 export function livekitSettings(config: AppConfig): { url: string; apiKey: string; apiSecret: string } | null {
   const { LIVEKIT_URL: url, LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret } = config;

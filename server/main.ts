@@ -1,5 +1,5 @@
 /** Entry point: `npm start` / `npm run dev`. */
-import { ConfigError, loadConfig, type AppConfig } from "./config";
+import { ConfigError, loadConfig, missingRelayWarning, type AppConfig } from "./config";
 import { createLogger } from "./logger";
 import { startPoseServer } from "./app";
 import { stopOnSignals } from "./signals";
@@ -27,6 +27,8 @@ async function main(): Promise<void> {
 
   const server = await startPoseServer({ config, logger, withNext: true });
   logger.info({ url: server.url, port: server.port, lanUrls: server.lan?.urls }, `ready in ${Math.round(performance.now() - began)} ms`);
+  const relayWarning = missingRelayWarning(config);
+  if (relayWarning) logger.warn({ setting: config.TURN_URLS ? "TURN_SECRET" : "TURN_URLS" }, relayWarning);
   // For the person at the laptop, whatever LOG_LEVEL says: where phones go, and a QR code to scan.
   if (server.lan) process.stdout.write(await lanBanner(server.lan));
 

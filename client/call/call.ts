@@ -43,6 +43,11 @@ export interface RemotePeer {
   status: PeerStatus;
   /** False when the mesh is past its video limit for this pair: audio only. */
   videoAllowed: boolean;
+  /**
+   * Failed while this page has no relay (TURN) to try: the networks between the two phones need
+   * one (a carrier's NAT, a firewall), so the tile says that rather than only "can't connect".
+   */
+  needsRelay?: boolean;
 }
 
 export interface CallState {

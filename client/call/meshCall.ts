@@ -115,7 +115,13 @@ export class MeshCall implements CallSession {
       remoteId: playerId,
       iceServers: this.options.iceServers,
       onChange: (status, stream) =>
-        this.store.setPeer({ playerId, status, stream, videoAllowed: meshVideoAllowed(this.members, this.options.selfId, playerId) }),
+        this.store.setPeer({
+          playerId,
+          status,
+          stream,
+          videoAllowed: meshVideoAllowed(this.members, this.options.selfId, playerId),
+          ...(status === "failed" && !hasRelay(this.options.iceServers) ? { needsRelay: true } : {}),
+        }),
     });
     this.peers.set(playerId, peer);
     peer.sync(this.local, this.videoAllowed(playerId), this.videoEncoding());
@@ -161,6 +167,11 @@ export class MeshCall implements CallSession {
     const peer = this.peers.get(signal.from) ?? this.addPeer(signal.from);
     peer.handleSignal(signal);
   }
+}
+
+/** Whether the page has a TURN relay to fall back on (STUN alone only finds addresses). */
+function hasRelay(iceServers: readonly RTCIceServer[]): boolean {
+  return iceServers.some((server) => (Array.isArray(server.urls) ? server.urls : [server.urls]).some((url) => /^turns?:/.test(url)));
 }
 
 interface MeshPeerOptions {
@@ -421,13 +432,16 @@ class MeshPeer {
         break;
       case "disconnected":
       case "failed":
-        this.setStatus("reconnecting");
+        // Without a relay, a connection that never worked and whose checks all failed will not
+        // work on a retry either (two strict NATs): say so now rather than after CONNECT_TIMEOUT_MS.
+        this.setStatus(pc.connectionState === "failed" && !this.everConnected && !hasRelay(this.options.iceServers) ? "failed" : "reconnecting");
         this.armFailTimer();
         this.armStuckRebuild(pc);
         break;
       case "new":
       case "connecting":
-        this.setStatus(this.everConnected ? "reconnecting" : "connecting");
+        // "Can't connect" stays while ICE keeps trying, until a connection works.
+        if (this.status !== "failed") this.setStatus(this.everConnected ? "reconnecting" : "connecting");
         break;
       case "closed":
         break;

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TokenVerifier } from "livekit-server-sdk";
-import { ConfigError, iceServersFor, loadConfig } from "@/server/config";
+import { ConfigError, iceServersFor, loadConfig, missingRelayWarning } from "@/server/config";
 import { LIVEKIT_TOKEN_TTL_S } from "@/server/http/livekitToken";
 import { expectOk, send, startTestServer, type TestServer } from "./support";
 
@@ -172,5 +172,18 @@ describe("call environment variables", () => {
     expect(turn?.username).toBe(`${1_700_000_000 + 12 * 3600}:poseparty`);
     // Known answer: printf '%s' "1700043200:poseparty" | openssl dgst -sha1 -hmac 0123456789abcdef0123 -binary | base64
     expect(turn?.credential).toBe("DaU3Ms/Y3yF2+h9eeUxNLGZrtoc=");
+  });
+
+  it("tells the host at start-up which setting the mesh call's relay is missing", () => {
+    expect(missingRelayWarning(loadConfig(base))).toMatch(/^the call has no relay: set TURN_URLS and TURN_SECRET/);
+    expect(missingRelayWarning(loadConfig({ ...base, STUN_URLS: "stun:a.example" }))).toMatch(/set TURN_URLS and TURN_SECRET/);
+    expect(missingRelayWarning(loadConfig({ ...base, TURN_URLS: "turn:r.example", TURN_SECRET: "0123456789abcdef0123" }))).toBeNull();
+    // A laptop party on one Wi-Fi connects directly; LiveKit relays through its own server.
+    expect(missingRelayWarning(loadConfig({ ...base, HTTPS: "lan" }))).toBeNull();
+    expect(
+      missingRelayWarning(
+        loadConfig({ ...base, LIVEKIT_URL: "wss://lk.example", LIVEKIT_API_KEY: "key", LIVEKIT_API_SECRET: "0123456789abcdef0123456789abcdef" }),
+      ),
+    ).toBeNull();
   });
 });

@@ -6,6 +6,8 @@
  *
  * - Two `home` routers (endpoint-independent mapping): the phones reach each other directly, through
  *   the addresses STUN told them; no relay.
+ * - Two `symmetric` routers and no relay configured (STUN only): each tile says the networks need
+ *   a relay, the host's log names the missing setting, and the game is not held up.
  *
  * Not here yet (issue 21): both phones behind `symmetric` routers, and a phone on `udp-blocked`
  * Wi-Fi. In this lab those calls do go through coturn, but their video stalls: the connection
@@ -185,5 +187,69 @@ test.describe("the call across a small internet (network namespaces, NAT routers
     // Endpoint-independent NATs let the connectivity checks through: a direct pair, no relay.
     const direct = (pair: SelectedPair) => !isRelay(pair.local) && !isRelay(pair.remote);
     await record(testInfo, { mina: await waitForPairs(host.page, "mina", direct), jun: await waitForPairs(guest.page, "jun", direct) });
+  });
+});
+
+test.describe("the call across strict NATs with no relay configured", () => {
+  test.skip(!isRoot && !inCi, "needs root for network namespaces (ip netns); run as root, or under CI=true where it must run");
+
+  let lab: Netlab | undefined;
+  let players: Player[] = [];
+
+  test.beforeAll(async () => {
+    test.setTimeout(180_000);
+    if (!isRoot) throw new Error("CI=true but not root: this test needs root for `ip netns` (.ci/run runs as root).");
+    // STUN only, as a host who skipped the relay: coturn still answers STUN, nothing mints TURN credentials.
+    lab = await startNetlab({
+      homes: [
+        { name: "mina", router: "symmetric" },
+        { name: "jun", router: "symmetric" },
+      ],
+      serverEnv: { TURN_URLS: "", TURN_SECRET: "" },
+    });
+  });
+
+  // eslint-disable-next-line no-empty-pattern -- Playwright needs the fixtures argument destructured; this hook uses none
+  test.afterEach(async ({}, testInfo) => {
+    if (testInfo.status !== testInfo.expectedStatus) {
+      for (const player of players) await testInfo.attach(`${player.name}-console.txt`, { body: player.logs.join("\n"), contentType: "text/plain" });
+      await testInfo.attach("server.log", { body: lab?.serverLog() ?? "", contentType: "text/plain" });
+    }
+    await Promise.allSettled(players.map((player) => player.close()));
+    players = [];
+  });
+
+  test.afterAll(async () => {
+    await lab?.close();
+  });
+
+  // eslint-disable-next-line no-empty-pattern -- Playwright needs the fixtures argument destructured; this test uses none
+  test("each tile says the network needs a relay (English and Korean), the host's log names the setting, the game still starts", async ({}) => {
+    test.setTimeout(180_000);
+    const mina = await lab!.home("mina").launchPlayer({ name: "mina", video: "messi5", cameraFps: CAMERA_FPS });
+    players.push(mina);
+    const jun = await lab!.home("jun").launchPlayer({ name: "jun", video: "astronaut", cameraFps: CAMERA_FPS, contextOptions: { locale: "ko-KR" } });
+    players.push(jun);
+    const { link } = await createRoom(mina.page, "Mina");
+    await joinByLink(jun.page, link, "Jun");
+    // Socket.IO crosses the NATs: the room works for both.
+    await expect(mina.page.getByTestId("member-list")).toContainText("Jun");
+    await expect(jun.page.getByTestId("member-list")).toContainText("Mina");
+
+    // Address-and-port-dependent mappings on both sides: no direct pair can work, and there is no relay.
+    for (const [player, text] of [
+      [mina, "your networks need a relay server"],
+      [jun, "중계 서버(TURN)가 필요합니다"],
+    ] as const) {
+      const tile = player.page.getByTestId("remote-tile");
+      await expect(tile, player.name).toHaveAttribute("data-needs-relay", "true", { timeout: 60_000 });
+      await expect(tile).toHaveAttribute("data-status", "failed");
+      await expect(tile).toContainText(text);
+    }
+    // The host's log says which setting is missing.
+    expect(lab!.serverLog()).toContain("the call has no relay: set TURN_URLS and TURN_SECRET");
+    // The call does not hold the game up: the host starts it, and both are in the lobby.
+    await mina.page.getByTestId("start-game").click();
+    for (const player of [mina, jun]) await expect(player.page.getByTestId("room-phase")).toHaveAttribute("data-phase", "preloading");
   });
 });

@@ -21,6 +21,7 @@ import path from "node:path";
 import { chromium, expect, test, type Browser, type Page } from "@playwright/test";
 import { CHROMIUM_ARGS, PHONE_VIEWPORT, chromiumExecutablePath } from "./support/chromium";
 import { processAlive, removeNamespace } from "./support/netlab";
+import { callFrames } from "./support/room";
 
 const inCi = process.env.CI === "true" || process.env.CI === "1";
 const isRoot = process.getuid?.() === 0;
@@ -126,16 +127,6 @@ async function startServerOnLaptop(dataDir: string): Promise<LaptopServer> {
     .poll(() => (child.exitCode === null ? output.join("") : `exited: ${output.join("")}`), { timeout: 180_000, intervals: [500] })
     .toContain("Scan to open");
   return { child, output, stop };
-}
-
-/** Decoded frames of the own camera and of each friend's tile. */
-function callFrames(page: Page): Promise<{ self: number; remote: number[] }> {
-  return page.evaluate(() => {
-    const frames = (video: HTMLVideoElement | null | undefined) => (video && video.videoWidth > 0 ? video.getVideoPlaybackQuality().totalVideoFrames : 0);
-    const self = frames(document.querySelector<HTMLVideoElement>('[data-testid="self-tile"] video'));
-    const remote = [...document.querySelectorAll('[data-testid="remote-tile"]')].map((tile) => frames(tile.querySelector("video")));
-    return { self, remote };
-  });
 }
 
 /** The own camera and every friend's video keep producing frames (a frozen or black tile does not). */

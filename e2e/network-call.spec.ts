@@ -20,9 +20,9 @@
  * Needs root (ip netns). Skipped with a message outside CI when not root; under CI it must run.
  */
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
-import { startNetlab, type Home, type Netlab } from "./support/netlab";
+import { startNetlab, type Home, type Netlab, type NetlabSpec } from "./support/netlab";
 import type { Player } from "./support/players";
-import { createRoom, joinByLink } from "./support/room";
+import { callFrames, createRoom, joinByLink } from "./support/room";
 
 const inCi = process.env.CI === "true" || process.env.CI === "1";
 const isRoot = process.getuid?.() === 0;
@@ -76,16 +76,6 @@ function selectedPairs(page: Page): Promise<SelectedPair[]> {
   });
 }
 
-/** Decoded frames of the own camera and of each friend's tile. */
-function callFrames(page: Page): Promise<{ self: number; remote: number[] }> {
-  return page.evaluate(() => {
-    const frames = (video: HTMLVideoElement | null | undefined) => (video && video.videoWidth > 0 ? video.getVideoPlaybackQuality().totalVideoFrames : 0);
-    const self = frames(document.querySelector<HTMLVideoElement>('[data-testid="self-tile"] video'));
-    const remote = [...document.querySelectorAll('[data-testid="remote-tile"]')].map((tile) => frames(tile.querySelector("video")));
-    return { self, remote };
-  });
-}
-
 /** The friend's video keeps producing frames (a frozen or black tile does not). */
 async function expectRemoteVideoPlaying(page: Page, who: string): Promise<void> {
   await expect(page.getByTestId("remote-tile")).toHaveCount(1);
@@ -123,23 +113,19 @@ const describePair = (pair: SelectedPair) =>
   `${pair.local.type}${pair.local.relayProtocol ? `(${pair.local.relayProtocol})` : ""}/${pair.local.protocol} -> ${pair.remote.type}/${pair.remote.protocol}`;
 const isRelay = (candidate: CandidateView) => candidate.type === "relay";
 
-test.describe("the call across a small internet (network namespaces, NAT routers, coturn)", () => {
-  test.skip(!isRoot && !inCi, "needs root for network namespaces (ip netns); run as root, or under CI=true where it must run");
-
+/**
+ * One lab for the enclosing describe: started before its tests; after each test its browsers are
+ * closed (two at a time on this machine), with their logs and the server's and coturn's attached
+ * when it failed; closed after the last test.
+ */
+function useLab(spec: NetlabSpec): { lab: () => Netlab; players: Player[] } {
   let lab: Netlab | undefined;
-  let players: Player[] = [];
-
+  const players: Player[] = [];
   test.beforeAll(async () => {
     test.setTimeout(180_000);
     if (!isRoot) throw new Error("CI=true but not root: this test needs root for `ip netns` (.ci/run runs as root).");
-    lab = await startNetlab({
-      homes: [
-        { name: "mina", router: "home" },
-        { name: "jun", router: "home" },
-      ],
-    });
+    lab = await startNetlab(spec);
   });
-
   // eslint-disable-next-line no-empty-pattern -- Playwright needs the fixtures argument destructured; this hook uses none
   test.afterEach(async ({}, testInfo) => {
     if (testInfo.status !== testInfo.expectedStatus) {
@@ -147,13 +133,29 @@ test.describe("the call across a small internet (network namespaces, NAT routers
       await testInfo.attach("server.log", { body: lab?.serverLog() ?? "", contentType: "text/plain" });
       await testInfo.attach("coturn.log", { body: lab?.turnLog() ?? "", contentType: "text/plain" });
     }
-    // Two browsers at a time: close this test's before the next.
     await Promise.allSettled(players.map((player) => player.close()));
-    players = [];
+    players.length = 0;
   });
-
   test.afterAll(async () => {
     await lab?.close();
+  });
+  return {
+    lab: () => {
+      if (!lab) throw new Error("the network lab did not start");
+      return lab;
+    },
+    players,
+  };
+}
+
+test.describe("the call across a small internet (network namespaces, NAT routers, coturn)", () => {
+  test.skip(!isRoot && !inCi, "needs root for network namespaces (ip netns); run as root, or under CI=true where it must run");
+
+  const { lab, players } = useLab({
+    homes: [
+      { name: "mina", router: "home" },
+      { name: "jun", router: "home" },
+    ],
   });
 
   /** `hostHome` creates a room, `guestHome` joins by the link; both with cameras. */
@@ -164,7 +166,7 @@ test.describe("the call across a small internet (network namespaces, NAT routers
     players.push(guest);
     for (const player of [host, guest]) await player.context.addInitScript(RECORD_PEER_CONNECTIONS);
     const { link } = await createRoom(host.page, hostHome.name);
-    expect(link.startsWith(lab!.cloud.origin)).toBe(true);
+    expect(link.startsWith(lab().cloud.origin)).toBe(true);
     await joinByLink(guest.page, link, guestHome.name);
     // Socket.IO across the routers: each sees the other in the room.
     await expect(host.page.getByTestId("member-list")).toContainText(guestHome.name);
@@ -181,7 +183,7 @@ test.describe("the call across a small internet (network namespaces, NAT routers
   // eslint-disable-next-line no-empty-pattern -- Playwright needs the fixtures argument destructured; this test uses none
   test("two home routers: the phones reach each other directly (STUN), video both ways", async ({}, testInfo) => {
     test.setTimeout(180_000);
-    const { host, guest } = await call(lab!.home("mina"), lab!.home("jun"));
+    const { host, guest } = await call(lab().home("mina"), lab().home("jun"));
     await expectRemoteVideoPlaying(host.page, "mina");
     await expectRemoteVideoPlaying(guest.page, "jun");
     // Endpoint-independent NATs let the connectivity checks through: a direct pair, no relay.
@@ -193,42 +195,23 @@ test.describe("the call across a small internet (network namespaces, NAT routers
 test.describe("the call across strict NATs with no relay configured", () => {
   test.skip(!isRoot && !inCi, "needs root for network namespaces (ip netns); run as root, or under CI=true where it must run");
 
-  let lab: Netlab | undefined;
-  let players: Player[] = [];
-
-  test.beforeAll(async () => {
-    test.setTimeout(180_000);
-    if (!isRoot) throw new Error("CI=true but not root: this test needs root for `ip netns` (.ci/run runs as root).");
-    // STUN only, as a host who skipped the relay: coturn still answers STUN, nothing mints TURN credentials.
-    lab = await startNetlab({
-      homes: [
-        { name: "mina", router: "symmetric" },
-        { name: "jun", router: "symmetric" },
-      ],
-      serverEnv: { TURN_URLS: "", TURN_SECRET: "" },
-    });
-  });
-
-  // eslint-disable-next-line no-empty-pattern -- Playwright needs the fixtures argument destructured; this hook uses none
-  test.afterEach(async ({}, testInfo) => {
-    if (testInfo.status !== testInfo.expectedStatus) {
-      for (const player of players) await testInfo.attach(`${player.name}-console.txt`, { body: player.logs.join("\n"), contentType: "text/plain" });
-      await testInfo.attach("server.log", { body: lab?.serverLog() ?? "", contentType: "text/plain" });
-    }
-    await Promise.allSettled(players.map((player) => player.close()));
-    players = [];
-  });
-
-  test.afterAll(async () => {
-    await lab?.close();
+  // STUN only, as a host who skipped the relay: coturn still answers STUN, nothing mints TURN credentials.
+  const { lab, players } = useLab({
+    homes: [
+      { name: "mina", router: "symmetric" },
+      { name: "jun", router: "symmetric" },
+    ],
+    serverEnv: { TURN_URLS: "", TURN_SECRET: "" },
   });
 
   // eslint-disable-next-line no-empty-pattern -- Playwright needs the fixtures argument destructured; this test uses none
   test("each tile says the network needs a relay (English and Korean), the host's log names the setting, the game still starts", async ({}) => {
     test.setTimeout(180_000);
-    const mina = await lab!.home("mina").launchPlayer({ name: "mina", video: "messi5", cameraFps: CAMERA_FPS });
+    const mina = await lab().home("mina").launchPlayer({ name: "mina", video: "messi5", cameraFps: CAMERA_FPS });
     players.push(mina);
-    const jun = await lab!.home("jun").launchPlayer({ name: "jun", video: "astronaut", cameraFps: CAMERA_FPS, contextOptions: { locale: "ko-KR" } });
+    const jun = await lab()
+      .home("jun")
+      .launchPlayer({ name: "jun", video: "astronaut", cameraFps: CAMERA_FPS, contextOptions: { locale: "ko-KR" } });
     players.push(jun);
     const { link } = await createRoom(mina.page, "Mina");
     await joinByLink(jun.page, link, "Jun");
@@ -247,7 +230,7 @@ test.describe("the call across strict NATs with no relay configured", () => {
       await expect(tile).toContainText(text);
     }
     // The host's log says which setting is missing.
-    expect(lab!.serverLog()).toContain("the call has no relay: set TURN_URLS and TURN_SECRET");
+    expect(lab().serverLog()).toContain("the call has no relay: set TURN_URLS and TURN_SECRET");
     // The call does not hold the game up: the host starts it, and both are in the lobby.
     await mina.page.getByTestId("start-game").click();
     for (const player of [mina, jun]) await expect(player.page.getByTestId("room-phase")).toHaveAttribute("data-phase", "preloading");

@@ -42,3 +42,13 @@ export async function settleFraming(page: Page, timeout: number): Promise<"passe
   }
   return (await passed.isVisible()) ? "passed" : "started";
 }
+
+/** Decoded frames of the own camera and of each friend's tile. */
+export function callFrames(page: Page): Promise<{ self: number; remote: number[] }> {
+  return page.evaluate(() => {
+    const frames = (video: HTMLVideoElement | null | undefined) => (video && video.videoWidth > 0 ? video.getVideoPlaybackQuality().totalVideoFrames : 0);
+    const self = frames(document.querySelector<HTMLVideoElement>('[data-testid="self-tile"] video'));
+    const remote = [...document.querySelectorAll('[data-testid="remote-tile"]')].map((tile) => frames(tile.querySelector("video")));
+    return { self, remote };
+  });
+}

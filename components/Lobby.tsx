@@ -102,9 +102,11 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
     // server's deadline that this page is still working rather than stalled.
     let step = 0;
     let lastStages = "";
+    // Ready is only claimed once the camera is known to work too (below).
+    const reportLoading = () => reporter.push({ percent: Math.min(lastPercent.current, 99), status: "loading", step });
     const reportStep = () => {
       step += 1;
-      reporter.push({ percent: Math.min(lastPercent.current, 99), status: "loading", step });
+      reportLoading();
     };
 
     void (async () => {
@@ -139,8 +141,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
             const stages = next.map((asset) => asset.stage).join(",");
             if (stages !== lastStages) step += 1;
             lastStages = stages;
-            // Ready is only claimed once the camera is known to work too (below).
-            reporter.push({ percent: Math.min(lastPercent.current, 99), status: "loading", step });
+            reportLoading();
           },
         });
         const camera = await cameraReady;

@@ -121,8 +121,8 @@ export type RoomIntent =
       framing?: FramingStatus;
       inference?: InferenceReport;
       /**
-       * Stages the page has finished so far (each model's create and warm-up, each plan the trial
-       * measured, the framing check). The percent sits at 99 through the CPU work after the
+       * Stages the page has finished so far (each bar's stage moving on: a download done, a model
+       * created or warmed up; each phase of the plan trial). The percent sits at 99 through the CPU work after the
        * downloads; a later step tells the deadline that this page is still working, not stalled.
        */
       step?: number;

@@ -12,8 +12,9 @@
  *                                                                                      | br0 [inet]
  *   [cloud] eth0 100.64.213.10 and .11 (PoseParty server, coturn) ---------------------+
  *
- * "inet" is a bridge standing in for the internet: the routers and the cloud share one subnet,
- * so nobody needs routes. A router NATs its home's 10.213.N.0/24 to its wan0 address:
+ * "inet" is a bridge standing in for the internet: the routers and the cloud share one subnet.
+ * Its own address, 100.64.213.1, is everyone's default route and forwards nothing: the edge
+ * where packets for private addresses die, as on the internet. A router NATs its home's 10.213.N.0/24 to its wan0 address:
  * - `home`: MASQUERADE, which keeps the inside port when it is free: the same public port
  *   towards every destination (endpoint-independent mapping, RFC 4787), as home routers do.
  * - `symmetric`: MASQUERADE --random-fully: a new random public port for each destination
@@ -21,6 +22,8 @@
  *   through it; only a relay works.
  * - `udp-blocked`: `home`, but the router drops every UDP packet from the home (hotel, school or
  *   office Wi-Fi): only TCP leaves.
+ * coturn runs the host's deploy/turnserver.conf (no relaying into private networks), with the
+ * lab's addresses, ports and secret on top.
  * Both kinds filter inbound packets by connection (conntrack), like real routers.
  *
  * Nothing is added to the machine's own network namespace: every address, route and rule lives
@@ -137,6 +140,7 @@ const TSX = path.join(ROOT, "node_modules/.bin/tsx");
 const CLOUD_ADDRESS = "100.64.213.10";
 const CLOUD_ALT_ADDRESS = "100.64.213.11";
 const INET_PREFIX = 24;
+const INET_GATEWAY = "100.64.213.1";
 const SERVER_PORT = 3000;
 const TURN_PORT = 3478;
 /** A small relay range: a few calls at a time. */
@@ -300,6 +304,10 @@ export async function startNetlab(spec: NetlabSpec): Promise<Netlab> {
     addNs(inetNs);
     inNs(inetNs, "ip", "link", "add", "br0", "type", "bridge");
     inNs(inetNs, "ip", "link", "set", "br0", "up");
+    // The internet's edge: everyone's default route, forwarding nothing (a new namespace does not
+    // forward). A packet for a private address (a phone's host candidate) dies here silently, as
+    // on the real internet, instead of failing at the sender with "network unreachable".
+    inNs(inetNs, "ip", "addr", "add", `${INET_GATEWAY}/${INET_PREFIX}`, "dev", "br0");
     /** A veth pair from `ns`'s `ifname` to a port of the internet's bridge. */
     const plugIntoInternet = (ns: string, ifname: string, port: string) => {
       // Created inside the namespaces: nothing appears in the machine's own network, not even for a moment.
@@ -313,6 +321,7 @@ export async function startNetlab(spec: NetlabSpec): Promise<Netlab> {
     plugIntoInternet(cloudNs, "eth0", "cloud");
     inNs(cloudNs, "ip", "addr", "add", `${CLOUD_ADDRESS}/${INET_PREFIX}`, "dev", "eth0");
     inNs(cloudNs, "ip", "addr", "add", `${CLOUD_ALT_ADDRESS}/${INET_PREFIX}`, "dev", "eth0");
+    inNs(cloudNs, "ip", "route", "add", "default", "via", INET_GATEWAY);
 
     const homes: Home[] = spec.homes.map((homeSpec, index) => {
       const n = index + 1;
@@ -325,6 +334,7 @@ export async function startNetlab(spec: NetlabSpec): Promise<Netlab> {
       addNs(ns);
       plugIntoInternet(routerNs, "wan0", `router${n}`);
       inNs(routerNs, "ip", "addr", "add", `${publicAddress}/${INET_PREFIX}`, "dev", "wan0");
+      inNs(routerNs, "ip", "route", "add", "default", "via", INET_GATEWAY);
       runCommand("ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "lan0", "netns", routerNs);
       inNs(ns, "ip", "addr", "add", `${address}/24`, "dev", "eth0");
       inNs(ns, "ip", "link", "set", "eth0", "up");
@@ -437,7 +447,9 @@ export async function startNetlab(spec: NetlabSpec): Promise<Netlab> {
       cloudNs,
       [
         "turnserver",
-        "-n",
+        // The host's own configuration (docs/hosting.md), then the lab's addresses and ports over it.
+        "-c",
+        path.join(ROOT, "deploy/turnserver.conf"),
         `--listening-ip=${CLOUD_ADDRESS}`,
         `--listening-ip=${CLOUD_ALT_ADDRESS}`,
         `--relay-ip=${CLOUD_ADDRESS}`,

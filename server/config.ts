@@ -155,6 +155,12 @@ export const configSchema = z
     TURN_CREDENTIAL: z.string().max(256).optional(),
     /** coturn `static-auth-secret`: per-page credentials valid TURN_CREDENTIAL_TTL_S, never the secret itself. */
     TURN_SECRET: z.string().min(16, "must be at least 16 characters").max(256).optional(),
+    /**
+     * How long credentials minted from TURN_SECRET stay valid (seconds): a long evening of games.
+     * A page's call keeps its relay after that (coturn checks the lifetime only when an allocation
+     * is made or refreshed); short values exist for the test that watches coturn refuse one.
+     */
+    TURN_CREDENTIAL_TTL_S: integer(1, 7 * 24 * 60 * 60, 12 * 60 * 60),
     LIVEKIT_URL: z
       .string()
       .regex(/^(wss?|https?):\/\/\S+$/, "must be a wss://, ws://, https:// or http:// URL")
@@ -228,9 +234,6 @@ export interface IceServerConfig {
   credential?: string;
 }
 
-/** How long TURN credentials minted from TURN_SECRET stay valid: a long evening of games. */
-export const TURN_CREDENTIAL_TTL_S = 12 * 60 * 60;
-
 /**
  * The ICE servers a room page hands to its browser. With TURN_SECRET, credentials follow
  * coturn's `use-auth-secret` scheme (username `<expiry>:poseparty`, password
@@ -241,7 +244,7 @@ export function iceServersFor(config: AppConfig, now: number = Date.now()): IceS
   if (config.STUN_URLS) servers.push({ urls: config.STUN_URLS });
   if (config.TURN_URLS) {
     if (config.TURN_SECRET) {
-      const username = `${Math.floor(now / 1000) + TURN_CREDENTIAL_TTL_S}:poseparty`;
+      const username = `${Math.floor(now / 1000) + config.TURN_CREDENTIAL_TTL_S}:poseparty`;
       const credential = createHmac("sha1", config.TURN_SECRET).update(username).digest("base64");
       servers.push({ urls: config.TURN_URLS, username, credential });
     } else if (config.TURN_USERNAME && config.TURN_CREDENTIAL) {

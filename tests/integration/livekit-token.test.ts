@@ -172,6 +172,13 @@ describe("call environment variables", () => {
     expect(turn?.username).toBe(`${1_700_000_000 + 12 * 3600}:poseparty`);
     // Known answer: printf '%s' "1700043200:poseparty" | openssl dgst -sha1 -hmac 0123456789abcdef0123 -binary | base64
     expect(turn?.credential).toBe("DaU3Ms/Y3yF2+h9eeUxNLGZrtoc=");
+    // A host (or the expiry test) can shorten the lifetime.
+    const [short] = iceServersFor(
+      loadConfig({ ...base, TURN_URLS: "turn:r.example", TURN_SECRET: "0123456789abcdef0123", TURN_CREDENTIAL_TTL_S: "5" }),
+      1_700_000_000_000,
+    );
+    expect(short?.username).toBe(`${1_700_000_000 + 5}:poseparty`);
+    expect(() => loadConfig({ ...base, TURN_CREDENTIAL_TTL_S: "0" })).toThrow(ConfigError);
   });
 
   it("tells the host at start-up which setting the mesh call's relay is missing", () => {

@@ -61,10 +61,10 @@ export const LINK_PROFILES = {
 } as const satisfies Record<string, LinkProfile>;
 export type LinkProfileName = keyof typeof LINK_PROFILES;
 
-/** What a profile could be made of on this kernel (without sch_netem there is no delay or jitter). */
+/** What a profile was made of: netem where the kernel has it, else tbf, an iptables drop and the lab's delay line. */
 export interface AppliedProfile {
   name: LinkProfileName | "none";
-  /** Delay and jitter through netem; false where the kernel has no netem. */
+  /** Delay and jitter: netem, or the lab's delay line (NFQUEUE, e2e/support/delayLine.py) without netem. */
   delay: boolean;
   /** Loss: netem, or an iptables `statistic` rule in the router without netem. */
   loss: boolean;
@@ -103,7 +103,7 @@ export interface Home {
   exec(...args: string[]): string;
   /** STUN bindings from inside the home. */
   stunProbe(request: StunProbeRequest): StunProbeResult;
-  setProfile(name: LinkProfileName | "none"): AppliedProfile;
+  setProfile(name: LinkProfileName | "none"): Promise<AppliedProfile>;
   /** Takes the home's link away for `seconds` (both directions), then gives it back. */
   dropout(seconds: number): Promise<void>;
   linkDown(): void;
@@ -129,7 +129,7 @@ export interface Netlab {
   turnLog(): string;
   /** Every namespace this lab made (for checks that nothing is left). */
   namespaces(): string[];
-  /** Every process the lab started itself (server, coturn); browsers run in the homes. */
+  /** Every process the lab started itself (server, coturn, delay lines); browsers run in the homes. */
   pids(): number[];
   close(): Promise<void>;
 }
@@ -137,6 +137,7 @@ export interface Netlab {
 const PREFIX = "pp-e2e-";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const TSX = path.join(ROOT, "node_modules/.bin/tsx");
+const DELAY_LINE = path.join(ROOT, "e2e/support/delayLine.py");
 const CLOUD_ADDRESS = "100.64.213.10";
 const CLOUD_ALT_ADDRESS = "100.64.213.11";
 const INET_PREFIX = 24;
@@ -192,6 +193,7 @@ export function netlabUnavailable(): string | null {
     ["tc", "-V", "iproute2"],
     ["iptables", "-V", "iptables"],
     ["turnserver", "--version", "coturn"],
+    ["python3", "--version", "python3"],
   ] as const) {
     const result = spawnSync(command, [flag], { encoding: "utf8" });
     if (result.error || (result.status !== 0 && command !== "turnserver")) {
@@ -278,6 +280,8 @@ export async function startNetlab(spec: NetlabSpec): Promise<Netlab> {
   const players: Player[] = [];
   const dir = mkdtempSync(path.join(tmpdir(), "poseparty-netlab-"));
   let turn: Started | undefined;
+  /** Each home's delay line, while its profile has one. */
+  const delayLines = new Map<string, Started>();
   let server: Started | undefined;
   const turnSecret = randomBytes(24).toString("hex");
   const stunUrls = `stun:${CLOUD_ADDRESS}:${TURN_PORT}`;
@@ -288,7 +292,7 @@ export async function startNetlab(spec: NetlabSpec): Promise<Netlab> {
   const close = () =>
     (closed ??= (async () => {
       await Promise.allSettled(players.map((player) => player.close()));
-      await Promise.allSettled([stop(server, 15_000), stop(turn, 5_000)]);
+      await Promise.allSettled([stop(server, 15_000), stop(turn, 5_000), ...[...delayLines.values()].map((line) => stop(line, 2_000))]);
       // Whatever still runs in a namespace (a browser that did not close) goes with it.
       for (const ns of [...made].reverse()) removeNamespace(ns);
       rmSync(dir, { recursive: true, force: true });
@@ -357,15 +361,21 @@ export async function startNetlab(spec: NetlabSpec): Promise<Netlab> {
       // another public port: no NAT kind would punch through. A dropped packet's entry is never confirmed.
       ipt("-A", "INPUT", "-i", "wan0", "-m", "conntrack", "!", "--ctstate", "ESTABLISHED,RELATED", "-j", "DROP");
       if (homeSpec.router === "udp-blocked") ipt("-A", "FORWARD", "-i", "lan0", "-p", "udp", "-j", "DROP");
+      // Last: a packet the delay line accepts leaves FORWARD (no rule after NFQUEUE would see it).
+      ipt("-N", "pp_delay");
+      ipt("-A", "FORWARD", "-j", "pp_delay");
 
       const wrapper = path.join(dir, `chromium-${ns}`);
       writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} ${chromiumExecutablePath()} "$@"\n`);
       chmodSync(wrapper, 0o755);
 
-      const setProfile = (name: LinkProfileName | "none"): AppliedProfile => {
+      const setProfile = async (name: LinkProfileName | "none"): Promise<AppliedProfile> => {
         spawnSync("ip", ["netns", "exec", ns, "tc", "qdisc", "del", "dev", "eth0", "root"]);
         spawnSync("ip", ["netns", "exec", routerNs, "tc", "qdisc", "del", "dev", "lan0", "root"]);
         ipt("-F", "pp_loss");
+        ipt("-F", "pp_delay");
+        await stop(delayLines.get(ns), 2_000);
+        delayLines.delete(ns);
         if (name === "none") return { name, delay: false, loss: false, rate: false };
         const profile: LinkProfile = LINK_PROFILES[name];
         const half = (ms: number) => `${Math.max(0, ms / 2)}ms`;
@@ -391,10 +401,18 @@ export async function startNetlab(spec: NetlabSpec): Promise<Netlab> {
           inNs(routerNs, "tc", "qdisc", "add", "dev", "lan0", "root", "netem", "delay", half(profile.rttMs), half(profile.jitterMs));
           return { name, delay: true, loss: true, rate: true };
         }
-        // No netem: the rate through a token bucket, the loss through a random drop in the router; no delay.
+        // No netem: the rate through a token bucket, the loss through a random drop in the router,
+        // and the delay through the lab's delay line (half the round trip each way, in order).
         inNs(ns, "tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", `${profile.upMbit}mbit`, "burst", "32kbit", "latency", "400ms");
         ipt("-A", "pp_loss", "-m", "statistic", "--mode", "random", "--probability", String(profile.lossPercent / 100), "-j", "DROP");
-        return { name, delay: false, loss: true, rate: true };
+        const oneWay = [profile.rttMs / 2, profile.jitterMs / 2];
+        const line = startIn(routerNs, ["python3", "-u", DELAY_LINE, ...oneWay, ...oneWay, n].map(String), {}, dir);
+        delayLines.set(ns, line);
+        const exited = () => (line.child.exitCode !== null ? `delay line exited: ${line.output.join("").slice(-2000)}` : null);
+        await waitFor(`${homeSpec.name}'s delay line`, () => line.output.join("").includes("delay line ready"), 10_000, exited);
+        ipt("-A", "pp_delay", "-i", "lan0", "-j", "NFQUEUE", "--queue-num", "0");
+        ipt("-A", "pp_delay", "-o", "lan0", "-j", "NFQUEUE", "--queue-num", "1");
+        return { name, delay: true, loss: true, rate: true };
       };
       const linkDown = () => {
         ipt("-F", "pp_link");
@@ -437,9 +455,9 @@ export async function startNetlab(spec: NetlabSpec): Promise<Netlab> {
           }
         },
       };
-      if (homeSpec.profile) setProfile(homeSpec.profile);
       return home;
     });
+    for (const [index, homeSpec] of spec.homes.entries()) if (homeSpec.profile) await homes[index]!.setProfile(homeSpec.profile);
 
     // coturn as docs/hosting.md runs it: shared-secret credentials (the server mints them from the same secret).
     mkdirSync(path.join(dir, "turn"));
@@ -545,7 +563,7 @@ export async function startNetlab(spec: NetlabSpec): Promise<Netlab> {
         }
       },
       namespaces: () => [...made],
-      pids: () => [server?.child.pid, turn?.child.pid].filter((p): p is number => p !== undefined),
+      pids: () => [server?.child.pid, turn?.child.pid, ...[...delayLines.values()].map((line) => line.child.pid)].filter((p): p is number => p !== undefined),
       close,
     };
   } catch (err) {

@@ -14,6 +14,7 @@ import type { MemberSnapshot, RoomSnapshot } from "@/core/protocol";
 import type { Award } from "@/core/scoring/points";
 import { resolveTarget } from "@/core/targets/pick";
 import { GameSession, gameViewOf } from "@/client/game/gameSession";
+import { clockOffset } from "@/client/game/clockSync";
 import { useI18n } from "@/client/i18n";
 import { selectScores, useRoomStore, type RoomStoreState } from "@/client/roomStore";
 import { MuteButton } from "./MuteButton";
@@ -59,8 +60,18 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
   };
   const award = display.kind === "round" || display.kind === "result" ? awardFor(display.round.index) : undefined;
 
+  const clock = clockOffset();
   return (
-    <section className="game" data-testid="game-stage" data-role={self?.role} data-stage={stage.kind} data-display={display.kind}>
+    <section
+      className="game"
+      data-testid="game-stage"
+      data-role={self?.role}
+      data-stage={stage.kind}
+      data-display={display.kind}
+      // The page's estimate of the server clock, for a bug report or a test on a slow link to read.
+      data-clock-offset-ms={Math.round(clock.offsetMs)}
+      data-clock-round-trip-ms={clock.roundTripMs ?? undefined}
+    >
       <header className="game-head">
         <span className="tag">{shownRound && timeline ? `${t("roundLabel")} ${shownRound.index + 1}/${timeline.rounds.length}` : t("getReady")}</span>
         <MuteButton labels={{ mute: t("mute"), unmute: t("unmute") }} size={40} />

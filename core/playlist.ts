@@ -38,7 +38,7 @@ export const DEFAULT_PLAYLIST: PlaylistSettings = {
  * Fixed playlists for end-to-end tests and development: selectable only when
  * the server runs with ALLOW_TEST_PLAYLISTS, never in production.
  */
-export const testPlaylistIdSchema = z.enum(["all-models", "pose-only", "messi", "messi-long", "party", "lobby-call-off", "lobby-stall"]);
+export const testPlaylistIdSchema = z.enum(["all-models", "pose-only", "messi", "messi-long", "messi-five", "party", "lobby-call-off", "lobby-stall"]);
 export type TestPlaylistId = z.infer<typeof testPlaylistIdSchema>;
 
 export interface TestPlaylist {
@@ -78,6 +78,13 @@ export const TEST_PLAYLISTS: Record<TestPlaylistId, TestPlaylist> = {
     settings: { rounds: 4, secondsPerRound: 12, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
     preloadTimeoutMs: 120_000,
     targets: [...MESSI_TARGETS, ...MESSI_TARGETS],
+  },
+  // A five-round match across the network lab's slow links (e2e/network-game.spec.ts): three
+  // browsers load in their homes behind rate-limited uplinks on a 2-core machine.
+  "messi-five": {
+    settings: { rounds: 5, secondsPerRound: 8, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
+    preloadTimeoutMs: 240_000,
+    targets: [...MESSI_TARGETS, ...MESSI_TARGETS, ...MESSI_TARGETS.slice(0, 1)],
   },
   // One round of each kind, long enough for a test on a starved machine to photograph each
   // while it is played; targets that the messi5 and astronaut cameras can score.

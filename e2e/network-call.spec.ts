@@ -21,9 +21,10 @@
  * Needs root (ip netns). Skipped with a message outside CI when not root; under CI it must run.
  */
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
-import { startNetlab, type Home, type Netlab, type NetlabSpec } from "./support/netlab";
+import type { Home, Netlab } from "./support/netlab";
 import type { Player } from "./support/players";
 import { callFrames, createRoom, joinByLink } from "./support/room";
+import { useLab } from "./support/useLab";
 
 const inCi = process.env.CI === "true" || process.env.CI === "1";
 const isRoot = process.getuid?.() === 0;
@@ -114,40 +115,6 @@ const describePair = (pair: SelectedPair) =>
   `${pair.local.type}${pair.local.relayProtocol ? `(${pair.local.relayProtocol})` : ""}/${pair.local.protocol} -> ${pair.remote.type}/${pair.remote.protocol}`;
 const isRelay = (candidate: CandidateView) => candidate.type === "relay";
 
-/**
- * One lab for the enclosing describe: started before its tests; after each test its browsers are
- * closed (two at a time on this machine), with their logs and the server's and coturn's attached
- * when it failed; closed after the last test.
- */
-function useLab(spec: NetlabSpec): { lab: () => Netlab; players: Player[] } {
-  let lab: Netlab | undefined;
-  const players: Player[] = [];
-  test.beforeAll(async () => {
-    test.setTimeout(180_000);
-    if (!isRoot) throw new Error("CI=true but not root: this test needs root for `ip netns` (.ci/run runs as root).");
-    lab = await startNetlab(spec);
-  });
-  // eslint-disable-next-line no-empty-pattern -- Playwright needs the fixtures argument destructured; this hook uses none
-  test.afterEach(async ({}, testInfo) => {
-    if (testInfo.status !== testInfo.expectedStatus) {
-      for (const player of players) await testInfo.attach(`${player.name}-console.txt`, { body: player.logs.join("\n"), contentType: "text/plain" });
-      await testInfo.attach("server.log", { body: lab?.serverLog() ?? "", contentType: "text/plain" });
-      await testInfo.attach("coturn.log", { body: lab?.turnLog() ?? "", contentType: "text/plain" });
-    }
-    await Promise.allSettled(players.map((player) => player.close()));
-    players.length = 0;
-  });
-  test.afterAll(async () => {
-    await lab?.close();
-  });
-  return {
-    lab: () => {
-      if (!lab) throw new Error("the network lab did not start");
-      return lab;
-    },
-    players,
-  };
-}
 
 /** `hostHome` creates a room, `guestHome` joins by the link; both with cameras, their peer connections recorded. */
 async function call(lab: Netlab, players: Player[], hostHome: Home, guestHome: Home): Promise<{ host: Player; guest: Player }> {

@@ -304,6 +304,12 @@ export function sendMeter(sample: LivePayload<"game:meter">): void {
   if (socket.connected) socket.emit("game:meter", sample);
 }
 
+/** The game page's heartbeat (see "game:alive"); like a meter sample, only while connected. */
+export function sendAlive(): void {
+  const socket = getSocket();
+  if (socket.connected) socket.emit("game:alive", {});
+}
+
 export function sendVisibility(update: ClientPayload<"game:visibility">) {
   return request("game:visibility", update);
 }

@@ -330,6 +330,15 @@ export const liveEvents = {
     // 33 a second while holding (client/game/liveSender.ts) with room for timer jitter.
     limits: { maxPayloadBytes: 128, ratePerSecond: 40 },
   },
+  /**
+   * A page in the game, once a second whatever its camera and inference do: when a member's link
+   * goes quiet, friends see "reconnecting" within seconds (GameRoom's silence watch), where
+   * Socket.IO's own heartbeat takes up to PING_INTERVAL_MS + PING_TIMEOUT_MS (30 s) to notice.
+   */
+  "game:alive": {
+    payload: z.strictObject({}),
+    limits: { maxPayloadBytes: 16, ratePerSecond: 4 },
+  },
 } as const satisfies Record<string, { payload: z.ZodType; limits: EventLimits }>;
 
 export type LiveEventName = keyof typeof liveEvents;

@@ -126,6 +126,12 @@ export const configSchema = z
     ROOM_MAX_MEMBERS: integer(2, 32, 8),
     /** How long a dropped player (network, screen lock, reload) keeps its seat, score and role. */
     LEAVE_GRACE_MS: integer(0, 120_000, 30_000),
+    /**
+     * During play, a member whose page said nothing this long (it beats every second) shows as
+     * reconnecting, seat kept, until it is heard again; 0 turns the watch off (Socket.IO's own
+     * heartbeat then decides, after up to PING_INTERVAL_MS + PING_TIMEOUT_MS).
+     */
+    SILENT_AFTER_MS: integer(0, 120_000, 5_000),
     /** Per socket; score events alone are 10 a second. */
     EVENT_RATE_PER_SECOND: integer(1, 1000, 30),
     /** Per client address: creating or joining rooms. */

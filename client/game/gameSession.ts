@@ -16,7 +16,7 @@ import { resolveTarget } from "@/core/targets/pick";
 import { loadSounds, playEffect, startMusic, stopMusic, unlockAudioOnFirstTap, type EffectName } from "../audio/sound";
 import { getCameraVideo } from "../media/camera";
 import { createScreenWakeLock, type ScreenWakeLock } from "../media/wakeLock";
-import { sendAward, sendMeter, sendVisibility } from "../roomStore";
+import { sendAlive, sendAward, sendMeter, sendVisibility } from "../roomStore";
 import { serverNow, syncClock } from "./clockSync";
 import { InferenceLoop, type ActiveRound, type FrameReport } from "./inferenceLoop";
 import { createLiveSender, type LiveSender } from "./liveSender";
@@ -31,6 +31,8 @@ import { createVisibilityReporter, type VisibilityReporter } from "./visibilityR
 export const GAME_TICK_MS = 100;
 /** The clock is sampled again now and then during the match (phones drift, networks change). */
 export const CLOCK_RESYNC_MS = 15_000;
+/** Well inside the server's SILENT_AFTER_MS, so a page that misses a beat or two still counts. */
+export const ALIVE_INTERVAL_MS = 1_000;
 
 export interface GameMeter {
   similarity: number;
@@ -125,6 +127,8 @@ export interface GameSessionDeps {
   createWakeLock(): ScreenWakeLock;
   createVisibilityReporter(): VisibilityReporter;
   createLiveSender(): LiveSender;
+  /** The page's heartbeat to the room, every ALIVE_INTERVAL_MS while the game runs. */
+  sendAlive(): void;
   createInferenceLoop: typeof createInferenceLoop;
   getCameraVideo(): HTMLVideoElement | null;
   hasGameVision(settings: GameVisionSettings): boolean;
@@ -142,6 +146,7 @@ export const browserGameDeps: GameSessionDeps = {
   createWakeLock: () => createScreenWakeLock(),
   createVisibilityReporter: () => createVisibilityReporter(sendVisibility),
   createLiveSender: () => createLiveSender({ sendMeter, sendAward }),
+  sendAlive,
   createInferenceLoop,
   getCameraVideo,
   hasGameVision,
@@ -171,6 +176,7 @@ export class GameSession {
   private running = false;
   private tickTimer: ReturnType<typeof setInterval> | null = null;
   private clockTimer: ReturnType<typeof setInterval> | null = null;
+  private aliveTimer: ReturnType<typeof setInterval> | null = null;
   private wakeLock: ScreenWakeLock | null = null;
   private visibility: VisibilityReporter | null = null;
   private resume: { key: string; controller: AbortController } | null = null;
@@ -210,6 +216,8 @@ export class GameSession {
     const { deps } = this;
     void deps.syncClock();
     this.clockTimer = setInterval(() => void deps.syncClock(), CLOCK_RESYNC_MS);
+    deps.sendAlive();
+    this.aliveTimer = setInterval(() => deps.sendAlive(), ALIVE_INTERVAL_MS);
     deps.unlockAudio();
     deps.loadSounds();
     // The screen stays on while the game runs; the server hears when the page is hidden and back.
@@ -228,7 +236,8 @@ export class GameSession {
     this.running = false;
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     if (this.clockTimer !== null) clearInterval(this.clockTimer);
-    this.tickTimer = this.clockTimer = null;
+    if (this.aliveTimer !== null) clearInterval(this.aliveTimer);
+    this.tickTimer = this.clockTimer = this.aliveTimer = null;
     this.deps.stopMusic();
     this.visibility?.stop();
     this.wakeLock?.release();

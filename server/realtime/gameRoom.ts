@@ -66,6 +66,12 @@ export interface MatchSaving {
 export interface RoomOptions {
   logger: Logger;
   leaveGraceMs: number;
+  /**
+   * During play, a member whose page said nothing this long (no meter, no heartbeat: the page sends
+   * "game:alive" every second) has lost its link: friends see it reconnecting, its meter reads 0.
+   * Its seat, score and role stay, and the first word from it brings it back. 0: no watch.
+   */
+  silentAfterMs: number;
   preloadTimeoutMs: number;
   allowTestPlaylists: boolean;
   matches: Pick<MatchSaving, "save">;
@@ -87,6 +93,7 @@ function message<E extends RoomEventName>(event: E, handle: MessageHandler<E>): 
 }
 
 const ALL_READY_PAUSE_MS = 800;
+const SILENCE_CHECK_MS = 1_000;
 
 /** The room as every client sees it (meters aside: GameRoom.snapshot adds the live lane's). */
 export function toRoomSnapshot(state: RoomState): RoomSnapshot {
@@ -123,6 +130,10 @@ export class GameRoom<C extends RoomClient = RoomClient> {
   /** Fires at the lobby's deadline (state.game.lobby.deadline), re-armed whenever it moves. */
   private preloadTimer: TimerHandle | null = null;
   private preloadTimerAt: number | null = null;
+  /** While playing: when each member was last heard from, and who went quiet (still seated, shown reconnecting). */
+  private readonly lastHeardAt = new Map<string, number>();
+  private readonly silent = new Set<string>();
+  private silenceTimer: TimerHandle | null = null;
   private disposed = false;
 
   readonly messages: RoomMessages = {
@@ -148,6 +159,8 @@ export class GameRoom<C extends RoomClient = RoomClient> {
 
   readonly live: LiveMessages = {
     "game:meter": { ...liveEvents["game:meter"], handle: (playerId, sample) => this.meter(playerId, sample) },
+    // Hearing it is the point (heard() runs for every event); nothing else to do.
+    "game:alive": { ...liveEvents["game:alive"], handle: () => ({ ok: true }) },
   };
 
   constructor(
@@ -217,8 +230,22 @@ export class GameRoom<C extends RoomClient = RoomClient> {
     if (consented) return this.applied({ type: "leave", playerId }, log);
     // Only the socket that holds the seat can drop it (a newer tab may have taken it since).
     if (seat?.status !== "connected" || seat.socketId !== socketId) return { ok: true };
+    this.silent.delete(playerId);
     this.holdSeat(playerId, seat.sessionToken);
     return this.applied({ type: "setConnected", playerId, connected: false }, log);
+  }
+
+  /**
+   * Any event from a member, before its handler: the silence watch's evidence. A member that had
+   * gone quiet is back (its seat never left).
+   */
+  heard(playerId: string): void {
+    if (this.silenceTimer === null) return;
+    this.lastHeardAt.set(playerId, this.clock.now());
+    if (!this.silent.delete(playerId)) return;
+    const log = this.taskLog("member:heard");
+    log.info({ roomCode: this.code, playerId }, "member's link is back");
+    this.applied({ type: "setConnected", playerId, connected: true }, log);
   }
 
   /** dispose: every timer stops and the hub forgets the room. Idempotent. */
@@ -302,6 +329,38 @@ export class GameRoom<C extends RoomClient = RoomClient> {
     return null;
   }
 
+  /** From the start of play: everyone counts as just heard, then each second the quiet ones are marked. */
+  private watchSilence(): void {
+    this.clock.clear(this.silenceTimer);
+    if (this.options.silentAfterMs <= 0) return;
+    const now = this.clock.now();
+    for (const member of this.state.members) this.lastHeardAt.set(member.id, now);
+    this.silenceTimer = this.clock.setRepeating(() => this.markSilent(), SILENCE_CHECK_MS);
+  }
+
+  private markSilent(): void {
+    const now = this.clock.now();
+    for (const member of this.state.members) {
+      // A hidden page is paused (it says so before it goes); a dropped socket is already shown away.
+      if (!member.connected || member.paused || this.silent.has(member.id) || this.seats.get(member.id)?.status !== "connected") continue;
+      if (now - (this.lastHeardAt.get(member.id) ?? now) < this.options.silentAfterMs) continue;
+      this.silent.add(member.id);
+      const log = this.taskLog("member:silent");
+      log.info({ roomCode: this.code, playerId: member.id, silentMs: now - (this.lastHeardAt.get(member.id) ?? now) }, "member's link went quiet");
+      this.applied({ type: "setConnected", playerId: member.id, connected: false }, log);
+    }
+  }
+
+  /** After play: a member still quiet is shown connected again; Socket.IO's heartbeat decides from here. */
+  private stopSilenceWatch(log: Logger): void {
+    this.clock.clear(this.silenceTimer);
+    this.silenceTimer = null;
+    this.lastHeardAt.clear();
+    const quiet = [...this.silent];
+    this.silent.clear();
+    for (const playerId of quiet) this.applied({ type: "setConnected", playerId, connected: true }, log);
+  }
+
   /**
    * Relays a WebRTC signal to one other member of this room, and only there: a socket can never
    * reach a stranger or another room through this.
@@ -335,6 +394,8 @@ export class GameRoom<C extends RoomClient = RoomClient> {
     // A second tab (or a zombie connection) with the same seat loses it to the newest one.
     if (seat.status === "connected" && seat.socketId !== client.id) this.transport.evict(seat.socketId, playerId, "already_in_room");
     this.connectSeat(playerId, client, seat.sessionToken);
+    this.silent.delete(playerId);
+    this.lastHeardAt.set(playerId, this.clock.now());
     log.info({ roomCode: this.code, playerId }, "member resumed its seat");
     this.applied({ type: "setConnected", playerId, connected: true }, log);
     return { ok: true, playerId, sessionToken: seat.sessionToken, room: this.snapshot() };
@@ -423,8 +484,13 @@ export class GameRoom<C extends RoomClient = RoomClient> {
         case "phaseChanged":
           log.info({ roomCode: this.code, from: effect.from, to: effect.to }, "phase changed");
           this.schedulePhaseTimer();
-          if (effect.to === "playing" && this.state.game) this.lane.start(this.state.game.settings.difficulty);
-          else if (effect.from === "playing") this.lane.stop();
+          if (effect.to === "playing" && this.state.game) {
+            this.lane.start(this.state.game.settings.difficulty);
+            this.watchSilence();
+          } else if (effect.from === "playing") {
+            this.lane.stop();
+            this.stopSilenceWatch(log);
+          }
           break;
         case "roomEmptied":
           log.info({ roomCode: this.code }, "room closed: last member left");

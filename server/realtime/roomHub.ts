@@ -41,6 +41,7 @@ export interface RoomHubOptions {
   logger: Logger;
   maxMembers: number;
   leaveGraceMs: number;
+  silentAfterMs: number;
   preloadTimeoutMs: number;
   allowTestPlaylists: boolean;
   /** Saves finished matches; "saving" when the database refused and it is kept and retried (pendingMatches.ts). */
@@ -127,6 +128,7 @@ export class RoomHub {
     const room = roomCode ? this.rooms.get(roomCode) : undefined;
     if (!room || !playerId) return notInRoom();
     const handler = room.messages[event].handle as (playerId: string, payload: ClientPayload<E>, log: Logger) => HubAnswer<Empty>;
+    room.heard(playerId);
     return handler(playerId, payload, log);
   }
 
@@ -135,7 +137,9 @@ export class RoomHub {
     const { roomCode, playerId } = socket.data;
     const room = roomCode ? this.rooms.get(roomCode) : undefined;
     if (!room || !playerId) return notInRoom();
-    return room.live[event].handle(playerId, payload);
+    room.heard(playerId);
+    const handler = room.live[event].handle as (playerId: string, payload: LivePayload<E>) => HubAnswer<Empty>;
+    return handler(playerId, payload);
   }
 
   /** A dropped connection keeps its seat for the grace period, so a reload or a short network loss is invisible. */
@@ -187,6 +191,7 @@ export class RoomHub {
     const room: Room = new GameRoom(state, this.transportFor(state.code), {
       logger: this.options.logger,
       leaveGraceMs: this.options.leaveGraceMs,
+      silentAfterMs: this.options.silentAfterMs,
       preloadTimeoutMs: this.options.preloadTimeoutMs,
       allowTestPlaylists: this.options.allowTestPlaylists,
       matches: this.options.matches,

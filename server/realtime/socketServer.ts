@@ -90,6 +90,7 @@ export function attachRealtime(
     logger,
     maxMembers: config.ROOM_MAX_MEMBERS,
     leaveGraceMs: config.LEAVE_GRACE_MS,
+    silentAfterMs: config.SILENT_AFTER_MS,
     preloadTimeoutMs: config.PRELOAD_TIMEOUT_MS,
     allowTestPlaylists: config.ALLOW_TEST_PLAYLISTS,
     matches,

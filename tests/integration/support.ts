@@ -23,7 +23,10 @@ export interface TestServer {
 
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), "poseparty-it-"));
-  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "silent", ...env });
+  // SILENT_AFTER_MS=0: these clients are not pages and send no heartbeat ("game:alive"), so the
+  // room's silence watch would show them reconnecting; it has its own tests (unit: game-room,
+  // end to end: network-game). A test may turn it on with its env.
+  const config = loadConfig({ NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "silent", SILENT_AFTER_MS: "0", ...env });
   const server = await startPoseServer({ config, logger: pino({ level: "silent" }), withNext: false });
   const clients: TestClient[] = [];
   return {

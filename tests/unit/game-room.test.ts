@@ -7,6 +7,7 @@ import type { ErrorCode, ServerEventName } from "@/core/protocol";
 import { GameRoom, type RoomClient, type RoomTransport } from "@/server/realtime/gameRoom";
 
 const GRACE_MS = 30_000;
+const SILENT_AFTER_MS = 5_000;
 const log = pino({ level: "silent" });
 
 interface Recorded {
@@ -35,6 +36,7 @@ function openRoom() {
   const room = new GameRoom(created.state, transport, {
     logger: log,
     leaveGraceMs: GRACE_MS,
+    silentAfterMs: SILENT_AFTER_MS,
     preloadTimeoutMs: 45_000,
     allowTestPlaylists: true,
     matches: { save: async () => "saved" },
@@ -132,8 +134,8 @@ describe("a Room without a server", () => {
     expect(room.state.phase).toBe("playing");
     expect(room.lane.running).toBe(true);
     room.live["game:meter"].handle(ana.playerId, { roundIndex: 0, similarity: 0.5 });
-    // Armed now: the match end, the meter ticker and Bo's grace period.
-    expect(room.clock.pending).toBe(3);
+    // Armed now: the match end, the meter ticker, the silence watch and Bo's grace period.
+    expect(room.clock.pending).toBe(4);
 
     room.onDispose();
     expect(room.clock.pending).toBe(0);
@@ -143,6 +145,57 @@ describe("a Room without a server", () => {
     await vi.advanceTimersByTimeAsync(10 * 60_000);
     expect(transport.broadcasts.length).toBe(sentBefore);
     expect(room.state.members).toHaveLength(3);
+  });
+
+  it("shows a member whose link went quiet during play as reconnecting, seat and score kept, until it is heard again", async () => {
+    const { room, transport } = openRoom();
+    const ana = join(room, { id: "socket-ana" }, "Ana");
+    const bo = join(room, { id: "socket-bo" }, "Bo");
+    expect(room.messages["game:start"].handle("host", { testPlaylist: "messi-long" }, log)).toEqual({ ok: true });
+    for (const playerId of ["host", ana.playerId, bo.playerId]) room.messages["preload:progress"].handle(playerId, { percent: 100, status: "ready" }, log);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(room.state.phase).toBe("playing");
+    const member = (playerId: string) => room.state.members.find((candidate) => candidate.id === playerId)!;
+    const lastState = () =>
+      transport.broadcasts.filter((sent) => sent.event === "room:state").at(-1)?.payload as { members: { id: string; connected: boolean }[] };
+
+    // Host and Ana keep beating (as the page does every second); Bo hides his page (paused, not gone); Ana's link then goes.
+    room.messages["game:visibility"].handle(bo.playerId, { hidden: true }, log);
+    const beat = (playerId: string) => {
+      room.heard(playerId);
+      room.live["game:alive"].handle(playerId, {});
+    };
+    for (let second = 0; second < SILENT_AFTER_MS / 1000 - 1; second++) {
+      beat("host");
+      beat(ana.playerId);
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    expect(member(ana.playerId).connected).toBe(true);
+    for (let second = 0; second < SILENT_AFTER_MS / 1000 + 1; second++) {
+      beat("host");
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    expect(member(ana.playerId)).toMatchObject({ connected: false, role: "player" });
+    expect(lastState().members.find((candidate) => candidate.id === ana.playerId)?.connected).toBe(false);
+    // Paused is its own state, and the host who kept beating is fine.
+    expect(member(bo.playerId)).toMatchObject({ connected: true, paused: true });
+    expect(member("host").connected).toBe(true);
+    // Still seated on the same socket: no grace period runs, nothing is evicted.
+    expect(room.seatOf(ana.playerId)).toMatchObject({ status: "connected", socketId: "socket-ana" });
+    expect(transport.evicted).toEqual([]);
+
+    // Her link is back: the first word from her (a meter sample buffered through the gap) brings her back.
+    room.heard(ana.playerId);
+    expect(member(ana.playerId).connected).toBe(true);
+    expect(lastState().members.find((candidate) => candidate.id === ana.playerId)?.connected).toBe(true);
+    expect(room.state.members).toHaveLength(3);
+
+    // Quiet again until the match ends: the results show her connected (Socket.IO's heartbeat decides from there).
+    await vi.advanceTimersByTimeAsync(SILENT_AFTER_MS + 1_000);
+    expect(member(ana.playerId).connected).toBe(false);
+    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    expect(room.state.phase).toBe("results");
+    expect(member(ana.playerId).connected).toBe(true);
   });
 
   it("closes itself when the last member leaves", () => {

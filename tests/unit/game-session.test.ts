@@ -4,7 +4,7 @@
 // e2e/game.spec.ts and e2e/reconnect.spec.ts.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { COUNTDOWN_MS, planTimeline, type MatchTimeline } from "@/core/game/match";
-import { CLOCK_RESYNC_MS, GAME_TICK_MS, GameSession, type GameSessionDeps, type GameView } from "@/client/game/gameSession";
+import { ALIVE_INTERVAL_MS, CLOCK_RESYNC_MS, GAME_TICK_MS, GameSession, type GameSessionDeps, type GameView } from "@/client/game/gameSession";
 import type { ActiveRound, FrameReport } from "@/client/game/inferenceLoop";
 import type { LiveFrame } from "@/client/game/liveSender";
 
@@ -36,12 +36,14 @@ function fakeDevices(options: { modelsLoaded?: boolean } = {}) {
   const wakeLock = { wanted: false, releases: 0 };
   const visibility = { running: false, syncs: [] as boolean[] };
   const sender = { disposed: 0 };
+  const alive = { beats: 0 };
   let modelsLoaded = options.modelsLoaded ?? true;
   const clock = { offsetMs: 0 };
   const deps: GameSessionDeps = {
     serverNow: () => Date.now() + clock.offsetMs,
     syncClock: async () => void log.push("sync"),
     unlockAudio: () => undefined,
+    sendAlive: () => void alive.beats++,
     loadSounds: () => void log.push("load-sounds"),
     playEffect: (name) => void log.push(`effect:${name}`),
     startMusic: () => void log.push("music:start"),
@@ -80,7 +82,7 @@ function fakeDevices(options: { modelsLoaded?: boolean } = {}) {
         });
       }),
   };
-  return { deps, clock, log, loops, frames, resumes, wakeLock, visibility, sender };
+  return { deps, clock, log, loops, frames, resumes, wakeLock, visibility, sender, alive };
 }
 
 function view(timeline: MatchTimeline, patch: Partial<GameView> = {}): GameView {
@@ -117,7 +119,12 @@ describe("game session", () => {
     const session = new GameSession(view(timeline), "", devices.deps);
     session.setCanvas(canvas);
     session.start();
-    expect(vi.getTimerCount()).toBe(2);
+    // The game tick, the clock resync and the heartbeat.
+    expect(vi.getTimerCount()).toBe(3);
+    // One heartbeat at once and one a second after: the room hears the page whatever its camera does.
+    expect(devices.alive.beats).toBe(1);
+    vi.advanceTimersByTime(3 * ALIVE_INTERVAL_MS);
+    expect(devices.alive.beats).toBe(4);
     expect(devices.wakeLock.wanted).toBe(true);
     expect(devices.visibility.running).toBe(true);
     expect(devices.loops).toHaveLength(1);
@@ -136,6 +143,7 @@ describe("game session", () => {
     session.subscribe(listener);
     vi.advanceTimersByTime(CLOCK_RESYNC_MS * 2);
     expect(listener).not.toHaveBeenCalled();
+    expect(devices.alive.beats).toBe(4);
   });
 
   it("starts again after a stop, with one loop and one set of timers (React's strict mode does this)", () => {
@@ -145,7 +153,7 @@ describe("game session", () => {
     session.start();
     session.stop();
     session.start();
-    expect(vi.getTimerCount()).toBe(2);
+    expect(vi.getTimerCount()).toBe(3);
     expect(devices.loops.filter((loop) => loop.running)).toHaveLength(1);
     expect(devices.wakeLock.wanted).toBe(true);
     session.stop();

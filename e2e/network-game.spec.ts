@@ -7,7 +7,11 @@
  * so a fair game gives them about the same points: the link must not decide the score. Every page
  * estimates the server clock over its own link (client/game/clockSync.ts); browsers and server
  * share this machine's clock, so the true offset is 0 and the estimate itself is the error. No page
- * may show a friend (or the call) as "reconnecting": no link goes away in this test.
+ * may show a friend (or the call) as "reconnecting" while every link holds.
+ *
+ * Then, in round 2, one phone's link goes for 8 s: friends see it reconnecting (the room notices
+ * a page that went quiet within SILENT_AFTER_MS, where Socket.IO's heartbeat would take up to
+ * 30 s), it comes back by itself with seat, score and role, and its points in rounds 4 and 5 count.
  *
  * Needs root (ip netns). Skipped with a message outside CI when not root; under CI it must run.
  */
@@ -23,11 +27,16 @@ const isRoot = process.getuid?.() === 0;
 const CAMERA_FPS = 10;
 
 /**
- * The lowest total may be this share of the highest. Measured in this lab: see e2e/README.md
- * ("The game across the lab"). Same picture, same targets: what is left is the machine's noise
- * (a starved page scores fewer frames) and the links.
+ * The lowest total (over the rounds where every link was up) may be this share of the highest.
+ * Measured in this lab, three runs: 0.86, 0.91 and 0.67, the lowest being a different profile each
+ * time: what spreads the points is which frames a starved page gets to score (three browsers on
+ * two cores), not the link. A link that cost points (late meter samples making awards look
+ * implausible, a window missed) shows as a miss: a share well under this.
  */
-const FAIR_SHARE = 0.6;
+const FAIR_SHARE = 0.5;
+
+/** A main-thread stall this long stops a page's heartbeat long enough for the room to call it gone. */
+const FROZEN_MS = 4_000;
 
 /** Records, from the first page load on, every "reconnecting" a player could see: a friend in the game, or a call tile. */
 const RECORD_RECONNECTING = () => {
@@ -40,10 +49,20 @@ const RECORD_RECONNECTING = () => {
     }
   };
   new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-status"] });
+  // For a failure's report: main-thread stalls of a second or more (a page that cannot beat looks gone).
+  const stalls: number[] = [];
+  (window as unknown as { __netlabStalls: number[] }).__netlabStalls = stalls;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) if (entry.duration >= 1000) stalls.push(Math.round(entry.duration));
+  }).observe({ type: "longtask", buffered: true });
 };
 
 function reconnectingSeen(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { __netlabReconnecting?: string[] }).__netlabReconnecting ?? []);
+}
+
+function stallsSeen(page: Page): Promise<number[]> {
+  return page.evaluate(() => (window as unknown as { __netlabStalls?: number[] }).__netlabStalls ?? []);
 }
 
 test.describe("the game across a small internet: three phones on three link profiles", () => {
@@ -54,10 +73,11 @@ test.describe("the game across a small internet: three phones on three link prof
     { name: "lte", profile: "4g" },
     { name: "cafe", profile: "bad-wifi" },
   ];
-  const { lab, players } = useLab({ homes: homes.map(({ name, profile }) => ({ name, router: "home", profile })) });
+  // The server logs at info: a failure's report then shows when the room heard each page go quiet and come back.
+  const { lab, players } = useLab({ homes: homes.map(({ name, profile }) => ({ name, router: "home", profile })), serverEnv: { LOG_LEVEL: "info" } });
 
   // eslint-disable-next-line no-empty-pattern -- Playwright needs the fixtures argument destructured; this test uses none
-  test("lobby, framing, five rounds, results and history complete; scores and clocks are fair on every link", async ({}, testInfo) => {
+  test("lobby, framing, five rounds, results and history complete; fair scores and clocks on every link; an 8 s dropout mid-round comes back", async ({}, testInfo) => {
     test.setTimeout(600_000);
     const [host, ...guests] = await Promise.all(
       homes.map(async ({ name }) => {
@@ -95,27 +115,75 @@ test.describe("the game across a small internet: three phones on three link prof
       expect(Math.abs(offsetMs), `${player.name}: clock offset error (ms), bound ${bound}`).toBeLessThanOrEqual(bound);
     }
 
-    // Results on every phone, the same ranking everywhere.
-    const totals: Record<string, number> = {};
+    // Round 2: Lte's link goes for 8 s. Friends see Lte reconnecting within the dropout (the room's
+    // silence watch), then playing again; the seat, the score and the role stay.
+    const names = { wifi: "Wifi", lte: "Lte", cafe: "Cafe" } as const;
+    await expect(host!.page.locator(".game-head .tag")).toContainText("2/5", { timeout: 120_000 });
+    await expect(host!.page.getByTestId("game-stage")).toHaveAttribute("data-stage", "round");
+    const seenBefore: Record<string, string[]> = {};
+    for (const player of everyone) seenBefore[player.name] = await reconnectingSeen(player.page);
+    const lte = guests[0]!;
+    const lteRow = host!.page.getByTestId("score-row").filter({ hasText: names.lte });
+    lab().home("lte").linkDown();
+    const downAt = Date.now();
+    try {
+      await expect(lteRow, "the host sees Lte reconnecting while the link is down").toHaveAttribute("data-status", "reconnecting", { timeout: 8_000 });
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, downAt + 8_000 - Date.now())));
+    } finally {
+      lab().home("lte").linkUp();
+    }
+    // TCP's retransmission timer backed off during the dropout: the first word may take seconds more.
+    await expect(lteRow, "Lte is back").toHaveAttribute("data-status", "playing", { timeout: 30_000 });
+    const backAfterMs = Date.now() - downAt - 8_000;
+    await expect(lte.page.getByTestId("game-stage")).toHaveAttribute("data-role", "player");
+
+    // Results on every phone, all three ranked.
     for (const player of everyone) {
       await expect(player.page.getByTestId("results"), `${player.name} sees the results`).toBeVisible({ timeout: 240_000 });
-      const rows = player.page.getByTestId("ranking-row");
-      await expect(rows).toHaveCount(3);
-      for (const row of await rows.all()) {
-        const name = ((await row.locator(".member-name").textContent()) ?? "").trim();
-        const total = Number(await row.getAttribute("data-total"));
-        if (player === host) totals[name] = total;
-      }
+      await expect(player.page.getByTestId("ranking-row")).toHaveCount(3);
     }
-    const values = Object.values(totals);
-    testInfo.annotations.push({ type: "totals", description: JSON.stringify(totals) });
-    testInfo.annotations.push({ type: "clock estimates (ms)", description: JSON.stringify(clocks) });
-    console.log(`network game: totals ${JSON.stringify(totals)}, clocks ${JSON.stringify(clocks)}`);
+    // Each round's points per player, from the host's results ("PERFECT 495", "–" for nothing).
+    const table = host!.page.getByTestId("round-breakdown");
+    const columns = (await table.locator("thead th").allTextContents()).slice(1).map((name) => name.trim());
+    const points: Record<string, number[]> = Object.fromEntries(columns.map((name) => [name, []]));
+    for (const row of await table.locator("tbody tr").all()) {
+      const cells = (await row.locator("td").allTextContents()).slice(1);
+      cells.forEach((cell, index) => points[columns[index]!]!.push(Number(/(\d+)\s*$/.exec(cell)?.[1] ?? 0)));
+    }
+    const sum = (list: number[], rounds: number[]) => rounds.reduce((total, round) => total + (list[round] ?? 0), 0);
+    // Fairness where every link was up: round 1, and rounds 4 and 5 (Lte's link went in round 2 and
+    // may take round 3 to come back).
+    const fairRounds = [0, 3, 4];
+    const fair = Object.fromEntries(Object.entries(points).map(([name, list]) => [name, sum(list, fairRounds)]));
+    const stalls: Record<string, number[]> = {};
+    for (const player of everyone) stalls[player.name] = await stallsSeen(player.page);
+    const summary = { points, fair, clocks, lteBackAfterMs: backAfterMs, stalls };
+    testInfo.annotations.push({ type: "network game", description: JSON.stringify(summary) });
+    console.log(`network game: ${JSON.stringify(summary)}`);
+    const values = Object.values(fair);
     expect(values).toHaveLength(3);
     for (const value of values) expect(value, "every phone scored").toBeGreaterThan(0);
-    expect(Math.min(...values), `the link does not decide the score: ${JSON.stringify(totals)}`).toBeGreaterThanOrEqual(FAIR_SHARE * Math.max(...values));
+    expect(Math.min(...values), `the link does not decide the score: ${JSON.stringify(fair)}`).toBeGreaterThanOrEqual(FAIR_SHARE * Math.max(...values));
+    expect(sum(points[names.lte]!, [3, 4]), "Lte's points after the return count").toBeGreaterThan(0);
 
-    for (const player of everyone) expect(await reconnectingSeen(player.page), `${player.name} saw no one "reconnecting"`).toEqual([]);
+    // "Reconnecting" was shown only once Lte's link went: Lte to the others, anyone to Lte (its own
+    // connections went with it); or for a page that froze for seconds (this machine runs three
+    // phones on two cores: a real phone has its own).
+    const froze = (name: string) => (stalls[name] ?? []).some((ms) => ms >= FROZEN_MS);
+    const explained = (entry: string, onPage: string, afterDropout: boolean) =>
+      (afterDropout && (onPage === "lte" || entry.includes(names.lte))) ||
+      Object.entries(names).some(([page, nickname]) => entry.includes(nickname) && froze(page));
+    for (const player of everyone) {
+      for (const entry of seenBefore[player.name] ?? [])
+        expect(explained(entry, player.name, false), `${player.name} saw "${entry}" before any link went`).toBe(true);
+      for (const entry of await reconnectingSeen(player.page)) expect(explained(entry, player.name, true), `${player.name} saw "${entry}"`).toBe(true);
+    }
+    for (const player of [host!, guests[1]!]) {
+      expect(
+        (await reconnectingSeen(player.page)).some((entry) => entry.includes(names.lte)),
+        `${player.name} saw Lte reconnecting`,
+      ).toBe(true);
+    }
 
     // Saved once: the history has this one match, with all three.
     await host!.page.getByTestId("match-link").click();

@@ -49,7 +49,11 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
   const phase = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
     const began = performance.now();
     const result = await work();
-    logger.info({ phase: name, ms: Math.round(performance.now() - began) }, `start-up phase ${name} done`);
+    // rssMiB: what the process holds after each phase (the bench's idle section reads it).
+    logger.info(
+      { phase: name, ms: Math.round(performance.now() - began), rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20) },
+      `start-up phase ${name} done`,
+    );
     return result;
   };
 

@@ -194,6 +194,14 @@ async function main(): Promise<number> {
     await app?.stop();
     app = null;
     if (selected.has("server")) {
+      // The idle part measures the whole app (dist/server/main.mjs serves Next.js): it needs a build.
+      if (!build) {
+        build = await ensureBuild(args.build, args.smoke, log).catch((error: unknown) => {
+          log(`next build: ${error instanceof Error ? error.message : String(error)}`);
+          return null;
+        });
+        report.build = build;
+      }
       report.sections.server = await section("server", args.smoke, () => runServerSection(serverOptions(args.smoke, log, args.serverParts)));
     }
   } finally {

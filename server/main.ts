@@ -23,7 +23,10 @@ async function main(): Promise<void> {
   // Loaded only when SENTRY_DSN is set; error lines are then reported too (see logger.ts).
   const errorReporter = await createErrorReporter({ dsn: config.SENTRY_DSN, release: packageJson.version, environment: config.NODE_ENV });
   const logger = createLogger(config, { reportError: errorReporter?.report });
-  logger.info({ phase: "config", ms: Math.round(performance.now() - began) }, "start-up phase config done");
+  // modules: from the process's start to main() running (Node itself and this bundle's imports).
+  const rssMiB = Math.round(process.memoryUsage.rss() / 2 ** 20);
+  logger.info({ phase: "modules", ms: Math.round(began), rssMiB }, "start-up phase modules done");
+  logger.info({ phase: "config", ms: Math.round(performance.now() - began), rssMiB }, "start-up phase config done");
 
   const server = await startPoseServer({ config, logger, withNext: true });
   logger.info({ url: server.url, port: server.port, lanUrls: server.lan?.urls }, `ready in ${Math.round(performance.now() - began)} ms`);

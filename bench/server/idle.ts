@@ -1,9 +1,11 @@
 /**
- * Server idle: start-up time and resident memory of the game server right after it starts, on a
+ * Server idle. First the whole app as `npm start` runs it (appIdle.ts: Next.js, the game server and
+ * the embedded database in one process). Then, labelled as such, the game server alone: start-up
+ * time and resident memory of the game server right after it starts, on a
  * new DATA_DIR (the embedded database is created) and again on the same, now existing, DATA_DIR
  * (a restart). The server is `startGameServer.ts` (the real `startPoseServer` without Next.js,
- * the process the capacity ladder loads), bundled and run by plain `node` exactly as production
- * runs server/main.ts (scripts/build-server.ts). For reference, the same server under tsx (how it
+ * the process the capacity ladder loads), bundled and run by plain `node` with production's flags,
+ * as production runs server/main.ts (scripts/build-server.ts). For reference, the same server under tsx (how it
  * ran before the bundle) and the bare Socket.IO relay, bundled the same way.
  *
  * startMs: from spawning the process to its "ready" message (the HTTP server listens and the
@@ -18,6 +20,7 @@ import path from "node:path";
 import { bundleServer } from "../../scripts/build-server";
 import { REPO_ROOT, readProc, sleep, spawnNode, spawnTs, stopChild, treeRssBytes } from "../lib/proc";
 import { round } from "../lib/stats";
+import { productionTarget, runAppIdle, type AppIdleData, type AppIdleTarget } from "./appIdle";
 import type { MemoryReport, MemoryRequest } from "./protocol";
 
 export interface IdleStart {
@@ -38,6 +41,10 @@ export interface IdleCase {
 }
 
 export interface ServerIdleData {
+  /** The whole app (dist/server/main.mjs as `npm start` runs it); null when it could not be measured. */
+  app: AppIdleData | null;
+  appError?: string;
+  /** The rows below: the game server alone (no Next.js). */
   launch: string;
   fresh: IdleCase;
   existing: IdleCase;
@@ -74,8 +81,8 @@ function askMemory(child: ChildProcess): Promise<NodeJS.MemoryUsage | null> {
 
 async function measureStart(file: string, how: "node" | "tsx", env: Record<string, string>, label: string): Promise<IdleStart> {
   const began = performance.now();
-  // --enable-source-maps as production runs the bundle (package.json "serve", Dockerfile).
-  const spawnOptions = { ipc: true, nodeArgs: ["--expose-gc", ...(how === "node" ? ["--enable-source-maps"] : [])], env, logPrefix: `[${label}] ` };
+  // The node flags production runs the bundle with (package.json "serve").
+  const spawnOptions = { ipc: true, nodeArgs: ["--expose-gc", ...(how === "node" ? productionTarget().nodeArgs : [])], env, logPrefix: `[${label}] ` };
   const child = how === "node" ? spawnNode(file, spawnOptions) : spawnTs(file, spawnOptions);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -128,6 +135,20 @@ export async function runServerIdle(options: { smoke: boolean; log: (line: strin
     return dir;
   };
   try {
+    let app: AppIdleData | null = null;
+    let appError: string | undefined;
+    try {
+      // BENCH_IDLE_BASELINE="[node flags] other/bundle.mjs" (two folders below the root, like
+      // dist/server): an older build measured beside the current one, interleaved, for a
+      // before/after in one run. It uses the same .next build.
+      const baseline = process.env.BENCH_IDLE_BASELINE?.trim().split(/\s+/).filter(Boolean);
+      const targets: AppIdleTarget[] = [productionTarget()];
+      if (baseline?.length) targets.unshift({ label: "baseline", nodeArgs: baseline.slice(0, -1), bundle: baseline.at(-1)! });
+      app = await runAppIdle({ runs, targets, newDataDir, log: options.log });
+    } catch (error) {
+      appError = error instanceof Error ? error.message : String(error);
+      options.log(`app idle: FAILED ${appError}`);
+    }
     for (let run = 0; run < runs; run++) {
       const env = { BENCH_DATA_DIR: newDataDir() };
       fresh.push(await measureStart(path.join(REPO_ROOT, gameBundle), "node", env, "idle server, new DATA_DIR"));
@@ -147,7 +168,9 @@ export async function runServerIdle(options: { smoke: boolean; log: (line: strin
       relay = await measureStart(path.join(REPO_ROOT, relayBundle), "node", {}, "bare relay");
     }
     return {
-      launch: `node --enable-source-maps ${gameBundle} (bundle of bench/server/startGameServer.ts; --expose-gc for the after-GC reading)`,
+      app,
+      ...(appError ? { appError } : {}),
+      launch: `node ${[...productionTarget().nodeArgs, gameBundle].join(" ")} (bundle of bench/server/startGameServer.ts; --expose-gc for the after-GC reading)`,
       fresh: summarise(fresh),
       existing: summarise(existing),
       tsx,

@@ -2,7 +2,6 @@
  * What HTTPS=lan prints in the terminal once the server is ready: the addresses phones open and
  * a QR code of the first, so the host can let friends scan the laptop's screen.
  */
-import QRCode from "qrcode";
 
 export async function lanBanner(options: { urls: readonly string[]; fingerprint256: string }): Promise<string> {
   const { urls, fingerprint256 } = options;
@@ -28,6 +27,8 @@ export async function lanBanner(options: { urls: readonly string[]; fingerprint2
     `Scan to open ${first}:`,
   );
   // "small" draws two rows per character: a phone still reads it from a laptop screen.
+  // Loaded only here (HTTPS=lan): the default server never draws a QR code.
+  const { default: QRCode } = await import("qrcode");
   const qr = await QRCode.toString(first, { type: "terminal", small: true, errorCorrectionLevel: "M" });
   return `${lines.join("\n")}\n${qr}\n`;
 }

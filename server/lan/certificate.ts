@@ -9,7 +9,6 @@ import { X509Certificate, createPrivateKey } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
-import { generate } from "selfsigned";
 
 export interface LanCertificate {
   /** PEM, PKCS#8 private key. */
@@ -49,6 +48,8 @@ export async function loadOrCreateLanCertificate(options: {
   }
   const notAfterDate = new Date(now.getTime() + VALID_DAYS * 24 * 60 * 60 * 1000);
   const ips = [...new Set([...ALWAYS_NAMED.ip, ...addresses])];
+  // Loaded only here: most starts reuse the certificate, and without HTTPS=lan nothing needs it.
+  const { generate } = await import("selfsigned");
   const made = await generate(
     [
       { name: "commonName", value: "PoseParty on this network" },

@@ -7,8 +7,10 @@
  * and per-socket emits to sockets on every process.
  */
 import { randomUUID } from "node:crypto";
-import { createShardedAdapter } from "@socket.io/redis-adapter";
-import { Redis } from "ioredis";
+// Types only: ioredis and the adapter are loaded by connect(), so a server without REDIS_URL
+// never loads them (about 60 ms and 10-15 MiB at every start; bench/README.md, "Whole app idle").
+import type { createShardedAdapter } from "@socket.io/redis-adapter";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { AdapterFactory, ForwardedAnswer, ForwardedEvent, ForwardedEventHandler, Presence } from "./presence";
@@ -56,6 +58,7 @@ export class RedisPresence implements Presence {
   private constructor(
     commands: Redis,
     private readonly logger: Logger,
+    createAdapter: typeof createShardedAdapter,
   ) {
     this.commands = commands;
     this.subscriber = commands.duplicate();
@@ -65,7 +68,7 @@ export class RedisPresence implements Presence {
     // to a room's channel only once one of its sockets joins: a room's owner joins a socket on
     // another process and broadcasts at once, and that process missed the broadcast announcing its
     // own player in 2 of 5 tries here (docs/scale-out.md).
-    this.socketIoAdapter = createShardedAdapter(this.commands, this.adapterSubscriber, { subscriptionMode: "static" });
+    this.socketIoAdapter = createAdapter(this.commands, this.adapterSubscriber, { subscriptionMode: "static" });
     for (const client of [this.commands, this.subscriber, this.adapterSubscriber]) {
       client.on("error", (error: Error) => this.logger.error({ err: error }, "redis connection error"));
     }
@@ -73,6 +76,7 @@ export class RedisPresence implements Presence {
 
   /** Connects and subscribes; throws when Redis cannot be reached (the server does not start half-scaled). */
   static async connect(url: string, logger: Logger): Promise<RedisPresence> {
+    const [{ Redis }, { createShardedAdapter }] = await Promise.all([import("ioredis"), import("@socket.io/redis-adapter")]);
     const commands = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
     commands.on("error", () => {}); // the failed first connection is reported below, once
     try {
@@ -85,7 +89,7 @@ export class RedisPresence implements Presence {
       });
     }
     commands.removeAllListeners("error");
-    const presence = new RedisPresence(commands, logger.child({ component: "presence" }));
+    const presence = new RedisPresence(commands, logger.child({ component: "presence" }), createShardedAdapter);
     await presence.subscribe();
     return presence;
   }

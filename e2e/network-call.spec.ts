@@ -115,7 +115,6 @@ const describePair = (pair: SelectedPair) =>
   `${pair.local.type}${pair.local.relayProtocol ? `(${pair.local.relayProtocol})` : ""}/${pair.local.protocol} -> ${pair.remote.type}/${pair.remote.protocol}`;
 const isRelay = (candidate: CandidateView) => candidate.type === "relay";
 
-
 /** `hostHome` creates a room, `guestHome` joins by the link; both with cameras, their peer connections recorded. */
 async function call(lab: Netlab, players: Player[], hostHome: Home, guestHome: Home): Promise<{ host: Player; guest: Player }> {
   const host = await hostHome.launchPlayer({ name: hostHome.name, video: "messi5", cameraFps: CAMERA_FPS });

@@ -58,6 +58,8 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
     return grade === "miss" ? undefined : grade;
   };
   const award = display.kind === "round" || display.kind === "result" ? awardFor(display.round.index) : undefined;
+  // Read once per result, not with every meter message: the announcer keys on the display.
+  const selfTotal = useRoomStore(useCallback((state: RoomStoreState) => state.scores[selfId]?.total ?? 0, [selfId]));
 
   return (
     <section className="game" data-testid="game-stage" data-role={self?.role} data-stage={stage.kind} data-display={display.kind}>
@@ -67,6 +69,9 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
       </header>
 
       <StageBanner display={display} award={award} targetName={shownTarget?.name[locale] ?? ""} />
+      {isPlayer && (
+        <Announcer display={display} award={award} targetName={shownTarget?.name[locale] ?? ""} total={selfTotal} rounds={timeline?.rounds.length ?? 0} />
+      )}
       {isPlayer && vision !== "ready" && (
         <p className="banner banner-info" role="status" data-testid="vision-resume" data-state={vision}>
           {t(vision === "loading" ? "resumingModels" : "resumeModelsFailed")}
@@ -117,7 +122,8 @@ function StageBanner({ display, award, targetName }: { display: RoundDisplay; aw
       break;
   }
   return (
-    <div className={`stage-banner stage-${display.kind} ${award ? `award-${award}` : ""}`} aria-live="assertive">
+    // Not a live region: it ticks every second; the Announcer says what matters, politely.
+    <div className={`stage-banner stage-${display.kind} ${award ? `award-${award}` : ""}`} aria-hidden>
       {note && (
         <p className="stage-note" data-testid="stage-note">
           {note}
@@ -127,6 +133,56 @@ function StageBanner({ display, award, targetName }: { display: RoundDisplay; aw
         {text}
       </p>
     </div>
+  );
+}
+
+/**
+ * What a screen reader hears, politely: the 3-2-1 before each round, the round starting with its
+ * target, an award when it is earned, and each result with the player's own score. Never the
+ * seconds of a round or the meter: the text changes only when one of those does.
+ */
+function Announcer({
+  display,
+  award,
+  targetName,
+  total,
+  rounds,
+}: {
+  display: RoundDisplay;
+  award: Award | undefined;
+  targetName: string;
+  total: number;
+  rounds: number;
+}) {
+  const { t } = useI18n();
+  const roundName = display.kind === "waiting" ? "" : `${t("roundLabel")} ${display.round.index + 1}/${rounds}`;
+  // The total as it stood when the result first showed: a late score message does not repeat it.
+  const [resultTotal, setResultTotal] = useState<{ key: string; total: number } | null>(null);
+  const resultKey = display.kind === "result" ? `${display.round.index}` : null;
+  useEffect(() => {
+    if (resultKey !== null) setResultTotal((current) => (current?.key === resultKey ? current : { key: resultKey, total }));
+  }, [resultKey, total]);
+  let text: string;
+  switch (display.kind) {
+    case "waiting":
+      text = t("getReady");
+      break;
+    case "next":
+      text = `${roundName}. ${t("nextUp")}: ${targetName}. ${display.secondsLeft}`;
+      break;
+    case "round":
+      text = award ? `${t(award)}!` : `${roundName}. ${t("goNow")}: ${targetName}`;
+      break;
+    case "result": {
+      const shownTotal = resultTotal?.key === resultKey ? resultTotal.total : total;
+      text = `${roundName}: ${award ? t(award) : t("miss")}. ${t("yourScore")}: ${shownTotal} ${t("points")}`;
+      break;
+    }
+  }
+  return (
+    <p className="visually-hidden" role="status" aria-live="polite" data-testid="game-announcer">
+      {text}
+    </p>
   );
 }
 

@@ -276,7 +276,8 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
         {isSpectator ? (
           <p className="banner banner-info">{t("spectatorNotice")}</p>
         ) : (
-          <ul className="card asset-list" aria-live="polite">
+          // Not a live region: the bars tick many times a second; the framing check and "ready" speak up.
+          <ul className="card asset-list">
             {bars.map((asset) => (
               <AssetBar key={asset.key} asset={asset} />
             ))}

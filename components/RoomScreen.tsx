@@ -133,6 +133,7 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
 
   if (seated && room && seat) {
     const inviteFirst = room.members.length < INVITE_FIRST_BELOW;
+    const PhaseHeading = room.phase === "chatting" || room.phase === "playing" ? "h1" : "p";
     return (
       // The call lives above the phase switch: chat, lobby, game and results share one connection.
       <CallProvider key={`${room.code}:${seat.playerId}`} settings={call} room={room} seat={seat}>
@@ -148,9 +149,10 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
               {t("serverRestartedRoomKept")}
             </p>
           )}
-          <p className="phase" data-testid="room-phase" data-phase={room.phase}>
+          {/* The page's h1 where the phase has no title of its own (the lobby and the results do). */}
+          <PhaseHeading className="phase" data-testid="room-phase" data-phase={room.phase}>
             {t(`phase_${room.phase}`)}
-          </p>
+          </PhaseHeading>
           {room.phase === "chatting" && (
             <>
               {room.calledOff && (

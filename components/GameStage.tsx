@@ -17,6 +17,7 @@ import { GameSession, gameViewOf } from "@/client/game/gameSession";
 import { useI18n } from "@/client/i18n";
 import { selectScores, useRoomStore, type RoomStoreState } from "@/client/roomStore";
 import { MuteButton } from "./MuteButton";
+import { RelaxedNote } from "./RelaxedNote";
 import { SelfView } from "./SelfView";
 import { TargetFigure } from "./TargetFigure";
 
@@ -65,6 +66,7 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
     <section className="game" data-testid="game-stage" data-role={self?.role} data-stage={stage.kind} data-display={display.kind}>
       <header className="game-head">
         <span className="tag">{shownRound && timeline ? `${t("roundLabel")} ${shownRound.index + 1}/${timeline.rounds.length}` : t("getReady")}</span>
+        {room.game && <RelaxedNote timeScale={room.game.timeScale} label={t("playedRelaxed")} />}
         <MuteButton labels={{ mute: t("mute"), unmute: t("unmute") }} size={40} />
       </header>
 

@@ -6,6 +6,7 @@ import { playEffect } from "@/client/audio/sound";
 import { useI18n } from "@/client/i18n";
 import { selectScores, sendRoomIntent, useRoomStore } from "@/client/roomStore";
 import { MatchHistorySheet } from "./MatchHistorySheet";
+import { RelaxedNote } from "./RelaxedNote";
 
 const CONFETTI_COLORS = ["#ff4f9a", "#34d6c4", "#ffd34f", "#7a4dff", "#ffffff"];
 /** Fixed pieces (no randomness in render): spread by a golden-ratio step, so no two line up. */
@@ -63,6 +64,7 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
         ))}
       </div>
       <h1>{t("resultsTitle")}</h1>
+      {room.game && <RelaxedNote timeScale={room.game.timeScale} label={t("playedRelaxed")} className="banner banner-info relaxed" />}
       {/* In rank order for reading; the CSS stands second left and third right of the winner. */}
       <ol className="podium" data-testid="ranking" data-size={onPodium.length}>
         {onPodium.map((entry) => (

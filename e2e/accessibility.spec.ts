@@ -47,21 +47,32 @@ async function expectHeadingOrder(page: Page, screen: string): Promise<void> {
   expect.soft(skips, `${screen}: headings ${levels.join(",")} skip no level`).toEqual([]);
 }
 
-/** Tab from the top of the page: every visible control is reached, in order, and none traps focus. */
+/**
+ * Tab from the top of the page: every visible control is reached and none traps focus. A radio
+ * group is one Tab stop (arrow keys move inside it), so reaching any of its radios counts.
+ */
 async function expectKeyboardReach(page: Page, screen: string): Promise<void> {
   const controls = await page
     .locator("a[href], button:not([disabled]), input:not([disabled]), select, textarea, [tabindex]:not([tabindex='-1'])")
-    .evaluateAll((elements) => elements.filter((element) => (element as HTMLElement).offsetParent !== null).map((element) => element.outerHTML.slice(0, 80)));
+    .evaluateAll((elements) =>
+      elements
+        .filter((element) => (element as HTMLElement).offsetParent !== null)
+        .map((element, index) => {
+          const input = element as HTMLInputElement;
+          const stop = input.type === "radio" ? `radio:${input.name}` : `control:${index}`;
+          input.dataset.tabStop = stop;
+          return `${stop} ${element.outerHTML.slice(0, 80)}`;
+        }),
+    );
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   const reached = new Set<string>();
   for (let press = 0; press < controls.length + 3; press++) {
     await page.keyboard.press("Tab");
-    const focused = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80) ?? "");
-    if (focused) reached.add(focused);
+    reached.add(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.tabStop ?? ""));
   }
   expect
     .soft(
-      controls.filter((control) => !reached.has(control)),
+      controls.filter((control) => !reached.has(control.split(" ")[0]!)),
       `${screen}: controls Tab never reaches`,
     )
     .toEqual([]);
@@ -73,12 +84,23 @@ async function snap(player: Player, screen: string, testInfo: TestInfo): Promise
   await testInfo.attach(`a11y-${screen}-${player.name}`, { path: file, contentType: "image/png" });
 }
 
-/** What the game's polite live region said, in order, with what the screen showed at the time. */
-async function recordAnnouncements(page: Page): Promise<void> {
+interface GameRecord {
+  /** What the game's polite live region said, in order, with what the screen showed then. */
+  said: { text: string; display: string }[];
+  /** The highest number the banner counted down from during a round (its length in seconds). */
+  roundSeconds: number;
+}
+
+/** Records in the page what the game said and showed: rounds move faster than a test can poll two browsers. */
+async function recordGame(page: Page): Promise<void> {
   await page.addInitScript(() => {
-    const said: { text: string; display: string }[] = [];
-    (window as unknown as { __said: typeof said }).__said = said;
+    const record: GameRecord = { said: [], roundSeconds: 0 };
+    const said = record.said;
+    (window as unknown as { __game: GameRecord }).__game = record;
     const observer = new MutationObserver(() => {
+      const stage = document.querySelector<HTMLElement>('[data-testid="game-stage"]');
+      const banner = Number(document.querySelector('[data-testid="stage-banner"]')?.textContent);
+      if (stage?.dataset.display === "round" && Number.isFinite(banner)) record.roundSeconds = Math.max(record.roundSeconds, banner);
       const region = document.querySelector('[data-testid="game-announcer"]');
       const text = region?.textContent ?? "";
       if (region && text !== said.at(-1)?.text) {
@@ -89,10 +111,15 @@ async function recordAnnouncements(page: Page): Promise<void> {
   });
 }
 
+/** Both phones at once: a round lasts seconds, and the next one must not be missed. */
 async function auditBoth(players: Player[], screen: string, testInfo: TestInfo): Promise<void> {
-  await Promise.all(players.map((player) => audit(player, screen, testInfo)));
-  for (const player of players) await expectHeadingOrder(player.page, `${screen} (${player.name})`);
-  await Promise.all(players.map((player) => snap(player, screen, testInfo)));
+  await Promise.all(
+    players.map(async (player) => {
+      await audit(player, screen, testInfo);
+      await expectHeadingOrder(player.page, `${screen} (${player.name})`);
+      await snap(player, screen, testInfo);
+    }),
+  );
 }
 
 test("every screen passes axe's WCAG 2.1 AA rules, in English and Korean, at phone size", async ({ players }, testInfo) => {
@@ -101,13 +128,17 @@ test("every screen passes axe's WCAG 2.1 AA rules, in English and Korean, at pho
   const host = await players.launch({ name: "host-en", video: "messi5", contextOptions: { ...PHONE, locale: "en-US" }, cameraFps: 10 });
   const guest = await players.launch({ name: "guest-ko", video: "astronaut", contextOptions: { ...PHONE, locale: "ko-KR" }, cameraFps: 10 });
   const both = [host, guest];
-  for (const player of both) await recordAnnouncements(player.page);
+  for (const player of both) await recordGame(player.page);
 
   await Promise.all(both.map((player) => player.page.goto("/")));
   await auditBoth(both, "home", testInfo);
   await expectKeyboardReach(host.page, "home");
 
   const { link } = await createRoom(host.page, "Messi", "party");
+  // "More time" for the whole room, remembered like mute: still chosen after a reload.
+  await host.page.getByTestId("time-scale-1.5").check();
+  await host.page.reload();
+  await expect(host.page.getByTestId("time-scale-1.5")).toBeChecked();
   await joinByLink(guest.page, link, "Astro");
   for (const player of both) await expect(player.page.getByTestId("remote-tile")).toHaveCount(1);
   await auditBoth(both, "room", testInfo);
@@ -119,6 +150,7 @@ test("every screen passes axe's WCAG 2.1 AA rules, in English and Korean, at pho
   for (const player of both) await player.context.route("**/vision/**", (route) => (hold ? void held.push(route) : route.continue()));
   await host.page.getByTestId("start-game").click();
   for (const player of both) await expect(player.page.getByTestId("lobby")).toBeVisible();
+  for (const player of both) await expect(player.page.getByTestId("relaxed-note")).toHaveAttribute("data-time-scale", "1.5");
   await expect.poll(() => held.length).toBeGreaterThan(0);
   await auditBoth(both, "lobby-loading", testInfo);
   hold = false;
@@ -145,13 +177,16 @@ test("every screen passes axe's WCAG 2.1 AA rules, in English and Korean, at pho
         .waitFor({ timeout: kind === "pose" ? 120_000 : 30_000 });
     }
     await auditBoth(both, `round-${kind}`, testInfo);
+    if (kind === "pose") for (const player of both) await expect(player.page.getByTestId("relaxed-note")).toBeVisible();
   }
 
   for (const player of both) await expect(player.page.getByTestId("results")).toBeVisible({ timeout: 60_000 });
   // A screen reader heard the countdown, each round's start, and each result with the own score,
   // politely; never the seconds of a round ticking by (the banner shows those, aria-hidden).
   for (const player of both) {
-    const said = await player.page.evaluate(() => (window as unknown as { __said: { text: string; display: string }[] }).__said);
+    const { said, roundSeconds } = await player.page.evaluate(() => (window as unknown as { __game: GameRecord }).__game);
+    // "More time" x1.5 on the party playlist's 8 s rounds: every phone counted down from 12.
+    expect(roundSeconds, `${player.name}: relaxed rounds`).toBe(12);
     await testInfo.attach(`${player.name}-announcements.json`, { body: JSON.stringify(said, null, 2), contentType: "application/json" });
     const during = (display: string) => said.filter((entry) => entry.display === display).map((entry) => entry.text);
     expect(
@@ -162,7 +197,18 @@ test("every screen passes axe's WCAG 2.1 AA rules, in English and Korean, at pho
     expect(during("result").filter((text) => /Your score|내 점수/.test(text)).length, `${player.name}: every result says the own score`).toBe(3);
   }
   for (const player of both) await expect(player.page.getByTestId("match-save")).toHaveAttribute("data-save", "saved", { timeout: 30_000 });
+  // Audited as it rests: mid-rise the podium fades in from transparent, which no one reads.
+  for (const player of both) {
+    await expect
+      .poll(() =>
+        player.page
+          .locator(".podium-place")
+          .evaluateAll((places) => places.every((place) => place.getAnimations().every((animation) => animation.playState === "finished"))),
+      )
+      .toBe(true);
+  }
   await auditBoth(both, "results", testInfo);
+  for (const player of both) await expect(player.page.getByTestId("results").getByTestId("relaxed-note")).toBeVisible();
 
   const matchHref = await host.page.getByTestId("match-link").getAttribute("href");
   for (const player of both) {
@@ -170,9 +216,12 @@ test("every screen passes axe's WCAG 2.1 AA rules, in English and Korean, at pho
     await expect(player.page.getByTestId("history-sheet")).toHaveAttribute("data-state", "ready");
   }
   await auditBoth(both, "history-sheet", testInfo);
+  for (const player of both) await expect(player.page.getByTestId("history-sheet").getByTestId("relaxed-note")).toBeVisible();
 
   await Promise.all(both.map((player) => player.page.goto("/history")));
   await auditBoth(both, "history", testInfo);
+  await expect(host.page.locator(`[data-testid="match"]:has(a[href="${matchHref}"]) [data-testid="relaxed-note"]`)).toHaveText("More time ×1.5");
   await Promise.all(both.map((player) => player.page.goto(matchHref!)));
   await auditBoth(both, "match", testInfo);
+  await expect(guest.page.getByTestId("relaxed-note")).toHaveText("시간 더 주기 ×1.5");
 });

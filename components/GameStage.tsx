@@ -18,6 +18,7 @@ import { useI18n } from "@/client/i18n";
 import { selectScores, useRoomStore, type RoomStoreState } from "@/client/roomStore";
 import { MuteButton } from "./MuteButton";
 import { RelaxedNote } from "./RelaxedNote";
+import { SoundCueTwin } from "./SoundCueTwin";
 import { SelfView } from "./SelfView";
 import { TargetFigure } from "./TargetFigure";
 
@@ -42,7 +43,7 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
   useEffect(() => {
     session.setView(gameViewOf(room, selfId));
   }, [session, room, selfId]);
-  const { stage, meter, awards, vision } = useSyncExternalStore(session.subscribe, session.getSnapshot, session.getSnapshot);
+  const { stage, meter, awards, vision, cue } = useSyncExternalStore(session.subscribe, session.getSnapshot, session.getSnapshot);
 
   // Header, target and banner all follow one display: a round's result, then "next", then its countdown.
   const display = roundDisplay(stage, timeline);
@@ -71,6 +72,7 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
       </header>
 
       <StageBanner display={display} award={award} targetName={shownTarget?.name[locale] ?? ""} />
+      <SoundCueTwin cue={cue} />
       {isPlayer && (
         <Announcer display={display} award={award} targetName={shownTarget?.name[locale] ?? ""} total={selfTotal} rounds={timeline?.rounds.length ?? 0} />
       )}

@@ -7,6 +7,7 @@ import { useI18n } from "@/client/i18n";
 import { selectScores, sendRoomIntent, useRoomStore } from "@/client/roomStore";
 import { MatchHistorySheet } from "./MatchHistorySheet";
 import { RelaxedNote } from "./RelaxedNote";
+import { SoundCueTwin } from "./SoundCueTwin";
 
 const CONFETTI_COLORS = ["#ff4f9a", "#34d6c4", "#ffd34f", "#7a4dff", "#ffffff"];
 /** Fixed pieces (no randomness in render): spread by a golden-ratio step, so no two line up. */
@@ -34,8 +35,11 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
   const nickname = (playerId: string) => room.members.find((member) => member.id === playerId)?.nickname ?? "—";
 
   // The fanfare, once per match, for everyone: the winner is celebrated by the whole room.
+  const [fanfare, setFanfare] = useState<{ name: "winner"; seq: number } | null>(null);
   useEffect(() => {
-    if (matchId) playEffect("winner");
+    if (!matchId) return;
+    playEffect("winner");
+    setFanfare({ name: "winner", seq: 1 });
   }, [matchId]);
 
   if (!results) return null;
@@ -64,6 +68,7 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
         ))}
       </div>
       <h1>{t("resultsTitle")}</h1>
+      <SoundCueTwin cue={fanfare} />
       {room.game && <RelaxedNote timeScale={room.game.timeScale} label={t("playedRelaxed")} className="banner banner-info relaxed" />}
       {/* In rank order for reading; the CSS stands second left and third right of the winner. */}
       <ol className="podium" data-testid="ranking" data-size={onPodium.length}>

@@ -89,18 +89,26 @@ interface GameRecord {
   said: { text: string; display: string }[];
   /** The highest number the banner counted down from during a round (its length in seconds). */
   roundSeconds: number;
+  /** Every sound cue's visual twin the page showed, in order. */
+  cues: string[];
 }
 
 /** Records in the page what the game said and showed: rounds move faster than a test can poll two browsers. */
 async function recordGame(page: Page): Promise<void> {
   await page.addInitScript(() => {
-    const record: GameRecord = { said: [], roundSeconds: 0 };
+    const record: GameRecord = { said: [], roundSeconds: 0, cues: [] };
+    let lastCue = "";
     const said = record.said;
     (window as unknown as { __game: GameRecord }).__game = record;
     const observer = new MutationObserver(() => {
       const stage = document.querySelector<HTMLElement>('[data-testid="game-stage"]');
       const banner = Number(document.querySelector('[data-testid="stage-banner"]')?.textContent);
       if (stage?.dataset.display === "round" && Number.isFinite(banner)) record.roundSeconds = Math.max(record.roundSeconds, banner);
+      const cue = document.querySelector<HTMLElement>('[data-testid="sound-cue"]');
+      if (cue && cue.checkVisibility() && `${cue.dataset.seq}:${cue.dataset.cue}` !== lastCue) {
+        lastCue = `${cue.dataset.seq}:${cue.dataset.cue}`;
+        record.cues.push(cue.dataset.cue ?? "?");
+      }
       const region = document.querySelector('[data-testid="game-announcer"]');
       const text = region?.textContent ?? "";
       if (region && text !== said.at(-1)?.text) {
@@ -126,7 +134,14 @@ test("every screen passes axe's WCAG 2.1 AA rules, in English and Korean, at pho
   test.setTimeout(240_000);
   // 10 fps cameras: this test is about the pages, not the call's picture (e2e/README.md, "Load").
   const host = await players.launch({ name: "host-en", video: "messi5", contextOptions: { ...PHONE, locale: "en-US" }, cameraFps: 10 });
-  const guest = await players.launch({ name: "guest-ko", video: "astronaut", contextOptions: { ...PHONE, locale: "ko-KR" }, cameraFps: 10 });
+  // The guest's phone asks for reduced motion and plays muted (issue 25's options, seen by axe too).
+  const guest = await players.launch({
+    name: "guest-ko",
+    video: "astronaut",
+    contextOptions: { ...PHONE, locale: "ko-KR", reducedMotion: "reduce" },
+    cameraFps: 10,
+  });
+  await guest.context.addInitScript(() => window.localStorage.setItem("poseparty.muted", "1"));
   const both = [host, guest];
   for (const player of both) await recordGame(player.page);
 
@@ -142,6 +157,17 @@ test("every screen passes axe's WCAG 2.1 AA rules, in English and Korean, at pho
   await joinByLink(guest.page, link, "Astro");
   for (const player of both) await expect(player.page.getByTestId("remote-tile")).toHaveCount(1);
   await auditBoth(both, "room", testInfo);
+  // Reduced motion follows the system (the guest) or is set by hand, and is remembered (the host).
+  await expect(guest.page.locator("html")).toHaveAttribute("data-motion", "reduce");
+  await expect(guest.page.getByTestId("reduced-motion")).toBeChecked();
+  await expect(host.page.locator("html")).toHaveAttribute("data-motion", "full");
+  await host.page.getByTestId("reduced-motion").check();
+  await expect(host.page.locator("html")).toHaveAttribute("data-motion", "reduce");
+  await host.page.reload();
+  await expect(host.page.getByTestId("reduced-motion")).toBeChecked();
+  await expect(host.page.locator("html")).toHaveAttribute("data-motion", "reduce");
+  await host.page.getByTestId("reduced-motion").uncheck();
+  await expect(host.page.locator("html")).toHaveAttribute("data-motion", "full");
   await expectKeyboardReach(host.page, "room");
 
   // The lobby while it loads: the models wait until the loading screen is audited.
@@ -177,7 +203,10 @@ test("every screen passes axe's WCAG 2.1 AA rules, in English and Korean, at pho
         .waitFor({ timeout: kind === "pose" ? 120_000 : 30_000 });
     }
     await auditBoth(both, `round-${kind}`, testInfo);
-    if (kind === "pose") for (const player of both) await expect(player.page.getByTestId("relaxed-note")).toBeVisible();
+    if (kind === "pose") {
+      for (const player of both) await expect(player.page.getByTestId("relaxed-note")).toBeVisible();
+      await expect(guest.page.getByTestId("mute-button")).toHaveAttribute("aria-pressed", "true");
+    }
   }
 
   for (const player of both) await expect(player.page.getByTestId("results")).toBeVisible({ timeout: 60_000 });
@@ -208,6 +237,17 @@ test("every screen passes axe's WCAG 2.1 AA rules, in English and Korean, at pho
       .toBe(true);
   }
   await auditBoth(both, "results", testInfo);
+  // Muted, reduced motion: every sound was shown (3-2-1 ticks, go with the music, round ends, the
+  // fanfare), no confetti, nothing moving; the host's phone celebrates.
+  await expect(guest.page.getByTestId("sound-cue")).toHaveAttribute("data-cue", "winner");
+  const { cues } = await guest.page.evaluate(() => (window as unknown as { __game: GameRecord }).__game);
+  await testInfo.attach("guest-cues.json", { body: JSON.stringify(cues), contentType: "application/json" });
+  expect(cues.filter((cue) => cue === "tick").length, "the 3-2-1, shown").toBeGreaterThanOrEqual(1);
+  expect(cues.filter((cue) => cue === "go").length, "each round's start and music, shown").toBe(3);
+  expect(cues.filter((cue) => cue === "round-end").length, "each round's end, shown").toBe(3);
+  await expect(guest.page.getByTestId("celebration")).toBeHidden();
+  expect(await guest.page.evaluate(() => document.getAnimations().filter((animation) => animation.playState === "running").length)).toBe(0);
+  await expect(host.page.getByTestId("celebration")).toBeVisible();
   for (const player of both) await expect(player.page.getByTestId("results").getByTestId("relaxed-note")).toBeVisible();
 
   const matchHref = await host.page.getByTestId("match-link").getAttribute("href");

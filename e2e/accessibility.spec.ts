@@ -119,13 +119,49 @@ async function recordGame(page: Page): Promise<void> {
   });
 }
 
+/**
+ * Larger text (WCAG 1.4.4): the page at 200 % text size, as a phone's font setting makes it. Every
+ * size in the stylesheet is in rem, so doubling the root's doubles the text. Nothing may need
+ * sideways scrolling and every control stays inside the 390 px; the picture is saved to look at.
+ */
+async function expectLargeTextFits(player: Player, screen: string, testInfo: TestInfo): Promise<void> {
+  const { page } = player;
+  const style = await page.addStyleTag({ content: "html { font-size: 200% !important; }" });
+  try {
+    const { overflow, outside } = await page.evaluate(() => {
+      const width = window.innerWidth;
+      const controls = [...document.querySelectorAll("a[href], button, input, select, textarea, [role=status]")].filter(
+        (element) => (element as HTMLElement).offsetParent !== null && !element.closest(".visually-hidden"),
+      );
+      return {
+        overflow: document.documentElement.scrollWidth - width,
+        outside: controls
+          .filter((element) => {
+            const box = element.getBoundingClientRect();
+            return box.left < -1 || box.right > width + 1;
+          })
+          .map((element) => element.outerHTML.slice(0, 80)),
+      };
+    });
+    expect.soft(overflow, `${screen} at 200 %: no sideways scrolling`).toBeLessThanOrEqual(0);
+    expect.soft(outside, `${screen} at 200 %: controls inside the screen`).toEqual([]);
+    const file = testInfo.outputPath(`a11y-${screen}-${player.name}-200pc.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    await testInfo.attach(`a11y-${screen}-${player.name}-200pc`, { path: file, contentType: "image/png" });
+  } finally {
+    await style.evaluate((element) => (element as HTMLElement).remove());
+  }
+}
+
 /** Both phones at once: a round lasts seconds, and the next one must not be missed. */
-async function auditBoth(players: Player[], screen: string, testInfo: TestInfo): Promise<void> {
+async function auditBoth(players: Player[], screen: string, testInfo: TestInfo, largeText = true): Promise<void> {
   await Promise.all(
     players.map(async (player) => {
       await audit(player, screen, testInfo);
       await expectHeadingOrder(player.page, `${screen} (${player.name})`);
       await snap(player, screen, testInfo);
+      // The English phone: its words are the longest.
+      if (largeText && player.name === "host-en") await expectLargeTextFits(player, screen, testInfo);
     }),
   );
 }
@@ -178,7 +214,7 @@ test("every screen passes axe's WCAG 2.1 AA rules, in English and Korean, at pho
   for (const player of both) await expect(player.page.getByTestId("lobby")).toBeVisible();
   for (const player of both) await expect(player.page.getByTestId("relaxed-note")).toHaveAttribute("data-time-scale", "1.5");
   await expect.poll(() => held.length).toBeGreaterThan(0);
-  await auditBoth(both, "lobby-loading", testInfo);
+  await auditBoth(both, "lobby-loading", testInfo, false);
   hold = false;
   for (const route of held.splice(0)) await route.continue();
 
@@ -202,7 +238,7 @@ test("every screen passes axe's WCAG 2.1 AA rules, in English and Korean, at pho
         .locator(`[data-testid="game-stage"][data-display="round"] [data-figure="${kind}"]`)
         .waitFor({ timeout: kind === "pose" ? 120_000 : 30_000 });
     }
-    await auditBoth(both, `round-${kind}`, testInfo);
+    await auditBoth(both, `round-${kind}`, testInfo, kind === "hand");
     if (kind === "pose") {
       for (const player of both) await expect(player.page.getByTestId("relaxed-note")).toBeVisible();
       await expect(guest.page.getByTestId("mute-button")).toHaveAttribute("aria-pressed", "true");
@@ -259,7 +295,7 @@ test("every screen passes axe's WCAG 2.1 AA rules, in English and Korean, at pho
   for (const player of both) await expect(player.page.getByTestId("history-sheet").getByTestId("relaxed-note")).toBeVisible();
 
   await Promise.all(both.map((player) => player.page.goto("/history")));
-  await auditBoth(both, "history", testInfo);
+  await auditBoth(both, "history", testInfo, false);
   await expect(host.page.locator(`[data-testid="match"]:has(a[href="${matchHref}"]) [data-testid="relaxed-note"]`)).toHaveText("More time ×1.5");
   await Promise.all(both.map((player) => player.page.goto(matchHref!)));
   await auditBoth(both, "match", testInfo);

@@ -60,6 +60,7 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
     return grade === "miss" ? undefined : grade;
   };
   const award = display.kind === "round" || display.kind === "result" ? awardFor(display.round.index) : undefined;
+  const held = meter.holdProgress >= 1;
   // Read once per result, not with every meter message: the announcer keys on the display.
   const selfTotal = useRoomStore(useCallback((state: RoomStoreState) => state.scores[selfId]?.total ?? 0, [selfId]));
 
@@ -87,11 +88,13 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
           {/* Above the camera, never over it: the player must see all of themselves. */}
           {shownTarget && <TargetFigure target={shownTarget} />}
           <SelfView size="large" overlay={overlay} />
-          <div className="meter" data-testid="similarity-meter" data-similarity={meter.similarity.toFixed(2)}>
+          <div className="meter" data-testid="similarity-meter" data-similarity={meter.similarity.toFixed(2)} data-level={held ? "done" : "live"}>
             <span className="bar">
-              <span className={`bar-fill level-${meter.holdProgress >= 1 ? "done" : "live"}`} style={{ width: `${Math.round(meter.similarity * 100)}%` }} />
+              <span className={`bar-fill level-${held ? "done" : "live"}`} style={{ width: `${Math.round(meter.similarity * 100)}%` }} />
             </span>
-            <span className="tag">
+            {/* "Held" is said in words and a mark, not only by the bar turning gold (colour independence). */}
+            <span className="tag" data-testid="meter-label">
+              {held && <strong className="meter-held">✓ {t("meterHeld")} · </strong>}
               {Math.round(meter.similarity * 100)}% · {meter.detectionsPerSecond} {t("detectionsPerSecond")}
             </span>
           </div>

@@ -91,12 +91,14 @@ interface GameRecord {
   roundSeconds: number;
   /** Every sound cue's visual twin the page showed, in order. */
   cues: string[];
+  /** What the live meter's words said once the pose was held (the bar also turns gold). */
+  heldLabel: string | null;
 }
 
 /** Records in the page what the game said and showed: rounds move faster than a test can poll two browsers. */
 async function recordGame(page: Page): Promise<void> {
   await page.addInitScript(() => {
-    const record: GameRecord = { said: [], roundSeconds: 0, cues: [] };
+    const record: GameRecord = { said: [], roundSeconds: 0, cues: [], heldLabel: null };
     let lastCue = "";
     const said = record.said;
     (window as unknown as { __game: GameRecord }).__game = record;
@@ -104,6 +106,9 @@ async function recordGame(page: Page): Promise<void> {
       const stage = document.querySelector<HTMLElement>('[data-testid="game-stage"]');
       const banner = Number(document.querySelector('[data-testid="stage-banner"]')?.textContent);
       if (stage?.dataset.display === "round" && Number.isFinite(banner)) record.roundSeconds = Math.max(record.roundSeconds, banner);
+      if (document.querySelector('[data-testid="similarity-meter"][data-level="done"]')) {
+        record.heldLabel ??= document.querySelector('[data-testid="meter-label"]')?.textContent ?? "";
+      }
       const cue = document.querySelector<HTMLElement>('[data-testid="sound-cue"]');
       if (cue && cue.checkVisibility() && `${cue.dataset.seq}:${cue.dataset.cue}` !== lastCue) {
         lastCue = `${cue.dataset.seq}:${cue.dataset.cue}`;
@@ -153,6 +158,23 @@ async function expectLargeTextFits(player: Player, screen: string, testInfo: Tes
   }
 }
 
+/**
+ * Colour independence: the page as a deuteranope sees it (Chromium's own simulation), saved to
+ * look at: the meter, grades and ready states must still read, by their words and marks.
+ */
+async function snapDeuteranopia(player: Player, screen: string, testInfo: TestInfo): Promise<void> {
+  const cdp = await player.context.newCDPSession(player.page);
+  try {
+    await cdp.send("Emulation.setEmulatedVisionDeficiency", { type: "deuteranopia" });
+    const file = testInfo.outputPath(`a11y-${screen}-${player.name}-deuteranopia.png`);
+    await player.page.screenshot({ path: file });
+    await testInfo.attach(`a11y-${screen}-${player.name}-deuteranopia`, { path: file, contentType: "image/png" });
+  } finally {
+    await cdp.send("Emulation.setEmulatedVisionDeficiency", { type: "none" });
+    await cdp.detach();
+  }
+}
+
 /** Both phones at once: a round lasts seconds, and the next one must not be missed. */
 async function auditBoth(players: Player[], screen: string, testInfo: TestInfo, largeText = true): Promise<void> {
   await Promise.all(
@@ -162,6 +184,9 @@ async function auditBoth(players: Player[], screen: string, testInfo: TestInfo, 
       await snap(player, screen, testInfo);
       // The English phone: its words are the longest.
       if (largeText && player.name === "host-en") await expectLargeTextFits(player, screen, testInfo);
+      // The pose round on the phone that holds it (messi5), the lobby and the results on the other.
+      const deuteranope = { "lobby-framing": "guest-ko", "round-pose": "host-en", results: "guest-ko" }[screen];
+      if (deuteranope === player.name) await snapDeuteranopia(player, screen, testInfo);
     }),
   );
 }
@@ -249,7 +274,9 @@ test("every screen passes axe's WCAG 2.1 AA rules, in English and Korean, at pho
   // A screen reader heard the countdown, each round's start, and each result with the own score,
   // politely; never the seconds of a round ticking by (the banner shows those, aria-hidden).
   for (const player of both) {
-    const { said, roundSeconds } = await player.page.evaluate(() => (window as unknown as { __game: GameRecord }).__game);
+    const { said, roundSeconds, heldLabel } = await player.page.evaluate(() => (window as unknown as { __game: GameRecord }).__game);
+    // Holding the pose says so in words, not only gold (messi5 holds the pose round; the astronaut the head round).
+    expect(heldLabel, `${player.name}: the held meter's words`).toMatch(/✓ (held|유지 완료)/);
     // "More time" x1.5 on the party playlist's 8 s rounds: every phone counted down from 12.
     expect(roundSeconds, `${player.name}: relaxed rounds`).toBe(12);
     await testInfo.attach(`${player.name}-announcements.json`, { body: JSON.stringify(said, null, 2), contentType: "application/json" });

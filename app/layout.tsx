@@ -1,6 +1,7 @@
 import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
 import { I18nProvider } from "@/client/i18n";
+import { MotionPreference } from "@/components/MotionPreference";
 import { SecureContextGate } from "@/components/SecureContextGate";
 import { lanPageSettings } from "@/server/services";
 import { serverLocale } from "./serverLocale";
@@ -26,6 +27,7 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   return (
     <html lang={locale}>
       <body>
+        <MotionPreference />
         <I18nProvider initialLocale={locale}>
           <SecureContextGate lan={lanPageSettings()}>{children}</SecureContextGate>
         </I18nProvider>

@@ -18,6 +18,8 @@ import { clockOffset } from "@/client/game/clockSync";
 import { useI18n } from "@/client/i18n";
 import { selectScores, useRoomStore, type RoomStoreState } from "@/client/roomStore";
 import { MuteButton } from "./MuteButton";
+import { RelaxedNote } from "./RelaxedNote";
+import { SoundCueTwin } from "./SoundCueTwin";
 import { SelfView } from "./SelfView";
 import { TargetFigure } from "./TargetFigure";
 
@@ -42,7 +44,7 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
   useEffect(() => {
     session.setView(gameViewOf(room, selfId));
   }, [session, room, selfId]);
-  const { stage, meter, awards, vision } = useSyncExternalStore(session.subscribe, session.getSnapshot, session.getSnapshot);
+  const { stage, meter, awards, vision, cue } = useSyncExternalStore(session.subscribe, session.getSnapshot, session.getSnapshot);
 
   // Header, target and banner all follow one display: a round's result, then "next", then its countdown.
   const display = roundDisplay(stage, timeline);
@@ -59,6 +61,9 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
     return grade === "miss" ? undefined : grade;
   };
   const award = display.kind === "round" || display.kind === "result" ? awardFor(display.round.index) : undefined;
+  const held = meter.holdProgress >= 1;
+  // Read once per result, not with every meter message: the announcer keys on the display.
+  const selfTotal = useRoomStore(useCallback((state: RoomStoreState) => state.scores[selfId]?.total ?? 0, [selfId]));
 
   const clock = clockOffset();
   return (
@@ -74,10 +79,15 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
     >
       <header className="game-head">
         <span className="tag">{shownRound && timeline ? `${t("roundLabel")} ${shownRound.index + 1}/${timeline.rounds.length}` : t("getReady")}</span>
+        {room.game && <RelaxedNote timeScale={room.game.timeScale} label={t("playedRelaxed")} />}
         <MuteButton labels={{ mute: t("mute"), unmute: t("unmute") }} size={40} />
       </header>
 
       <StageBanner display={display} award={award} targetName={shownTarget?.name[locale] ?? ""} />
+      <SoundCueTwin cue={cue} />
+      {isPlayer && (
+        <Announcer display={display} award={award} targetName={shownTarget?.name[locale] ?? ""} total={selfTotal} rounds={timeline?.rounds.length ?? 0} />
+      )}
       {isPlayer && vision !== "ready" && (
         <p className="banner banner-info" role="status" data-testid="vision-resume" data-state={vision}>
           {t(vision === "loading" ? "resumingModels" : "resumeModelsFailed")}
@@ -89,11 +99,13 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
           {/* Above the camera, never over it: the player must see all of themselves. */}
           {shownTarget && <TargetFigure target={shownTarget} />}
           <SelfView size="large" overlay={overlay} />
-          <div className="meter" data-testid="similarity-meter" data-similarity={meter.similarity.toFixed(2)}>
+          <div className="meter" data-testid="similarity-meter" data-similarity={meter.similarity.toFixed(2)} data-level={held ? "done" : "live"}>
             <span className="bar">
-              <span className={`bar-fill level-${meter.holdProgress >= 1 ? "done" : "live"}`} style={{ width: `${Math.round(meter.similarity * 100)}%` }} />
+              <span className={`bar-fill level-${held ? "done" : "live"}`} style={{ width: `${Math.round(meter.similarity * 100)}%` }} />
             </span>
-            <span className="tag">
+            {/* "Held" is said in words and a mark, not only by the bar turning gold (colour independence). */}
+            <span className="tag" data-testid="meter-label">
+              {held && <strong className="meter-held">✓ {t("meterHeld")} · </strong>}
               {Math.round(meter.similarity * 100)}% · {meter.detectionsPerSecond} {t("detectionsPerSecond")}
             </span>
           </div>
@@ -128,7 +140,8 @@ function StageBanner({ display, award, targetName }: { display: RoundDisplay; aw
       break;
   }
   return (
-    <div className={`stage-banner stage-${display.kind} ${award ? `award-${award}` : ""}`} aria-live="assertive">
+    // Not a live region: it ticks every second; the Announcer says what matters, politely.
+    <div className={`stage-banner stage-${display.kind} ${award ? `award-${award}` : ""}`} aria-hidden>
       {note && (
         <p className="stage-note" data-testid="stage-note">
           {note}
@@ -138,6 +151,56 @@ function StageBanner({ display, award, targetName }: { display: RoundDisplay; aw
         {text}
       </p>
     </div>
+  );
+}
+
+/**
+ * What a screen reader hears, politely: the 3-2-1 before each round, the round starting with its
+ * target, an award when it is earned, and each result with the player's own score. Never the
+ * seconds of a round or the meter: the text changes only when one of those does.
+ */
+function Announcer({
+  display,
+  award,
+  targetName,
+  total,
+  rounds,
+}: {
+  display: RoundDisplay;
+  award: Award | undefined;
+  targetName: string;
+  total: number;
+  rounds: number;
+}) {
+  const { t } = useI18n();
+  const roundName = display.kind === "waiting" ? "" : `${t("roundLabel")} ${display.round.index + 1}/${rounds}`;
+  // The total as it stood when the result first showed: a late score message does not repeat it.
+  const [resultTotal, setResultTotal] = useState<{ key: string; total: number } | null>(null);
+  const resultKey = display.kind === "result" ? `${display.round.index}` : null;
+  useEffect(() => {
+    if (resultKey !== null) setResultTotal((current) => (current?.key === resultKey ? current : { key: resultKey, total }));
+  }, [resultKey, total]);
+  let text: string;
+  switch (display.kind) {
+    case "waiting":
+      text = t("getReady");
+      break;
+    case "next":
+      text = `${roundName}. ${t("nextUp")}: ${targetName}. ${display.secondsLeft}`;
+      break;
+    case "round":
+      text = award ? `${t(award)}!` : `${roundName}. ${t("goNow")}: ${targetName}`;
+      break;
+    case "result": {
+      const shownTotal = resultTotal?.key === resultKey ? resultTotal.total : total;
+      text = `${roundName}: ${award ? t(award) : t("miss")}. ${t("yourScore")}: ${shownTotal} ${t("points")}`;
+      break;
+    }
+  }
+  return (
+    <p className="visually-hidden" role="status" aria-live="polite" data-testid="game-announcer">
+      {text}
+    </p>
   );
 }
 

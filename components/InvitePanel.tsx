@@ -43,7 +43,7 @@ export function InvitePanel({ roomCode }: { roomCode: string }) {
         </div>
       </div>
       <div className="row">
-        <input className="link-field" readOnly value={link} aria-label="link" data-testid="room-link" onFocus={(e) => e.target.select()} />
+        <input className="link-field" readOnly value={link} aria-label={t("inviteLinkLabel")} data-testid="room-link" onFocus={(e) => e.target.select()} />
         <button type="button" onClick={copy} data-testid="copy-link">
           {t("copyLink")}
         </button>

@@ -25,6 +25,7 @@ import type { PlanOutcome, SettlePlanOptions } from "@/client/vision/plans/settl
 import type { AssetProgress, PreloadFailureKind } from "@/client/vision/preloader";
 import { CallGrid } from "./CallGrid";
 import { LobbyFraming } from "./LobbyFraming";
+import { RelaxedNote } from "./RelaxedNote";
 import { SelfView } from "./SelfView";
 
 interface LobbyProps {
@@ -229,6 +230,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
         <header>
           <h1>{t("lobbyTitle")}</h1>
           <p className="hint">{t("lobbyHint")}</p>
+          {room.game && <RelaxedNote timeScale={room.game.timeScale} label={t("playedRelaxed")} />}
         </header>
 
         {showFraming && framing.check && (
@@ -276,7 +278,8 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
         {isSpectator ? (
           <p className="banner banner-info">{t("spectatorNotice")}</p>
         ) : (
-          <ul className="card asset-list" aria-live="polite">
+          // Not a live region: the bars tick many times a second; the framing check and "ready" speak up.
+          <ul className="card asset-list">
             {bars.map((asset) => (
               <AssetBar key={asset.key} asset={asset} />
             ))}

@@ -7,6 +7,7 @@ import type { Locale, Messages } from "@/client/messages";
 import { rankStandings } from "@/core/game/ranking";
 import { resolveTarget } from "@/core/targets/pick";
 import type { MatchDetail } from "@/server/storage/matchStore";
+import { RelaxedNote } from "./RelaxedNote";
 
 /** A round's target as players saw it: its name, or the stored id when it is no longer known. */
 export function targetLabel(round: { kind: MatchDetail["rounds"][number]["kind"]; targetId: string }, locale: Locale): string {
@@ -20,6 +21,7 @@ export function MatchDetailView({ match, t, locale }: { match: MatchDetail; t: M
   const spectators = match.players.filter((player) => player.wasSpectator);
   return (
     <>
+      <RelaxedNote timeScale={match.timeScale} label={t.playedRelaxed} className="banner banner-info relaxed" />
       <section className="card" data-testid="match-ranking">
         <h2>{t.ranking}</h2>
         <ol className="podium-list">

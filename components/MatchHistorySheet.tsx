@@ -6,6 +6,7 @@
  */
 import { useEffect, useRef, useState } from "react";
 import { z } from "zod";
+import { STANDARD_TIME_SCALE, timeScaleSchema } from "@/core/playlist";
 import { useI18n } from "@/client/i18n";
 import { messages } from "@/client/messages";
 import type { MatchDetail } from "@/server/storage/matchStore";
@@ -13,6 +14,7 @@ import { MatchDetailView } from "./MatchDetailView";
 
 const gradeSchema = z.enum(["perfect", "good", "miss"]);
 const matchDetailSchema = z.object({
+  timeScale: timeScaleSchema.catch(STANDARD_TIME_SCALE),
   id: z.string(),
   roomCode: z.string(),
   startedAt: z.coerce.date(),

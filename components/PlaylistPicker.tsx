@@ -1,10 +1,19 @@
 "use client";
 import { useEffect, useState } from "react";
-import { DEFAULT_PLAYLIST, type PlaylistSettings, type RoundKind, type TestPlaylistId } from "@/core/playlist";
+import {
+  DEFAULT_PLAYLIST,
+  STANDARD_TIME_SCALE,
+  TIME_SCALES,
+  type PlaylistSettings,
+  type RoundKind,
+  type TestPlaylistId,
+  type TimeScale,
+} from "@/core/playlist";
 import { useI18n } from "@/client/i18n";
 import type { MessageKey } from "@/client/messages";
 import { rememberPlaylist, rememberedPlaylist } from "@/client/lastPlaylist";
 import { startGame } from "@/client/roomStore";
+import { rememberTimeScale, rememberedTimeScale } from "@/client/timeScalePreference";
 import { errorMessageKey } from "./errorText";
 
 const ROUND_KINDS: RoundKind[] = ["pose", "hand", "head"];
@@ -17,6 +26,13 @@ export function PlaylistPicker({ roomCode, isHost, testPlaylist }: { roomCode: s
   useEffect(() => {
     if (isHost) rememberPlaylist(roomCode, playlist);
   }, [roomCode, isHost, playlist]);
+  // Read after mount: the server render has no storage, and the first paint must match it.
+  const [timeScale, setTimeScale] = useState<TimeScale>(STANDARD_TIME_SCALE);
+  useEffect(() => setTimeScale(rememberedTimeScale()), []);
+  const chooseTimeScale = (scale: TimeScale) => {
+    setTimeScale(scale);
+    rememberTimeScale(scale);
+  };
   const [error, setError] = useState<MessageKey | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -31,7 +47,7 @@ export function PlaylistPicker({ roomCode, isHost, testPlaylist }: { roomCode: s
   const onStart = async () => {
     setBusy(true);
     setError(null);
-    const answer = await startGame(testPlaylist ? { testPlaylist } : { playlist });
+    const answer = await startGame(testPlaylist ? { testPlaylist, timeScale } : { playlist, timeScale });
     setBusy(false);
     if (!answer.ok) setError(errorMessageKey(answer.code));
   };
@@ -103,6 +119,17 @@ export function PlaylistPicker({ roomCode, isHost, testPlaylist }: { roomCode: s
         </>
       )}
       {testPlaylist && <p className="hint">test playlist: {testPlaylist}</p>}
+      {/* For test playlists too: the timing is the room's, not the playlist's. */}
+      <fieldset className="choice-row" data-testid="time-scale">
+        <legend>{t("moreTimeLabel")}</legend>
+        {TIME_SCALES.map((scale) => (
+          <label key={scale} className="chip">
+            <input type="radio" name="time-scale" checked={timeScale === scale} onChange={() => chooseTimeScale(scale)} data-testid={`time-scale-${scale}`} />
+            {scale === STANDARD_TIME_SCALE ? t("paceStandard") : `×${scale}`}
+          </label>
+        ))}
+        <p className="hint small">{t("moreTimeHint")}</p>
+      </fieldset>
       {error && (
         <p className="form-error" role="alert">
           {t(error)}

@@ -6,6 +6,8 @@ import { playEffect } from "@/client/audio/sound";
 import { useI18n } from "@/client/i18n";
 import { selectScores, sendRoomIntent, useRoomStore } from "@/client/roomStore";
 import { MatchHistorySheet } from "./MatchHistorySheet";
+import { RelaxedNote } from "./RelaxedNote";
+import { SoundCueTwin } from "./SoundCueTwin";
 
 const CONFETTI_COLORS = ["#ff4f9a", "#34d6c4", "#ffd34f", "#7a4dff", "#ffffff"];
 /** Fixed pieces (no randomness in render): spread by a golden-ratio step, so no two line up. */
@@ -33,8 +35,11 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
   const nickname = (playerId: string) => room.members.find((member) => member.id === playerId)?.nickname ?? "—";
 
   // The fanfare, once per match, for everyone: the winner is celebrated by the whole room.
+  const [fanfare, setFanfare] = useState<{ name: "winner"; seq: number } | null>(null);
   useEffect(() => {
-    if (matchId) playEffect("winner");
+    if (!matchId) return;
+    playEffect("winner");
+    setFanfare({ name: "winner", seq: 1 });
   }, [matchId]);
 
   if (!results) return null;
@@ -63,6 +68,8 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
         ))}
       </div>
       <h1>{t("resultsTitle")}</h1>
+      <SoundCueTwin cue={fanfare} />
+      {room.game && <RelaxedNote timeScale={room.game.timeScale} label={t("playedRelaxed")} className="banner banner-info relaxed" />}
       {/* In rank order for reading; the CSS stands second left and third right of the winner. */}
       <ol className="podium" data-testid="ranking" data-size={onPodium.length}>
         {onPodium.map((entry) => (
@@ -124,30 +131,33 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
 
       {timeline && (
         <section className="card">
-          <h2>{t("roundByRound")}</h2>
-          <table className="breakdown" data-testid="round-breakdown">
-            <thead>
-              <tr>
-                <th>#</th>
-                {results.ranking.map((entry) => (
-                  <th key={entry.playerId}>{nickname(entry.playerId)}</th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {timeline.rounds.map((round) => (
-                <tr key={round.index}>
-                  <td>
-                    {round.index + 1}. {resolveTarget(round)?.name[locale] ?? round.targetId}
-                  </td>
-                  {results.ranking.map((entry) => {
-                    const result = scores[entry.playerId]?.rounds.find((r) => r.roundIndex === round.index);
-                    return <td key={entry.playerId}>{result && result.grade !== "miss" ? `${t(result.grade)} ${result.points}` : "–"}</td>;
-                  })}
+          <h2 id="round-by-round">{t("roundByRound")}</h2>
+          {/* A data table may scroll sideways with large text (WCAG 1.4.10's exception); the page never does. */}
+          <div className="table-scroll" role="region" aria-labelledby="round-by-round" tabIndex={0}>
+            <table className="breakdown" data-testid="round-breakdown">
+              <thead>
+                <tr>
+                  <th>#</th>
+                  {results.ranking.map((entry) => (
+                    <th key={entry.playerId}>{nickname(entry.playerId)}</th>
+                  ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {timeline.rounds.map((round) => (
+                  <tr key={round.index}>
+                    <td>
+                      {round.index + 1}. {resolveTarget(round)?.name[locale] ?? round.targetId}
+                    </td>
+                    {results.ranking.map((entry) => {
+                      const result = scores[entry.playerId]?.rounds.find((r) => r.roundIndex === round.index);
+                      return <td key={entry.playerId}>{result && result.grade !== "miss" ? `${t(result.grade)} ${result.points}` : "–"}</td>;
+                    })}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </section>
       )}
 

@@ -11,6 +11,7 @@ import { acquireCamera, releaseCamera } from "@/client/media/camera";
 import { unlockAudioOnFirstTap } from "@/client/audio/sound";
 import type { CallSettings } from "@/client/call/call";
 import { CallProvider } from "@/client/call/useCall";
+import { prefersReducedMotion } from "@/client/motionPreference";
 import {
   hasStoredSeat,
   joinRoom,
@@ -29,6 +30,7 @@ import { Results } from "./Results";
 import { PlaylistPicker } from "./PlaylistPicker";
 import { AppHeader, ConnectionBanner } from "./Chrome";
 import { CallGrid } from "./CallGrid";
+import { DisplaySettings } from "./DisplaySettings";
 import { InvitePanel } from "./InvitePanel";
 import { MemberList } from "./MemberList";
 import { errorMessageKey } from "./errorText";
@@ -38,7 +40,7 @@ const INVITE_FIRST_BELOW = 3;
 
 function showInvite(): void {
   const panel = document.getElementById("invite");
-  panel?.scrollIntoView({ behavior: window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth", block: "start" });
+  panel?.scrollIntoView({ behavior: prefersReducedMotion() ? "auto" : "smooth", block: "start" });
   panel?.querySelector<HTMLButtonElement>("[data-testid=copy-link]")?.focus({ preventScroll: true });
 }
 
@@ -133,6 +135,7 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
 
   if (seated && room && seat) {
     const inviteFirst = room.members.length < INVITE_FIRST_BELOW;
+    const PhaseHeading = room.phase === "chatting" || room.phase === "playing" ? "h1" : "p";
     return (
       // The call lives above the phase switch: chat, lobby, game and results share one connection.
       <CallProvider key={`${room.code}:${seat.playerId}`} settings={call} room={room} seat={seat}>
@@ -148,9 +151,10 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
               {t("serverRestartedRoomKept")}
             </p>
           )}
-          <p className="phase" data-testid="room-phase" data-phase={room.phase}>
+          {/* The page's h1 where the phase has no title of its own (the lobby and the results do). */}
+          <PhaseHeading className="phase" data-testid="room-phase" data-phase={room.phase}>
             {t(`phase_${room.phase}`)}
-          </p>
+          </PhaseHeading>
           {room.phase === "chatting" && (
             <>
               {room.calledOff && (
@@ -169,6 +173,7 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
               <CallGrid layout="grid" />
               <PlaylistPicker roomCode={room.code} isHost={room.hostId === seat.playerId} testPlaylist={testPlaylist} />
               <MemberList room={room} selfId={seat.playerId} />
+              <DisplaySettings />
               {!inviteFirst && <InvitePanel roomCode={room.code} />}
             </>
           )}

@@ -11,7 +11,7 @@ import { useI18n } from "@/client/i18n";
 
 const INDEX_TO_NAME = new Map<number, BodyPointName>((Object.entries(BODY_POINTS) as [BodyPointName, number][]).map(([name, index]) => [index, name]));
 
-function PoseFigure({ target }: { target: PoseTarget }) {
+function PoseFigure({ target, label }: { target: PoseTarget; label: string }) {
   const point = (index: number) => {
     const name = INDEX_TO_NAME.get(index);
     return name ? target.points[name] : undefined;
@@ -19,7 +19,7 @@ function PoseFigure({ target }: { target: PoseTarget }) {
   const nose = target.points.nose;
   const shoulderWidth = Math.hypot(target.points.leftShoulder.x - target.points.rightShoulder.x, target.points.leftShoulder.y - target.points.rightShoulder.y);
   return (
-    <svg viewBox="0 0 1 1" className="target-figure pose-figure" role="img" aria-label={target.name.en} data-testid="target-figure" data-figure="pose">
+    <svg viewBox="0 0 1 1" className="target-figure pose-figure" role="img" aria-label={label} data-testid="target-figure" data-figure="pose">
       <g stroke="currentColor" strokeWidth={0.035} strokeLinecap="round" fill="none">
         {POSE_BONES.map(([from, to]) => {
           const a = point(from);
@@ -39,12 +39,12 @@ const FINGER_BASE_Y = 58;
 const FOLDED_TIP_Y = 47;
 
 /** A hand seen from the palm side (as in a mirror), drawn from the same spec the scorer checks. */
-function HandFigure({ target }: { target: HandTarget }) {
+function HandFigure({ target, label }: { target: HandTarget; label: string }) {
   const figure: HandFigureSpec = handFigure(target.sign);
   const tilt = (index: number) => (figure.spread ? (index === 0 ? -13 : index === 1 ? 10 : 0) : 0);
-  if (figure.thumb === "up") return <ThumbUpFigure target={target} />;
+  if (figure.thumb === "up") return <ThumbUpFigure label={label} />;
   return (
-    <svg viewBox="0 0 100 110" className="target-figure hand-figure" role="img" aria-label={target.name.en} data-testid="target-figure" data-figure="hand">
+    <svg viewBox="0 0 100 110" className="target-figure hand-figure" role="img" aria-label={label} data-testid="target-figure" data-figure="hand">
       <g stroke="currentColor" strokeWidth={11} strokeLinecap="round" fill="none">
         {figure.fingers.map((extended, index) => {
           const x = FINGER_X[index]!;
@@ -80,9 +80,9 @@ function HandFigure({ target }: { target: HandTarget }) {
 }
 
 /** A fist seen from the side, curled fingers stacked, the thumb straight up. */
-function ThumbUpFigure({ target }: { target: HandTarget }) {
+function ThumbUpFigure({ label }: { label: string }) {
   return (
-    <svg viewBox="0 0 100 110" className="target-figure hand-figure" role="img" aria-label={target.name.en} data-testid="target-figure" data-figure="hand">
+    <svg viewBox="0 0 100 110" className="target-figure hand-figure" role="img" aria-label={label} data-testid="target-figure" data-figure="hand">
       <line x1={43} y1={52} x2={43} y2={13} stroke="currentColor" strokeWidth={14} strokeLinecap="round" data-finger={0} data-extended />
       <rect x={33} y={44} width={44} height={50} rx={13} fill="currentColor" />
       <rect x={38} y={90} width={28} height={18} rx={4} fill="currentColor" opacity={0.75} />
@@ -102,20 +102,13 @@ function ThumbUpFigure({ target }: { target: HandTarget }) {
  * The circle where the face must go, on the camera frame (4:3, as seen in the mirror) with a
  * face outline where a player stands at rest: "move your face there".
  */
-function HeadFigure({ target }: { target: HeadTarget }) {
+function HeadFigure({ target, label }: { target: HeadTarget; label: string }) {
   const aspect = 0.75;
   const { x, y, radius } = target.circle;
   const restX = 0.5;
   const restY = 0.38 * aspect;
   return (
-    <svg
-      viewBox={`0 0 1 ${aspect}`}
-      className="target-figure head-figure"
-      role="img"
-      aria-label={target.name.en}
-      data-testid="target-figure"
-      data-figure="head"
-    >
+    <svg viewBox={`0 0 1 ${aspect}`} className="target-figure head-figure" role="img" aria-label={label} data-testid="target-figure" data-figure="head">
       <rect x={0.01} y={0.01} width={0.98} height={aspect - 0.02} rx={0.05} fill="none" stroke="currentColor" strokeWidth={0.012} opacity={0.35} />
       <g fill="none" stroke="currentColor" strokeWidth={0.02} opacity={0.7}>
         <ellipse cx={restX} cy={restY} rx={0.08} ry={0.1} />
@@ -146,9 +139,9 @@ export const TargetFigure = memo(function TargetFigure({ target, compact = false
   return (
     <div className={`target target-${target.kind}${compact ? " target-compact" : ""}`} data-testid="target" data-target={target.id}>
       <div className="target-art">
-        {target.kind === "pose" && <PoseFigure target={target} />}
-        {target.kind === "hand" && <HandFigure target={target} />}
-        {target.kind === "head" && <HeadFigure target={target} />}
+        {target.kind === "pose" && <PoseFigure target={target} label={target.name[locale]} />}
+        {target.kind === "hand" && <HandFigure target={target} label={target.name[locale]} />}
+        {target.kind === "head" && <HeadFigure target={target} label={target.name[locale]} />}
       </div>
       <div className="target-text">
         <p className="target-name">{target.name[locale]}</p>

@@ -26,6 +26,17 @@ export const playlistSettingsSchema = z.strictObject({
 });
 export type PlaylistSettings = z.infer<typeof playlistSettingsSchema>;
 
+/**
+ * "More time" (issue 25): the host gives the whole room longer rounds and gaps, so everyone plays
+ * on the same clock and the scores stay comparable (points depend on the fraction of the round
+ * used, core/scoring/points.ts). 1 is the standard pace. The hold itself (300 ms, 5 frames) is not
+ * lengthened: a longer hold would make a relaxed round harder, not easier.
+ */
+export const TIME_SCALES = [1, 1.5, 2] as const;
+export const timeScaleSchema = z.union([z.literal(1), z.literal(1.5), z.literal(2)]);
+export type TimeScale = z.infer<typeof timeScaleSchema>;
+export const STANDARD_TIME_SCALE: TimeScale = 1;
+
 export const DEFAULT_PLAYLIST: PlaylistSettings = {
   rounds: 5,
   secondsPerRound: 10,
@@ -117,6 +128,8 @@ export const TEST_PLAYLISTS: Record<TestPlaylistId, TestPlaylist> = {
 export interface GameSetup {
   settings: TestPlaylist["settings"];
   testPlaylistId: TestPlaylistId | null;
+  /** The room's pace: 1 standard, 1.5 or 2 relaxed (rounds and gaps that much longer). */
+  timeScale: TimeScale;
   /** One target per round, chosen when the host starts (never repeating within a match). */
   targets: RoundTarget[];
 }

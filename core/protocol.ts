@@ -5,7 +5,7 @@
  * inferred types, so a renamed field breaks the build on both sides.
  */
 import { z } from "zod";
-import { playlistSettingsSchema, poseQualitySchema, roundKindSchema, testPlaylistIdSchema } from "./playlist";
+import { playlistSettingsSchema, poseQualitySchema, roundKindSchema, testPlaylistIdSchema, timeScaleSchema } from "./playlist";
 import { NICKNAME_MAX_INPUT_UNITS } from "./nickname";
 import { ROOM_CODE_LENGTH } from "./roomCode";
 import { wellFormedDeep } from "./text";
@@ -165,6 +165,8 @@ export const roomSnapshotSchema = z.strictObject({
         poseQuality: poseQualitySchema,
       }),
       testPlaylistId: testPlaylistIdSchema.nullable(),
+      /** "More time": 1 standard, 1.5 or 2 relaxed, for the whole room (core/playlist.ts). */
+      timeScale: timeScaleSchema,
       /**
        * While preloading: server time (ms) of the next deadline check, moved on while nobody is
        * ready or a player still loading is making progress (core/lobbyDeadline.ts); null otherwise.
@@ -249,9 +251,9 @@ export const clientEvents = {
   "room:leave": { payload: emptyPayload, result: noResult },
   "game:start": {
     payload: z.union([
-      z.strictObject({ playlist: playlistSettingsSchema }),
+      z.strictObject({ playlist: playlistSettingsSchema, timeScale: timeScaleSchema.optional() }),
       /** Development and end-to-end tests only: refused unless ALLOW_TEST_PLAYLISTS is set. */
-      z.strictObject({ testPlaylist: testPlaylistIdSchema }),
+      z.strictObject({ testPlaylist: testPlaylistIdSchema, timeScale: timeScaleSchema.optional() }),
     ]),
     result: noResult,
   },

@@ -496,7 +496,7 @@ function beginPlaying(state: RoomState, now: number): TransitionResult {
   const members = state.members.map((member) => (isReady(member) ? member : { ...member, role: "spectator" as const }));
   const players = members.filter((member) => member.role === "player");
   if (players.length === 0) return fail("nobody_ready", "Nobody has finished loading yet.");
-  const timeline = planTimeline(now, state.game.targets, state.game.settings.secondsPerRound);
+  const timeline = planTimeline(now, state.game.targets, state.game.settings.secondsPerRound, state.game.timeScale);
   return changePhase({ ...state, members, game: { ...state.game, lobby: null, match: startMatch(timeline, players) } }, "playing");
 }
 

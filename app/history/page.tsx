@@ -2,6 +2,7 @@ import Link from "next/link";
 import { messages } from "@/client/messages";
 import { rankStandings } from "@/core/game/ranking";
 import { AppHeader } from "@/components/Chrome";
+import { RelaxedNote } from "@/components/RelaxedNote";
 import { getAppServices } from "@/server/services";
 import type { MatchSummary } from "@/server/storage/matchStore";
 import { serverLocale } from "../serverLocale";
@@ -44,6 +45,7 @@ export default async function HistoryPage() {
                 <span className="tag">
                   {match.roundCount} {t.rounds}
                 </span>
+                <RelaxedNote timeScale={match.timeScale} label={t.playedRelaxed} />
               </Link>
               <ol className="podium-list">
                 {/* The results' order for ties (core/game/ranking.ts), not the database's collation. */}

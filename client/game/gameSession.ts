@@ -52,6 +52,16 @@ export interface GameSessionSnapshot {
   awards: Readonly<Record<number, Award>>;
   /** Whether the models are loaded (a page reloaded mid-game loads them again). */
   vision: GameVisionState;
+  /**
+   * The last sound cue, muted or not: its visual twin shows it, so the game plays fully muted
+   * (issue 25). `seq` counts cues, so the same cue twice (tick, tick) still shows as new.
+   */
+  cue: SoundCue | null;
+}
+
+export interface SoundCue {
+  name: EffectName;
+  seq: number;
 }
 
 /** What the session needs from a room snapshot. */
@@ -153,6 +163,21 @@ export const browserGameDeps: GameSessionDeps = {
   resumeGameVision,
 };
 
+/** The sound a stage opens with (also shown, as its visual twin). */
+function stageCue(stage: MatchStage): EffectName | null {
+  switch (stage.kind) {
+    case "countdown":
+      return "tick";
+    case "round":
+      return "go";
+    case "gap":
+    case "finished":
+      return "round-end";
+    default:
+      return null;
+  }
+}
+
 function stageKey(stage: MatchStage): string {
   switch (stage.kind) {
     case "countdown":
@@ -199,6 +224,7 @@ export class GameSession {
       awards: {},
       // A page reloaded mid-game has its seat back but not its models.
       vision: view.vision && view.isPlayer && !deps.hasGameVision(view.vision) ? "loading" : "ready",
+      cue: null,
     };
   }
 
@@ -287,9 +313,12 @@ export class GameSession {
     this.lastTickAt = Date.now();
     const stage = this.stageAt(now);
     const key = stageKey(stage);
-    this.publish({ now, stage, meter: { ...this.meter } });
-    if (key === this.lastStageKey) return;
+    const changed = key !== this.lastStageKey;
     this.lastStageKey = key;
+    // The sound's visual twin goes out with the stage it belongs to: one redraw per tick.
+    const cue = changed ? stageCue(stage) : null;
+    this.publish({ now, stage, meter: { ...this.meter }, ...(cue ? { cue: this.nextCue(cue) } : {}) });
+    if (!changed) return;
     this.applyRound();
     this.playStageSounds(stage);
   }
@@ -297,16 +326,15 @@ export class GameSession {
   /** Ticks on 3-2-1, a cue when a round opens and closes, music while playing. */
   private playStageSounds(stage: MatchStage): void {
     const { deps } = this;
-    if (stage.kind === "countdown") deps.playEffect("tick");
-    if (stage.kind === "round") {
-      deps.playEffect("go");
-      deps.startMusic();
-    }
-    if (stage.kind === "gap") deps.playEffect("round-end");
-    if (stage.kind === "finished") {
-      deps.playEffect("round-end");
-      deps.stopMusic();
-    }
+    const cue = stageCue(stage);
+    if (cue) deps.playEffect(cue);
+    // No twin of its own: the go cue's caption says the music started.
+    if (stage.kind === "round") deps.startMusic();
+    if (stage.kind === "finished") deps.stopMusic();
+  }
+
+  private nextCue(name: EffectName): SoundCue {
+    return { name, seq: (this.snapshot.cue?.seq ?? 0) + 1 };
   }
 
   /** The loop scores the round being played, and nothing between rounds. */
@@ -363,7 +391,7 @@ export class GameSession {
     this.meter.detectionsPerSecond = report.detectionsPerSecond;
     if (report.award) {
       const award = report.award;
-      this.publish({ awards: { ...this.snapshot.awards, [report.roundIndex ?? -1]: award } });
+      this.publish({ awards: { ...this.snapshot.awards, [report.roundIndex ?? -1]: award }, cue: this.nextCue(award) });
       this.deps.playEffect(award);
     }
     // After the loop's frame callback returns: a tick may hand the loop its next round.

@@ -63,13 +63,18 @@ export interface MatchState {
   scores: Record<string, PlayerScore>;
 }
 
-export function planTimeline(now: number, targets: readonly RoundTarget[], secondsPerRound: number): MatchTimeline {
+/**
+ * The server's plan for the match. `timeScale` (1, 1.5, 2: "More time") lengthens every round and
+ * every gap for the whole room; the 3-2-1 and the score grace (transit, not play) stay as they are.
+ */
+export function planTimeline(now: number, targets: readonly RoundTarget[], secondsPerRound: number, timeScale = 1): MatchTimeline {
   const countdownStartsAt = now + LEAD_IN_MS;
-  const roundMs = secondsPerRound * 1000;
+  const roundMs = Math.round(secondsPerRound * 1000 * timeScale);
+  const gapMs = Math.round(ROUND_GAP_MS * timeScale);
   let startsAt = countdownStartsAt + COUNTDOWN_MS;
   const rounds = targets.map((target, index) => {
     const round: PlannedRound = { ...target, index, startsAt, endsAt: startsAt + roundMs };
-    startsAt = round.endsAt + ROUND_GAP_MS;
+    startsAt = round.endsAt + gapMs;
     return round;
   });
   const last = rounds.at(-1);

@@ -24,6 +24,7 @@ export function toGameSnapshot(state: RoomState): NonNullable<RoomSnapshot["game
   return {
     settings: game.settings,
     testPlaylistId: game.testPlaylistId,
+    timeScale: game.timeScale,
     // The current deadline, extensions included: the lobby's countdown follows it.
     preloadDeadline: state.phase === "preloading" ? (game.lobby?.deadline ?? null) : null,
     timeline: game.match?.timeline ?? null,
@@ -49,6 +50,7 @@ export function toMatchRecord(
   const lastRank = ranking.length + 1;
   return {
     roomCode: state.code,
+    timeScale: state.game.timeScale,
     playlist: { ...state.game.settings, testPlaylistId: state.game.testPlaylistId, targets: state.game.targets },
     startedAt: new Date(match.timeline.countdownStartsAt),
     endedAt,

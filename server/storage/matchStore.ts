@@ -13,7 +13,7 @@ import { wellFormedDeep } from "@/core/text";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embeddedPostgres";
 import { applyMigrations } from "./migrate";
 
-import type { RoundKind } from "@/core/playlist";
+import { STANDARD_TIME_SCALE, timeScaleSchema, type RoundKind, type TimeScale } from "@/core/playlist";
 import type { Grade } from "@/core/scoring/points";
 export type { Grade, RoundKind };
 
@@ -24,6 +24,8 @@ export interface MatchToSave {
    */
   id?: string;
   roomCode: string;
+  /** The room's pace ("More time"): 1 standard, 1.5 or 2 relaxed. Omitted: 1. */
+  timeScale?: TimeScale;
   playlist: unknown; // JSON-serialisable playlist chosen by the host
   startedAt: Date;
   endedAt: Date;
@@ -41,6 +43,8 @@ export interface MatchToSave {
 export interface MatchSummary {
   id: string;
   roomCode: string;
+  /** 1 standard; 1.5 or 2: played relaxed, with longer rounds for everyone. */
+  timeScale: TimeScale;
   startedAt: Date;
   endedAt: Date;
   roundCount: number;
@@ -110,6 +114,7 @@ const matchSchema = z
       .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "must be a lowercase UUID")
       .optional(),
     roomCode: text(32),
+    timeScale: timeScaleSchema.default(STANDARD_TIME_SCALE),
     playlist: z
       .json()
       .refine((v) => v !== null, "playlist is required")
@@ -201,6 +206,8 @@ function toSummary(row: SummaryRow): MatchSummary {
   return {
     id: row.id,
     roomCode: row.roomCode,
+    // The column only ever holds what the schema let in; anything else reads as standard.
+    timeScale: timeScaleSchema.catch(STANDARD_TIME_SCALE).parse(row.timeScale),
     startedAt: row.startedAt,
     endedAt: row.endedAt,
     roundCount: row._count.rounds,
@@ -276,6 +283,7 @@ class PrismaMatchStore implements MatchStore {
         data: {
           id: matchId,
           roomCode: m.roomCode,
+          timeScale: m.timeScale,
           // z.json() guarantees a JSON value; the round-trip drops anything JSON would not keep.
           playlist: JSON.parse(JSON.stringify(m.playlist)) as Prisma.InputJsonValue,
           startedAt: m.startedAt,

@@ -224,6 +224,8 @@ function defineStoreSuite(target: Target) {
     expect(all[1]).toEqual({
       id: ids.second,
       roomCode: "BBBB",
+      // Saved without one: the standard pace.
+      timeScale: 1,
       startedAt: at(1940),
       endedAt: at(2000),
       roundCount: 2,
@@ -477,6 +479,22 @@ describe("match store: embedded PGlite", () => {
       const again = await openMatchStore({ dataDir: a, logger });
       expect((await again.store.listRecentMatches(5)).map((m) => m.roomCode)).toEqual(["PAIR"]);
       await again.store.close();
+    },
+    SLOW,
+  );
+
+  it(
+    'keeps a relaxed match\'s time scale ("More time"), and refuses one the game does not offer',
+    async () => {
+      const { store: own } = await openMatchStore({ dataDir: path.join(await tempDir("relaxed"), "db"), logger });
+      try {
+        const relaxed = await own.saveMatch({ ...sampleMatch("RLXD", 500), timeScale: 1.5 });
+        expect((await own.getMatch(relaxed.id))?.timeScale).toBe(1.5);
+        expect((await own.listRecentMatches(5)).map((m) => m.timeScale)).toEqual([1.5]);
+        await expect(own.saveMatch({ ...sampleMatch("RLXE", 400), timeScale: 3 as 2 })).rejects.toBeInstanceOf(InvalidMatchError);
+      } finally {
+        await own.close();
+      }
     },
     SLOW,
   );

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createRoom } from "@/core/room";
 import type { ErrorCode, ServerEventName } from "@/core/protocol";
 import { GameRoom, type RoomClient, type RoomTransport } from "@/server/realtime/gameRoom";
+import { toGameSnapshot, toMatchRecord } from "@/server/realtime/matchRecord";
 
 const GRACE_MS = 30_000;
 const SILENT_AFTER_MS = 5_000;
@@ -196,6 +197,24 @@ describe("a Room without a server", () => {
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect(room.state.phase).toBe("results");
     expect(member(ana.playerId).connected).toBe(true);
+  });
+
+  it("plays a relaxed game on the server clock for everyone and records its pace", async () => {
+    const { room } = openRoom();
+    const ana = join(room, { id: "socket-ana" }, "Ana");
+    expect(room.messages["game:start"].handle("host", { testPlaylist: "pose-only", timeScale: 2 }, log)).toEqual({ ok: true });
+    expect(room.state.game?.timeScale).toBe(2);
+    for (const playerId of ["host", ana.playerId]) {
+      expect(room.messages["preload:progress"].handle(playerId, { percent: 100, status: "ready" }, log)).toEqual({ ok: true });
+    }
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(room.state.phase).toBe("playing");
+    const timeline = room.state.game?.match?.timeline;
+    // pose-only plays 5 s rounds: twice that, for every player alike (one timeline for the room).
+    expect(timeline?.rounds.map((round) => round.endsAt - round.startsAt)).toEqual([10_000, 10_000]);
+    expect(toGameSnapshot(room.state)?.timeScale).toBe(2);
+    expect(toMatchRecord(room.state, [], new Date()).timeScale).toBe(2);
+    room.onDispose();
   });
 
   it("closes itself when the last member leaves", () => {

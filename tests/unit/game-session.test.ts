@@ -146,6 +146,25 @@ describe("game session", () => {
     expect(devices.alive.beats).toBe(4);
   });
 
+  it("shows every sound it plays: each cue's visual twin is in the snapshot, muted or not", () => {
+    const devices = fakeDevices();
+    const session = new GameSession(view(timeline), "", devices.deps);
+    const cues: string[] = [];
+    session.subscribe(() => {
+      const cue = session.getSnapshot().cue;
+      if (cue && `${cue.seq}:${cue.name}` !== cues.at(-1)) cues.push(`${cue.seq}:${cue.name}`);
+    });
+    session.setCanvas(canvas);
+    session.start();
+    vi.setSystemTime(timeline.countdownStartsAt);
+    vi.advanceTimersByTime(timeline.endsAt - Date.now() + GAME_TICK_MS);
+    session.stop();
+    const effects = devices.log.filter((line) => line.startsWith("effect:")).map((line) => line.slice("effect:".length));
+    expect(effects).toEqual(["tick", "tick", "tick", "go", "round-end", "go", "round-end"]);
+    // One twin per sound, in order, numbered so that tick, tick, tick shows three times.
+    expect(cues).toEqual(effects.map((name, index) => `${index + 1}:${name}`));
+  });
+
   it("starts again after a stop, with one loop and one set of timers (React's strict mode does this)", () => {
     const devices = fakeDevices();
     const session = new GameSession(view(timeline), "", devices.deps);

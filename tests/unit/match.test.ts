@@ -130,3 +130,59 @@ describe("match stage at a server time", () => {
     expect(matchStageAt(timeline, second!.endsAt).kind).toBe("finished");
   });
 });
+
+describe('relaxed timing ("More time")', () => {
+  it("lengthens every round and gap by the room's scale; the 3-2-1 and the grace stay", () => {
+    const standard = planTimeline(NOW, targets, 10);
+    for (const scale of [1.5, 2] as const) {
+      const relaxed = planTimeline(NOW, targets, 10, scale);
+      expect(relaxed.countdownStartsAt).toBe(standard.countdownStartsAt);
+      expect(relaxed.rounds[0]!.startsAt).toBe(relaxed.countdownStartsAt + COUNTDOWN_MS);
+      for (const [index, round] of relaxed.rounds.entries()) {
+        expect(round.endsAt - round.startsAt).toBe(10_000 * scale);
+        const next = relaxed.rounds[index + 1];
+        if (next) expect(next.startsAt - round.endsAt).toBe(ROUND_GAP_MS * scale);
+      }
+      expect(relaxed.endsAt - relaxed.rounds.at(-1)!.endsAt).toBe(SCORE_GRACE_MS);
+    }
+    expect(planTimeline(NOW, targets, 10, 1)).toEqual(standard);
+  });
+
+  it("accepts a hold late in a relaxed round that a standard round has already closed", () => {
+    const standard = startMatch(planTimeline(NOW, targets, 10), players("a"));
+    const relaxed = startMatch(planTimeline(NOW, targets, 10, 2), players("a"));
+    const at = relaxed.timeline.rounds[0]!.startsAt + 15_000;
+    expect(applyScoreEvent(relaxed, { playerId: "a", roundIndex: 0, similarity: 0.9, award: "good", receivedAt: at }).ok).toBe(true);
+    const standardRound = standard.timeline.rounds[0]!;
+    expect(applyScoreEvent(standard, { playerId: "a", roundIndex: 0, similarity: 0.9, award: "good", receivedAt: standardRound.startsAt + 15_000 })).toEqual({
+      ok: false,
+      reason: "outside_window",
+    });
+  });
+
+  it("keeps scores comparable: the same share of the round earns the same points at every pace", () => {
+    for (const fraction of [0, 0.25, 0.5, 1]) {
+      const points = ([1, 1.5, 2] as const).map((scale) => {
+        const state = startMatch(planTimeline(NOW, targets, 8, scale), players("a"));
+        const round = state.timeline.rounds[1]!;
+        const result = applyScoreEvent(state, {
+          playerId: "a",
+          roundIndex: 1,
+          similarity: 0.95,
+          award: "perfect",
+          receivedAt: round.startsAt + fraction * (round.endsAt - round.startsAt),
+        });
+        if (!result.ok) throw new Error(result.reason);
+        return result.awarded?.points;
+      });
+      expect(new Set(points).size, `at ${fraction} of the round: ${points.join(", ")}`).toBe(1);
+    }
+  });
+
+  it("the match stage follows the longer rounds on the server clock", () => {
+    const timeline = planTimeline(NOW, targets, 10, 1.5);
+    const first = timeline.rounds[0]!;
+    expect(matchStageAt(timeline, first.startsAt + 12_000)).toMatchObject({ kind: "round", round: { index: 0 }, remainingMs: 3_000 });
+    expect(matchStageAt(planTimeline(NOW, targets, 10), first.startsAt + 12_000).kind).toBe("gap");
+  });
+});

@@ -30,6 +30,12 @@ describe("protocol schemas", () => {
       expect(parseClientPayload("game:start", { playlist: bad }).ok, JSON.stringify(bad)).toBe(false);
     }
     expect(parseClientPayload("game:start", {}).ok).toBe(false);
+    // "More time": only the paces the game offers, with either kind of playlist.
+    expect(parseClientPayload("game:start", { playlist, timeScale: 1.5 }).ok).toBe(true);
+    expect(parseClientPayload("game:start", { testPlaylist: "party", timeScale: 2 }).ok).toBe(true);
+    for (const timeScale of [3, 0.5, "2", null, 1.25]) {
+      expect(parseClientPayload("game:start", { playlist, timeScale }).ok, `timeScale ${String(timeScale)}`).toBe(false);
+    }
     expect(parseClientPayload("preload:progress", { percent: 101, status: "loading" }).ok).toBe(false);
     expect(parseClientPayload("preload:progress", { percent: 50.5, status: "loading" }).ok).toBe(false);
     // The framing check's outcome only: a known status, nothing else about the picture.

@@ -25,6 +25,7 @@ function busyRoom(): RoomState {
     setup: {
       settings,
       testPlaylistId: "pose-only",
+      timeScale: 1,
       targets: [
         { kind: "pose", targetId: "t1" },
         { kind: "pose", targetId: "t2" },

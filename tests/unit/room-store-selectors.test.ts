@@ -43,6 +43,7 @@ function playingRoom(): RoomSnapshot {
     game: {
       settings: { rounds: 1, secondsPerRound: 8, difficulty: "easy", roundKinds: ["pose"], poseQuality: "lite" },
       testPlaylistId: null,
+      timeScale: 1,
       preloadDeadline: null,
       timeline,
       scores: [

@@ -6,6 +6,7 @@ import { applyRoomIntent, createRoom, type RoomIntent, type RoomState, type Tran
 export const setup: GameSetup = {
   settings: { ...DEFAULT_PLAYLIST, rounds: 2 },
   testPlaylistId: null,
+  timeScale: 1,
   targets: [
     { kind: "pose", targetId: "t-pose" },
     { kind: "pose", targetId: "star" },

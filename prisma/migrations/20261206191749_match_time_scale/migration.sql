@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Match" ADD COLUMN     "timeScale" DOUBLE PRECISION NOT NULL DEFAULT 1;

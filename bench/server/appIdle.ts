@@ -59,12 +59,12 @@ export interface AppIdleData {
   targets: { label: string; launch: string; fresh: AppIdleCase; existing: AppIdleCase }[];
 }
 
-const median = (values: number[]): number => {
+export const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
-const mib = (bytes: number) => round(bytes / 2 ** 20, 1) ?? 0;
+export const mib = (bytes: number) => round(bytes / 2 ** 20, 1) ?? 0;
 const PROBE_BUNDLE = "dist/bench/memory-probe.mjs";
 
 /** What production runs: the node flags and bundle of package.json's "serve" script. */
@@ -75,7 +75,8 @@ export function productionTarget(): AppIdleTarget {
   return { label: "whole app (npm start)", nodeArgs: match[1]!.trim().split(/\s+/).filter(Boolean), bundle: match[2]! };
 }
 
-function askMemory(child: ChildProcess, gc: boolean): Promise<NodeJS.MemoryUsage | null> {
+/** The child's process.memoryUsage() (after a full GC when `gc`), through the memory probe; null if it does not answer in 10 s. */
+export function askMemory(child: ChildProcess, gc: boolean): Promise<NodeJS.MemoryUsage | null> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       child.off("message", onMessage);

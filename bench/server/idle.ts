@@ -13,15 +13,13 @@
  * children it started. cpuMs: CPU the process used until ready (less sensitive than startMs to
  * other work on a shared machine).
  */
-import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { bundleServer } from "../../scripts/build-server";
 import { REPO_ROOT, readProc, sleep, spawnNode, spawnTs, stopChild, treeRssBytes } from "../lib/proc";
 import { round } from "../lib/stats";
-import { productionTarget, runAppIdle, type AppIdleData, type AppIdleTarget } from "./appIdle";
-import type { MemoryReport, MemoryRequest } from "./protocol";
+import { askMemory, median, mib, productionTarget, runAppIdle, type AppIdleData, type AppIdleTarget } from "./appIdle";
 
 export interface IdleStart {
   rssMiB: number;
@@ -54,31 +52,6 @@ export interface ServerIdleData {
   relay: IdleStart | null;
 }
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
-const mib = (bytes: number) => round(bytes / 2 ** 20, 1) ?? 0;
-
-function askMemory(child: ChildProcess): Promise<NodeJS.MemoryUsage | null> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off("message", onMessage);
-      resolve(null);
-    }, 10_000);
-    const onMessage = (message: MemoryReport | { type?: string }) => {
-      if (message.type !== "memory" || !("usage" in message)) return;
-      clearTimeout(timer);
-      child.off("message", onMessage);
-      resolve(message.usage);
-    };
-    child.on("message", onMessage);
-    const request: MemoryRequest = { type: "memory", gc: true };
-    child.send(request);
-  });
-}
-
 async function measureStart(file: string, how: "node" | "tsx", env: Record<string, string>, label: string): Promise<IdleStart> {
   const began = performance.now();
   // The node flags production runs the bundle with (package.json "serve").
@@ -102,7 +75,7 @@ async function measureStart(file: string, how: "node" | "tsx", env: Record<strin
     await sleep(1_000);
     const rss = treeRssBytes(child.pid!);
     if (rss === null) throw new Error(`${label}: cannot read /proc/${child.pid}`);
-    const usage = await askMemory(child);
+    const usage = await askMemory(child, true);
     return { rssMiB: mib(rss), startMs, cpuMs, afterFullGcRssMiB: usage ? mib(usage.rss) : null, externalMiB: usage ? mib(usage.external) : null };
   } finally {
     // A graceful stop: the restart that follows opens what this one closed.

@@ -22,6 +22,7 @@
  */
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
 import type { Home, Netlab } from "./support/netlab";
+import { RECORD_PEER_CONNECTIONS, describePair, selectedPairs, type CandidateView, type SelectedPair } from "./support/peerStats";
 import type { Player } from "./support/players";
 import { callFrames, createRoom, joinByLink } from "./support/room";
 import { useLab } from "./support/useLab";
@@ -30,53 +31,6 @@ const inCi = process.env.CI === "true" || process.env.CI === "1";
 const isRoot = process.getuid?.() === 0;
 /** Few frames: two browsers encode and decode each other's video on a shared 2-core machine. */
 const CAMERA_FPS = 10;
-
-interface CandidateView {
-  type: string;
-  protocol: string;
-  relayProtocol?: string;
-  address?: string;
-}
-interface SelectedPair {
-  local: CandidateView;
-  remote: CandidateView;
-}
-
-/** Keeps every RTCPeerConnection the page makes, so the test can ask each for its stats. */
-const RECORD_PEER_CONNECTIONS = () => {
-  const Native = window.RTCPeerConnection;
-  const made: RTCPeerConnection[] = [];
-  (window as unknown as { __netlabPeerConnections: RTCPeerConnection[] }).__netlabPeerConnections = made;
-  window.RTCPeerConnection = class extends Native {
-    constructor(configuration?: RTCConfiguration) {
-      super(configuration);
-      made.push(this);
-    }
-  };
-};
-
-/** The selected candidate pair of each connected peer connection. */
-function selectedPairs(page: Page): Promise<SelectedPair[]> {
-  return page.evaluate(async () => {
-    const made = (window as unknown as { __netlabPeerConnections?: RTCPeerConnection[] }).__netlabPeerConnections ?? [];
-    const pairs: SelectedPair[] = [];
-    for (const pc of made) {
-      if (pc.connectionState !== "connected") continue;
-      const stats = await pc.getStats();
-      let pair: RTCIceCandidatePairStats | undefined;
-      stats.forEach((report: { type: string; selectedCandidatePairId?: string }) => {
-        if (report.type === "transport" && report.selectedCandidatePairId) pair = stats.get(report.selectedCandidatePairId) as RTCIceCandidatePairStats;
-      });
-      if (!pair) continue;
-      const view = (id: string): CandidateView => {
-        const candidate = stats.get(id) as { candidateType: string; protocol: string; relayProtocol?: string; address?: string };
-        return { type: candidate.candidateType, protocol: candidate.protocol, relayProtocol: candidate.relayProtocol, address: candidate.address };
-      };
-      pairs.push({ local: view(pair.localCandidateId), remote: view(pair.remoteCandidateId) });
-    }
-    return pairs;
-  });
-}
 
 /** The friend's video keeps producing frames (a frozen or black tile does not). */
 async function expectRemoteVideoPlaying(page: Page, who: string): Promise<void> {
@@ -111,8 +65,6 @@ async function waitForPairs(page: Page, who: string, accept: (pair: SelectedPair
   return pairs;
 }
 
-const describePair = (pair: SelectedPair) =>
-  `${pair.local.type}${pair.local.relayProtocol ? `(${pair.local.relayProtocol})` : ""}/${pair.local.protocol} -> ${pair.remote.type}/${pair.remote.protocol}`;
 const isRelay = (candidate: CandidateView) => candidate.type === "relay";
 
 /** `hostHome` creates a room, `guestHome` joins by the link; both with cameras, their peer connections recorded. */

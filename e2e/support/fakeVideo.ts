@@ -285,17 +285,90 @@ function sourceHash(name: FakeVideoName): string {
 const memo = new Map<string, FakeVideo>();
 
 /**
+ * Moving videos (`motion`): a still image costs the encoder almost nothing, so a call of stills
+ * never fills an uplink. A phone's camera does: the picture moves and the sensor adds noise, and
+ * the encoder spends every bit it is allowed. These frames pan the image a few pixels back and
+ * forth and add deterministic noise to the luma, for tests and benches of a call's bandwidth.
+ */
+const MOVING_FRAMES = 40;
+const MOTION_VERSION = "pan8-noise6-half/1";
+/**
+ * Half the still's size: six browsers encoding and decoding five videos each share this machine's
+ * two cores, and 640x480 saturates them (measured: every tile freezes for CPU, not for the network).
+ * A mesh of three or more sends half resolution anyway (meshCall.ts).
+ */
+const MOVING_WIDTH = VIDEO_WIDTH / 2;
+const MOVING_HEIGHT = VIDEO_HEIGHT / 2;
+
+/** An I420 frame at half the width and height (each 2x2 block averaged). */
+function halveI420(frame: Uint8Array, width: number, height: number): Uint8Array {
+  const out = new Uint8Array((width / 2) * (height / 2) * 1.5);
+  const halvePlane = (from: number, planeWidth: number, planeHeight: number, to: number) => {
+    const outWidth = planeWidth / 2;
+    for (let y = 0; y < planeHeight / 2; y++)
+      for (let x = 0; x < outWidth; x++) {
+        const at = from + 2 * y * planeWidth + 2 * x;
+        out[to + y * outWidth + x] = ((frame[at] ?? 0) + (frame[at + 1] ?? 0) + (frame[at + planeWidth] ?? 0) + (frame[at + planeWidth + 1] ?? 0) + 2) >> 2;
+      }
+  };
+  const luma = width * height;
+  const outLuma = luma / 4;
+  halvePlane(0, width, height, 0);
+  halvePlane(luma, width / 2, height / 2, outLuma);
+  halvePlane(luma + luma / 4, width / 2, height / 2, outLuma + outLuma / 4);
+  return out;
+}
+
+function movingFrames(still: Uint8Array, width: number, height: number, count: number): Uint8Array[] {
+  let seed = 0x9e3779b9;
+  const random = (): number => {
+    // mulberry32: the same noise on every machine, so the cached file's key stays honest.
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const lumaSize = width * height;
+  const frames: Uint8Array[] = [];
+  for (let f = 0; f < count; f++) {
+    // An even shift keeps the 2x2 chroma blocks aligned with their luma.
+    const shift = 2 * Math.round(4 * Math.sin((2 * Math.PI * f) / count));
+    const frame = new Uint8Array(still.length);
+    const shiftPlane = (offset: number, planeWidth: number, planeHeight: number, dx: number) => {
+      for (let y = 0; y < planeHeight; y++) {
+        const row = offset + y * planeWidth;
+        for (let x = 0; x < planeWidth; x++) frame[row + x] = still[row + Math.min(planeWidth - 1, Math.max(0, x - dx))] ?? 0;
+      }
+    };
+    shiftPlane(0, width, height, shift);
+    shiftPlane(lumaSize, width / 2, height / 2, shift / 2);
+    shiftPlane(lumaSize + lumaSize / 4, width / 2, height / 2, shift / 2);
+    for (let i = 0; i < lumaSize; i++) frame[i] = Math.min(235, Math.max(16, (frame[i] ?? 0) + Math.round((random() - 0.5) * 12)));
+    frames.push(frame);
+  }
+  return frames;
+}
+
+/** A `.y4m` of the given I420 frames, in order. */
+function encodeY4mFrames(frames: readonly Uint8Array[], width: number, height: number, fps: number): Uint8Array {
+  const header = Buffer.from(y4mHeader(width, height, fps), "latin1");
+  const marker = Buffer.from("FRAME\n", "latin1");
+  return Buffer.concat([header, ...frames.flatMap((frame) => [marker, frame])]);
+}
+
+/**
  * The fake camera video for `name`, made on first use and cached on disk (safe to call from
  * several processes: files are written under a temporary name and renamed into place).
  */
-export function fakeVideo(name: FakeVideoName, cacheDir = DEFAULT_CACHE_DIR, fps = VIDEO_FPS): FakeVideo {
-  const memoKey = `${cacheDir}\0${name}\0${fps}`;
+export function fakeVideo(name: FakeVideoName, cacheDir = DEFAULT_CACHE_DIR, fps = VIDEO_FPS, motion = false): FakeVideo {
+  const memoKey = `${cacheDir}\0${name}\0${fps}\0${motion}`;
   const known = memo.get(memoKey);
   if (known) return known;
 
   const source = sourceHash(name);
-  const key = sha256(`${GENERATOR_VERSION}|${source}|${VIDEO_WIDTH}x${VIDEO_HEIGHT}@${fps}x${VIDEO_FRAMES}`);
-  const base = join(cacheDir, `${name}-${key.slice(0, 16)}`);
+  const frames = motion ? MOVING_FRAMES : VIDEO_FRAMES;
+  const key = sha256(`${GENERATOR_VERSION}|${source}|${VIDEO_WIDTH}x${VIDEO_HEIGHT}@${fps}x${frames}${motion ? `|${MOTION_VERSION}` : ""}`);
+  const base = join(cacheDir, `${name}${motion ? "-moving" : ""}-${key.slice(0, 16)}`);
   const path = `${base}.y4m`;
   const metaPath = `${base}.json`;
 
@@ -306,11 +379,23 @@ export function fakeVideo(name: FakeVideoName, cacheDir = DEFAULT_CACHE_DIR, fps
     const rendered = renderFrame(name);
     transform = rendered.transform;
     mkdirSync(cacheDir, { recursive: true });
-    const y4m = encodeY4m(rgbToI420(rendered.frame), VIDEO_WIDTH, VIDEO_HEIGHT, fps, VIDEO_FRAMES);
+    const still = rgbToI420(rendered.frame);
+    const y4m = motion
+      ? encodeY4mFrames(movingFrames(halveI420(still, VIDEO_WIDTH, VIDEO_HEIGHT), MOVING_WIDTH, MOVING_HEIGHT, frames), MOVING_WIDTH, MOVING_HEIGHT, fps)
+      : encodeY4m(still, VIDEO_WIDTH, VIDEO_HEIGHT, fps, frames);
     writeAtomically(path, y4m);
     writeAtomically(metaPath, JSON.stringify({ name, sourceHash: source, generator: GENERATOR_VERSION, transform }, null, 2));
   }
-  const video: FakeVideo = { name, fps, path, width: VIDEO_WIDTH, height: VIDEO_HEIGHT, transform };
+  const video: FakeVideo = motion
+    ? {
+        name,
+        fps,
+        path,
+        width: MOVING_WIDTH,
+        height: MOVING_HEIGHT,
+        transform: { ...transform, scale: transform.scale / 2, offsetX: transform.offsetX / 2, offsetY: transform.offsetY / 2 },
+      }
+    : { name, fps, path, width: VIDEO_WIDTH, height: VIDEO_HEIGHT, transform };
   memo.set(memoKey, video);
   return video;
 }

@@ -28,6 +28,8 @@ export interface PlayerOptions {
    * something else than the call's picture may ask for fewer frames.
    */
   cameraFps?: number;
+  /** A moving, noisy picture (fakeVideo's `motion`): the encoder then fills the bitrate it is allowed, as a real camera does. */
+  cameraMotion?: boolean;
   /** Used in logs and attachment names. */
   name?: string;
   /** Defaults to the e2e server's address. */
@@ -56,7 +58,7 @@ let unnamed = 0;
 /** Launch one player's browser (own process, own fake camera), context and page. */
 export async function launchPlayer(options: PlayerOptions = {}): Promise<Player> {
   const name = options.name ?? `player${++unnamed}`;
-  const video = options.video ? fakeVideo(options.video, undefined, options.cameraFps) : undefined;
+  const video = options.video ? fakeVideo(options.video, undefined, options.cameraFps, options.cameraMotion) : undefined;
   const args = [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])];
   if (video) args.push(`--use-file-for-fake-video-capture=${video.path}`);
   const baseURL = options.baseURL ?? E2E_BASE_URL;

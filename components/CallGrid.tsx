@@ -112,6 +112,7 @@ function SelfTile({ member, size }: { member: MemberSnapshot; size: "normal" | "
 
   if (!call) return null;
   const { local } = call;
+  const uplinkLevel = call.state.uplinkLevel;
   const speaking = Boolean(call.speaking[member.id]);
   return (
     <figure
@@ -121,15 +122,22 @@ function SelfTile({ member, size }: { member: MemberSnapshot; size: "normal" | "
       data-speaking={speaking}
       data-muted={!local.audio}
       data-camera-off={!local.video}
+      data-uplink-level={uplinkLevel}
     >
       <div ref={container} className={`call-video call-mirror${local.hasCamera ? "" : " call-hidden"}`} />
       {!local.hasCamera && <Avatar name={member.nickname} />}
       {cameraStatus === "requesting" && <p className="call-status">{t("cameraStarting")}</p>}
       {local.hasCamera && !local.video && <p className="call-status">{t("callSelfCameraOff")}</p>}
+      {local.video && uplinkLevel === "audio-only" && (
+        <p className="call-status" role="status" data-testid="slow-uplink-note">
+          {t("callSlowUplinkSelf")}
+        </p>
+      )}
       <figcaption className="call-name">
         {!local.audio && <MicIcon off label={t("callMuted")} />}
         <span className="call-nickname">{member.nickname}</span>
         <span className="call-you">({t("you")})</span>
+        {local.video && (uplinkLevel === "reduced" || uplinkLevel === "minimal") && <span className="call-tag">{t("callLowVideo")}</span>}
       </figcaption>
       <CallControls className="call-controls" />
     </figure>
@@ -210,7 +218,9 @@ function RemoteTile({ member, peer, size }: { member: MemberSnapshot; peer: Remo
 
   const status = !member.connected ? "away" : (peer?.status ?? "connecting");
   const videoAllowed = peer?.videoAllowed !== false;
-  const showVideo = Boolean(videoTrack) && hasFrame && member.media.video && videoAllowed && member.connected;
+  // A friend whose upload cannot carry video sends none: their last frame would freeze in the tile.
+  const slowUplink = member.media.video && Boolean(member.media.slowUplink);
+  const showVideo = Boolean(videoTrack) && hasFrame && member.media.video && !slowUplink && videoAllowed && member.connected;
   const statusText: MessageKey | null =
     status === "away"
       ? "away"
@@ -236,6 +246,7 @@ function RemoteTile({ member, peer, size }: { member: MemberSnapshot; peer: Remo
       data-muted={!member.media.audio}
       data-camera-off={!member.media.video}
       data-video-allowed={videoAllowed}
+      data-video-paused={slowUplink ? "uplink" : undefined}
     >
       <video ref={video} className={`call-video${showVideo ? "" : " call-hidden"}`} autoPlay playsInline muted onLoadedData={() => setHasFrame(true)} />
       {!showVideo && <Avatar name={member.nickname} />}
@@ -246,6 +257,7 @@ function RemoteTile({ member, peer, size }: { member: MemberSnapshot; peer: Remo
         {member.connected && member.paused && <span className="call-tag">{t("paused")}</span>}
         {member.connected && !member.media.video && <span className="call-tag">{t("callCameraOff")}</span>}
         {member.connected && member.media.video && !videoAllowed && <span className="call-tag">{t("callAudioOnlyPair")}</span>}
+        {member.connected && slowUplink && videoAllowed && <span className="call-tag">{t("callSlowUplinkFriend")}</span>}
         {speaking && <span className="visually-hidden">{t("callSpeaking")}</span>}
       </figcaption>
     </figure>

@@ -87,6 +87,11 @@ export type PreloadStatus = z.infer<typeof preloadStatusSchema>;
 export const mediaStateSchema = z.strictObject({
   audio: z.boolean(),
   video: z.boolean(),
+  /**
+   * The camera is on, but this phone's upload cannot carry video to its friends (mesh call,
+   * client/call/uplinkGovernor.ts): it sends audio only for now, and friends' tiles say why.
+   */
+  slowUplink: z.boolean().optional(),
 });
 export type MediaState = z.infer<typeof mediaStateSchema>;
 

@@ -141,7 +141,7 @@ export type RoomIntent =
   /** A player's live similarity, and its award once the pose was held. `now` is the server clock. */
   | { type: "score"; playerId: string; roundIndex: number; similarity: number; award?: Grade; now: number }
   /** The member switched its microphone or camera on or off. */
-  | { type: "setMedia"; playerId: string; audio: boolean; video: boolean }
+  | { type: "setMedia"; playerId: string; audio: boolean; video: boolean; slowUplink?: boolean }
   /** Server: the last round ended; the match record `matchId` is saved, or still being saved. */
   | { type: "finishGame"; matchId: string; save: MatchSaveStatus; ranking: RankedPlayer[] }
   /** Server: a match that was still being saved when its results showed is in the database now. */
@@ -216,7 +216,7 @@ export function applyRoomIntent(state: RoomState, intent: RoomIntent): Transitio
     case "setVisibility":
       return setVisibility(state, intent.playerId, intent.hidden);
     case "setMedia":
-      return setMedia(state, intent.playerId, { audio: intent.audio, video: intent.video });
+      return setMedia(state, intent.playerId, { audio: intent.audio, video: intent.video, ...(intent.slowUplink ? { slowUplink: true } : {}) });
     case "startGame":
       return startGame(state, intent);
     case "reportPreload":
@@ -366,7 +366,8 @@ function withLiveMeterCleared(state: RoomState, playerId: string, effects: RoomE
 function setMedia(state: RoomState, playerId: string, media: Member["media"]): TransitionResult {
   const member = findMember(state, playerId);
   if (!member) return fail("not_in_room", "You are not in this room.");
-  if (member.media.audio === media.audio && member.media.video === media.video) return { ok: true, state, effects: [] };
+  if (member.media.audio === media.audio && member.media.video === media.video && Boolean(member.media.slowUplink) === Boolean(media.slowUplink))
+    return { ok: true, state, effects: [] };
   return { ok: true, state: replaceMember(state, { ...member, media }), effects: [{ type: "stateChanged" }] };
 }
 

@@ -4,6 +4,7 @@
  * when the server is configured for it). React code (useCall.tsx) and the game only ever see
  * CallSession, so neither knows which one runs.
  */
+import type { UplinkLevel } from "./uplinkGovernor";
 
 export type CallProvider = "mesh" | "livekit";
 
@@ -53,6 +54,11 @@ export interface RemotePeer {
 export interface CallState {
   /** The call as a whole: LiveKit's server connection; the mesh is "connected" once created. */
   status: "connecting" | "connected" | "failed";
+  /**
+   * How much video this phone sends (mesh: stepped down on purpose when its upload cannot carry
+   * every friend's copy, uplinkGovernor.ts); LiveKit adapts on its server and stays "full".
+   */
+  uplinkLevel: UplinkLevel;
   peers: Readonly<Record<string, RemotePeer>>;
   /** Why the call failed, for the log and the tile (not shown verbatim to players). */
   error: string | null;
@@ -93,7 +99,7 @@ export function meshVideoAllowed(members: readonly CallMember[], a: string, b: s
 
 /** A small store: state snapshots plus listeners, shared by both providers. */
 export class CallStateStore {
-  private state: CallState = { status: "connecting", peers: {}, error: null };
+  private state: CallState = { status: "connecting", uplinkLevel: "full", peers: {}, error: null };
   private readonly listeners = new Set<() => void>();
 
   get(): CallState {

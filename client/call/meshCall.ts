@@ -21,6 +21,7 @@ import {
   type LocalMedia,
   type PeerStatus,
 } from "./call";
+import { INITIAL_UPLINK, LEVEL_ENCODING, levelKbps, nextUplinkState, type UplinkState } from "./uplinkGovernor";
 
 type Signal = ServerPayload<"rtc:signal">;
 type Kind = "audio" | "video";
@@ -36,10 +37,22 @@ const MIN_VIDEO_KBPS = 200;
 /** From this many video receivers on, send half the resolution: tiles are small, and encoding each copy costs CPU the game needs. */
 const HALF_RESOLUTION_FROM = 3;
 
+/** How often the phone's connections are asked what they may send (uplinkGovernor.ts). */
+const UPLINK_SAMPLE_MS = 2_000;
+/** A connection's estimate starts low and ramps up: ignored for this long after it connects. */
+const ESTIMATE_SETTLE_MS = 6_000;
+/** Sending at least this share of the estimate counts as using all of it. */
+const SATURATED_SHARE = 0.75;
+/** An estimate up by more than this since the last sample is still ramping up, not holding back. */
+const ESTIMATE_GROWING = 1.05;
+
 /** How each outgoing video is encoded, given how many friends receive video from this phone. */
 interface VideoEncoding {
   maxBitrate: number;
   scaleResolutionDownBy: number;
+  maxFramerate: number | undefined;
+  /** False when the uplink cannot carry video at all: audio only. */
+  send: boolean;
 }
 const SIGNAL_RETRIES = 5;
 /** An offer still unanswered after this (then twice, three times as long) is sent again. */
@@ -62,6 +75,8 @@ export class MeshCall implements CallSession {
   private members: readonly CallMember[] = [];
   private local: LocalMedia = { stream: null, audio: false, video: false };
   private closed = false;
+  private uplink: UplinkState = INITIAL_UPLINK;
+  private readonly uplinkTimer: ReturnType<typeof setInterval>;
   private readonly onSignal = (signal: Signal) => this.handleSignal(signal);
   /** Signals sent while our socket was down are lost: pick every unfinished negotiation up again. */
   private readonly onReconnect = () => {
@@ -72,6 +87,7 @@ export class MeshCall implements CallSession {
     getSocket().on("rtc:signal", this.onSignal);
     getSocket().on("connect", this.onReconnect);
     this.store.update({ status: "connected" });
+    this.uplinkTimer = setInterval(() => void this.sampleUplink(), UPLINK_SAMPLE_MS);
   }
 
   getState() {
@@ -103,6 +119,7 @@ export class MeshCall implements CallSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.uplinkTimer);
     getSocket().off("rtc:signal", this.onSignal);
     getSocket().off("connect", this.onReconnect);
     for (const [playerId, peer] of this.peers) this.dropPeer(playerId, peer);
@@ -149,13 +166,60 @@ export class MeshCall implements CallSession {
     return this.members.length === 0 || meshVideoAllowed(this.members, this.options.selfId, playerId);
   }
 
-  /** Each outgoing video gets a share of the upload budget, so a full room does not choke the phone. */
+  /**
+   * Each outgoing video gets a share of the upload budget, so a full room does not choke the
+   * phone; when the connections measure less upload than that, the uplink level lowers it.
+   */
+  private videoReceivers(): number {
+    return Math.max(1, [...this.peers.keys()].filter((id) => this.videoAllowed(id)).length);
+  }
+
+  /** What full video sends each friend: an equal share of the upload budget, within bounds. */
+  private shareKbps(): number {
+    return Math.min(MAX_VIDEO_KBPS, Math.max(MIN_VIDEO_KBPS, UPLOAD_BUDGET_KBPS / this.videoReceivers()));
+  }
+
   private videoEncoding(): VideoEncoding {
-    const receivers = Math.max(1, [...this.peers.keys()].filter((id) => this.videoAllowed(id)).length);
+    const shareKbps = this.shareKbps();
+    const scale = this.videoReceivers() >= HALF_RESOLUTION_FROM ? 2 : 1;
+    if (this.uplink.level === "audio-only") return { maxBitrate: MIN_VIDEO_KBPS * 1000, scaleResolutionDownBy: scale, maxFramerate: undefined, send: false };
+    const level = LEVEL_ENCODING[this.uplink.level];
     return {
-      maxBitrate: Math.round(Math.min(MAX_VIDEO_KBPS, Math.max(MIN_VIDEO_KBPS, UPLOAD_BUDGET_KBPS / receivers)) * 1000),
-      scaleResolutionDownBy: receivers >= HALF_RESOLUTION_FROM ? 2 : 1,
+      maxBitrate: Math.round(levelKbps(this.uplink.level, shareKbps) * 1000),
+      scaleResolutionDownBy: scale * level.extraScaleDown,
+      maxFramerate: level.maxFramerate,
+      send: true,
     };
+  }
+
+  /** Asks the connections what they may send, and steps the video down or up (uplinkGovernor.ts). */
+  private async sampleUplink(): Promise<void> {
+    if (this.closed) return;
+    let receivers = 0;
+    let estimateKbps: number | null = null;
+    let bandwidthLimited = false;
+    for (const [playerId, peer] of this.peers) {
+      if (!this.local.video || !this.videoAllowed(playerId)) continue;
+      const outgoing = await peer.outgoing(ESTIMATE_SETTLE_MS);
+      if (outgoing === "unsettled") continue;
+      receivers += 1;
+      if (outgoing.estimateKbps !== null) estimateKbps = (estimateKbps ?? 0) + outgoing.estimateKbps;
+      bandwidthLimited ||= outgoing.bandwidthLimited;
+    }
+    if (this.closed) return;
+    const next = nextUplinkState(this.uplink, {
+      atMs: performance.now(),
+      videoReceivers: receivers,
+      estimateKbps,
+      shareKbps: this.shareKbps(),
+      bandwidthLimited,
+    });
+    const changed = next.level !== this.uplink.level;
+    this.uplink = next;
+    if (!changed) return;
+    console.info(`[call] uplink ${next.level}: ${estimateKbps === null ? "no estimate" : `${Math.round(estimateKbps)} kbit/s`} for ${receivers} friends`);
+    this.store.update({ uplinkLevel: next.level });
+    this.syncAll();
   }
 
   private handleSignal(signal: Signal): void {
@@ -208,8 +272,12 @@ class MeshPeer {
   private wanted: { local: LocalMedia; videoAllowed: boolean; encoding: VideoEncoding } = {
     local: { stream: null, audio: false, video: false },
     videoAllowed: true,
-    encoding: { maxBitrate: MAX_VIDEO_KBPS * 1000, scaleResolutionDownBy: 1 },
+    encoding: { maxBitrate: MAX_VIDEO_KBPS * 1000, scaleResolutionDownBy: 1, maxFramerate: undefined, send: true },
   };
+  /** When the current connection last became connected (performance.now()), else null. */
+  private connectedAt: number | null = null;
+  /** The previous outgoing() reading, for rates. */
+  private lastOutgoing: { atMs: number; bytesSent: number; estimateKbps: number | null } | null = null;
   private closed = false;
 
   constructor(private readonly options: MeshPeerOptions) {
@@ -226,7 +294,7 @@ class MeshPeer {
       audio: stream?.getAudioTracks()[0] ?? null,
       video: stream?.getVideoTracks()[0] ?? null,
     };
-    const on: Record<Kind, boolean> = { audio: local.audio, video: local.video && videoAllowed };
+    const on: Record<Kind, boolean> = { audio: local.audio, video: local.video && videoAllowed && encoding.send };
     for (const kind of ["audio", "video"] as const) {
       const track = tracks[kind];
       const sender = this.senders[kind];
@@ -243,6 +311,55 @@ class MeshPeer {
       if (sender.track !== next) void sender.replaceTrack(next).catch(() => undefined);
     }
     void this.applyEncoding();
+  }
+
+  /**
+   * What this connection's congestion control says it may send (kbit/s, null when it says
+   * nothing) and whether it holds our video back; "unsettled" when not connected, or connected too
+   * recently for the estimate to mean much.
+   */
+  async outgoing(settleMs: number): Promise<{ estimateKbps: number | null; bandwidthLimited: boolean } | "unsettled"> {
+    const pc = this.pc;
+    if (this.closed || pc.connectionState !== "connected" || this.connectedAt === null || performance.now() - this.connectedAt < settleMs) {
+      this.lastOutgoing = null;
+      return "unsettled";
+    }
+    try {
+      const stats = await pc.getStats();
+      let estimateKbps: number | null = null;
+      let reasonBandwidth = false;
+      let bytesSent = 0;
+      stats.forEach(
+        (report: {
+          type: string;
+          kind?: string;
+          selectedCandidatePairId?: string;
+          qualityLimitationReason?: string;
+          bytesSent?: number;
+          headerBytesSent?: number;
+        }) => {
+          if (report.type === "outbound-rtp") {
+            bytesSent += (report.bytesSent ?? 0) + (report.headerBytesSent ?? 0);
+            if (report.kind === "video" && report.qualityLimitationReason === "bandwidth") reasonBandwidth = true;
+          }
+          if (report.type !== "transport" || !report.selectedCandidatePairId) return;
+          const pair = stats.get(report.selectedCandidatePairId) as RTCIceCandidatePairStats | undefined;
+          if (typeof pair?.availableOutgoingBitrate === "number") estimateKbps = pair.availableOutgoingBitrate / 1000;
+        },
+      );
+      const now = performance.now();
+      const last = this.lastOutgoing;
+      this.lastOutgoing = { atMs: now, bytesSent, estimateKbps };
+      if (estimateKbps === null || !last || now <= last.atMs) return { estimateKbps, bandwidthLimited: reasonBandwidth };
+      const sentKbps = ((bytesSent - last.bytesSent) * 8) / (now - last.atMs);
+      // Held back by the estimate: sending about all it allows while it stops growing (congestion
+      // control that still ramps up after connecting grows a few percent a second). A still picture
+      // sends far less than its estimate and is not held back, however low that estimate is.
+      const saturated = sentKbps >= SATURATED_SHARE * estimateKbps && (last.estimateKbps === null || estimateKbps <= last.estimateKbps * ESTIMATE_GROWING);
+      return { estimateKbps, bandwidthLimited: reasonBandwidth || saturated };
+    } catch {
+      return "unsettled";
+    }
   }
 
   handleSignal(signal: Signal): void {
@@ -284,6 +401,7 @@ class MeshPeer {
     this.makingOffer = false;
     this.ignoreOffer = false;
     this.everConnected = false;
+    this.connectedAt = null;
     this.earlyCandidates = [];
 
     pc.onnegotiationneeded = async () => {
@@ -423,6 +541,7 @@ class MeshPeer {
     if (pc !== this.pc || this.closed) return;
     switch (pc.connectionState) {
       case "connected":
+        this.connectedAt ??= performance.now();
         this.everConnected = true;
         this.rebuilds = 0;
         clearTimeout(this.failTimer);
@@ -432,6 +551,7 @@ class MeshPeer {
         break;
       case "disconnected":
       case "failed":
+        this.connectedAt = null;
         // Without a relay, a connection that never worked and whose checks all failed will not
         // work on a retry either (two strict NATs): say so now rather than after CONNECT_TIMEOUT_MS.
         this.setStatus(pc.connectionState === "failed" && !this.everConnected && !hasRelay(this.options.iceServers) ? "failed" : "reconnecting");
@@ -501,9 +621,17 @@ class MeshPeer {
       const parameters = sender.getParameters();
       const encoding = parameters.encodings?.[0];
       const wanted = this.wanted.encoding;
-      if (!encoding || (encoding.maxBitrate === wanted.maxBitrate && encoding.scaleResolutionDownBy === wanted.scaleResolutionDownBy)) return;
+      if (
+        !encoding ||
+        (encoding.maxBitrate === wanted.maxBitrate &&
+          encoding.scaleResolutionDownBy === wanted.scaleResolutionDownBy &&
+          encoding.maxFramerate === wanted.maxFramerate)
+      )
+        return;
       encoding.maxBitrate = wanted.maxBitrate;
       encoding.scaleResolutionDownBy = wanted.scaleResolutionDownBy;
+      if (wanted.maxFramerate === undefined) delete encoding.maxFramerate;
+      else encoding.maxFramerate = wanted.maxFramerate;
       await sender.setParameters(parameters);
     } catch {
       // Before negotiation there are no encodings yet; the next sync sets it.

@@ -82,7 +82,7 @@ export function useCall(): CallContextValue | null {
   return useContext(CallContext);
 }
 
-const idleState: CallState = { status: "connecting", peers: {}, error: null };
+const idleState: CallState = { status: "connecting", uplinkLevel: "full", peers: {}, error: null };
 const noSubscription = () => () => undefined;
 
 interface CallProviderProps {
@@ -136,11 +136,13 @@ export function CallProvider({ settings, room, seat, children }: CallProviderPro
   // ---- tell the room (mute and camera-off marks on friends' tiles), once the camera has settled
   const settled = camera.status === "ready" || (camera.status === "failed" && fallbackTried);
   const selfMedia = room.members.find((member) => member.id === seat.playerId)?.media;
+  // The camera is on but the upload cannot carry video (mesh): friends' tiles say so instead of "camera off".
+  const slowUplink = video && state.uplinkLevel === "audio-only";
   useEffect(() => {
     if (!settled || !selfMedia) return;
-    if (selfMedia.audio === audio && selfMedia.video === video) return;
-    void request("call:media", { audio, video });
-  }, [settled, audio, video, selfMedia?.audio, selfMedia?.video, selfMedia]);
+    if (selfMedia.audio === audio && selfMedia.video === video && Boolean(selfMedia.slowUplink) === slowUplink) return;
+    void request("call:media", { audio, video, ...(slowUplink ? { slowUplink } : {}) });
+  }, [settled, audio, video, slowUplink, selfMedia]);
 
   // ---- speaking
   const [speaking, setSpeaking] = useState<Record<string, boolean>>({});

@@ -58,6 +58,9 @@ export const LINK_PROFILES = {
   wifi: { rttMs: 20, jitterMs: 2, lossPercent: 0.1, upMbit: 20 },
   "4g": { rttMs: 60, jitterMs: 20, lossPercent: 1, upMbit: 4 },
   "bad-wifi": { rttMs: 150, jitterMs: 60, lossPercent: 3, upMbit: 1.5 },
+  // Not in issue 21's table: a phone at a congested cell's edge (or fallen back to EDGE), whose
+  // upload cannot carry even two small videos; the mesh must go audio-only on purpose there.
+  edge: { rttMs: 300, jitterMs: 50, lossPercent: 2, upMbit: 0.25 },
 } as const satisfies Record<string, LinkProfile>;
 export type LinkProfileName = keyof typeof LINK_PROFILES;
 

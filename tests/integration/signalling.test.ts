@@ -86,4 +86,18 @@ describe("WebRTC signalling relay", () => {
     expectOk(await send(host, "call:media", { audio: false, video: true }));
     expect(harness.server.realtime.hub.snapshot(created.room.code)?.members[0]?.media).toEqual({ audio: false, video: true });
   });
+
+  it("tells friends when a member's upload is too slow for video, and when it is not any more", async () => {
+    const host = await harness.connectClient();
+    const created = expectOk(await send(host, "room:create", { nickname: "Host" }));
+    const media = () => harness.server.realtime.hub.snapshot(created.room.code)?.members[0]?.media;
+    expectOk(await send(host, "call:media", { audio: true, video: true, slowUplink: true }));
+    expect(media()).toEqual({ audio: true, video: true, slowUplink: true });
+    expectOk(await send(host, "call:media", { audio: true, video: true }));
+    expect(media()).toEqual({ audio: true, video: true });
+    // Not a boolean: refused at the boundary, the member's state unchanged.
+    const refused = await send(host, "call:media", { audio: true, video: true, slowUplink: "yes" } as never);
+    expect(refused.ok).toBe(false);
+    expect(media()).toEqual({ audio: true, video: true });
+  });
 });

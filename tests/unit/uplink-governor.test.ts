@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { INITIAL_UPLINK, UP_WAIT_MS, fittingLevel, levelKbps, nextUplinkState, type UplinkSample, type UplinkState } from "@/client/call/uplinkGovernor";
+
+const SAMPLE_MS = 2_000;
+/** The mesh's per-friend share of its 1.5 Mbit/s budget (meshCall.ts), by number of friends. */
+const share = (friends: number) => Math.min(800, Math.max(200, 1_500 / friends));
+
+/** Feeds one sample every 2 s from `from` (ms) with the given estimate; returns the states after each. */
+function run(
+  state: UplinkState,
+  samples: number,
+  estimateKbps: number | null,
+  receivers: number,
+  from = 0,
+  bandwidthLimited = true,
+): { states: UplinkState[]; end: number } {
+  const states: UplinkState[] = [];
+  let current = state;
+  let at = from;
+  for (let index = 0; index < samples; index++) {
+    at += SAMPLE_MS;
+    const sample: UplinkSample = { atMs: at, videoReceivers: receivers, estimateKbps, shareKbps: share(receivers), bandwidthLimited };
+    current = nextUplinkState(current, sample);
+    states.push(current);
+  }
+  return { states, end: at };
+}
+const last = (result: { states: UplinkState[] }) => result.states[result.states.length - 1]!;
+
+describe("fittingLevel: what the measured upload carries per friend", () => {
+  it("gives full video on a wide uplink and audio only on a narrow one", () => {
+    expect(fittingLevel(4_000, 5, share(5))).toBe("full");
+    // 1.2 Mbit/s shared by five friends: 154 kbit/s each after audio, under 60 % of full's 300: reduced.
+    expect(fittingLevel(1_200, 5, share(5))).toBe("reduced");
+    expect(fittingLevel(800, 5, share(5))).toBe("minimal");
+    expect(fittingLevel(300, 5, share(5))).toBe("audio-only");
+    // The same uplink carries full video to one friend.
+    expect(fittingLevel(700, 1, share(1))).toBe("full");
+  });
+
+  it("lets each level sustain itself when the estimate stays near what the level sends", () => {
+    for (const friends of [1, 2, 3, 4, 5]) {
+      for (const level of ["full", "reduced", "minimal"] as const) {
+        // What a connection reports when it sends exactly its allowance (video plus audio), for each friend.
+        const estimate = (levelKbps(level, share(friends)) + 50) * friends;
+        const fitting = fittingLevel(estimate, friends, share(friends));
+        expect(["full", "reduced", "minimal"].indexOf(fitting), `${friends} friends at ${level}`).toBeLessThanOrEqual(
+          ["full", "reduced", "minimal"].indexOf(level),
+        );
+      }
+    }
+  });
+});
+
+describe("nextUplinkState: stepping video down and back up", () => {
+  it("keeps full video while the estimate carries it", () => {
+    expect(last(run(INITIAL_UPLINK, 30, 5_000, 3)).level).toBe("full");
+  });
+
+  it("keeps the level while the estimate is low only because the video sends little (not held back)", () => {
+    // A still picture: the encoder sends little, so the estimate stays near that; nothing is congested.
+    expect(last(run(INITIAL_UPLINK, 30, 150, 2, 0, false)).level).toBe("full");
+  });
+
+  it("ignores a single dip, steps down on two low samples in a row", () => {
+    const dip = nextUplinkState(INITIAL_UPLINK, { atMs: 2_000, videoReceivers: 5, estimateKbps: 300, shareKbps: share(5), bandwidthLimited: true });
+    expect(dip.level).toBe("full");
+    const recovered = nextUplinkState(dip, { atMs: 4_000, videoReceivers: 5, estimateKbps: 5_000, shareKbps: share(5), bandwidthLimited: true });
+    expect(recovered.level).toBe("full");
+    expect(last(run(INITIAL_UPLINK, 2, 1_200, 5)).level).toBe("reduced");
+  });
+
+  it("goes straight to audio only when nothing fits, instead of freezing friends level by level", () => {
+    const states = run(INITIAL_UPLINK, 2, 200, 5).states.map((state) => state.level);
+    expect(states).toEqual(["full", "audio-only"]);
+  });
+
+  it("tries video again after the wait, and doubles the wait when the try meets congestion", () => {
+    const down = run(INITIAL_UPLINK, 2, 200, 5);
+    expect(last(down).level).toBe("audio-only");
+    // Without video the estimate says nothing: only the wait counts (here the estimate is gone).
+    const waiting = run(last(down), UP_WAIT_MS / SAMPLE_MS - 1, null, 5, down.end);
+    expect(last(waiting).level).toBe("audio-only");
+    const retry = run(last(waiting), 1, null, 5, waiting.end);
+    expect(last(retry).level).toBe("minimal");
+    // The try meets the same narrow uplink: back to audio only, and the next try waits twice as long.
+    const failed = run(last(retry), 2, 200, 5, retry.end);
+    expect(last(failed).level).toBe("audio-only");
+    expect(last(failed).upWaitMs).toBe(UP_WAIT_MS * 2);
+    const longer = run(last(failed), UP_WAIT_MS / SAMPLE_MS, null, 5, failed.end);
+    expect(last(longer).level).toBe("audio-only");
+    expect(last(run(last(longer), UP_WAIT_MS / SAMPLE_MS, null, 5, longer.end)).level).toBe("minimal");
+  });
+
+  it("climbs one level at a time once the uplink is wide again, and a try that holds resets the wait", () => {
+    const down = run(INITIAL_UPLINK, 2, 200, 5);
+    // The uplink is wide again: each level holds, so the next is tried after the wait.
+    const climbing = run(last(down), 120, 3_000, 5, down.end);
+    const levels = [...new Set(climbing.states.map((state) => state.level))];
+    expect(levels).toEqual(["audio-only", "minimal", "reduced", "full"]);
+    expect(last(climbing).upWaitMs).toBe(UP_WAIT_MS);
+    expect(last(climbing).trialUntilMs).toBeNull();
+  });
+
+  it("falls back from a level the estimate cannot carry, and waits twice as long before trying it again", () => {
+    const down = run(INITIAL_UPLINK, 2, 200, 5);
+    // Enough for minimal video to five friends, not for reduced.
+    const tried = run(last(down), 40, 800, 5, down.end);
+    const levels = tried.states.map((state) => state.level);
+    const firstReduced = levels.indexOf("reduced");
+    expect(firstReduced).toBeGreaterThan(0);
+    expect(levels.slice(firstReduced).includes("minimal")).toBe(true);
+    expect(last(tried).level).toBe("minimal");
+    expect(last(tried).upWaitMs).toBe(UP_WAIT_MS * 2);
+  });
+
+  it("starts afresh when nobody receives video (alone, or camera off)", () => {
+    const reduced = last(run(INITIAL_UPLINK, 2, 1_200, 5));
+    expect(reduced.level).toBe("reduced");
+    expect(nextUplinkState(reduced, { atMs: 100_000, videoReceivers: 0, estimateKbps: null, shareKbps: share(1), bandwidthLimited: false })).toEqual(
+      INITIAL_UPLINK,
+    );
+  });
+
+  it("keeps the level when no connection reports an estimate", () => {
+    const reduced = last(run(INITIAL_UPLINK, 2, 1_200, 5));
+    expect(nextUplinkState(reduced, { atMs: 10_000, videoReceivers: 5, estimateKbps: null, shareKbps: share(5), bandwidthLimited: true }).level).toBe(
+      "reduced",
+    );
+  });
+});

@@ -63,7 +63,7 @@ test.describe("a dropout during the lobby's download", () => {
 
   // eslint-disable-next-line no-empty-pattern -- Playwright needs the fixtures argument destructured; this test uses none
   test("resumes where it stopped: the lobby loads by itself and the server sends no file again", async ({}, testInfo) => {
-    test.setTimeout(180_000);
+    test.setTimeout(300_000);
     expect(DROPOUT_S * 1000).toBeGreaterThan(DOWNLOAD_SILENCE_MS + 2_000);
     const home = lab().home("phone");
     const phone = await home.launchPlayer({ name: "phone", video: "messi5", cameraFps: 10 });
@@ -91,7 +91,7 @@ test.describe("a dropout during the lobby's download", () => {
     const droppedAt = Date.now();
     await home.dropout(DROPOUT_S);
     const backAt = Date.now();
-    await expect(page.locator('[data-testid="lobby"][data-framing="ok"]')).toBeVisible({ timeout: 120_000 });
+    await expect(page.locator('[data-testid="lobby"][data-framing="ok"]')).toBeVisible({ timeout: 200_000 });
     const loadedAt = Date.now();
     const bytesAfter = home.bytesFromServer() - bytesBefore;
     const seen = await page.evaluate(() => (window as unknown as { __downloadSeen: { backwards: string[]; failures: string[] } }).__downloadSeen);
@@ -124,8 +124,8 @@ test.describe("a dropout during the lobby's download", () => {
     }
     test.info().annotations.push({ type: "bytes after the dropout", description: `${bytesAfter} (the raw rest ${rest}, the files whole ${wholeFiles})` });
     // Only the rest came, plus TCP/IP headers (3.6 % at this MTU), the page's Socket.IO and the
-    // odd retransmission. Measured (three runs, load average 11 to 31): 1.03x to 1.04x of the rest,
-    // 0.25x to 0.52x of the files whole (0.25 when the model had finished before the dropout).
+    // odd retransmission. Measured (five runs, load average 11 to 35): 1.03x to 1.07x of the rest,
+    // 0.25x to 0.58x of the files whole (0.25 when the model had finished before the dropout).
     // Starting over sends the files whole again: 1.0x of them at least, on top of what came before.
     expect(bytesAfter, "bytes after the dropout, against the raw rest").toBeLessThan(rest * 1.1 + 150_000);
     expect(bytesAfter, "bytes after the dropout, against the files whole").toBeLessThan(wholeFiles * 0.7);

@@ -454,7 +454,14 @@ function AssetBar({ asset }: { asset: AssetProgress }) {
   // The sounds failing is not the game failing: it plays on without them.
   const label = asset.key === "sounds" && asset.stage === "failed" ? t("soundsUnavailable") : t(`stage_${asset.stage}` as MessageKey);
   return (
-    <li className={`asset stage-${asset.stage}`} data-testid="asset-bar" data-asset={asset.key} data-stage={asset.stage}>
+    <li
+      className={`asset stage-${asset.stage}`}
+      data-testid="asset-bar"
+      data-asset={asset.key}
+      data-stage={asset.stage}
+      data-received={asset.receivedBytes}
+      data-total={asset.totalBytes}
+    >
       <div className="asset-head">
         <span className="asset-name">{t(`asset_${asset.key}` as MessageKey)}</span>
         <span className="tag">

@@ -162,7 +162,8 @@ test("the deadline waits for a download that still moves, not for one that stall
   // the hard cap), its bar moving a percent every 5 s or so. "Stuck": 1 KB/s, a link that has
   // all but died: its bar stops moving (a percent is over 100 KB on the wire here, minutes at this
   // rate), yet bytes still come every second or two, so its page does not give up on the download
-  // (it calls a download stalled after 30 s without a byte) and it stays "loading".
+  // (after 10 s without a byte it asks for the rest again, and fails only when several attempts in
+  // a row get nothing) and it stays "loading".
   const liftSlowThrottle = await throttleRuntime(slow, 25_000);
   await throttleRuntime(stuck, 1_000);
   await host.page.getByTestId("start-game").click();

@@ -3,12 +3,13 @@ import { FetchWithProgressError } from "./fetchWithProgress";
 import type { AssetKey } from "./progress";
 
 /**
- * network: a download failed (offline, HTTP error, missing asset). integrity: bytes differ from
- * the manifest. unsupported: the browser cannot run it (no WebAssembly, insecure context, loader
- * script refused). camera: not raised by the preloader (it falls back to the still image); for
- * the lobby's own camera errors. stalled: a step stopped making progress (a download that sends
- * nothing, a compile or create that never finishes); Retry starts over. other: anything else
- * (bad manifest, task creation failed).
+ * network: a download failed (offline, HTTP error, missing asset), after its retries: a download
+ * that breaks off or goes silent is resumed first (downloads.ts), and Retry goes on from the bytes
+ * kept. integrity: bytes differ from the manifest. unsupported: the browser cannot run it (no
+ * WebAssembly, insecure context, loader script refused). camera: not raised by the preloader (it
+ * falls back to the still image); for the lobby's own camera errors. stalled: a step stopped
+ * making progress (a compile or create that never finishes); Retry starts over. other: anything
+ * else (bad manifest, task creation failed).
  */
 export type PreloadFailureKind = "network" | "camera" | "unsupported" | "integrity" | "stalled" | "other";
 

@@ -11,8 +11,18 @@
  * check is an anonymous network error and Chromium buffers the whole body before exposing it,
  * which would freeze the progress bar. The digest itself is not free on the main thread in
  * Chromium (see sha256Hasher.ts): pass `sha256` to run it elsewhere.
+ *
+ * Resuming (`resume`): a body that breaks off (a network error, or nothing for `silenceMs`: a
+ * phone that lost its link keeps a dead connection open for minutes) keeps the decoded bytes it
+ * got, and the next attempt asks for the rest with `Range: bytes=<kept>-`. Fetch then sends
+ * `Accept-Encoding: identity`, so the rest comes as raw bytes: the offset a page can count is a
+ * decoded one, and no browser lets a page continue a gzip/br body mid-stream. Raw bytes can cost
+ * more than the whole file compressed (the runtime: 13 MB raw, 3.2 MB br): then, once per file,
+ * the attempt asks for the whole file again, compressed, and the bar holds until it passes what
+ * was kept. The sha256 over the whole file still decides.
  */
 import { sha256OnThisThread, type Sha256Result } from "./sha256Hasher";
+import { inactivityWatchdog } from "./stallGuard";
 
 export type FetchFailureKind = "network" | "http" | "integrity" | "unsupported";
 
@@ -28,6 +38,45 @@ export class FetchWithProgressError extends Error {
     this.url = url;
     this.status = options?.status;
   }
+}
+
+/** What a broken-off download kept: the first `receivedBytes` of `bytes` are the file's. */
+export interface PartialDownload {
+  url: string;
+  bytes: Uint8Array<ArrayBuffer>;
+  receivedBytes: number;
+  /** Strong ETag of the raw (identity) file, sent as If-Range; null when no raw response was seen or it was not readable. */
+  etag: string | null;
+}
+
+export interface ResumeOptions {
+  /** Attempts in a row that may fail without receiving a byte before giving up (one that got bytes resets the count). */
+  retries: number;
+  /** Wait before each retry (ms); the last entry repeats. */
+  backoffMs: readonly number[];
+  /** An attempt that receives nothing this long (no response, or a body that stopped) is abandoned and retried. */
+  silenceMs: number;
+  /** At most this many attempts in all, however much each one got. */
+  maxAttempts?: number;
+  /** The whole file's size on the wire in each content coding (manifest gzipBytes, brotliBytes). */
+  encodedBytes?: { gzip?: number; br?: number };
+  /** Bytes kept by an earlier call for the same URL (what `keep` was given). */
+  from?: PartialDownload;
+  /** Called with what arrived when the download ends without the whole file (failure or abort), to pass as `from` later. */
+  keep?: (partial: PartialDownload) => void;
+  /** Called before each retry, for logs. */
+  onRetry?: (retry: RetryInfo) => void;
+}
+
+export interface RetryInfo {
+  /** 1 for the first retry. */
+  attempt: number;
+  /** Why the last attempt ended. */
+  reason: string;
+  receivedBytes: number;
+  /** "range": the rest, raw; "whole": the whole file again (compressed), the bar holding meanwhile. */
+  mode: "range" | "whole";
+  delayMs: number;
 }
 
 export interface DownloadProgress {
@@ -51,6 +100,8 @@ export interface FetchWithProgressOptions {
   sha256?: (bytes: Uint8Array<ArrayBuffer>) => Promise<Sha256Result>;
   /** Passed to fetch; the default lets immutable files come from the HTTP cache on a second visit. */
   cache?: RequestCache;
+  /** Keep what arrived and ask for the rest when the body breaks off (needs expectedBytes). */
+  resume?: ResumeOptions;
 }
 
 export interface FetchedFile {
@@ -64,6 +115,8 @@ export interface FetchedFile {
   fromHttpCache: boolean | null;
   /** From the request to the verified bytes, including the digest. */
   downloadMs: number;
+  /** Attempts it took (1 without a retry). */
+  attempts: number;
 }
 
 /**
@@ -72,7 +125,7 @@ export interface FetchedFile {
  * the signal's AbortError when aborted.
  */
 export async function fetchWithProgress(url: string, options: FetchWithProgressOptions = {}): Promise<FetchedFile> {
-  const { expectedBytes, expectedSha256, signal, onProgress } = options;
+  const { expectedBytes, expectedSha256, signal } = options;
   const startedAt = performance.now();
   signal?.throwIfAborted();
   if (expectedSha256 !== undefined && !globalThis.crypto?.subtle) {
@@ -80,21 +133,9 @@ export async function fetchWithProgress(url: string, options: FetchWithProgressO
     throw new FetchWithProgressError("unsupported", url, `cannot verify ${url}: crypto.subtle needs a secure context (https or localhost)`);
   }
 
-  let response: Response;
-  try {
-    response = await fetch(url, { signal, cache: options.cache ?? "default" });
-  } catch (error) {
-    throw rethrowAbortOr(error, signal, () => new FetchWithProgressError("network", url, `could not fetch ${url}: ${describe(error)}`, { cause: error }));
-  }
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new FetchWithProgressError("http", url, `could not fetch ${url}: HTTP ${response.status}`, { status: response.status });
-  }
-
-  const contentEncoding = response.headers.get("content-encoding");
-  const totalBytes = expectedBytes ?? plainContentLength(response, contentEncoding) ?? 0;
-  let bytes = await readBody(response, url, totalBytes, expectedBytes, signal, onProgress);
-
+  const received =
+    options.resume && expectedBytes !== undefined ? await receiveResumable(url, expectedBytes, options.resume, options) : await receiveOnce(url, options);
+  let bytes = received.bytes;
   if (expectedBytes !== undefined && bytes.byteLength !== expectedBytes) {
     throw new FetchWithProgressError("integrity", url, `${url}: received ${bytes.byteLength} bytes, the manifest says ${expectedBytes}`);
   }
@@ -112,8 +153,280 @@ export async function fetchWithProgress(url: string, options: FetchWithProgressO
       throw new FetchWithProgressError("integrity", url, `${url}: sha256 ${actualSha256} does not match the manifest's ${expectedSha256}`);
     }
   }
-  const timing = await resourceTiming(url);
-  return { url, bytes, contentEncoding, ...timing, downloadMs: performance.now() - startedAt };
+  // After a resume the last entry covers only the rest: its size says nothing about the file.
+  const timing = received.attempts === 1 ? await resourceTiming(url) : { wireBytes: null, fromHttpCache: false };
+  return { url, bytes, contentEncoding: received.contentEncoding, ...timing, downloadMs: performance.now() - startedAt, attempts: received.attempts };
+}
+
+interface Received {
+  bytes: Uint8Array<ArrayBuffer>;
+  contentEncoding: string | null;
+  attempts: number;
+}
+
+/** One request, as before resuming existed: any failure is the caller's. */
+async function receiveOnce(url: string, options: FetchWithProgressOptions): Promise<Received> {
+  const { expectedBytes, signal, onProgress } = options;
+  let response: Response;
+  try {
+    response = await fetch(url, { signal, cache: options.cache ?? "default" });
+  } catch (error) {
+    throw rethrowAbortOr(error, signal, () => new FetchWithProgressError("network", url, `could not fetch ${url}: ${describe(error)}`, { cause: error }));
+  }
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new FetchWithProgressError("http", url, `could not fetch ${url}: HTTP ${response.status}`, { status: response.status });
+  }
+  const contentEncoding = response.headers.get("content-encoding");
+  const totalBytes = expectedBytes ?? plainContentLength(response, contentEncoding) ?? 0;
+  const bytes = await readBody(response, url, totalBytes, expectedBytes, signal, onProgress);
+  return { bytes, contentEncoding, attempts: 1 };
+}
+
+/** HTTP statuses worth another try: the server or a proxy in between was busy or restarting. */
+const TRANSIENT_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+/** Why one attempt ended early; `retryable` false ends the download. */
+class AttemptFailure extends Error {
+  constructor(
+    readonly error: FetchWithProgressError,
+    readonly retryable: boolean,
+  ) {
+    super(error.message);
+  }
+}
+
+/** Attempts until the whole body is in (see the module comment); each continues from the bytes kept. */
+async function receiveResumable(url: string, expectedBytes: number, resume: ResumeOptions, options: FetchWithProgressOptions): Promise<Received> {
+  const { onProgress } = options;
+  const earlier = resume.from && resume.from.url === url && resume.from.bytes.byteLength === expectedBytes ? resume.from : undefined;
+  const state: ResumeState = {
+    bytes: earlier?.bytes ?? new Uint8Array(expectedBytes),
+    kept: earlier?.receivedBytes ?? 0,
+    etag: earlier?.etag ?? null,
+    seenEtags: new Set(earlier?.etag ? [earlier.etag] : []),
+    wholeAgainUsed: false,
+    contentEncoding: null,
+    shown: 0,
+  };
+  state.shown = state.kept;
+  onProgress?.({ receivedBytes: state.kept, totalBytes: expectedBytes });
+  try {
+    return await attemptUntilDone(url, expectedBytes, resume, options, state);
+  } catch (error) {
+    if (state.kept > 0) resume.keep?.({ url, bytes: state.bytes, receivedBytes: state.kept, etag: state.etag });
+    throw error;
+  }
+}
+
+async function attemptUntilDone(
+  url: string,
+  expectedBytes: number,
+  resume: ResumeOptions,
+  options: FetchWithProgressOptions,
+  state: ResumeState,
+): Promise<Received> {
+  const { signal } = options;
+  const maxAttempts = resume.maxAttempts ?? 30;
+  let failuresInARow = 0;
+  for (let attempt = 1; ; attempt++) {
+    const mode = chooseMode(state, expectedBytes, resume.encodedBytes);
+    const keptBefore = state.kept;
+    try {
+      await runAttempt(url, expectedBytes, mode, state, resume.silenceMs, options);
+      return { bytes: state.bytes, contentEncoding: state.contentEncoding, attempts: attempt };
+    } catch (error) {
+      if (!(error instanceof AttemptFailure)) throw error; // the caller's abort
+      failuresInARow = state.kept > keptBefore ? 1 : failuresInARow + 1;
+      if (!error.retryable || failuresInARow > resume.retries || attempt >= maxAttempts) {
+        const final =
+          error.retryable && error.error.kind === "network"
+            ? new FetchWithProgressError(
+                "network",
+                url,
+                `${url}: gave up after ${attempt} attempts, ${megabytes(state.kept)} of ${megabytes(expectedBytes)} MB kept (the last: ${error.message})`,
+                { cause: error.error },
+              )
+            : error.error;
+        throw final;
+      }
+      const delayMs = resume.backoffMs[Math.min(failuresInARow - 1, resume.backoffMs.length - 1)] ?? 0;
+      resume.onRetry?.({ attempt, reason: error.message, receivedBytes: state.kept, mode: chooseMode(state, expectedBytes, resume.encodedBytes), delayMs });
+      await sleep(delayMs, signal);
+    }
+  }
+}
+
+interface ResumeState {
+  /** The file, filled from the start. */
+  bytes: Uint8Array<ArrayBuffer>;
+  /** How many bytes at the start of `bytes` are the file's. */
+  kept: number;
+  /** The raw file's strong ETag (If-Range compares against the raw representation a range comes from). */
+  etag: string | null;
+  /** Every ETag a response of this download had: a whole file with one of them is the same version. */
+  seenEtags: Set<string>;
+  /** Asked for the whole (compressed) file again once already: from then on only ranges, which always make progress. */
+  wholeAgainUsed: boolean;
+  contentEncoding: string | null;
+  /** The most the bar has shown: it never goes back. */
+  shown: number;
+}
+
+/**
+ * "whole" from zero, or "range" from what is kept. The whole file again is cheaper when it is
+ * compressed and the raw rest is bigger than it; but only once per file, so that a link that
+ * keeps breaking still gets somewhere.
+ */
+function chooseMode(state: ResumeState, expectedBytes: number, encodedBytes: ResumeOptions["encodedBytes"]): "range" | "whole" {
+  if (state.kept === 0) return "whole";
+  const coding = state.contentEncoding?.toLowerCase();
+  const wholeOnWire = coding === "br" ? encodedBytes?.br : coding === "gzip" ? encodedBytes?.gzip : undefined;
+  if (!state.wholeAgainUsed && wholeOnWire !== undefined && wholeOnWire < expectedBytes - state.kept) return "whole";
+  return "range";
+}
+
+async function runAttempt(
+  url: string,
+  expectedBytes: number,
+  mode: "range" | "whole",
+  state: ResumeState,
+  silenceMs: number,
+  options: FetchWithProgressOptions,
+): Promise<void> {
+  const { signal, onProgress } = options;
+  signal?.throwIfAborted();
+  const from = mode === "range" ? state.kept : 0;
+  // Its one chance counts as used once it gets bytes: a request that died before does not.
+  const restarting = mode === "whole" && state.kept > 0;
+  // Its own controller: a silent attempt is given up without aborting the caller's signal.
+  const attempt = new AbortController();
+  const silence = new FetchWithProgressError("network", url, `no data from ${url} for ${silenceMs / 1000} s`);
+  const watchdog = inactivityWatchdog(silenceMs, () => attempt.abort(silence));
+  const onOuterAbort = (): void => attempt.abort(signal?.reason);
+  signal?.addEventListener("abort", onOuterAbort, { once: true });
+  const fail = (error: unknown, describeIt: () => string): never => {
+    if (signal?.aborted) throw signal.reason ?? error;
+    if (attempt.signal.reason === silence) throw new AttemptFailure(silence, true);
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new AttemptFailure(new FetchWithProgressError("network", url, describeIt(), { cause: error }), true);
+  };
+  try {
+    const headers: Record<string, string> = {};
+    if (from > 0) {
+      headers.range = `bytes=${from}-`;
+      if (state.etag) headers["if-range"] = state.etag;
+    }
+    let response: Response;
+    try {
+      // A range skips the HTTP cache: it holds no part of this body that the page does not have.
+      response = await fetch(url, { signal: attempt.signal, cache: from > 0 ? "no-store" : (options.cache ?? "default"), headers });
+    } catch (error) {
+      return fail(error, () => `could not fetch ${url}: ${describe(error)}`);
+    }
+    watchdog.touch();
+    let offset: number;
+    if (response.status === 206 && from > 0) {
+      offset = from;
+      const problem = rangeProblem(response, from, expectedBytes);
+      if (problem) {
+        await response.body?.cancel().catch(() => undefined);
+        // Not what was asked for (a proxy that rewrote it): from zero next time.
+        state.kept = 0;
+        throw new AttemptFailure(new FetchWithProgressError("network", url, `${url}: ${problem}`), true);
+      }
+    } else if (response.ok && response.status !== 206) {
+      // The whole file: asked for, or the server ignored the range (or the file changed, If-Range).
+      offset = 0;
+      state.contentEncoding = response.headers.get("content-encoding");
+    } else {
+      await response.body?.cancel().catch(() => undefined);
+      if (response.status === 416) state.kept = 0; // the server's file is shorter than what we kept: not ours
+      const transient = TRANSIENT_STATUSES.has(response.status) || response.status === 416;
+      throw new AttemptFailure(
+        new FetchWithProgressError("http", url, `could not fetch ${url}: HTTP ${response.status}`, { status: response.status }),
+        transient,
+      );
+    }
+    const etag = response.headers.get("etag");
+    const strongEtag = etag && !etag.startsWith("W/") ? etag : null;
+    // A whole body of another (or an unknown) version: what was kept past its start is not its.
+    if (offset === 0 && !(strongEtag && state.seenEtags.has(strongEtag))) state.kept = 0;
+    if (strongEtag) state.seenEtags.add(strongEtag);
+    const coding = response.headers.get("content-encoding");
+    if (coding === null || coding.toLowerCase() === "identity") state.etag = strongEtag;
+
+    if (!response.body) throw new AttemptFailure(new FetchWithProgressError("network", url, `${url}: no body`), true);
+    const reader = response.body.getReader();
+    let position = offset;
+    try {
+      for (;;) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          return fail(error, () => `download of ${url} broke off after ${state.kept} bytes: ${describe(error)}`);
+        }
+        if (chunk.done) break;
+        watchdog.touch();
+        if (restarting) state.wholeAgainUsed = true;
+        const value = chunk.value;
+        if (position + value.byteLength > expectedBytes) {
+          throw new AttemptFailure(new FetchWithProgressError("integrity", url, `${url}: body is larger than the manifest's ${expectedBytes} bytes`), false);
+        }
+        state.bytes.set(value, position);
+        position += value.byteLength;
+        // A whole-file attempt rewrites the start; what lies past it is still kept.
+        state.kept = Math.max(state.kept, position);
+        if (position > state.shown) state.shown = position;
+        onProgress?.({ receivedBytes: state.shown, totalBytes: expectedBytes });
+      }
+    } finally {
+      reader.releaseLock();
+    }
+    if (position !== expectedBytes) {
+      throw new AttemptFailure(new FetchWithProgressError("network", url, `${url}: the body ended after ${position} of ${expectedBytes} bytes`), true);
+    }
+  } finally {
+    watchdog.stop();
+    signal?.removeEventListener("abort", onOuterAbort);
+  }
+}
+
+/** Why a 206 is not the rest of this file from `from` on (null when it is). */
+function rangeProblem(response: Response, from: number, expectedBytes: number): string | null {
+  const coding = response.headers.get("content-encoding");
+  if (coding !== null && coding.toLowerCase() !== "identity") return `a range came ${coding}-encoded`;
+  const contentRange = response.headers.get("content-range");
+  if (contentRange === null) {
+    // Cross-origin without Access-Control-Expose-Headers: the length must say it.
+    const length = Number(response.headers.get("content-length"));
+    return length === expectedBytes - from ? null : "a range without Content-Range";
+  }
+  const match = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(contentRange.trim());
+  if (!match || Number(match[1]) !== from || Number(match[2]) !== expectedBytes - 1 || Number(match[3]) !== expectedBytes) {
+    return `asked for bytes ${from}- of ${expectedBytes}, got ${contentRange}`;
+  }
+  return null;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / 1_000_000).toFixed(1);
 }
 
 /** Content-Length, but only when it can be the decoded size (no content coding in play). */

@@ -51,6 +51,8 @@ export interface LinkProfile {
   lossPercent: number;
   /** Upload rate (Mbit/s). */
   upMbit: number;
+  /** Download rate (Mbit/s), on the router's side of the home's link; unlimited when absent. */
+  downMbit?: number;
 }
 
 /** The named link profiles (issue 21), applied on a home's uplink. */
@@ -61,6 +63,9 @@ export const LINK_PROFILES = {
   // Not in issue 21's table: a phone at a congested cell's edge (or fallen back to EDGE), whose
   // upload cannot carry even two small videos; the mesh must go audio-only on purpose there.
   edge: { rttMs: 300, jitterMs: 50, lossPercent: 2, upMbit: 0.25 },
+  // A slow mobile link whose download rate is the bottleneck: the lobby's 9 MB take long enough
+  // to lose the link in the middle (e2e/network-download.spec.ts).
+  "3g": { rttMs: 100, jitterMs: 10, lossPercent: 0, upMbit: 1, downMbit: 4 },
 } as const satisfies Record<string, LinkProfile>;
 export type LinkProfileName = keyof typeof LINK_PROFILES;
 
@@ -71,7 +76,7 @@ export interface AppliedProfile {
   delay: boolean;
   /** Loss: netem, or an iptables `statistic` rule in the router without netem. */
   loss: boolean;
-  /** Upload rate: netem's rate, or tbf without netem. */
+  /** Upload rate: netem's rate, or tbf without netem (and the download rate where the profile has one). */
   rate: boolean;
 }
 
@@ -111,6 +116,9 @@ export interface Home {
   dropout(seconds: number): Promise<void>;
   linkDown(): void;
   linkUp(): void;
+  /** TCP payload and header bytes the server's port sent into this home since the last reset (counted in the router). */
+  bytesFromServer(): number;
+  resetBytesFromServer(): void;
 }
 
 export interface Netlab {
@@ -364,6 +372,11 @@ export async function startNetlab(spec: NetlabSpec): Promise<Netlab> {
       // another public port: no NAT kind would punch through. A dropped packet's entry is never confirmed.
       ipt("-A", "INPUT", "-i", "wan0", "-m", "conntrack", "!", "--ctstate", "ESTABLISHED,RELATED", "-j", "DROP");
       if (homeSpec.router === "udp-blocked") ipt("-A", "FORWARD", "-i", "lan0", "-p", "udp", "-j", "DROP");
+      // What the server sent into the home, counted after a dropout's drop (so only what got through
+      // the router, retransmissions included): read by bytesFromServer().
+      ipt("-N", "pp_count");
+      ipt("-A", "pp_count", "-o", "lan0", "-p", "tcp", "-s", CLOUD_ADDRESS, "--sport", String(SERVER_PORT), "-j", "RETURN");
+      ipt("-A", "FORWARD", "-j", "pp_count");
       // Last: a packet the delay line accepts leaves FORWARD (no rule after NFQUEUE would see it).
       ipt("-N", "pp_delay");
       ipt("-A", "FORWARD", "-j", "pp_delay");
@@ -401,12 +414,16 @@ export async function startNetlab(spec: NetlabSpec): Promise<Netlab> {
             "rate",
             `${profile.upMbit}mbit`,
           );
-          inNs(routerNs, "tc", "qdisc", "add", "dev", "lan0", "root", "netem", "delay", half(profile.rttMs), half(profile.jitterMs));
+          const downRate: string[] = profile.downMbit === undefined ? [] : ["rate", `${profile.downMbit}mbit`];
+          inNs(routerNs, "tc", "qdisc", "add", "dev", "lan0", "root", "netem", "delay", half(profile.rttMs), half(profile.jitterMs), ...downRate);
           return { name, delay: true, loss: true, rate: true };
         }
         // No netem: the rate through a token bucket, the loss through a random drop in the router,
         // and the delay through the lab's delay line (half the round trip each way, in order).
         inNs(ns, "tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", `${profile.upMbit}mbit`, "burst", "32kbit", "latency", "400ms");
+        if (profile.downMbit !== undefined) {
+          inNs(routerNs, "tc", "qdisc", "add", "dev", "lan0", "root", "tbf", "rate", `${profile.downMbit}mbit`, "burst", "32kbit", "latency", "400ms");
+        }
         ipt("-A", "pp_loss", "-m", "statistic", "--mode", "random", "--probability", String(profile.lossPercent / 100), "-j", "DROP");
         const oneWay = [profile.rttMs / 2, profile.jitterMs / 2];
         const line = startIn(routerNs, ["python3", "-u", DELAY_LINE, ...oneWay, ...oneWay, n].map(String), {}, dir);
@@ -423,6 +440,13 @@ export async function startNetlab(spec: NetlabSpec): Promise<Netlab> {
         ipt("-A", "pp_link", "-o", "lan0", "-j", "DROP");
       };
       const linkUp = () => void ipt("-F", "pp_link");
+      const bytesFromServer = (): number => {
+        // `-x`: exact numbers; the one rule's line is "pkts bytes target ...".
+        const line = inNs(routerNs, "iptables", "-w", "-L", "pp_count", "-v", "-x", "-n").split("\n")[2] ?? "";
+        const bytes = Number(line.trim().split(/\s+/)[1]);
+        if (!Number.isSafeInteger(bytes)) throw new Error(`network lab: cannot read the byte counter: ${line}`);
+        return bytes;
+      };
       const home: Home = {
         name: homeSpec.name,
         router: homeSpec.router,
@@ -449,6 +473,8 @@ export async function startNetlab(spec: NetlabSpec): Promise<Netlab> {
         setProfile,
         linkDown,
         linkUp,
+        bytesFromServer,
+        resetBytesFromServer: () => void ipt("-Z", "pp_count"),
         async dropout(seconds) {
           linkDown();
           try {

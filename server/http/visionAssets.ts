@@ -4,6 +4,12 @@
  * immutable, manifest.json as no-cache, precompressed .br/.gz siblings chosen by
  * Accept-Encoding (the 13 MB runtime is never compressed per request), streamed from disk.
  * Returns false for URLs outside /vision/ so the caller falls through to Next.
+ *
+ * Byte ranges (one per request: a page resuming a download that broke off) apply to the
+ * representation Accept-Encoding selects, as HTTP defines them: each sibling has its own ETag,
+ * so If-Range never mixes bytes of two. Browsers send `Accept-Encoding: identity` with a Range
+ * header, so a page's resume gets raw bytes at the offset it counted in decoded bytes; a
+ * browser's HTTP cache completing a truncated entry by itself asks for the compressed bytes.
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -101,21 +107,64 @@ async function serveVisionAsset(req: IncomingMessage, res: ServerResponse, root:
   res.setHeader("Cache-Control", cacheControl);
   res.setHeader("ETag", etag);
   res.setHeader("Vary", "Accept-Encoding");
+  res.setHeader("Accept-Ranges", "bytes");
   if (ifNoneMatchHits(req.headers["if-none-match"], etag)) {
     res.statusCode = 304;
     res.end();
     return;
   }
-  res.statusCode = 200;
+  // Range is defined for GET only; If-Range naming another version asks for the whole file.
+  const range = req.method === "GET" && ifRangeHolds(req.headers["if-range"], etag) ? parseRange(req.headers.range, chosen.size) : null;
+  if (range === "unsatisfiable") {
+    res.statusCode = 416;
+    res.setHeader("Content-Range", `bytes */${chosen.size}`);
+    res.setHeader("Content-Type", "text/plain; charset=utf-8");
+    res.setHeader("Content-Length", 0);
+    res.end();
+    return;
+  }
+  res.statusCode = range ? 206 : 200;
   res.setHeader("Content-Type", CONTENT_TYPES[path.extname(fileName)] ?? "application/octet-stream");
-  res.setHeader("Content-Length", chosen.size);
+  res.setHeader("Content-Length", range ? range.end - range.start + 1 : chosen.size);
+  if (range) res.setHeader("Content-Range", `bytes ${range.start}-${range.end}/${chosen.size}`);
   res.setHeader("X-Content-Type-Options", "nosniff");
   if (chosen.coding) res.setHeader("Content-Encoding", chosen.coding);
   if (req.method === "HEAD") {
     res.end();
     return;
   }
-  await pipeline(createReadStream(chosen.filePath), res);
+  await pipeline(createReadStream(chosen.filePath, range ? { start: range.start, end: range.end } : {}), res);
+}
+
+/** Longest Range header looked at: one range of two 16-digit numbers fits many times over. */
+const MAX_RANGE_HEADER_LENGTH = 100;
+const SINGLE_RANGE_PATTERN = /^bytes=(?:(\d{1,16})-(\d{0,16})|-(\d{1,16}))$/;
+
+/**
+ * The one byte range asked for (inclusive ends, clamped to the file), "unsatisfiable", or null
+ * for the whole file: no header, another unit, several ranges (the page never asks for more
+ * than one; a full 200 is always a valid answer) or a malformed one, which HTTP says to ignore.
+ */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | "unsatisfiable" | null {
+  if (header === undefined || header.length > MAX_RANGE_HEADER_LENGTH) return null;
+  const match = SINGLE_RANGE_PATTERN.exec(header.replace(/\s+/g, ""));
+  if (!match) return null;
+  const [, first, last, suffix] = match;
+  if (suffix !== undefined) {
+    const length = Number(suffix);
+    if (length === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - length), end: size - 1 };
+  }
+  const start = Number(first);
+  const lastByte = last === undefined || last === "" ? null : Number(last);
+  if (lastByte !== null && lastByte < start) return null; // an invalid range: ignored
+  if (start >= size) return "unsatisfiable";
+  return { start, end: Math.min(lastByte ?? size - 1, size - 1) };
+}
+
+/** If-Range with a strong ETag equal to ours (weak tags and dates never match: we send no Last-Modified). */
+function ifRangeHolds(header: string | string[] | undefined, etag: string): boolean {
+  return header === undefined || (typeof header === "string" && header.trim() === etag);
 }
 
 /**

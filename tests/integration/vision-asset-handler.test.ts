@@ -187,3 +187,88 @@ describe("vision asset handler", () => {
     }
   });
 });
+
+describe("vision asset handler: byte ranges (resuming a download that broke off)", () => {
+  const WASM = `/vision/${RUNTIME_DIR}/vision_wasm_internal.wasm`;
+  const wasmEtag = `"${sha256(wasmBytes)}"`;
+
+  it("answers one range with 206, Content-Range and only those bytes, and says it takes ranges", async () => {
+    const full = await send(WASM);
+    expect(full.headers["accept-ranges"]).toBe("bytes");
+    for (const [range, start, end] of [
+      ["bytes=1000-1999", 1000, 1999],
+      ["bytes=150000-", 150_000, wasmBytes.length - 1],
+      ["bytes=-500", wasmBytes.length - 500, wasmBytes.length - 1],
+      // Past the end is clamped; a suffix longer than the file is the whole file.
+      ["bytes=199990-300000", 199_990, wasmBytes.length - 1],
+      ["bytes=-999999", 0, wasmBytes.length - 1],
+      ["bytes=0-0", 0, 0],
+    ] as const) {
+      const reply = await send(WASM, { headers: { range } });
+      expect(reply.status, range).toBe(206);
+      expect(reply.headers["content-range"], range).toBe(`bytes ${start}-${end}/${wasmBytes.length}`);
+      expect(reply.headers["content-length"], range).toBe(String(end - start + 1));
+      expect(reply.headers["accept-ranges"], range).toBe("bytes");
+      expect(reply.headers.etag, range).toBe(wasmEtag);
+      expect(reply.headers["content-encoding"], range).toBeUndefined();
+      expect(reply.body.equals(wasmBytes.subarray(start, end + 1)), range).toBe(true);
+    }
+  });
+
+  it("answers a range that starts past the end with 416 and the size", async () => {
+    for (const range of [`bytes=${wasmBytes.length}-`, "bytes=999999-1000000", "bytes=-0"]) {
+      const reply = await send(WASM, { headers: { range } });
+      expect(reply.status, range).toBe(416);
+      expect(reply.headers["content-range"], range).toBe(`bytes */${wasmBytes.length}`);
+      expect(reply.body.length, range).toBe(0);
+    }
+  });
+
+  it("sends the whole file for several ranges, other units, malformed ranges and HEAD", async () => {
+    for (const range of ["bytes=0-10,20-30", "items=0-10", "bytes=10-5", "bytes=abc", "bytes=", "bytes=1-2-3", `bytes=${"1".repeat(200)}-`]) {
+      const reply = await send(WASM, { headers: { range } });
+      expect(reply.status, range).toBe(200);
+      expect(reply.headers["content-range"], range).toBeUndefined();
+      expect(reply.body.equals(wasmBytes), range).toBe(true);
+    }
+    const head = await send(WASM, { method: "HEAD", headers: { range: "bytes=0-9" } });
+    expect(head.status).toBe(200);
+    expect(head.headers["content-length"]).toBe(String(wasmBytes.length));
+  });
+
+  it("honours If-Range: our ETag gets the range, any other validator the whole file", async () => {
+    const matching = await send(WASM, { headers: { range: "bytes=100-", "if-range": wasmEtag } });
+    expect(matching.status).toBe(206);
+    expect(matching.body.equals(wasmBytes.subarray(100))).toBe(true);
+    for (const ifRange of [`"${"0".repeat(64)}"`, `W/${wasmEtag}`, "Wed, 21 Oct 2015 07:28:00 GMT"]) {
+      const reply = await send(WASM, { headers: { range: "bytes=100-", "if-range": ifRange } });
+      expect(reply.status, ifRange).toBe(200);
+      expect(reply.body.equals(wasmBytes), ifRange).toBe(true);
+    }
+    // If-None-Match comes first: a cached copy needs no bytes at all.
+    expect((await send(WASM, { headers: { range: "bytes=100-", "if-none-match": wasmEtag } })).status).toBe(304);
+  });
+
+  it("takes a range of the representation Accept-Encoding selects, with that representation's ETag", async () => {
+    const brotli = brotliCompressSync(wasmBytes);
+    const whole = await send(WASM, { headers: { "accept-encoding": "br" } });
+    const tail = await send(WASM, { headers: { "accept-encoding": "br", range: "bytes=100-", "if-range": String(whole.headers.etag) } });
+    expect(tail.status).toBe(206);
+    expect(tail.headers["content-encoding"]).toBe("br");
+    expect(tail.headers["content-range"]).toBe(`bytes 100-${whole.body.length - 1}/${whole.body.length}`);
+    // The two parts make up the compressed file, which decodes to the original.
+    expect(brotliDecompressSync(Buffer.concat([whole.body.subarray(0, 100), tail.body])).equals(wasmBytes)).toBe(true);
+    expect(whole.body.length).toBe(brotli.length);
+    // The identity representation's ETag does not let a range of the compressed one through, nor the reverse.
+    expect((await send(WASM, { headers: { "accept-encoding": "br", range: "bytes=100-", "if-range": wasmEtag } })).status).toBe(200);
+    expect((await send(WASM, { headers: { range: "bytes=100-", "if-range": String(whole.headers.etag) } })).status).toBe(200);
+  });
+
+  it("is what fetch gets: a Range header makes it ask for identity, and the bytes line up", async () => {
+    // Fetch adds `Accept-Encoding: identity` to a request with Range (Chromium does the same).
+    const response = await fetch(`http://127.0.0.1:${port}${WASM}`, { headers: { range: "bytes=123456-" } });
+    expect(response.status).toBe(206);
+    expect(response.headers.get("content-encoding")).toBeNull();
+    expect(Buffer.from(await response.arrayBuffer()).equals(wasmBytes.subarray(123_456))).toBe(true);
+  });
+});

@@ -2,7 +2,7 @@
  * `npm run bench` / `npm run bench:smoke`: measures PoseParty and writes
  * bench/results/<timestamp>.json and .md, then prints the markdown. See bench/README.md.
  *
- *   tsx bench/run.ts [--smoke] [--only pages,inference,lobby,server|server.idle] [--build | --no-build]
+ *   tsx bench/run.ts [--smoke] [--only pages,inference,lobby,server|server.idle,network] [--build | --no-build]
  *
  * It is not a test: no number fails it. It exits 1 only when the harness itself broke (a
  * section threw instead of measuring, or nothing could be started), after writing the report.
@@ -14,6 +14,7 @@ import path from "node:path";
 import { runInferenceSection, inferenceOptions, variantsSkipped } from "./inference/section";
 import { planBenchOptions, runPlanBench } from "./inference/plans";
 import { runLobbySection, lobbyOptions } from "./lobby/section";
+import { networkOptions, runNetworkSection } from "./network/section";
 import { runPagesSection, pagesOptions } from "./pages/section";
 import { runServerSection, serverOptions } from "./server/section";
 import { ensureBuild, startAppServer, type AppServer, type BuildInfo, type BuildPolicy } from "./lib/appServer";
@@ -203,6 +204,14 @@ async function main(): Promise<number> {
         report.build = build;
       }
       report.sections.server = await section("server", args.smoke, () => runServerSection(serverOptions(args.smoke, log, args.serverParts)));
+    }
+    if (selected.has("network")) {
+      // The lab runs its own server (the built bundle) in its cloud namespace: it needs a build.
+      if (!build) {
+        build = await ensureBuild(args.build, args.smoke, log);
+        report.build = build;
+      }
+      report.sections.network = await section("network", args.smoke, () => runNetworkSection(networkOptions(args.smoke, log)));
     }
   } finally {
     await app?.stop();

@@ -62,16 +62,23 @@ test.describe("the mesh under a narrow uplink (network namespaces)", () => {
   // eslint-disable-next-line no-empty-pattern -- Playwright needs the fixtures argument destructured; this test uses none
   test("a phone whose upload cannot carry video goes audio-only, says so, and gets video back", async ({}, testInfo) => {
     test.setTimeout(300_000);
-    const launch = async (home: Home) => {
-      const player = await home.launchPlayer({ name: home.name, video: "messi5", cameraFps: CAMERA_FPS, cameraMotion: true });
+    // Cho and Ben read Korean, Ana English: the notes are checked (and pictured) in both.
+    const launch = async (home: Home, locale: string) => {
+      const player = await home.launchPlayer({
+        name: home.name,
+        video: "messi5",
+        cameraFps: CAMERA_FPS,
+        cameraMotion: true,
+        contextOptions: { viewport: { width: 390, height: 844 }, locale },
+      });
       await player.context.addInitScript(RECORD_PEER_CONNECTIONS);
       players.push(player);
       return player;
     };
     const [anaHome, benHome, choHome] = [lab().home("ana"), lab().home("ben"), lab().home("cho")];
-    const ana = await launch(anaHome);
-    const ben = await launch(benHome);
-    const cho = await launch(choHome);
+    const ana = await launch(anaHome, "en-US");
+    const ben = await launch(benHome, "ko-KR");
+    const cho = await launch(choHome, "ko-KR");
     const { link } = await createRoom(ana.page, "ana");
     await joinByLink(ben.page, link, "ben");
     await joinByLink(cho.page, link, "cho");
@@ -97,13 +104,21 @@ test.describe("the mesh under a narrow uplink (network namespaces)", () => {
       timeout: AUDIO_ONLY_BOUND_MS,
     });
     const audioOnlyAfterMs = Date.now() - narrowedAt;
-    await expect(cho.page.getByTestId("slow-uplink-note")).toBeVisible();
-    for (const friend of [ana, ben]) {
+    await expect(cho.page.getByTestId("slow-uplink-note")).toContainText("영상을 보낼 수 없습니다");
+    for (const [friend, note] of [
+      [ana, "audio only: slow connection"],
+      [ben, "음성만: 연결이 느림"],
+    ] as const) {
       const tile = friend.page.locator(`[data-testid="remote-tile"][data-player="${choId}"]`);
       await expect(tile, `${friend.name}: cho's tile says why there is no video`).toHaveAttribute("data-video-paused", "uplink", { timeout: 15_000 });
-      await expect(tile).toContainText("audio only: slow connection");
+      await expect(tile).toContainText(note);
       await expect(tile.locator("video")).toBeHidden();
       await expect(tile.locator(".call-avatar")).toBeVisible();
+    }
+    for (const player of [cho, ana, ben]) {
+      const file = testInfo.outputPath(`slow-uplink-${player.name}.png`);
+      await player.page.screenshot({ path: file });
+      await testInfo.attach(`slow-uplink-${player.name}.png`, { path: file, contentType: "image/png" });
     }
     // cho is still heard: the audio from every friend connection keeps arriving at ana's phone.
     const audioBefore = await audioReceived(ana.page);

@@ -2,14 +2,15 @@
 import { plansMarkdown } from "../inference/plans";
 import type { InferenceSectionData } from "../inference/section";
 import type { LobbySectionData } from "../lobby/section";
+import type { NetworkSectionData } from "../network/section";
 import type { PagesSectionData } from "../pages/section";
 import type { AppIdleCase, AppIdleData } from "../server/appIdle";
 import type { IdleCase, IdleStart } from "../server/idle";
 import type { CapacityRun, ServerSectionData } from "../server/section";
 import type { BuildInfo } from "./appServer";
 
-export type SectionName = "pages" | "inference" | "lobby" | "server";
-export const SECTION_NAMES: readonly SectionName[] = ["pages", "inference", "lobby", "server"];
+export type SectionName = "pages" | "inference" | "lobby" | "server" | "network";
+export const SECTION_NAMES: readonly SectionName[] = ["pages", "inference", "lobby", "server", "network"];
 
 export interface SectionResult<T> {
   status: "ok" | "failed" | "skipped";
@@ -45,6 +46,7 @@ export interface BenchReport {
     inference?: SectionResult<InferenceSectionData>;
     lobby?: SectionResult<LobbySectionData>;
     server?: SectionResult<ServerSectionData>;
+    network?: SectionResult<NetworkSectionData>;
   };
 }
 
@@ -537,5 +539,54 @@ export function toMarkdown(report: BenchReport): string {
   if (s.lobby) out.push(...sectionHeader("Lobby", s.lobby), ...(s.lobby.data ? lobbyMarkdown(s.lobby.data) : []));
   if (s.server) out.push(...sectionHeader("Server capacity", s.server), ...(s.server.data ? serverMarkdown(s.server.data) : []));
   if (s.pages) out.push(...sectionHeader("Page weight", s.pages), ...(s.pages.data ? pagesMarkdown(s.pages.data) : []));
+  if (s.network) out.push(...sectionHeader("Network (the call across the lab)", s.network), ...(s.network.data ? networkMarkdown(s.network.data) : []));
   return out.filter((line, index, all) => !(line === "" && all[index - 1] === "")).join("\n") + "\n";
+}
+
+function networkMarkdown(data: NetworkSectionData): string[] {
+  const rows = data.cells.map((cell) => {
+    const joins = cell.joinToFirstFrameMs.filter((value): value is number => value !== null);
+    return [
+      cell.profile,
+      String(cell.members),
+      joins.length > 0 ? `${ms(Math.min(...joins))} – ${ms(Math.max(...joins))}` : "–",
+      `${num(cell.decodedFpsP50)} (min ${num(cell.decodedFpsMin)})`,
+      `${cell.stillTiles}/${cell.tiles}`,
+      `${num(cell.freezesPerMinute, 2)} (${num(cell.freezeSecondsPerMinute, 2)} s)`,
+      ms(cell.rttMsP50),
+      `${cell.sentKbps.length > 0 ? num(Math.max(...cell.sentKbps), 0) : "–"} / ${num(cell.uplinkKbps, 0)}`,
+      cell.outboundHeightMin === null ? "–" : `${cell.outboundHeightMin}p`,
+      String(cell.audioOnlyTiles),
+      cell.clockErrorMsMax === null ? "–" : `${num(cell.clockErrorMsMax, 0)} ms (RTT ≤ ${num(cell.clockRoundTripMsMax, 0)} ms)`,
+      Object.entries(cell.pairTypes)
+        .map(([pair, count]) => `${pair} ×${count}`)
+        .join(", ") || "–",
+      cell.machineCpuBusyPercent === null ? "?" : `${cell.machineCpuBusyPercent} %`,
+      cell.error ?? "",
+    ];
+  });
+  return [
+    `Every phone in its own home (\`home\` router) on one link profile, STUN and TURN configured; cameras move at ${data.cameraFps} fps. After ${num(data.settleMs / 1000, 0)} s of chatting, a ${num(data.windowMs / 1000, 0)} s window. Tiles: each friend on each phone. "Still": below 1 fps (frozen, or audio-only on purpose). Freezes as WebRTC counts them (\`freezeCount\`), per tile per minute, with the frozen seconds. Sent: the busiest phone's total against its uplink. Clock error: the game's clock estimate (\`clock:ping\`, core/clock.ts) made from each home during the window, while the call fills the link; server and homes share this machine's clock, so the estimate is its error. Machine CPU: the whole machine over the window (all browsers share it): near 100 %, tiles freeze and round trips grow for CPU, not for the network.`,
+    "",
+    table(
+      [
+        "profile",
+        "members",
+        "join → first frame",
+        "decoded fps p50",
+        "still tiles",
+        "freezes / min",
+        "RTT p50",
+        "sent / uplink kbit/s",
+        "lowest sent",
+        "audio-only tiles",
+        "clock error max",
+        "selected pairs",
+        "machine CPU",
+        "error",
+      ],
+      rows,
+    ),
+    "",
+  ];
 }

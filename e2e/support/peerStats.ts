@@ -168,7 +168,8 @@ export function phoneWindow(before: readonly ConnectionSample[], after: readonly
     if (end.outboundHeight !== null) heights.push(end.outboundHeight);
     if (end.qualityLimitationReason) reasons.add(end.qualityLimitationReason);
     tiles.push({
-      decodedFps: (end.framesDecoded - start.framesDecoded) / elapsedS,
+      // A friend's new video stream (camera back on, connection replaced) restarts its counters.
+      decodedFps: Math.max(0, end.framesDecoded - start.framesDecoded) / elapsedS,
       freezes: end.freezeCount - start.freezeCount,
       freezeSeconds: end.totalFreezesDurationS - start.totalFreezesDurationS,
       rttMs: end.rttMs,

@@ -157,7 +157,11 @@ test.describe("the game across a small internet: three phones on three link prof
     const fair = Object.fromEntries(Object.entries(points).map(([name, list]) => [name, sum(list, fairRounds)]));
     const stalls: Record<string, number[]> = {};
     for (const player of everyone) stalls[player.name] = await stallsSeen(player.page);
-    const summary = { points, fair, clocks, lteBackAfterMs: backAfterMs, stalls };
+    // What became of each page's awards (client/game/gameSession.ts): accepted, or refused by code.
+    const awards: Record<string, Record<string, number>> = {};
+    for (const player of everyone)
+      awards[player.name] = await player.page.evaluate(() => (window.__poseparty?.awards as Record<string, number> | undefined) ?? {});
+    const summary = { points, fair, clocks, lteBackAfterMs: backAfterMs, stalls, awards };
     testInfo.annotations.push({ type: "network game", description: JSON.stringify(summary) });
     console.log(`network game: ${JSON.stringify(summary)}`);
     const values = Object.values(fair);
@@ -165,6 +169,10 @@ test.describe("the game across a small internet: three phones on three link prof
     for (const value of values) expect(value, "every phone scored").toBeGreaterThan(0);
     expect(Math.min(...values), `the link does not decide the score: ${JSON.stringify(fair)}`).toBeGreaterThanOrEqual(FAIR_SHARE * Math.max(...values));
     expect(sum(points[names.lte]!, [3, 4]), "Lte's points after the return count").toBeGreaterThan(0);
+    // Over every link, awards reach the server in their round, with their evidence: each phone had
+    // some accepted, and none whose link stayed up was refused as implausible (meters lost on the way).
+    for (const player of everyone) expect(awards[player.name]?.accepted ?? 0, `${player.name}: awards accepted`).toBeGreaterThan(0);
+    for (const player of [host!, guests[1]!]) expect(awards[player.name]?.implausible_award ?? 0, `${player.name}: implausible awards`).toBe(0);
 
     // "Reconnecting" was shown only once Lte's link went: Lte to the others, anyone to Lte (its own
     // connections went with it); or for a page that froze for seconds (this machine runs three

@@ -5,7 +5,7 @@
  * videos. The product steps that phone's video down on purpose (client/call/uplinkGovernor.ts)
  * instead of letting both friends' tiles of it freeze:
  * - that phone goes audio-only and tells its player why; its friends' tiles show its avatar with
- *   "audio only: slow connection", and its voice keeps arriving;
+ *   "audio only: slow net", and its voice keeps arriving;
  * - the friends' call between themselves is untouched: their tiles keep playing;
  * - when the upload comes back, video comes back by itself, without a reload.
  * How long each step takes is measured and attached; the bounds are deadlines, not speed goals.
@@ -104,9 +104,9 @@ test.describe("the mesh under a narrow uplink (network namespaces)", () => {
       timeout: AUDIO_ONLY_BOUND_MS,
     });
     const audioOnlyAfterMs = Date.now() - narrowedAt;
-    await expect(cho.page.getByTestId("slow-uplink-note")).toContainText("영상을 보낼 수 없습니다");
+    await expect(cho.page.getByTestId("slow-uplink-note")).toContainText("영상을 멈췄어요");
     for (const [friend, note] of [
-      [ana, "audio only: slow connection"],
+      [ana, "audio only: slow net"],
       [ben, "음성만: 연결이 느림"],
     ] as const) {
       const tile = friend.page.locator(`[data-testid="remote-tile"][data-player="${choId}"]`);

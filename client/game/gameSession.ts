@@ -145,6 +145,21 @@ export interface GameSessionDeps {
   resumeGameVision(settings: GameVisionSettings, baseUrl: string, signal: AbortSignal): Promise<boolean>;
 }
 
+/**
+ * What became of this page's awards, by the server's answer (`accepted`, or the refusal's code:
+ * `outside_window` is one that arrived after its round closed). For the network tests and the
+ * bench, as `window.__poseparty.awards`: a late link shows here before it shows in the points.
+ */
+const awardOutcomes: Record<string, number> = {};
+
+async function sendCountedAward(update: Parameters<typeof sendAward>[0]): Promise<Awaited<ReturnType<typeof sendAward>>> {
+  const answer = await sendAward(update);
+  const outcome = answer.ok ? "accepted" : answer.code;
+  awardOutcomes[outcome] = (awardOutcomes[outcome] ?? 0) + 1;
+  window.__poseparty = { ...(window.__poseparty ?? {}), awards: { ...awardOutcomes } };
+  return answer;
+}
+
 export const browserGameDeps: GameSessionDeps = {
   serverNow,
   syncClock,
@@ -155,7 +170,7 @@ export const browserGameDeps: GameSessionDeps = {
   stopMusic: () => stopMusic(),
   createWakeLock: () => createScreenWakeLock(),
   createVisibilityReporter: () => createVisibilityReporter(sendVisibility),
-  createLiveSender: () => createLiveSender({ sendMeter, sendAward }),
+  createLiveSender: () => createLiveSender({ sendMeter, sendAward: sendCountedAward }),
   sendAlive,
   createInferenceLoop,
   getCameraVideo,

@@ -128,6 +128,12 @@ test.describe("the mesh under a narrow uplink (network namespaces)", () => {
         timeout: 15_000,
       })
       .toBe(true);
+    // One friend's narrow link is no reason for the others to send less: their own uplinks are fine.
+    const friendLevels: Record<string, string | null> = {};
+    for (const friend of [ana, ben]) {
+      friendLevels[friend.name] = await friend.page.getByTestId("self-tile").getAttribute("data-uplink-level");
+      expect(friendLevels[friend.name], `${friend.name} still sends video`).not.toBe("audio-only");
+    }
     // ana and ben still see each other: one narrow uplink does not freeze the rest of the room.
     await expectTilePlaying(ana.page, benId, "ana: ben's video keeps playing");
     await cho.page.evaluate(() => ((window as unknown as { __meshMarker: boolean }).__meshMarker = true));
@@ -146,7 +152,7 @@ test.describe("the mesh under a narrow uplink (network namespaces)", () => {
     }
     const videoBackAfterMs = Date.now() - widenedAt;
     expect(await cho.page.evaluate(() => (window as unknown as { __meshMarker?: boolean }).__meshMarker), "no reload").toBe(true);
-    const timings = { audioOnlyAfterMs, videoBackAfterMs };
+    const timings = { audioOnlyAfterMs, videoBackAfterMs, friendLevels };
     testInfo.annotations.push({ type: "uplink governor (ms)", description: JSON.stringify(timings) });
     console.log(`uplink governor: audio-only ${audioOnlyAfterMs} ms after the uplink narrowed; video back ${videoBackAfterMs} ms after it widened`);
     const uplinkLog = cho.logs.filter((line) => line.includes("[call] uplink"));

@@ -197,15 +197,20 @@ export class MeshCall implements CallSession {
     if (this.closed) return;
     let receivers = 0;
     let estimateKbps: number | null = null;
-    let bandwidthLimited = false;
+    let heldBack = 0;
     for (const [playerId, peer] of this.peers) {
       if (!this.local.video || !this.videoAllowed(playerId)) continue;
       const outgoing = await peer.outgoing(ESTIMATE_SETTLE_MS);
       if (outgoing === "unsettled") continue;
       receivers += 1;
       if (outgoing.estimateKbps !== null) estimateKbps = (estimateKbps ?? 0) + outgoing.estimateKbps;
-      bandwidthLimited ||= outgoing.bandwidthLimited;
+      if (outgoing.bandwidthLimited) heldBack += 1;
     }
+    // Our own uplink holds back every connection that shares it; one friend's bad link (their
+    // download, their lost feedback) holds back only the connection to them, and is no reason to
+    // send everyone else less. Seen in the lab: a friend on a 250 kbit/s uplink stepped the phone
+    // down for its other friends too, until only a majority counted.
+    const bandwidthLimited = heldBack * 2 > receivers;
     if (this.closed) return;
     const next = nextUplinkState(this.uplink, {
       atMs: performance.now(),

@@ -26,7 +26,7 @@ const CAMERA_FPS = 10;
 /**
  * Deadlines for the uplink governor, measured in this lab (see e2e/README.md, "Network lab"):
  * going audio-only takes the connections' estimates settling plus two samples in which most of
- * them are held back (34 s in a loaded CI run, 2 to 16 s on a quieter machine); coming back
+ * them are held back (2 to 47 s measured, 34 s in a loaded CI run); coming back
  * takes the governor's wait (20 s) plus a settled estimate. Loaded CI machines take longer.
  */
 const AUDIO_ONLY_BOUND_MS = 120_000;

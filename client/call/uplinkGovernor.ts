@@ -66,9 +66,10 @@ export interface UplinkSample {
   /** What full video may send each friend (the mesh's share of its upload budget), kbit/s. */
   shareKbps: number;
   /**
-   * Some outgoing video is held back by the bandwidth estimate (`qualityLimitationReason`
-   * "bandwidth"). Without it the estimate only says what the encoder chose to send (a still
-   * picture sends little, and its estimate stays low): no reason to step down.
+   * Most of the phone's connections are held back by their bandwidth estimate (meshCall.ts:
+   * sending nearly all of it while it stops growing, or `qualityLimitationReason` "bandwidth").
+   * Without it the estimate only says what the encoder chose to send (a still picture sends
+   * little, and its estimate stays low): no reason to step down.
    */
   bandwidthLimited: boolean;
 }

@@ -295,6 +295,11 @@ export function sendAward(update: ClientPayload<"game:score">) {
   return request("game:score", update);
 }
 
+/** A copy round's leader: the pose it struck (core/game/copyRound.ts). */
+export function sendLeaderPose(struck: ClientPayload<"game:leaderPose">) {
+  return request("game:leaderPose", struck);
+}
+
 /**
  * A live meter sample, without an ack. Only while connected: a sample buffered through a drop
  * would arrive stale, before the seat is reclaimed.

@@ -6,16 +6,18 @@
  * timers, devices and loop live in one GameSession (client/game/gameSession.ts);
  * this component draws its snapshot.
  */
-import { memo, useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
-import type { MatchTimeline } from "@/core/game/match";
+import { memo, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import type { MatchTimeline, PlannedRound } from "@/core/game/match";
+import { copyOf, roundTarget } from "@/core/game/roundTarget";
 import { rankStandings } from "@/core/game/ranking";
 import { roundDisplay, type RoundDisplay } from "@/core/game/roundDisplay";
-import type { MemberSnapshot, RoomSnapshot } from "@/core/protocol";
+import type { CopyRoundSnapshot, MemberSnapshot, RoomSnapshot } from "@/core/protocol";
 import type { Award } from "@/core/scoring/points";
-import { resolveTarget } from "@/core/targets/pick";
+import { useCall } from "@/client/call/useCall";
 import { GameSession, gameViewOf } from "@/client/game/gameSession";
 import { clockOffset } from "@/client/game/clockSync";
 import { useI18n } from "@/client/i18n";
+import type { MessageKey } from "@/client/messages";
 import { selectScores, useRoomStore, type RoomStoreState } from "@/client/roomStore";
 import { MuteButton } from "./MuteButton";
 import { RelaxedNote } from "./RelaxedNote";
@@ -44,12 +46,19 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
   useEffect(() => {
     session.setView(gameViewOf(room, selfId));
   }, [session, room, selfId]);
-  const { stage, meter, awards, vision, cue } = useSyncExternalStore(session.subscribe, session.getSnapshot, session.getSnapshot);
+  const { stage, meter, awards, vision, cue, struck } = useSyncExternalStore(session.subscribe, session.getSnapshot, session.getSnapshot);
 
   // Header, target and banner all follow one display: a round's result, then "next", then its countdown.
   const display = roundDisplay(stage, timeline);
   const shownRound = display.kind === "waiting" ? (timeline?.rounds[0] ?? null) : display.round;
-  const shownTarget = useMemo(() => (shownRound ? resolveTarget(shownRound) : undefined), [shownRound]);
+  const copies = room.game?.copies;
+  const nicknameOf = useCallback((playerId: string) => room.members.find((member) => member.id === playerId)?.nickname ?? "—", [room.members]);
+  const shownCopy = shownRound && copies ? copyOf(copies, shownRound.index) : undefined;
+  const shownTarget = useMemo(() => (shownRound ? roundTarget(shownRound, copies ?? [], nicknameOf) : undefined), [shownRound, copies, nicknameOf]);
+  const copyPart = shownRound?.kind === "copy" ? copyPartOf(display, shownRound, shownCopy, selfId, Boolean(struck[shownRound.index])) : null;
+  const leaderName = shownRound?.leaderId ? nicknameOf(shownRound.leaderId) : "";
+  // A copy round's target is a friend's pose: before it is struck, the round is named by its leader.
+  const targetName = shownTarget?.name[locale] ?? (shownRound?.kind === "copy" ? `${t("roundKind_copy")}: ${leaderName}` : "");
   // The same element every render, so the camera view does not re-render with the clock.
   const overlay = useMemo(() => <canvas ref={(canvas) => session.setCanvas(canvas)} className="overlay" data-testid="skeleton-canvas" />, [session]);
 
@@ -83,10 +92,17 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
         <MuteButton labels={{ mute: t("mute"), unmute: t("unmute") }} size={40} />
       </header>
 
-      <StageBanner display={display} award={award} targetName={shownTarget?.name[locale] ?? ""} />
+      <StageBanner display={display} award={award} targetName={targetName} copyNote={copyPart ? t(copyPart.note).replace("{name}", leaderName) : null} />
       <SoundCueTwin cue={cue} />
       {isPlayer && (
-        <Announcer display={display} award={award} targetName={shownTarget?.name[locale] ?? ""} total={selfTotal} rounds={timeline?.rounds.length ?? 0} />
+        <Announcer
+          display={display}
+          award={award}
+          targetName={targetName}
+          copyNote={copyPart ? t(copyPart.note).replace("{name}", leaderName) : null}
+          total={selfTotal}
+          rounds={timeline?.rounds.length ?? 0}
+        />
       )}
       {isPlayer && vision !== "ready" && (
         <p className="banner banner-info" role="status" data-testid="vision-resume" data-state={vision}>
@@ -94,10 +110,13 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
         </p>
       )}
 
+      {copyPart?.leaderVideo && shownRound?.leaderId && (
+        <LeaderVideo leaderId={shownRound.leaderId} name={leaderName} size={copyPart.leaderVideo} />
+      )}
       {isPlayer ? (
-        <div className="game-main">
+        <div className="game-main" data-copy-part={copyPart?.part}>
           {/* Above the camera, never over it: the player must see all of themselves. */}
-          {shownTarget && <TargetFigure target={shownTarget} />}
+          {shownTarget && copyPart?.part !== "strike-lead" && copyPart?.part !== "strike-watch" && <TargetFigure target={shownTarget} />}
           <SelfView size="large" overlay={overlay} />
           <div className="meter" data-testid="similarity-meter" data-similarity={meter.similarity.toFixed(2)} data-level={held ? "done" : "live"}>
             <span className="bar">
@@ -119,7 +138,55 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
   );
 }
 
-function StageBanner({ display, award, targetName }: { display: RoundDisplay; award: Award | undefined; targetName: string }) {
+/** What a copy round shows this page now, and the line that says it. */
+interface CopyPart {
+  part: "strike-lead" | "strike-taken" | "strike-watch" | "leading" | "follow" | "waiting" | "fallback";
+  note: MessageKey;
+  /** The leader's camera: large while the strike is watched, small beside the pose to copy. */
+  leaderVideo: "large" | "small" | null;
+}
+
+function copyPartOf(display: RoundDisplay, round: PlannedRound, copy: CopyRoundSnapshot | undefined, selfId: string, struck: boolean): CopyPart | null {
+  if (display.kind !== "strike" && display.kind !== "round") return null;
+  if (copy?.source === "fallback") {
+    return { part: "fallback", note: copy.fallbackReason === "solo" ? "copyFallbackSolo" : "copyFallbackNoPose", leaderVideo: null };
+  }
+  const leads = round.leaderId === selfId;
+  if (display.kind === "strike") {
+    if (leads) return struck || copy?.source === "leader" ? { part: "strike-taken", note: "strikeTaken", leaderVideo: null } : { part: "strike-lead", note: "strikeLead", leaderVideo: null };
+    return { part: "strike-watch", note: "strikeWatch", leaderVideo: "large" };
+  }
+  if (leads) return { part: "leading", note: "copyLeading", leaderVideo: null };
+  if (copy?.source === "leader") return { part: "follow", note: "copyFollow", leaderVideo: "small" };
+  return { part: "waiting", note: "copyWaiting", leaderVideo: "large" };
+}
+
+/**
+ * The leader's call video, in the game: large while the others watch the strike, small beside the
+ * pose while they copy it. The same track the call's tile plays (no second download).
+ */
+function LeaderVideo({ leaderId, name, size }: { leaderId: string; name: string; size: "large" | "small" }) {
+  const { t } = useI18n();
+  const call = useCall();
+  const video = useRef<HTMLVideoElement>(null);
+  const track = call?.state.peers[leaderId]?.stream?.getVideoTracks()[0] ?? null;
+  useEffect(() => {
+    const element = video.current;
+    if (!element) return;
+    element.srcObject = track ? new MediaStream([track]) : null;
+    if (track) void element.play().catch(() => undefined);
+  }, [track]);
+  const label = t("copyLeaderVideo").replace("{name}", name);
+  return (
+    <figure className={`leader-video leader-video-${size}`} data-testid="leader-video" data-size={size} data-has-video={Boolean(track)}>
+      <video ref={video} autoPlay playsInline muted aria-label={label} />
+      {!track && <span className="leader-video-name">{name}</span>}
+      <figcaption className="visually-hidden">{label}</figcaption>
+    </figure>
+  );
+}
+
+function StageBanner({ display, award, targetName, copyNote }: { display: RoundDisplay; award: Award | undefined; targetName: string; copyNote: string | null }) {
   const { t } = useI18n();
   let text: string;
   let note: string | null = null;
@@ -133,6 +200,11 @@ function StageBanner({ display, award, targetName }: { display: RoundDisplay; aw
       break;
     case "round":
       text = award ? t(award) : String(display.secondsLeft);
+      note = copyNote;
+      break;
+    case "strike":
+      text = String(display.secondsLeft);
+      note = copyNote;
       break;
     case "result":
       text = award ? t(award) : t("miss");
@@ -163,12 +235,14 @@ function Announcer({
   display,
   award,
   targetName,
+  copyNote,
   total,
   rounds,
 }: {
   display: RoundDisplay;
   award: Award | undefined;
   targetName: string;
+  copyNote: string | null;
   total: number;
   rounds: number;
 }) {
@@ -189,7 +263,10 @@ function Announcer({
       text = `${roundName}. ${t("nextUp")}: ${targetName}. ${display.secondsLeft}`;
       break;
     case "round":
-      text = award ? `${t(award)}!` : `${roundName}. ${t("goNow")}: ${targetName}`;
+      text = award ? `${t(award)}!` : `${roundName}. ${copyNote ?? `${t("goNow")}: ${targetName}`}`;
+      break;
+    case "strike":
+      text = `${roundName}. ${copyNote ?? ""}`;
       break;
     case "result": {
       const shownTotal = resultTotal?.key === resultKey ? resultTotal.total : total;

@@ -5,12 +5,17 @@
  */
 import type { Locale, Messages } from "@/client/messages";
 import { rankStandings } from "@/core/game/ranking";
+import { leaderPoseTarget } from "@/core/game/copyRound";
 import { resolveTarget } from "@/core/targets/pick";
+import { TargetFigure } from "./TargetFigure";
 import type { MatchDetail } from "@/server/storage/matchStore";
 import { RelaxedNote } from "./RelaxedNote";
 
+type StoredRound = Pick<MatchDetail["rounds"][number], "kind" | "targetId" | "index"> & Partial<Pick<MatchDetail["rounds"][number], "leaderNickname" | "leaderPose">>;
+
 /** A round's target as players saw it: its name, or the stored id when it is no longer known. */
-export function targetLabel(round: { kind: MatchDetail["rounds"][number]["kind"]; targetId: string }, locale: Locale): string {
+export function targetLabel(round: StoredRound, locale: Locale): string {
+  if (round.kind === "copy" && round.leaderNickname && round.leaderPose) return leaderPoseTarget(round.index, round.leaderNickname, round.leaderPose).name[locale];
   return resolveTarget(round)?.name[locale] ?? round.targetId;
 }
 
@@ -47,6 +52,20 @@ export function MatchDetailView({ match, t, locale }: { match: MatchDetail; t: M
               {round.index + 1}. <span data-testid="match-round-target">{targetLabel(round, locale)}</span>{" "}
               <span className="tag">{t[`roundKind_${round.kind}`]}</span>
             </h2>
+            {round.kind === "copy" && (
+              <p className="copy-history" data-testid="match-round-leader" data-leader={round.leaderNickname ?? ""}>
+                {round.leaderPose && round.leaderNickname ? (
+                  <>
+                    <span className="copy-history-figure">
+                      <TargetFigure target={leaderPoseTarget(round.index, round.leaderNickname, round.leaderPose)} compact />
+                    </span>
+                    {t.copyLedBy.replace("{name}", round.leaderNickname)}
+                  </>
+                ) : (
+                  t.copyFellBack.replace("{name}", round.leaderNickname ?? "—")
+                )}
+              </p>
+            )}
             <ul className="member-list">
               {results.map((result) => (
                 <li key={result.nickname}>

@@ -6,7 +6,8 @@
  */
 import { useEffect, useRef, useState } from "react";
 import { z } from "zod";
-import { STANDARD_TIME_SCALE, timeScaleSchema } from "@/core/playlist";
+import { leaderPoseSchema } from "@/core/game/copyRound";
+import { roundKindSchema, STANDARD_TIME_SCALE, timeScaleSchema } from "@/core/playlist";
 import { useI18n } from "@/client/i18n";
 import { messages } from "@/client/messages";
 import type { MatchDetail } from "@/server/storage/matchStore";
@@ -26,10 +27,12 @@ const matchDetailSchema = z.object({
     .array(
       z.object({
         index: z.number(),
-        kind: z.enum(["pose", "hand", "head"]),
+        kind: roundKindSchema,
         targetId: z.string(),
         startsAt: z.coerce.date(),
         endsAt: z.coerce.date(),
+        leaderNickname: z.string().nullable().catch(null),
+        leaderPose: leaderPoseSchema.nullable().catch(null),
         results: z
           .array(z.object({ nickname: z.string(), points: z.number(), grade: gradeSchema, bestSimilarity: z.number(), reactionMs: z.number().nullable() }))
           .max(256),

@@ -16,7 +16,7 @@ import { startGame } from "@/client/roomStore";
 import { rememberTimeScale, rememberedTimeScale } from "@/client/timeScalePreference";
 import { errorMessageKey } from "./errorText";
 
-const ROUND_KINDS: RoundKind[] = ["pose", "hand", "head"];
+const ROUND_KINDS: RoundKind[] = ["pose", "hand", "head", "copy"];
 
 /** Host only: chooses the next game and starts it. Everyone else sees who they are waiting for. */
 export function PlaylistPicker({ roomCode, isHost, testPlaylist }: { roomCode: string; isHost: boolean; testPlaylist: TestPlaylistId | null }) {
@@ -100,7 +100,7 @@ export function PlaylistPicker({ roomCode, isHost, testPlaylist }: { roomCode: s
               </label>
             ))}
           </fieldset>
-          {playlist.roundKinds.includes("pose") && (
+          {(playlist.roundKinds.includes("pose") || playlist.roundKinds.includes("copy")) && (
             <fieldset className="choice-row">
               <legend>{t("poseQualityLabel")}</legend>
               {(["lite", "full", "heavy"] as const).map((poseQuality) => (

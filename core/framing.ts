@@ -9,7 +9,7 @@ import { BODY_POINTS, type BodyPointName } from "./scoring/bodyPoints";
 /** What a round kind needs in the picture: the whole body, a hand, or the face. */
 export type FramingPart = "body" | "hand" | "face";
 
-const PART_FOR_KIND: Record<RoundKind, FramingPart> = { pose: "body", hand: "hand", head: "face" };
+const PART_FOR_KIND: Record<RoundKind, FramingPart> = { pose: "body", hand: "hand", head: "face", copy: "body" };
 
 /**
  * The body joints a pose round needs (MediaPipe pose indices; anatomical left/right). Wrists and

@@ -6,7 +6,8 @@ import { z } from "zod";
 import type { RoundTarget } from "./game/match";
 import type { VisionAssetName } from "./visionManifest";
 
-export const roundKindSchema = z.enum(["pose", "hand", "head"]);
+/** "copy": a friend leads and the others copy their live pose (core/game/copyRound.ts); needs the pose model. */
+export const roundKindSchema = z.enum(["pose", "hand", "head", "copy"]);
 export type RoundKind = z.infer<typeof roundKindSchema>;
 
 export const poseQualitySchema = z.enum(["lite", "full", "heavy"]);
@@ -20,7 +21,7 @@ export const playlistSettingsSchema = z.strictObject({
   roundKinds: z
     .array(roundKindSchema)
     .min(1)
-    .max(3)
+    .max(4)
     .refine((kinds) => new Set(kinds).size === kinds.length, "round kinds must be distinct"),
   poseQuality: poseQualitySchema,
 });
@@ -49,7 +50,7 @@ export const DEFAULT_PLAYLIST: PlaylistSettings = {
  * Fixed playlists for end-to-end tests and development: selectable only when
  * the server runs with ALLOW_TEST_PLAYLISTS, never in production.
  */
-export const testPlaylistIdSchema = z.enum(["all-models", "pose-only", "messi", "messi-long", "messi-five", "party", "lobby-call-off", "lobby-stall"]);
+export const testPlaylistIdSchema = z.enum(["all-models", "pose-only", "messi", "messi-long", "messi-five", "party", "lobby-call-off", "lobby-stall", "copy-me"]);
 export type TestPlaylistId = z.infer<typeof testPlaylistIdSchema>;
 
 export interface TestPlaylist {
@@ -108,6 +109,17 @@ export const TEST_PLAYLISTS: Record<TestPlaylistId, TestPlaylist> = {
       { kind: "head", targetId: "test-astronaut-face" },
     ],
   },
+  // A "copy me" round, then a library round (e2e/copy-me.spec.ts): the first player leads on the
+  // messi5 camera; its fallback is messi5's own pose, so a test tells the two apart by the
+  // round's source, not by who scores.
+  "copy-me": {
+    settings: { rounds: 2, secondsPerRound: 8, difficulty: "easy", roundKinds: ["copy", "pose"], poseQuality: "lite" },
+    preloadTimeoutMs: 240_000,
+    targets: [
+      { kind: "copy", targetId: "test-messi5" },
+      { kind: "pose", targetId: "test-messi5-alt" },
+    ],
+  },
   // The lobby's deadline rules (core/lobbyDeadline.ts) in a browser. A 3 s base: checks every 1 s,
   // hard cap at 9 s, so a lobby where nobody can get ready is called off within seconds.
   "lobby-call-off": {
@@ -137,7 +149,7 @@ export interface GameSetup {
 /** The models a playlist needs: the lobby loads these and nothing else. */
 export function requiredVisionAssets(settings: Pick<PlaylistSettings, "roundKinds" | "poseQuality">): VisionAssetName[] {
   const assets: VisionAssetName[] = [];
-  if (settings.roundKinds.includes("pose")) assets.push(`pose_${settings.poseQuality}`);
+  if (settings.roundKinds.includes("pose") || settings.roundKinds.includes("copy")) assets.push(`pose_${settings.poseQuality}`);
   if (settings.roundKinds.includes("hand")) assets.push("hand_lite");
   if (settings.roundKinds.includes("head")) assets.push("face_short");
   return assets;

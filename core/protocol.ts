@@ -12,6 +12,7 @@ import { wellFormedDeep } from "./text";
 import type { FramingStatus } from "./framing";
 import { INFERENCE_PLAN_IDS } from "./inferencePlan";
 import { AWARDS, GRADES } from "./scoring/points";
+import { LEADER_POSE_MAX_BYTES, leaderPoseSchema } from "./game/copyRound";
 
 /** Socket.IO drops a connection whose single message exceeds this (engine.io maxHttpBufferSize). */
 export const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024;
@@ -38,6 +39,9 @@ export const errorCodes = [
   "outside_window",
   "already_awarded",
   "implausible_award",
+  "not_leader",
+  "is_leader",
+  "implausible_pose",
   "server_shutting_down",
   "internal_error",
 ] as const;
@@ -107,6 +111,9 @@ export const matchTimelineSchema = z.strictObject({
       targetId: z.string(),
       startsAt: z.number(),
       endsAt: z.number(),
+      /** Copy rounds: the strike ends and the copying starts (core/game/copyRound.ts). */
+      strikeEndsAt: z.number().optional(),
+      leaderId: z.string().nullable().optional(),
     }),
   ),
   endsAt: z.number(),
@@ -121,6 +128,16 @@ export const playerScoreSchema = z.strictObject({
   rounds: z.array(z.strictObject({ roundIndex: z.number().int(), points: z.number().int(), grade: gradeSchema })),
 });
 export type PlayerScoreSnapshot = z.infer<typeof playerScoreSchema>;
+
+/** A copy round's target as the room decided it: waiting for the leader, the leader's pose, or the library pose. */
+export const copyRoundSnapshotSchema = z.strictObject({
+  roundIndex: z.number().int(),
+  leaderId: z.string().nullable(),
+  source: z.enum(["pending", "leader", "fallback"]),
+  pose: leaderPoseSchema.nullable(),
+  fallbackReason: z.enum(["no_pose", "solo"]).nullable(),
+});
+export type CopyRoundSnapshot = z.infer<typeof copyRoundSnapshotSchema>;
 
 /** What one award changed: the player's new total and that round's grade and points. */
 export const scoreChangeSchema = z.strictObject({
@@ -181,6 +198,8 @@ export const roomSnapshotSchema = z.strictObject({
       timeline: matchTimelineSchema.nullable(),
       /** Every player's score so far (a reconnecting player gets the whole picture here). */
       scores: z.array(playerScoreSchema),
+      /** The match's copy rounds: leader, and the pose to copy once struck. */
+      copies: z.array(copyRoundSnapshotSchema),
       /**
        * Set when the match is over. `save` is "saving" while the database refuses it (the
        * record is kept in DATA_DIR and retried until it lands; matchId is already its id) and
@@ -306,6 +325,16 @@ export const clientEvents = {
     }),
     result: noResult,
     limits: { ratePerSecond: 12 },
+  },
+  /**
+   * A copy round's leader struck its pose: the body points it held (framed and steady). Only from
+   * the round's leader, during its strike, once; believed only if the leader's live meter
+   * ("game:meter", its steadiness) showed the pose held, as awards are.
+   */
+  "game:leaderPose": {
+    payload: z.strictObject({ roundIndex: z.number().int().min(0).max(31), pose: leaderPoseSchema }),
+    result: noResult,
+    limits: { maxPayloadBytes: LEADER_POSE_MAX_BYTES, ratePerSecond: 4 },
   },
   /** The page was hidden (screen off, other app) or shown again during the game: inference pauses meanwhile. */
   "game:visibility": {

@@ -5,7 +5,19 @@
  * then carries out the effects.
  */
 import { checkNickname, makeNicknameUnique } from "./nickname";
-import { applyScoreEvent, clearLiveSimilarity, planTimeline, startMatch, type MatchState, type RankedPlayer, type ScoreRejection } from "./game/match";
+import { assignLeaders, type LeaderPose } from "./game/copyRound";
+import {
+  applyScoreEvent,
+  clearLiveSimilarity,
+  closeStrike,
+  planTimeline,
+  setLeaderPose,
+  startMatch,
+  type LeaderPoseRejection,
+  type MatchState,
+  type RankedPlayer,
+  type ScoreRejection,
+} from "./game/match";
 import type { Grade } from "./scoring/points";
 import type { GameSetup } from "./playlist";
 import type { CalledOffReason, ErrorCode, InferenceReport, MediaState, MemberRole, PreloadStatus, RoomPhase } from "./protocol";
@@ -140,6 +152,10 @@ export type RoomIntent =
   | { type: "beginPlay"; now: number }
   /** A player's live similarity, and its award once the pose was held. `now` is the server clock. */
   | { type: "score"; playerId: string; roundIndex: number; similarity: number; award?: Grade; now: number }
+  /** A copy round's leader struck its pose (already checked playable and held, by the adapter). */
+  | { type: "leaderPose"; playerId: string; roundIndex: number; pose: LeaderPose; now: number }
+  /** Server: a copy round's strike is over; without the leader's pose it plays its library pose. */
+  | { type: "closeStrike"; roundIndex: number }
   /** The member switched its microphone or camera on or off. */
   | { type: "setMedia"; playerId: string; audio: boolean; video: boolean; slowUplink?: boolean }
   /** Server: the last round ended; the match record `matchId` is saved, or still being saved. */
@@ -240,6 +256,10 @@ export function applyRoomIntent(state: RoomState, intent: RoomIntent): Transitio
       return state.phase === "preloading" ? beginPlaying(state, intent.now) : fail("wrong_phase", "The lobby is not loading.");
     case "score":
       return score(state, intent);
+    case "leaderPose":
+      return leaderPose(state, intent);
+    case "closeStrike":
+      return updateMatch(state, (match) => closeStrike(match, intent.roundIndex));
     case "finishGame":
       return state.phase === "playing" && state.game
         ? changePhase(
@@ -497,7 +517,11 @@ function beginPlaying(state: RoomState, now: number): TransitionResult {
   const members = state.members.map((member) => (isReady(member) ? member : { ...member, role: "spectator" as const }));
   const players = members.filter((member) => member.role === "player");
   if (players.length === 0) return fail("nobody_ready", "Nobody has finished loading yet.");
-  const timeline = planTimeline(now, state.game.targets, state.game.settings.secondsPerRound, state.game.timeScale);
+  const leaders = assignLeaders(
+    state.game.targets.map((target) => target.kind),
+    players.map((player) => player.id),
+  );
+  const timeline = planTimeline(now, state.game.targets, state.game.settings.secondsPerRound, state.game.timeScale, leaders);
   return changePhase({ ...state, members, game: { ...state.game, lobby: null, match: startMatch(timeline, players) } }, "playing");
 }
 
@@ -506,7 +530,34 @@ const scoreRejections: Record<ScoreRejection, RoomError> = {
   unknown_round: { code: "invalid_payload", message: "There is no such round." },
   outside_window: { code: "outside_window", message: "That round is not open." },
   already_awarded: { code: "already_awarded", message: "This round is already scored." },
+  leader_is_copied: { code: "is_leader", message: "You lead this round: your friends copy you." },
 };
+
+const leaderPoseRejections: Record<LeaderPoseRejection, RoomError> = {
+  not_a_player: { code: "spectator", message: "Spectators do not lead." },
+  unknown_round: { code: "invalid_payload", message: "There is no such copy round." },
+  not_leader: { code: "not_leader", message: "Someone else leads this round." },
+  outside_strike: { code: "outside_window", message: "The time to strike a pose is over." },
+  already_set: { code: "already_awarded", message: "This round's pose is already set." },
+};
+
+function leaderPose(state: RoomState, intent: Extract<RoomIntent, { type: "leaderPose" }>): TransitionResult {
+  if (!findMember(state, intent.playerId)) return fail("not_in_room", "You are not in this room.");
+  const match = state.game?.match;
+  if (state.phase !== "playing" || !state.game || !match) return fail("wrong_phase", "No game is being played.");
+  const result = setLeaderPose(match, { playerId: intent.playerId, roundIndex: intent.roundIndex, pose: intent.pose, receivedAt: intent.now });
+  if (!result.ok) return { ok: false, error: leaderPoseRejections[result.reason] };
+  return { ok: true, state: { ...state, game: { ...state.game, match: result.state } }, effects: [{ type: "stateChanged" }] };
+}
+
+/** A match-only change; no effects when nothing changed (a strike closed twice, a late timer). */
+function updateMatch(state: RoomState, change: (match: MatchState) => MatchState): TransitionResult {
+  const match = state.game?.match;
+  if (state.phase !== "playing" || !state.game || !match) return fail("wrong_phase", "No game is being played.");
+  const next = change(match);
+  if (next === match) return { ok: true, state, effects: [] };
+  return { ok: true, state: { ...state, game: { ...state.game, match: next } }, effects: [{ type: "stateChanged" }] };
+}
 
 function score(state: RoomState, intent: Extract<RoomIntent, { type: "score" }>): TransitionResult {
   if (!findMember(state, intent.playerId)) return fail("not_in_room", "You are not in this room.");
@@ -523,7 +574,11 @@ function score(state: RoomState, intent: Extract<RoomIntent, { type: "score" }>)
   return {
     ok: true,
     state: { ...state, game: { ...state.game, match: result.state } },
-    effects: [{ type: "scoreChanged", playerId: intent.playerId }],
+    effects: [
+      { type: "scoreChanged", playerId: intent.playerId },
+      // A follower's award in a copy round pays its leader too.
+      ...(result.leaderId ? [{ type: "scoreChanged" as const, playerId: result.leaderId }] : []),
+    ],
   };
 }
 

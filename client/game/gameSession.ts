@@ -8,15 +8,16 @@
  * Everything with a side effect comes in through `GameSessionDeps`, so the session runs in a
  * unit test without a browser; `browserGameDeps` wires the real modules.
  */
+import type { LeaderPose } from "@/core/game/copyRound";
 import { matchStageAt, type MatchStage, type MatchTimeline } from "@/core/game/match";
-import type { RoomSnapshot } from "@/core/protocol";
+import { roundRole } from "@/core/game/roundTarget";
+import type { CopyRoundSnapshot, RoomSnapshot } from "@/core/protocol";
 import type { Award } from "@/core/scoring/points";
 import type { Difficulty } from "@/core/scoring/types";
-import { resolveTarget } from "@/core/targets/pick";
 import { loadSounds, playEffect, startMusic, stopMusic, unlockAudioOnFirstTap, type EffectName } from "../audio/sound";
 import { getCameraVideo } from "../media/camera";
 import { createScreenWakeLock, type ScreenWakeLock } from "../media/wakeLock";
-import { sendAlive, sendAward, sendMeter, sendVisibility } from "../roomStore";
+import { sendAlive, sendAward, sendLeaderPose, sendMeter, sendVisibility } from "../roomStore";
 import { serverNow, syncClock } from "./clockSync";
 import { InferenceLoop, type ActiveRound, type FrameReport } from "./inferenceLoop";
 import { createLiveSender, type LiveSender } from "./liveSender";
@@ -33,6 +34,8 @@ export const GAME_TICK_MS = 100;
 export const CLOCK_RESYNC_MS = 15_000;
 /** Well inside the server's SILENT_AFTER_MS, so a page that misses a beat or two still counts. */
 export const ALIVE_INTERVAL_MS = 1_000;
+/** After a refused leader pose (not yet steady enough for the server), the next try waits this long. */
+const LEADER_POSE_RETRY_MS = 500;
 
 export interface GameMeter {
   similarity: number;
@@ -50,6 +53,8 @@ export interface GameSessionSnapshot {
   meter: GameMeter;
   /** Awards this page earned, by round index (a reload loses them; the server's scores keep them). */
   awards: Readonly<Record<number, Award>>;
+  /** Copy rounds this page led whose pose the room took, by round index. */
+  struck: Readonly<Record<number, true>>;
   /** Whether the models are loaded (a page reloaded mid-game loads them again). */
   vision: GameVisionState;
   /**
@@ -72,6 +77,11 @@ export interface GameView {
   pausedOnServer: boolean;
   vision: GameVisionSettings | null;
   difficulty: Difficulty | null;
+  selfId: string;
+  /** Copy rounds: who leads and the pose to copy, as the room decided. */
+  copies: readonly CopyRoundSnapshot[];
+  /** Members' names (a leader's pose is named after them). */
+  nicknames: Readonly<Record<string, string>>;
 }
 
 export function gameViewOf(room: RoomSnapshot, selfId: string): GameView {
@@ -83,6 +93,9 @@ export function gameViewOf(room: RoomSnapshot, selfId: string): GameView {
     pausedOnServer: self?.paused ?? false,
     vision: settings ? { roundKinds: settings.roundKinds, poseQuality: settings.poseQuality } : null,
     difficulty: settings?.difficulty ?? null,
+    selfId,
+    copies: room.game?.copies ?? [],
+    nicknames: Object.fromEntries(room.members.map((member) => [member.id, member.nickname])),
   };
 }
 
@@ -137,6 +150,8 @@ export interface GameSessionDeps {
   createWakeLock(): ScreenWakeLock;
   createVisibilityReporter(): VisibilityReporter;
   createLiveSender(): LiveSender;
+  /** A copy round's leader: sends the struck pose; the answer says whether the room took it. */
+  sendLeaderPose(struck: { roundIndex: number; pose: LeaderPose }): Promise<{ ok: boolean }>;
   /** The page's heartbeat to the room, every ALIVE_INTERVAL_MS while the game runs. */
   sendAlive(): void;
   createInferenceLoop: typeof createInferenceLoop;
@@ -171,6 +186,7 @@ export const browserGameDeps: GameSessionDeps = {
   createWakeLock: () => createScreenWakeLock(),
   createVisibilityReporter: () => createVisibilityReporter(sendVisibility),
   createLiveSender: () => createLiveSender({ sendMeter, sendAward: sendCountedAward }),
+  sendLeaderPose,
   sendAlive,
   createInferenceLoop,
   getCameraVideo,
@@ -185,6 +201,8 @@ function stageCue(stage: MatchStage): EffectName | null {
       return "tick";
     case "round":
       return "go";
+    case "strike":
+      return "tick";
     case "gap":
     case "finished":
       return "round-end";
@@ -199,6 +217,8 @@ function stageKey(stage: MatchStage): string {
       return `countdown-${stage.secondsLeft}`;
     case "round":
       return `round-${stage.round.index}`;
+    case "strike":
+      return `strike-${stage.round.index}`;
     case "gap":
       return `gap-${stage.previous.index}`;
     default:
@@ -223,6 +243,8 @@ export class GameSession {
   private canvas: HTMLCanvasElement | null = null;
   private loop: { loop: GameInferenceLoop; sender: LiveSender } | null = null;
   private lastStageKey: string | null = null;
+  /** A leader's pose on its way or taken, by round: sent once, again only after a refusal. */
+  private readonly leaderPoses = new Map<number, "sending" | "taken" | { refusedAt: number }>();
   private lastTickAt = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -237,6 +259,7 @@ export class GameSession {
       stage: this.stageAt(now),
       meter: { ...this.meter },
       awards: {},
+      struck: {},
       // A page reloaded mid-game has its seat back but not its models.
       vision: view.vision && view.isPlayer && !deps.hasGameVision(view.vision) ? "loading" : "ready",
       cue: null,
@@ -352,15 +375,45 @@ export class GameSession {
     return { name, seq: (this.snapshot.cue?.seq ?? 0) + 1 };
   }
 
-  /** The loop scores the round being played, and nothing between rounds. */
+  /**
+   * The loop scores the round being played, and nothing between rounds; a copy round's leader
+   * strikes its pose during the strike and is not scored while the others copy it.
+   */
   private applyRound(): void {
     if (!this.loop) return;
+    this.loop.loop.setRound(this.activeRound());
+  }
+
+  private activeRound(): ActiveRound | null {
     const { stage } = this.snapshot;
-    const round = stage.kind === "round" ? stage.round : null;
-    const target = round ? resolveTarget(round) : undefined;
-    const difficulty = this.view.difficulty;
-    const active: ActiveRound | null = round && target && difficulty ? { index: round.index, kind: round.kind, target, difficulty } : null;
-    this.loop.loop.setRound(active);
+    const { view } = this;
+    if (stage.kind !== "round" && stage.kind !== "strike") return null;
+    const round = stage.round;
+    const role = roundRole(round, view.copies, view.selfId, (playerId) => view.nicknames[playerId] ?? "");
+    if (stage.kind === "strike") {
+      const struck = this.leaderPoses.get(round.index) === "taken";
+      return role.kind === "lead" && !struck ? { mode: "strike", index: round.index, kind: "copy" } : null;
+    }
+    if (role.kind !== "play" || !role.target || !view.difficulty) return null;
+    return { mode: "score", index: round.index, kind: round.kind, target: role.target, difficulty: view.difficulty };
+  }
+
+  /** The leader's pose settled: to the room, once (again a moment after a refusal, while the strike lasts). */
+  private offerLeaderPose(roundIndex: number, pose: LeaderPose): void {
+    const previous = this.leaderPoses.get(roundIndex);
+    if (previous === "sending" || previous === "taken") return;
+    if (previous && performance.now() - previous.refusedAt < LEADER_POSE_RETRY_MS) return;
+    this.leaderPoses.set(roundIndex, "sending");
+    void this.deps.sendLeaderPose({ roundIndex, pose }).then(
+      (answer) => {
+        this.leaderPoses.set(roundIndex, answer.ok ? "taken" : { refusedAt: performance.now() });
+        if (answer.ok) {
+          this.publish({ struck: { ...this.snapshot.struck, [roundIndex]: true } });
+          this.applyRound();
+        }
+      },
+      () => this.leaderPoses.set(roundIndex, { refusedAt: performance.now() }),
+    );
   }
 
   private resumeVisionIfNeeded(): void {
@@ -401,6 +454,7 @@ export class GameSession {
 
   private onFrame(report: FrameReport, sender: LiveSender): void {
     sender.frame(report);
+    if (report.struckPose && report.roundIndex !== null) this.offerLeaderPose(report.roundIndex, report.struckPose);
     this.meter.similarity = report.similarity;
     this.meter.holdProgress = report.holdProgress;
     this.meter.detectionsPerSecond = report.detectionsPerSecond;

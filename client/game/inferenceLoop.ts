@@ -8,7 +8,9 @@
  * never counts as holding). On the main thread it allocates nothing of its own per frame: scorers
  * and the hold tracker reuse their buffers; only what tasks-vision returns is new.
  */
+import { STRIKE_STEADY_MIN, type LeaderPose } from "@/core/game/copyRound";
 import type { RoundKind } from "@/core/playlist";
+import { StrikeTracker } from "@/core/scoring/strike";
 import { POSE_BONES } from "@/core/scoring/bodyPoints";
 import { HandScorer } from "@/core/scoring/handScore";
 import { scoreHead } from "@/core/scoring/headScore";
@@ -21,12 +23,19 @@ import type { GameTarget } from "@/core/targets/pick";
 import type { KindDetection } from "../vision/modelKinds";
 import type { FrameDetector } from "../vision/plans/detectors";
 
-/** The round being played; null between rounds (the skeleton is still drawn). */
-export interface ActiveRound {
-  index: number;
-  kind: RoundKind;
-  target: GameTarget;
-  difficulty: Difficulty;
+/**
+ * What the loop does with this round's detections; null between rounds (the skeleton is still
+ * drawn). A library target, a friend's pose (a copy round), or for a copy round's leader during
+ * the strike: watch its own pose settle (core/scoring/strike.ts), scoring nothing.
+ */
+export type ActiveRound =
+  | { mode: "score"; index: number; kind: RoundKind; target: GameTarget; difficulty: Difficulty }
+  | { mode: "strike"; index: number; kind: "copy" };
+
+/** Changes exactly when the loop must start over: another round, phase or target. */
+function activeRoundKey(round: ActiveRound | null): string {
+  if (!round) return "";
+  return round.mode === "strike" ? `${round.index}:strike` : `${round.index}:${round.kind}:${round.target.id}`;
 }
 
 /** Handed to the UI after every detection; the same object each time (copy what you keep). */
@@ -43,6 +52,8 @@ export interface FrameReport {
   detectionsPerSecond: number;
   /** How long the last detection took (for a worker: request to result); null before the first. */
   detectMs: number | null;
+  /** A leader's strike: the pose, once framed and still long enough (similarity is its steadiness). */
+  struckPose: LeaderPose | null;
 }
 
 // MediaPipe hand skeleton: the wrist fans out to each finger's four joints.
@@ -90,8 +101,10 @@ export class InferenceLoop {
     award: null,
     detectionsPerSecond: 0,
     detectMs: null,
+    struckPose: null,
   };
   private hold: HoldTracker | null = null;
+  private strike: StrikeTracker | null = null;
   private round: ActiveRound | null = null;
   private running = false;
   private frameHandle: number | null = null;
@@ -121,7 +134,7 @@ export class InferenceLoop {
   }
 
   setRound(round: ActiveRound | null): void {
-    if (round?.index === this.round?.index && round?.kind === this.round?.kind) return;
+    if (activeRoundKey(round) === activeRoundKey(this.round)) return;
     // A GOOD still waiting to become PERFECT when the bell rings counts as GOOD (the server allows a short grace).
     const pending = this.hold?.finish() ?? null;
     if (pending && this.round) {
@@ -130,7 +143,9 @@ export class InferenceLoop {
       this.report.award = null;
     }
     this.round = round;
-    this.hold = round ? new HoldTracker(round.difficulty) : null;
+    this.hold = round?.mode === "score" ? new HoldTracker(round.difficulty) : null;
+    this.strike = round?.mode === "strike" ? new StrikeTracker() : null;
+    this.report.struckPose = null;
     this.report.roundIndex = round?.index ?? null;
     this.report.similarity = 0;
     this.report.confidence = 0;
@@ -165,6 +180,7 @@ export class InferenceLoop {
    * reads 0 until the next detection.
    */
   private breakHold(): void {
+    this.strike?.reset();
     if (!this.hold) return;
     const timestamp = Math.max(performance.now(), this.lastHoldTimestamp + 1);
     this.lastHoldTimestamp = timestamp;
@@ -211,7 +227,7 @@ export class InferenceLoop {
     const round = this.round;
     const tasks = this.detector;
     const kind: RoundKind = round?.kind ?? (tasks.has("pose") ? "pose" : tasks.has("hand") ? "hand" : "head");
-    const modelKind = kind === "head" ? "face" : kind;
+    const modelKind = kind === "head" ? "face" : kind === "copy" ? "pose" : kind;
     // detectForVideo needs strictly increasing timestamps.
     const timestamp = Math.max(now, this.lastTimestamp + 1);
     const roundIndex = round?.index ?? null;
@@ -234,12 +250,19 @@ export class InferenceLoop {
     const round = this.round !== null && this.round.index === roundIndex ? this.round : null;
     const aspect = width / height;
     let result: ScoreResult | null = null;
+    const scored = round?.mode === "score" ? round : null;
+    this.report.struckPose = null;
 
     if (detection?.kind === "pose") {
       const landmarks = detection.pose;
-      if (landmarks) {
-        this.drawBones(landmarks, POSE_BONES, width, height, "#34d6c4");
-        if (round?.target.kind === "pose") result = this.poseScorer.score(landmarks, round.target.prepared, aspect);
+      if (landmarks) this.drawBones(landmarks, POSE_BONES, width, height, "#34d6c4");
+      if (landmarks && scored?.target.kind === "pose") result = this.poseScorer.score(landmarks, scored.target.prepared, aspect);
+      if (this.strike && round?.mode === "strike") {
+        const reading = this.strike.push(landmarks ?? null, width, height, timestamp);
+        this.headResult.similarity = reading.steadiness;
+        this.headResult.confidence = reading.framed ? 1 : 0;
+        result = this.headResult;
+        this.report.struckPose = reading.settled;
       }
     } else if (detection?.kind === "hand") {
       let best = 0;
@@ -247,15 +270,15 @@ export class InferenceLoop {
       for (let h = 0; h < detection.hands.length; h++) {
         const landmarks = detection.hands[h]!;
         this.drawBones(landmarks, HAND_BONES, width, height, "#ffd34f");
-        if (round?.target.kind === "hand") {
-          const scored = this.handScorer.score(landmarks, round.target.sign, aspect);
-          if (scored.similarity >= best) {
-            best = scored.similarity;
-            bestConfidence = scored.confidence;
+        if (scored?.target.kind === "hand") {
+          const hand = this.handScorer.score(landmarks, scored.target.sign, aspect);
+          if (hand.similarity >= best) {
+            best = hand.similarity;
+            bestConfidence = hand.confidence;
           }
         }
       }
-      if (round?.target.kind === "hand") {
+      if (scored?.target.kind === "hand") {
         this.headResult.similarity = best;
         this.headResult.confidence = bestConfidence;
         result = this.headResult;
@@ -267,9 +290,9 @@ export class InferenceLoop {
       const scaleY = height / detection.frameHeight;
       const box = face ? { originX: face.originX * scaleX, originY: face.originY * scaleY, width: face.width * scaleX, height: face.height * scaleY } : null;
       if (box) this.drawBox(box.originX, box.originY, box.width, box.height);
-      if (round?.target.kind === "head") {
-        this.drawTargetCircle(round.target.circle.x, round.target.circle.y, round.target.circle.radius, width, height);
-        result = scoreHead(box, width, height, round.target.circle, face?.score ?? 0, this.headResult);
+      if (scored?.target.kind === "head") {
+        this.drawTargetCircle(scored.target.circle.x, scored.target.circle.y, scored.target.circle.radius, width, height);
+        result = scoreHead(box, width, height, scored.target.circle, face?.score ?? 0, this.headResult);
       }
     }
 
@@ -278,6 +301,9 @@ export class InferenceLoop {
     report.detectMs = detectMs;
     report.similarity = result?.similarity ?? 0;
     report.confidence = result?.confidence ?? 0;
+    // A leader's steady pose shows as "good" on its meter: the live sender then sends every
+    // frame, as during a hold, so the server sees the stillness it asks for.
+    if (this.strike && round?.mode === "strike") report.level = report.similarity >= STRIKE_STEADY_MIN ? "good" : "none";
     if (this.hold && round) {
       const holdTimestamp = Math.max(timestamp, this.lastHoldTimestamp + 1);
       this.lastHoldTimestamp = holdTimestamp;

@@ -6,6 +6,7 @@
 import type { RoundKind } from "../playlist";
 import type { Grade } from "../scoring/points";
 import { pointsFor } from "../scoring/points";
+import { STRIKE_MS, initialCopyRound, leaderScore, type CopyRoundState, type LeaderPose } from "./copyRound";
 import { rankStandings } from "./ranking";
 
 /** The 3-2-1 before the first round. */
@@ -29,6 +30,18 @@ export interface PlannedRound extends RoundTarget {
   index: number;
   startsAt: number;
   endsAt: number;
+  /**
+   * Copy rounds only (core/game/copyRound.ts): the strike runs from `startsAt` to here, the
+   * copying (the scored part) from here to `endsAt`.
+   */
+  strikeEndsAt?: number;
+  /** Copy rounds only: who strikes the pose; null when nobody can (a match of one). */
+  leaderId?: string | null;
+}
+
+/** When a round's scoring opens: after the strike for a copy round, at its start otherwise. */
+export function playStartsAt(round: PlannedRound): number {
+  return round.strikeEndsAt ?? round.startsAt;
 }
 
 export interface MatchTimeline {
@@ -61,19 +74,32 @@ export interface MatchState {
   timeline: MatchTimeline;
   /** Who plays (spectators are not here): only they may score. */
   scores: Record<string, PlayerScore>;
+  /** Each copy round's leader and target, by round index (core/game/copyRound.ts). */
+  copies: Record<number, CopyRoundState>;
 }
 
 /**
  * The server's plan for the match. `timeScale` (1, 1.5, 2: "More time") lengthens every round and
- * every gap for the whole room; the 3-2-1 and the score grace (transit, not play) stay as they are.
+ * every gap for the whole room (a copy round's strike too); the 3-2-1 and the score grace
+ * (transit, not play) stay as they are. `leaders` names each copy round's leader, by index.
  */
-export function planTimeline(now: number, targets: readonly RoundTarget[], secondsPerRound: number, timeScale = 1): MatchTimeline {
+export function planTimeline(
+  now: number,
+  targets: readonly RoundTarget[],
+  secondsPerRound: number,
+  timeScale = 1,
+  leaders: readonly (string | null)[] = [],
+): MatchTimeline {
   const countdownStartsAt = now + LEAD_IN_MS;
   const roundMs = Math.round(secondsPerRound * 1000 * timeScale);
   const gapMs = Math.round(ROUND_GAP_MS * timeScale);
+  const strikeMs = Math.round(STRIKE_MS * timeScale);
   let startsAt = countdownStartsAt + COUNTDOWN_MS;
   const rounds = targets.map((target, index) => {
-    const round: PlannedRound = { ...target, index, startsAt, endsAt: startsAt + roundMs };
+    const round: PlannedRound =
+      target.kind === "copy"
+        ? { ...target, index, startsAt, strikeEndsAt: startsAt + strikeMs, endsAt: startsAt + strikeMs + roundMs, leaderId: leaders[index] ?? null }
+        : { ...target, index, startsAt, endsAt: startsAt + roundMs };
     startsAt = round.endsAt + gapMs;
     return round;
   });
@@ -84,7 +110,9 @@ export function planTimeline(now: number, targets: readonly RoundTarget[], secon
 export function startMatch(timeline: MatchTimeline, players: readonly { id: string; nickname: string }[]): MatchState {
   const scores: Record<string, PlayerScore> = {};
   for (const player of players) scores[player.id] = { nickname: player.nickname, total: 0, rounds: {}, similarity: 0 };
-  return { timeline, scores };
+  const copies: Record<number, CopyRoundState> = {};
+  for (const round of timeline.rounds) if (round.kind === "copy") copies[round.index] = initialCopyRound(round.leaderId ?? null);
+  return { timeline, scores, copies };
 }
 
 export interface ScoreEvent {
@@ -98,19 +126,33 @@ export interface ScoreEvent {
   receivedAt: number;
 }
 
-export type ScoreRejection = "not_a_player" | "unknown_round" | "outside_window" | "already_awarded";
+export type ScoreRejection = "not_a_player" | "unknown_round" | "outside_window" | "already_awarded" | "leader_is_copied";
 
-/** What applyScoreEvent decided (unrelated to core/scoring's ScoreResult, a scorer's per-frame similarity). */
-export type ScoreEventResult = { ok: true; state: MatchState; awarded: { grade: Grade; points: number } | null } | { ok: false; reason: ScoreRejection };
+/**
+ * What applyScoreEvent decided (unrelated to core/scoring's ScoreResult, a scorer's per-frame
+ * similarity). `leaderId`: a copy round's leader whose points this award changed.
+ */
+export type ScoreEventResult =
+  | { ok: true; state: MatchState; awarded: { grade: Grade; points: number } | null; leaderId: string | null }
+  | { ok: false; reason: ScoreRejection };
+
+/** Whether a player's score counts in this round at `at`: the round's scored window, and not its own pose. */
+export function scoreWindowRefusal(state: MatchState, playerId: string, roundIndex: number, at: number): ScoreRejection | null {
+  if (!state.scores[playerId]) return "not_a_player";
+  const round = state.timeline.rounds[roundIndex];
+  if (!round) return "unknown_round";
+  if (at < playStartsAt(round) || at > round.endsAt + SCORE_GRACE_MS) return "outside_window";
+  const copy = state.copies[roundIndex];
+  if (copy && copy.source === "pending") return "outside_window";
+  if (copy && copy.source === "leader" && copy.leaderId === playerId) return "leader_is_copied";
+  return null;
+}
 
 export function applyScoreEvent(state: MatchState, event: ScoreEvent): ScoreEventResult {
-  const player = state.scores[event.playerId];
-  if (!player) return { ok: false, reason: "not_a_player" };
-  const round = state.timeline.rounds[event.roundIndex];
-  if (!round) return { ok: false, reason: "unknown_round" };
-  if (event.receivedAt < round.startsAt || event.receivedAt > round.endsAt + SCORE_GRACE_MS) {
-    return { ok: false, reason: "outside_window" };
-  }
+  const refusal = scoreWindowRefusal(state, event.playerId, event.roundIndex, event.receivedAt);
+  if (refusal) return { ok: false, reason: refusal };
+  const player = state.scores[event.playerId]!;
+  const round = state.timeline.rounds[event.roundIndex]!;
   const previous = player.rounds[round.index];
   if (event.award && previous && previous.grade !== "miss") return { ok: false, reason: "already_awarded" };
 
@@ -120,18 +162,64 @@ export function applyScoreEvent(state: MatchState, event: ScoreEvent): ScoreEven
   let awarded: { grade: Grade; points: number } | null = null;
   if (event.award) {
     // Late-but-in-grace awards count as at the bell: never more than the round allows.
-    const elapsedMs = Math.min(event.receivedAt, round.endsAt) - round.startsAt;
-    const points = pointsFor(event.award, elapsedMs, round.endsAt - round.startsAt);
+    const opensAt = playStartsAt(round);
+    const elapsedMs = Math.min(event.receivedAt, round.endsAt) - opensAt;
+    const points = pointsFor(event.award, elapsedMs, round.endsAt - opensAt);
     roundScore = { ...roundScore, grade: event.award, points, reactionMs: elapsedMs };
     awarded = { grade: event.award, points };
   }
-  const rounds = { ...player.rounds, [round.index]: roundScore };
+  const scores = { ...state.scores, [event.playerId]: withRound(player, round.index, roundScore, similarity) };
+  const copy = state.copies[round.index];
+  const leaderId = awarded && copy?.source === "leader" ? copy.leaderId : null;
+  if (leaderId) rescoreLeader(scores, leaderId, round.index);
+  return { ok: true, state: { ...state, scores }, awarded, leaderId };
+}
+
+function withRound(player: PlayerScore, roundIndex: number, roundScore: RoundScore, similarity = player.similarity): PlayerScore {
+  const rounds = { ...player.rounds, [roundIndex]: roundScore };
   const total = Object.values(rounds).reduce((sum, score) => sum + score.points, 0);
-  return {
-    ok: true,
-    state: { ...state, scores: { ...state.scores, [event.playerId]: { ...player, total, rounds, similarity } } },
-    awarded,
-  };
+  return { ...player, total, rounds, similarity };
+}
+
+/** The leader's points for a copy round: its share of the followers who matched (awarded). */
+function rescoreLeader(scores: Record<string, PlayerScore>, leaderId: string, roundIndex: number): void {
+  const leader = scores[leaderId];
+  if (!leader) return; // a leader who left still has a score entry; this is only a guard
+  const followers = Object.entries(scores).filter(([playerId]) => playerId !== leaderId);
+  const matched = followers.filter(([, score]) => {
+    const grade = score.rounds[roundIndex]?.grade;
+    return grade === "perfect" || grade === "good";
+  }).length;
+  const { points, grade } = leaderScore(matched, followers.length);
+  scores[leaderId] = withRound(leader, roundIndex, { points, grade, bestSimilarity: leader.rounds[roundIndex]?.bestSimilarity ?? 0, reactionMs: null });
+}
+
+export type LeaderPoseRejection = "not_a_player" | "unknown_round" | "not_leader" | "outside_strike" | "already_set";
+
+/**
+ * The leader's pose for a copy round, as it arrived (server clock). Accepted once, from the
+ * round's leader, during its strike; the caller has already checked the pose is playable and that
+ * the leader's meter showed it held (GameRoom).
+ */
+export function setLeaderPose(
+  state: MatchState,
+  event: { playerId: string; roundIndex: number; pose: LeaderPose; receivedAt: number },
+): { ok: true; state: MatchState } | { ok: false; reason: LeaderPoseRejection } {
+  if (!state.scores[event.playerId]) return { ok: false, reason: "not_a_player" };
+  const round = state.timeline.rounds[event.roundIndex];
+  const copy = state.copies[event.roundIndex];
+  if (!round || !copy) return { ok: false, reason: "unknown_round" };
+  if (copy.leaderId !== event.playerId) return { ok: false, reason: "not_leader" };
+  if (event.receivedAt < round.startsAt || event.receivedAt >= playStartsAt(round)) return { ok: false, reason: "outside_strike" };
+  if (copy.source !== "pending") return { ok: false, reason: "already_set" };
+  return { ok: true, state: { ...state, copies: { ...state.copies, [event.roundIndex]: { ...copy, source: "leader", pose: event.pose } } } };
+}
+
+/** The strike is over: a round still without its leader's pose plays its library pose. */
+export function closeStrike(state: MatchState, roundIndex: number): MatchState {
+  const copy = state.copies[roundIndex];
+  if (!copy || copy.source !== "pending") return state;
+  return { ...state, copies: { ...state.copies, [roundIndex]: { ...copy, source: "fallback", fallbackReason: "no_pose" } } };
 }
 
 /** The player stopped playing for now (page hidden, connection lost): its live meter reads 0; points stay. */
@@ -158,6 +246,8 @@ export function rankPlayers(state: MatchState): RankedPlayer[] {
 export type MatchStage =
   | { kind: "waiting"; startsInMs: number }
   | { kind: "countdown"; secondsLeft: number }
+  /** A copy round's first phase: the leader strikes a pose, the others watch the leader. */
+  | { kind: "strike"; round: PlannedRound; remainingMs: number }
   | { kind: "round"; round: PlannedRound; remainingMs: number }
   | { kind: "gap"; previous: PlannedRound; next: PlannedRound; startsInMs: number }
   | { kind: "finished" };
@@ -169,6 +259,7 @@ export function matchStageAt(timeline: MatchTimeline, serverTime: number): Match
   if (serverTime < first.startsAt) return { kind: "countdown", secondsLeft: Math.ceil((first.startsAt - serverTime) / 1000) };
   for (let i = 0; i < timeline.rounds.length; i++) {
     const round = timeline.rounds[i]!;
+    if (serverTime < playStartsAt(round)) return { kind: "strike", round, remainingMs: playStartsAt(round) - serverTime };
     if (serverTime < round.endsAt) return { kind: "round", round, remainingMs: round.endsAt - serverTime };
     const next = timeline.rounds[i + 1];
     if (next && serverTime < next.startsAt) return { kind: "gap", previous: round, next, startsInMs: next.startsAt - serverTime };

@@ -14,6 +14,8 @@ export type RoundDisplay =
   /** The next round's target, counting down to it (3-2-1 before the first round). */
   | { kind: "next"; round: PlannedRound; secondsLeft: number }
   | { kind: "round"; round: PlannedRound; secondsLeft: number }
+  /** A copy round's strike: the leader strikes a pose, everyone else watches the leader. */
+  | { kind: "strike"; round: PlannedRound; secondsLeft: number }
   /** A round just ended: its target and its result. `last`: the match is over, results follow. */
   | { kind: "result"; round: PlannedRound; last: boolean };
 
@@ -27,6 +29,8 @@ export function roundDisplay(stage: MatchStage, timeline: MatchTimeline | null):
     }
     case "round":
       return { kind: "round", round: stage.round, secondsLeft: Math.ceil(stage.remainingMs / 1000) };
+    case "strike":
+      return { kind: "strike", round: stage.round, secondsLeft: Math.ceil(stage.remainingMs / 1000) };
     case "gap": {
       const gapMs = stage.next.startsAt - stage.previous.endsAt;
       // A gap shorter than the result's time still gives "next" its half.
@@ -51,6 +55,8 @@ export function roundDisplayKey(display: RoundDisplay): string {
       return `next-${display.round.index}-${display.secondsLeft}`;
     case "round":
       return `round-${display.round.index}`;
+    case "strike":
+      return `strike-${display.round.index}`;
     case "result":
       return `result-${display.round.index}${display.last ? "-last" : ""}`;
   }

@@ -8,6 +8,8 @@
  *   ones (so a long "hard" match still fills up), shuffled by the seed. The ones chosen are then
  *   shuffled again, so a match does not play all its hardest targets first.
  * - Head targets are generated circles (endless supply).
+ * - Copy rounds (a friend's pose, core/game/copyRound.ts) draw their fallback from the pose
+ *   library, sharing its supply with pose rounds: no library pose twice in a match.
  * - `includeTestOnly`: the test-only targets of each kind come FIRST (in library order), then the
  *   regular ones. An end-to-end test with a fixed camera picture thus gets the targets derived
  *   from that picture. Without it, test-only targets are never used.
@@ -34,6 +36,7 @@ export interface TargetRef {
 export function resolveTarget(ref: TargetRef): GameTarget | undefined {
   switch (ref.kind) {
     case "pose":
+    case "copy":
       return getPoseTarget(ref.targetId);
     case "hand":
       return getHandTarget(ref.targetId);
@@ -93,34 +96,39 @@ export function pickTargets(kinds: readonly RoundKind[], rounds: number, difficu
   const handRandom = mulberry32(Math.floor(root() * 2 ** 32));
   const headSeed = Math.floor(root() * 2 ** 32);
 
-  const capacity: Record<RoundKind, number> = {
+  const capacity: Record<Exclude<RoundKind, "copy">, number> = {
     pose: ALL_POSE_TARGETS.filter((target) => includeTestOnly || !target.testOnly).length,
     hand: ALL_HAND_TARGETS.filter((target) => includeTestOnly || !target.testOnly).length,
     head: Number.POSITIVE_INFINITY,
   };
+  const library = (kind: RoundKind) => (kind === "copy" ? "pose" : kind);
 
   // Which kind each round gets: round-robin, skipping kinds that ran out.
   const roundKinds: RoundKind[] = [];
-  const used: Record<RoundKind, number> = { pose: 0, hand: 0, head: 0 };
+  const used: Record<RoundKind, number> = { pose: 0, hand: 0, head: 0, copy: 0 };
   for (let round = 0; round < rounds; round++) {
     let chosen: RoundKind | null = null;
     for (let step = 0; step < kinds.length && !chosen; step++) {
       const kind = kinds[(round + step) % kinds.length] as RoundKind;
-      if (used[kind] < capacity[kind]) chosen = kind;
+      const drawn = kind === "pose" || kind === "copy" ? used.pose + used.copy : used[kind];
+      if (drawn < capacity[library(kind)]) chosen = kind;
     }
     if (!chosen) throw new RangeError(`pickTargets: only ${round} distinct targets for ${rounds} rounds`);
     used[chosen]++;
     roundKinds.push(chosen);
   }
 
-  const queues: Record<RoundKind, GameTarget[]> = {
-    pose: take(orderLibrary(ALL_POSE_TARGETS, difficulty, poseRandom, includeTestOnly), used.pose, poseRandom),
+  const queues: Record<Exclude<RoundKind, "copy">, GameTarget[]> = {
+    pose: take(orderLibrary(ALL_POSE_TARGETS, difficulty, poseRandom, includeTestOnly), used.pose + used.copy, poseRandom),
     hand: take(orderLibrary(ALL_HAND_TARGETS, difficulty, handRandom, includeTestOnly), used.hand, handRandom),
     head: [],
   };
   const headTests = includeTestOnly ? TEST_HEAD_TARGETS.slice(0, used.head) : [];
   queues.head = [...headTests, ...generateHeadTargets(headSeed, used.head - headTests.length, difficulty)];
 
-  const next: Record<RoundKind, number> = { pose: 0, hand: 0, head: 0 };
-  return roundKinds.map((kind) => ({ kind, targetId: (queues[kind][next[kind]++] as GameTarget).id }));
+  const next: Record<Exclude<RoundKind, "copy">, number> = { pose: 0, hand: 0, head: 0 };
+  return roundKinds.map((kind) => {
+    const from = library(kind);
+    return { kind, targetId: (queues[from][next[from]++] as GameTarget).id };
+  });
 }

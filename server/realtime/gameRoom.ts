@@ -12,7 +12,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { applyRoomIntent, findMember, type RoomEffect, type RoomIntent, type RoomState, type TransitionResult } from "@/core/room";
-import { rankPlayers, SCORE_GRACE_MS } from "@/core/game/match";
+import { isPlayableLeaderPose } from "@/core/game/copyRound";
+import { rankPlayers, scoreWindowRefusal } from "@/core/game/match";
 import { chooseGameSetup } from "@/core/game/setup";
 import { TEST_PLAYLISTS } from "@/core/playlist";
 import {
@@ -154,6 +155,7 @@ export class GameRoom<C extends RoomClient = RoomClient> {
     "rtc:signal": message("rtc:signal", (playerId, signal) => this.relaySignal(playerId, signal)),
     "call:media": message("call:media", (playerId, media) => this.applied({ type: "setMedia", playerId, ...media })),
     "game:score": message("game:score", (playerId, award, log) => this.award(playerId, award, log)),
+    "game:leaderPose": message("game:leaderPose", (playerId, struck, log) => this.leaderPose(playerId, struck, log)),
     "game:visibility": message("game:visibility", (playerId, { hidden }) => this.applied({ type: "setVisibility", playerId, hidden })),
   };
 
@@ -295,38 +297,92 @@ export class GameRoom<C extends RoomClient = RoomClient> {
     const arrivedAt = performance.now();
     this.state = result.state;
     this.carryOut(result.effects, log);
-    // The award goes out at once, as what it changed (one scoreboard per award).
-    const score = result.state.game?.match?.scores[playerId];
-    const round = score?.rounds[event.roundIndex];
-    if (score && round) {
-      this.transport.broadcast("game:scoreboard", {
-        entries: [{ playerId, total: score.total, round: { roundIndex: event.roundIndex, points: round.points, grade: round.grade } }],
-      });
+    // The award goes out at once, as what it changed (one scoreboard per award): the player's
+    // score, and in a copy round its leader's too.
+    const changed = result.effects.flatMap((effect) => (effect.type === "scoreChanged" ? [effect.playerId] : []));
+    const entries = changed.flatMap((changedId) => {
+      const score = result.state.game?.match?.scores[changedId];
+      const round = score?.rounds[event.roundIndex];
+      return score && round ? [{ playerId: changedId, total: score.total, round: { roundIndex: event.roundIndex, points: round.points, grade: round.grade } }] : [];
+    });
+    if (entries.length > 0) {
+      this.transport.broadcast("game:scoreboard", { entries });
       this.options.metrics?.scoreboardSent([arrivedAt]);
     }
+    return { ok: true };
+  }
+
+  /**
+   * A copy round's leader struck its pose. The rules (core/game/match.ts) decide whether this
+   * player leads this round and the strike is still on; the pose must be a whole framed body, and
+   * the leader's meter (its steadiness) must have shown it held, or it is refused and the round
+   * plays its library pose when the strike ends.
+   */
+  private leaderPose(playerId: string, { roundIndex, pose }: ClientPayload<"game:leaderPose">, log: Logger): Answer {
+    if (!isPlayableLeaderPose(pose)) {
+      return { ok: false, code: "implausible_pose", message: "That pose is not a whole body in view: step back so the camera sees you from head to feet." };
+    }
+    // The rules first (is this the leader, is the strike on), so a refusal says the real reason.
+    const result = applyRoomIntent(this.state, { type: "leaderPose", playerId, roundIndex, pose, now: this.clock.now() });
+    if (!result.ok) return { ok: false, ...result.error };
+    if (!this.lane.supportsStrike(playerId, roundIndex)) {
+      this.options.metrics?.awardRefused();
+      log.warn({ roomCode: this.code, playerId, roundIndex }, "unsteady leader pose refused");
+      return { ok: false, code: "implausible_pose", message: "Your meter did not show that pose held: hold still for a second." };
+    }
+    this.state = result.state;
+    log.info({ roomCode: this.code, playerId, roundIndex }, "leader struck a pose");
+    this.carryOut(result.effects, log);
     return { ok: true };
   }
 
   /** A live meter sample: the player's latest value, out with the next meter tick. Never acked. */
   private meter(playerId: string, sample: LivePayload<"game:meter">): { ok: true } | ErrorAck {
     const now = this.clock.now();
-    const refused = this.meterRefusal(playerId, sample.roundIndex, now);
-    if (refused) return refused;
-    this.lane.record(playerId, sample.roundIndex, sample.similarity, now);
+    const lane = this.meterLane(playerId, sample.roundIndex, now);
+    if (lane === "strike") this.lane.recordStrike(playerId, sample.roundIndex, sample.similarity, now);
+    else if (lane === "play") this.lane.record(playerId, sample.roundIndex, sample.similarity, now);
+    else return lane;
     return { ok: true };
   }
 
-  /** Null when the player's meter counts for that round now; else why not. */
-  private meterRefusal(playerId: string, roundIndex: number, now: number): ErrorAck | null {
+  /**
+   * Where the player's meter counts for that round now: a leader's steadiness during its strike,
+   * a player's similarity while the round is scored; else why not.
+   */
+  private meterLane(playerId: string, roundIndex: number, now: number): "strike" | "play" | ErrorAck {
     const match = this.state.phase === "playing" ? this.state.game?.match : null;
     if (!match) return { ok: false, code: "wrong_phase", message: "No game is being played." };
     if (!(playerId in match.scores)) return { ok: false, code: "spectator", message: "Spectators do not score." };
-    const round = match.timeline.rounds[roundIndex];
-    if (!round || now < round.startsAt || now > round.endsAt + SCORE_GRACE_MS) {
-      return { ok: false, code: "outside_window", message: "That round is not open." };
-    }
     if (findMember(this.state, playerId)?.paused) return { ok: false, code: "wrong_phase", message: "Your game is paused." };
-    return null;
+    const round = match.timeline.rounds[roundIndex];
+    const closed: ErrorAck = { ok: false, code: "outside_window", message: "That round is not open." };
+    if (round?.strikeEndsAt !== undefined && now >= round.startsAt && now < round.strikeEndsAt) {
+      return round.leaderId === playerId ? "strike" : closed;
+    }
+    switch (scoreWindowRefusal(match, playerId, roundIndex, now)) {
+      case null:
+        return "play";
+      case "leader_is_copied":
+        return { ok: false, code: "is_leader", message: "You lead this round: your friends copy you." };
+      default:
+        return closed;
+    }
+  }
+
+  /** Each copy round's strike ends on the server clock: then the round has a target, struck or not. */
+  private scheduleStrikeEnds(): void {
+    const rounds = this.state.game?.match?.timeline.rounds ?? [];
+    for (const round of rounds) {
+      if (round.strikeEndsAt === undefined) continue;
+      this.clock.setTimeout(() => {
+        const log = this.taskLog("strike:end");
+        const answer = this.apply({ type: "closeStrike", roundIndex: round.index }, log);
+        if (answer.ok && answer.state.game?.match?.copies[round.index]?.fallbackReason === "no_pose") {
+          log.info({ roomCode: this.code, roundIndex: round.index, leaderId: round.leaderId }, "no pose from the leader: the round plays its library pose");
+        }
+      }, round.strikeEndsAt - this.clock.now());
+    }
   }
 
   /** From the start of play: everyone counts as just heard, then each second the quiet ones are marked. */
@@ -487,6 +543,7 @@ export class GameRoom<C extends RoomClient = RoomClient> {
           if (effect.to === "playing" && this.state.game) {
             this.lane.start(this.state.game.settings.difficulty);
             this.watchSilence();
+            this.scheduleStrikeEnds();
           } else if (effect.from === "playing") {
             this.lane.stop();
             this.stopSilenceWatch(log);

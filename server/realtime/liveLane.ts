@@ -6,6 +6,7 @@
  * best reading (for the saved match).
  */
 import { RoundEvidence } from "@/core/game/awardEvidence";
+import { STRIKE_EVIDENCE_RULE, STRIKE_STEADY_THRESHOLDS } from "@/core/game/copyRound";
 import { THRESHOLDS } from "@/core/scoring/hold";
 import type { Award } from "@/core/scoring/points";
 import type { Difficulty } from "@/core/scoring/types";
@@ -15,6 +16,8 @@ import type { RoomClock, TimerHandle } from "./roomClock";
 interface PlayerLane {
   similarity: number;
   byRound: Map<number, { evidence: RoundEvidence; best: number }>;
+  /** A copy round's leader: its steadiness during the strike, kept apart from any scoring in that round. */
+  strikes: Map<number, RoundEvidence>;
 }
 
 export class LiveLane {
@@ -68,6 +71,28 @@ export class LiveLane {
     this.changed.add(playerId);
   }
 
+  /**
+   * A leader's steadiness sample during a copy round's strike (core/game/copyRound.ts): shown on
+   * its meter like any reading, and the evidence its pose is judged by; never award evidence.
+   */
+  recordStrike(playerId: string, roundIndex: number, steadiness: number, at: number): void {
+    if (!this.running) return;
+    const lane = this.laneOf(playerId);
+    lane.similarity = steadiness;
+    let evidence = lane.strikes.get(roundIndex);
+    if (!evidence) {
+      evidence = new RoundEvidence(STRIKE_STEADY_THRESHOLDS, STRIKE_EVIDENCE_RULE);
+      lane.strikes.set(roundIndex, evidence);
+    }
+    evidence.record(steadiness, at);
+    this.changed.add(playerId);
+  }
+
+  /** Did the leader's meter show the pose held steady during the strike? */
+  supportsStrike(playerId: string, roundIndex: number): boolean {
+    return this.players.get(playerId)?.strikes.get(roundIndex)?.supports("good") ?? false;
+  }
+
   /** The player stopped playing for now (page hidden, connection lost): its meter reads 0. */
   zero(playerId: string): void {
     const lane = this.players.get(playerId);
@@ -100,7 +125,7 @@ export class LiveLane {
   private laneOf(playerId: string): PlayerLane {
     let lane = this.players.get(playerId);
     if (!lane) {
-      lane = { similarity: 0, byRound: new Map() };
+      lane = { similarity: 0, byRound: new Map(), strikes: new Map() };
       this.players.set(playerId, lane);
     }
     return lane;

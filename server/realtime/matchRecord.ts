@@ -1,4 +1,5 @@
 /** Translations from the room's match state to what goes on the wire and into the database. */
+import type { LeaderPose } from "@/core/game/copyRound";
 import type { RankedPlayer, PlayerScore } from "@/core/game/match";
 import type { PlayerScoreSnapshot, RoomSnapshot } from "@/core/protocol";
 import type { RoomState } from "@/core/room";
@@ -29,8 +30,17 @@ export function toGameSnapshot(state: RoomState): NonNullable<RoomSnapshot["game
     preloadDeadline: state.phase === "preloading" ? (game.lobby?.deadline ?? null) : null,
     timeline: game.match?.timeline ?? null,
     scores: game.match ? Object.entries(game.match.scores).map(([playerId, score]) => playerScoreSnapshot(playerId, score)) : [],
+    copies: game.match ? Object.entries(game.match.copies).map(([roundIndex, copy]) => ({ roundIndex: Number(roundIndex), ...copy })) : [],
     results: game.results ? { matchId: game.results.matchId, save: game.results.save, ranking: [...game.results.ranking] } : null,
   };
+}
+
+/** A copy round's leader, by the name it had, and the pose it struck (null: the library pose was played). */
+function copyRecord(state: RoomState, roundIndex: number): { leaderNickname: string | null; leaderPose: LeaderPose | null } | Record<never, never> {
+  const copy = state.game?.match?.copies[roundIndex];
+  if (!copy) return {};
+  const leaderNickname = copy.leaderId ? (state.game?.match?.scores[copy.leaderId]?.nickname ?? null) : null;
+  return { leaderNickname, leaderPose: copy.source === "leader" ? copy.pose : null };
 }
 
 /**
@@ -74,6 +84,7 @@ export function toMatchRecord(
       targetId: round.targetId,
       startsAt: new Date(round.startsAt),
       endsAt: new Date(round.endsAt),
+      ...copyRecord(state, round.index),
       results: Object.entries(match.scores).map(([playerId, score]) => {
         const result = score.rounds[round.index];
         return {

@@ -13,7 +13,8 @@ import { wellFormedDeep } from "@/core/text";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embeddedPostgres";
 import { applyMigrations } from "./migrate";
 
-import { STANDARD_TIME_SCALE, timeScaleSchema, type RoundKind, type TimeScale } from "@/core/playlist";
+import { leaderPoseSchema, type LeaderPose } from "@/core/game/copyRound";
+import { roundKindSchema, STANDARD_TIME_SCALE, timeScaleSchema, type RoundKind, type TimeScale } from "@/core/playlist";
 import type { Grade } from "@/core/scoring/points";
 export type { Grade, RoundKind };
 
@@ -36,6 +37,9 @@ export interface MatchToSave {
     targetId: string;
     startsAt: Date;
     endsAt: Date;
+    /** Copy rounds: who led, and the pose they struck (null: the round played its library pose). */
+    leaderNickname?: string | null;
+    leaderPose?: LeaderPose | null;
     results: { playerId: string; points: number; grade: Grade; bestSimilarity: number; reactionMs: number | null }[];
   }[];
 }
@@ -59,6 +63,8 @@ export interface MatchDetail extends MatchSummary {
     targetId: string;
     startsAt: Date;
     endsAt: Date;
+    leaderNickname: string | null;
+    leaderPose: LeaderPose | null;
     results: { nickname: string; points: number; grade: Grade; bestSimilarity: number; reactionMs: number | null }[];
   }[];
 }
@@ -141,10 +147,12 @@ const matchSchema = z
       .array(
         z.object({
           index: z.int32().min(0),
-          kind: z.enum(["pose", "hand", "head"]),
+          kind: roundKindSchema,
           targetId: text(128),
           startsAt: validDate,
           endsAt: validDate,
+          leaderNickname: text(NICKNAME_MAX_INPUT_UNITS).nullable().optional(),
+          leaderPose: leaderPoseSchema.nullable().optional(),
           results: z
             .array(
               z.object({
@@ -294,7 +302,11 @@ class PrismaMatchStore implements MatchStore {
         data: m.players.map((p) => ({ ...p, id: playerRowIds.get(p.playerId) ?? "", matchId })),
       }),
       this.prisma.round.createMany({
-        data: rounds.map(({ results: _results, ...r }) => ({ ...r, matchId })),
+        data: rounds.map(({ results: _results, leaderPose, ...r }) => ({
+          ...r,
+          matchId,
+          leaderPose: leaderPose ? (leaderPose as Prisma.InputJsonValue) : Prisma.DbNull,
+        })),
       }),
       this.prisma.roundResult.createMany({
         data: rounds.flatMap((r) =>
@@ -352,6 +364,9 @@ class PrismaMatchStore implements MatchStore {
         targetId: r.targetId,
         startsAt: r.startsAt,
         endsAt: r.endsAt,
+        leaderNickname: r.leaderNickname,
+        // Written through leaderPoseSchema; read back through it too, so the page never draws junk.
+        leaderPose: r.leaderPose === null ? null : (leaderPoseSchema.safeParse(r.leaderPose).data ?? null),
         results: r.results.map((res) => ({
           nickname: res.matchPlayer.nickname,
           points: res.points,

@@ -251,6 +251,8 @@ function defineStoreSuite(target: Target) {
         targetId: "pose-tree",
         startsAt: at(950),
         endsAt: at(958),
+        leaderNickname: null,
+        leaderPose: null,
         results: [
           { nickname: "Ann", points: 1000, grade: "perfect", bestSimilarity: 0.97, reactionMs: 1234 },
           { nickname: "Bob", points: 200, grade: "miss", bestSimilarity: 0.31, reactionMs: null },
@@ -262,6 +264,8 @@ function defineStoreSuite(target: Target) {
         targetId: "hand-peace",
         startsAt: at(970),
         endsAt: at(978),
+        leaderNickname: null,
+        leaderPose: null,
         // Equal points: the better-ranked player first.
         results: [
           { nickname: "Ann", points: 500, grade: "good", bestSimilarity: 0.79, reactionMs: 2900 },

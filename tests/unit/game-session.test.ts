@@ -6,6 +6,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { COUNTDOWN_MS, planTimeline, type MatchTimeline } from "@/core/game/match";
 import { ALIVE_INTERVAL_MS, CLOCK_RESYNC_MS, GAME_TICK_MS, GameSession, type GameSessionDeps, type GameView } from "@/client/game/gameSession";
 import type { ActiveRound, FrameReport } from "@/client/game/inferenceLoop";
+import type { LeaderPose } from "@/core/game/copyRound";
+import type { CopyRoundSnapshot } from "@/core/protocol";
+import { getPoseTarget } from "@/core/targets/poseLibrary";
 import type { LiveFrame } from "@/client/game/liveSender";
 
 class FakeLoop {
@@ -28,7 +31,7 @@ class FakeLoop {
   }
 }
 
-function fakeDevices(options: { modelsLoaded?: boolean } = {}) {
+function fakeDevices(options: { modelsLoaded?: boolean; leaderPoseAccepted?: boolean } = {}) {
   const log: string[] = [];
   const loops: FakeLoop[] = [];
   const frames: LiveFrame[] = [];
@@ -37,6 +40,7 @@ function fakeDevices(options: { modelsLoaded?: boolean } = {}) {
   const visibility = { running: false, syncs: [] as boolean[] };
   const sender = { disposed: 0 };
   const alive = { beats: 0 };
+  const leaderPoses: { roundIndex: number; pose: LeaderPose }[] = [];
   let modelsLoaded = options.modelsLoaded ?? true;
   const clock = { offsetMs: 0 };
   const deps: GameSessionDeps = {
@@ -64,6 +68,10 @@ function fakeDevices(options: { modelsLoaded?: boolean } = {}) {
       syncWith: (paused) => void visibility.syncs.push(paused),
     }),
     createLiveSender: () => ({ frame: (report) => void frames.push({ ...report }), dispose: () => void sender.disposed++ }),
+    sendLeaderPose: async (struck) => {
+      leaderPoses.push(struck);
+      return { ok: options.leaderPoseAccepted ?? true };
+    },
     createInferenceLoop: (_video, _canvas, onFrame) => {
       const loop = new FakeLoop(onFrame);
       loops.push(loop);
@@ -82,11 +90,21 @@ function fakeDevices(options: { modelsLoaded?: boolean } = {}) {
         });
       }),
   };
-  return { deps, clock, log, loops, frames, resumes, wakeLock, visibility, sender, alive };
+  return { deps, clock, log, loops, frames, resumes, wakeLock, visibility, sender, alive, leaderPoses };
 }
 
 function view(timeline: MatchTimeline, patch: Partial<GameView> = {}): GameView {
-  return { timeline, isPlayer: true, pausedOnServer: false, vision: { roundKinds: ["pose"], poseQuality: "lite" }, difficulty: "easy", ...patch };
+  return {
+    timeline,
+    isPlayer: true,
+    pausedOnServer: false,
+    vision: { roundKinds: ["pose"], poseQuality: "lite" },
+    difficulty: "easy",
+    selfId: "p1",
+    copies: [],
+    nicknames: { p1: "Ana", p2: "Ben" },
+    ...patch,
+  };
 }
 
 const canvas = {} as HTMLCanvasElement;
@@ -94,7 +112,7 @@ const canvas = {} as HTMLCanvasElement;
 const ROUND_MS = 8_000;
 
 function report(patch: Partial<FrameReport>): FrameReport {
-  return { roundIndex: 0, similarity: 0, confidence: 1, level: "none", holdProgress: 0, award: null, detectionsPerSecond: 20, detectMs: 30, ...patch };
+  return { roundIndex: 0, similarity: 0, confidence: 1, level: "none", holdProgress: 0, award: null, detectionsPerSecond: 20, detectMs: 30, struckPose: null, ...patch };
 }
 
 describe("game session", () => {
@@ -315,5 +333,46 @@ describe("game session", () => {
     session.setView(view(timeline, { pausedOnServer: false }));
     expect(devices.visibility.syncs).toEqual([true, false]);
     session.stop();
+  });
+
+  it("a copy round: the leader strikes and sends its pose once; friends copy it; the leader is not scored", async () => {
+    const copyTimeline = planTimeline(Date.now(), [{ kind: "copy", targetId: "test-messi5" }], ROUND_MS / 1000, 1, ["p1"]);
+    const round = copyTimeline.rounds[0]!;
+    const pending: CopyRoundSnapshot[] = [{ roundIndex: 0, leaderId: "p1", source: "pending", pose: null, fallbackReason: null }];
+    const leaderDevices = fakeDevices();
+    const leader = new GameSession(view(copyTimeline, { copies: pending }), "", leaderDevices.deps);
+    leader.setCanvas(canvas);
+    leader.start();
+    const followerDevices = fakeDevices();
+    const follower = new GameSession(view(copyTimeline, { selfId: "p2", copies: pending }), "", followerDevices.deps);
+    follower.setCanvas(canvas);
+    follower.start();
+
+    vi.setSystemTime(round.startsAt + 100);
+    vi.advanceTimersByTime(GAME_TICK_MS);
+    expect(leader.getSnapshot().stage.kind).toBe("strike");
+    expect(leaderDevices.loops[0]!.round).toEqual({ mode: "strike", index: 0, kind: "copy" });
+    // The friend watches: nothing of its camera counts during the strike.
+    expect(followerDevices.loops[0]!.round).toBeNull();
+
+    const pose = getPoseTarget("test-messi5")!.points as LeaderPose;
+    leaderDevices.loops[0]!.onFrame(report({ struckPose: pose, similarity: 1 }));
+    leaderDevices.loops[0]!.onFrame(report({ struckPose: pose, similarity: 1 }));
+    await vi.waitFor(() => expect(leader.getSnapshot().struck[0]).toBe(true));
+    expect(leaderDevices.leaderPoses).toEqual([{ roundIndex: 0, pose }]);
+    expect(leaderDevices.loops[0]!.round).toBeNull();
+
+    // The room took it: everyone's snapshot carries the pose.
+    const taken: CopyRoundSnapshot[] = [{ ...pending[0]!, source: "leader", pose }];
+    leader.setView(view(copyTimeline, { copies: taken }));
+    follower.setView(view(copyTimeline, { selfId: "p2", copies: taken }));
+    vi.setSystemTime(round.strikeEndsAt! + 100);
+    vi.advanceTimersByTime(GAME_TICK_MS);
+    const copied = followerDevices.loops[0]!.round;
+    expect(copied?.mode === "score" && copied.target.id).toBe("leader-0");
+    expect(copied?.mode === "score" && copied.target.name.en).toBe("Ana's pose");
+    expect(leaderDevices.loops[0]!.round).toBeNull();
+    leader.stop();
+    follower.stop();
   });
 });

@@ -46,6 +46,7 @@ function playingRoom(): RoomSnapshot {
       timeScale: 1,
       preloadDeadline: null,
       timeline,
+      copies: [],
       scores: [
         { playerId: "p1", total: 0, similarity: 0, rounds: [] },
         { playerId: "p2", total: 0, similarity: 0, rounds: [] },

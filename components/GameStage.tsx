@@ -55,8 +55,9 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
   const nicknameOf = useCallback((playerId: string) => room.members.find((member) => member.id === playerId)?.nickname ?? "—", [room.members]);
   const shownCopy = shownRound && copies ? copyOf(copies, shownRound.index) : undefined;
   const shownTarget = useMemo(() => (shownRound ? roundTarget(shownRound, copies ?? [], nicknameOf) : undefined), [shownRound, copies, nicknameOf]);
-  const copyPart = shownRound?.kind === "copy" ? copyPartOf(display, shownRound, shownCopy, selfId, Boolean(struck[shownRound.index])) : null;
+  const copyPart = shownRound?.kind === "copy" ? copyPartOf(display, shownRound, shownCopy, selfId, Boolean(struck[shownRound.index]), meter.confident) : null;
   const leaderName = shownRound?.leaderId ? nicknameOf(shownRound.leaderId) : "";
+  const leaderVideo = copyPart?.leaderVideo ?? null;
   // A copy round's target is a friend's pose: before it is struck, the round is named by its leader.
   const targetName = shownTarget?.name[locale] ?? (shownRound?.kind === "copy" ? `${t("roundKind_copy")}: ${leaderName}` : "");
   // The same element every render, so the camera view does not re-render with the clock.
@@ -110,13 +111,22 @@ export function GameStage({ room, selfId, modelBaseUrl }: GameStageProps) {
         </p>
       )}
 
-      {copyPart?.leaderVideo && shownRound?.leaderId && (
-        <LeaderVideo leaderId={shownRound.leaderId} name={leaderName} size={copyPart.leaderVideo} />
-      )}
       {isPlayer ? (
         <div className="game-main" data-copy-part={copyPart?.part}>
+          {leaderVideo === "large" && shownRound?.leaderId && <LeaderVideo leaderId={shownRound.leaderId} name={leaderName} size="large" />}
           {/* Above the camera, never over it: the player must see all of themselves. */}
-          {shownTarget && copyPart?.part !== "strike-lead" && copyPart?.part !== "strike-watch" && <TargetFigure target={shownTarget} />}
+          {shownTarget &&
+            copyPart?.part !== "strike-lead" &&
+            copyPart?.part !== "strike-watch" &&
+            (leaderVideo === "small" && shownRound?.leaderId ? (
+              // The pose to copy, drawn like any target, beside the friend who struck it.
+              <div className="copy-target-row">
+                <TargetFigure target={shownTarget} />
+                <LeaderVideo leaderId={shownRound.leaderId} name={leaderName} size="small" />
+              </div>
+            ) : (
+              <TargetFigure target={shownTarget} />
+            ))}
           <SelfView size="large" overlay={overlay} />
           <div className="meter" data-testid="similarity-meter" data-similarity={meter.similarity.toFixed(2)} data-level={held ? "done" : "live"}>
             <span className="bar">
@@ -146,14 +156,23 @@ interface CopyPart {
   leaderVideo: "large" | "small" | null;
 }
 
-function copyPartOf(display: RoundDisplay, round: PlannedRound, copy: CopyRoundSnapshot | undefined, selfId: string, struck: boolean): CopyPart | null {
+function copyPartOf(
+  display: RoundDisplay,
+  round: PlannedRound,
+  copy: CopyRoundSnapshot | undefined,
+  selfId: string,
+  struck: boolean,
+  framed: boolean,
+): CopyPart | null {
   if (display.kind !== "strike" && display.kind !== "round") return null;
   if (copy?.source === "fallback") {
     return { part: "fallback", note: copy.fallbackReason === "solo" ? "copyFallbackSolo" : "copyFallbackNoPose", leaderVideo: null };
   }
   const leads = round.leaderId === selfId;
   if (display.kind === "strike") {
-    if (leads) return struck || copy?.source === "leader" ? { part: "strike-taken", note: "strikeTaken", leaderVideo: null } : { part: "strike-lead", note: "strikeLead", leaderVideo: null };
+    if (leads && (struck || copy?.source === "leader")) return { part: "strike-taken", note: "strikeTaken", leaderVideo: null };
+    // Until the whole body is in view, the leader hears how to get there.
+    if (leads) return { part: "strike-lead", note: framed ? "strikeLead" : "strikeLeadFrame", leaderVideo: null };
     return { part: "strike-watch", note: "strikeWatch", leaderVideo: "large" };
   }
   if (leads) return { part: "leading", note: "copyLeading", leaderVideo: null };

@@ -39,13 +39,14 @@ test("a friend leads: the struck pose is the target, a copier scores, the leader
 
   // The strike: Ana (the first to join) leads; the others watch her camera, large.
   await expect(ana.page.getByTestId("game-stage")).toHaveAttribute("data-stage", "strike", { timeout: 240_000 });
-  await expect(ana.page.getByTestId("stage-note")).toHaveText(/Strike a pose|Got it/);
+  await expect(ana.page.getByTestId("stage-note")).toHaveText(/Strike a pose|Step back|Got it/);
   await expect(ben.page.getByTestId("leader-video")).toHaveAttribute("data-size", "large");
   await expect(ben.page.getByTestId("stage-note")).toContainText("Ana 님이 포즈를 잡는 중");
   await snap(ana.page, testInfo, "copy-me-strike-leader-en");
   await snap(ben.page, testInfo, "copy-me-strike-watch-ko");
   // Held still for a second, the pose goes to the room, which takes it.
-  await expect(ana.page.locator(".game-main")).toHaveAttribute("data-copy-part", "strike-taken", { timeout: 20_000 });
+  await expect(ana.page.locator(".game-main")).toHaveAttribute("data-copy-part", /strike-taken|leading/, { timeout: 20_000 });
+  expect(await ana.page.evaluate(() => window.__poseparty?.leaderPoses)).toMatchObject({ accepted: 1 });
 
   // Copying: the target is Ana's pose (not the library fallback), beside her camera.
   await expect(ben.page.getByTestId("game-stage")).toHaveAttribute("data-stage", "round", { timeout: 30_000 });

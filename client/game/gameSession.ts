@@ -41,6 +41,8 @@ export interface GameMeter {
   similarity: number;
   holdProgress: number;
   detectionsPerSecond: number;
+  /** Whether the last detection vouched for what it scored (a leader's strike: the whole body in view). */
+  confident: boolean;
 }
 
 export type GameVisionState = "ready" | "loading" | "failed";
@@ -175,6 +177,19 @@ async function sendCountedAward(update: Parameters<typeof sendAward>[0]): Promis
   return answer;
 }
 
+/** What became of this page's leader poses (copy rounds), as `window.__poseparty.leaderPoses`, like awards. */
+const leaderPoseOutcomes: Record<string, number> = {};
+
+async function sendCountedLeaderPose(struck: Parameters<typeof sendLeaderPose>[0]): Promise<{ ok: boolean }> {
+  const answer = await sendLeaderPose(struck);
+  const outcome = answer.ok ? "accepted" : answer.code;
+  leaderPoseOutcomes[outcome] = (leaderPoseOutcomes[outcome] ?? 0) + 1;
+  window.__poseparty = { ...(window.__poseparty ?? {}), leaderPoses: { ...leaderPoseOutcomes } };
+  // The leader's screen asks for stillness; the console says what the room answered, for a bug report.
+  if (!answer.ok) console.info(`[game] leader pose refused: ${answer.code}: ${answer.message}`);
+  return answer;
+}
+
 export const browserGameDeps: GameSessionDeps = {
   serverNow,
   syncClock,
@@ -186,7 +201,7 @@ export const browserGameDeps: GameSessionDeps = {
   createWakeLock: () => createScreenWakeLock(),
   createVisibilityReporter: () => createVisibilityReporter(sendVisibility),
   createLiveSender: () => createLiveSender({ sendMeter, sendAward: sendCountedAward }),
-  sendLeaderPose,
+  sendLeaderPose: sendCountedLeaderPose,
   sendAlive,
   createInferenceLoop,
   getCameraVideo,
@@ -232,7 +247,7 @@ export class GameSession {
   private view: GameView;
   private snapshot: GameSessionSnapshot;
   private readonly listeners = new Set<() => void>();
-  private readonly meter: GameMeter = { similarity: 0, holdProgress: 0, detectionsPerSecond: 0 };
+  private readonly meter: GameMeter = { similarity: 0, holdProgress: 0, detectionsPerSecond: 0, confident: false };
   private running = false;
   private tickTimer: ReturnType<typeof setInterval> | null = null;
   private clockTimer: ReturnType<typeof setInterval> | null = null;
@@ -458,6 +473,7 @@ export class GameSession {
     this.meter.similarity = report.similarity;
     this.meter.holdProgress = report.holdProgress;
     this.meter.detectionsPerSecond = report.detectionsPerSecond;
+    this.meter.confident = report.confidence > 0;
     if (report.award) {
       const award = report.award;
       this.publish({ awards: { ...this.snapshot.awards, [report.roundIndex ?? -1]: award }, cue: this.nextCue(award) });

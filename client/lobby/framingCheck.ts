@@ -78,7 +78,7 @@ export async function checkFramingNow(roundKinds: readonly RoundKind[], video: H
   let pose: FramingLandmark[] | null = null;
   let hands = 0;
   let face = false;
-  if (roundKinds.includes("pose") && tasks.pose) {
+  if ((roundKinds.includes("pose") || roundKinds.includes("copy")) && tasks.pose) {
     pose = tasks.pose.detectForVideo(video, nextTimestamp()).landmarks[0] ?? null;
     await nextTask();
   }

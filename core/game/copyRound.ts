@@ -32,10 +32,15 @@ export const STRIKE_HOLD_MS = 1_000;
 export const STRIKE_STEADY_MIN = 0.85;
 export const STRIKE_STEADY_THRESHOLDS: Thresholds = { good: STRIKE_STEADY_MIN, perfect: STRIKE_STEADY_MIN };
 /**
+ * Detections a still run needs besides its STRIKE_HOLD_MS: fewer than a hold's 5, because the
+ * time already says "still" and a slow phone (2 detections a second) must still strike in time.
+ */
+export const STRIKE_MIN_FRAMES = 3;
+/**
  * What the server asks of the leader's meter before it believes a pose: steady samples in a row
  * spanning most of STRIKE_HOLD_MS (the page waits the whole of it; transit can squeeze the span).
  */
-export const STRIKE_EVIDENCE_RULE: EvidenceRule = { minSamples: 5, minSpanMs: 700 };
+export const STRIKE_EVIDENCE_RULE: EvidenceRule = { minSamples: STRIKE_MIN_FRAMES, minSpanMs: 700 };
 /** What a leader earns when every follower matched; less than a perfect copy (1000). */
 export const LEADER_MAX_POINTS = 800;
 

@@ -6,13 +6,12 @@
  * Steadiness is the pose-similarity score of this frame against the frame that began the current
  * still run (the anchor), with the same segment directions and tolerance as scoring. A frame below
  * STRIKE_STEADY_MIN ends the run and becomes the next anchor; a body not fully in view reads 0.
- * The pose is settled once a run has lasted STRIKE_HOLD_MS and HOLD_MIN_FRAMES frames: then the
+ * The pose is settled once a run has lasted STRIKE_HOLD_MS and STRIKE_MIN_FRAMES frames: then the
  * latest frame, as drawn on screen (mirrored, square space), is the leader's pose.
  */
-import { STRIKE_HOLD_MS, STRIKE_STEADY_MIN, type LeaderPose } from "../game/copyRound";
+import { STRIKE_HOLD_MS, STRIKE_MIN_FRAMES, STRIKE_STEADY_MIN, type LeaderPose } from "../game/copyRound";
 import { rawToScreenTargetPoints } from "../targets/derive";
 import { BODY_POINT_INDICES } from "./bodyPoints";
-import { HOLD_MIN_FRAMES } from "./hold";
 import { PoseScorer, preparePoseTarget, type PreparedPoseTarget } from "./poseSimilarity";
 import type { LandmarkList } from "./types";
 
@@ -45,7 +44,7 @@ export class StrikeTracker {
 
   constructor(
     private readonly holdMs = STRIKE_HOLD_MS,
-    private readonly minFrames = HOLD_MIN_FRAMES,
+    private readonly minFrames = STRIKE_MIN_FRAMES,
   ) {}
 
   /** No pose in this frame (nobody in view, page hidden): the run ends. */

@@ -35,6 +35,7 @@ import type { MatchWithId, SaveOutcome } from "../storage/pendingMatches";
 import { LiveLane } from "./liveLane";
 import { toGameSnapshot, toMatchRecord } from "./matchRecord";
 import { RoomClock, type TimerHandle } from "./roomClock";
+import { RoomMoments } from "./roomMoments";
 
 /** A connection as the room knows it: its id (the transport knows the rest). */
 export interface RoomClient {
@@ -134,6 +135,8 @@ export class GameRoom<C extends RoomClient = RoomClient> {
   private readonly lastHeardAt = new Map<string, number>();
   private readonly silent = new Set<string>();
   private silenceTimer: TimerHandle | null = null;
+  /** The results' best moments: in this object's memory only, never in the state or a record. */
+  private readonly moments = new RoomMoments();
   private disposed = false;
 
   readonly messages: RoomMessages = {
@@ -155,6 +158,7 @@ export class GameRoom<C extends RoomClient = RoomClient> {
     "call:media": message("call:media", (playerId, media) => this.applied({ type: "setMedia", playerId, ...media })),
     "game:score": message("game:score", (playerId, award, log) => this.award(playerId, award, log)),
     "game:visibility": message("game:visibility", (playerId, { hidden }) => this.applied({ type: "setVisibility", playerId, hidden })),
+    "game:moment": message("game:moment", (playerId, { image }) => this.shareMoment(playerId, image)),
   };
 
   readonly live: LiveMessages = {
@@ -174,6 +178,11 @@ export class GameRoom<C extends RoomClient = RoomClient> {
 
   get code(): string {
     return this.state.code;
+  }
+
+  /** How many best moments the room holds now (for tests: none outside the results). */
+  get momentCount(): number {
+    return this.moments.size;
   }
 
   seatOf(playerId: string): Seat | undefined {
@@ -252,6 +261,7 @@ export class GameRoom<C extends RoomClient = RoomClient> {
   onDispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.moments.clear();
     this.lane.stop();
     this.clock.dispose();
     this.options.onDispose(this);
@@ -305,6 +315,27 @@ export class GameRoom<C extends RoomClient = RoomClient> {
       this.options.metrics?.scoreboardSent([arrivedAt]);
     }
     return { ok: true };
+  }
+
+  /** A best moment (or its withdrawal) goes to the whole room, the sender included (its podium shows it too). */
+  private shareMoment(playerId: string, image: string | null): Answer {
+    if (this.disposed) return { ok: false, code: "room_not_found", message: "There is no room with that code." };
+    const answer = this.moments.accept(this.state, playerId, image);
+    if (!answer.ok) return answer;
+    this.transport.broadcast("game:moments", { matchId: answer.matchId, moments: [answer.moment] });
+    return { ok: true };
+  }
+
+  /** A member who left takes its still along: friends' podiums show its figure instead. */
+  private forgetMoment(playerId: string): void {
+    const withdrawal = this.moments.forget(playerId);
+    if (withdrawal) this.transport.broadcast("game:moments", withdrawal);
+  }
+
+  /** A member (re)joining during the results gets the moments shared so far. */
+  private sendMoments(socketId: string): void {
+    const all = this.state.phase === "results" ? this.moments.all() : null;
+    if (all) this.transport.sendTo(socketId, "game:moments", all);
   }
 
   /** A live meter sample: the player's latest value, out with the next meter tick. Never acked. */
@@ -384,6 +415,7 @@ export class GameRoom<C extends RoomClient = RoomClient> {
     const sessionToken = randomBytes(18).toString("base64url");
     this.connectSeat(playerId, client, sessionToken);
     this.carryOut(effects, log);
+    this.sendMoments(client.id);
     return { playerId, sessionToken, room: this.snapshot() };
   }
 
@@ -398,6 +430,7 @@ export class GameRoom<C extends RoomClient = RoomClient> {
     this.lastHeardAt.set(playerId, this.clock.now());
     log.info({ roomCode: this.code, playerId }, "member resumed its seat");
     this.applied({ type: "setConnected", playerId, connected: true }, log);
+    this.sendMoments(client.id);
     return { ok: true, playerId, sessionToken: seat.sessionToken, room: this.snapshot() };
   }
 
@@ -477,12 +510,14 @@ export class GameRoom<C extends RoomClient = RoomClient> {
           break;
         case "memberLeft":
           this.releaseSeat(effect.playerId);
+          this.forgetMoment(effect.playerId);
           break;
         case "hostChanged":
           log.info({ roomCode: this.code, hostId: effect.hostId }, "host handed over");
           break;
         case "phaseChanged":
           log.info({ roomCode: this.code, from: effect.from, to: effect.to }, "phase changed");
+          if (effect.from === "results") this.moments.clear();
           this.schedulePhaseTimer();
           if (effect.to === "playing" && this.state.game) {
             this.lane.start(this.state.game.settings.difficulty);

@@ -37,6 +37,7 @@ function fakeDevices(options: { modelsLoaded?: boolean } = {}) {
   const visibility = { running: false, syncs: [] as boolean[] };
   const sender = { disposed: 0 };
   const alive = { beats: 0 };
+  const moments: { similarity: number; matchKey: number | null }[] = [];
   let modelsLoaded = options.modelsLoaded ?? true;
   const clock = { offsetMs: 0 };
   const deps: GameSessionDeps = {
@@ -70,6 +71,7 @@ function fakeDevices(options: { modelsLoaded?: boolean } = {}) {
       return loop;
     },
     getCameraVideo: () => ({}) as HTMLVideoElement,
+    keepBestMoment: (report, matchKey) => void moments.push({ similarity: report.similarity, matchKey }),
     hasGameVision: () => modelsLoaded,
     resumeGameVision: (_settings, _baseUrl, signal) =>
       new Promise<boolean>((resolve) => {
@@ -82,7 +84,7 @@ function fakeDevices(options: { modelsLoaded?: boolean } = {}) {
         });
       }),
   };
-  return { deps, clock, log, loops, frames, resumes, wakeLock, visibility, sender, alive };
+  return { deps, clock, log, loops, frames, resumes, wakeLock, visibility, sender, alive, moments };
 }
 
 function view(timeline: MatchTimeline, patch: Partial<GameView> = {}): GameView {
@@ -235,6 +237,11 @@ describe("game session", () => {
     loop.onFrame(report({ similarity: 0.9, holdProgress: 0.9 }));
     await Promise.resolve();
     expect(devices.frames.map((frame) => frame.similarity)).toEqual([0.7, 0.9]);
+    // The best-moment keeper sees every frame, with the match it belongs to.
+    expect(devices.moments).toEqual([
+      { similarity: 0.7, matchKey: timeline.countdownStartsAt },
+      { similarity: 0.9, matchKey: timeline.countdownStartsAt },
+    ]);
     // The stage ticked when the round opened, just now: no redraw per camera frame.
     expect(listener).not.toHaveBeenCalled();
 

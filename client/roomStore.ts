@@ -7,6 +7,7 @@
 import { useMemo, useSyncExternalStore } from "react";
 import type { ClientPayload, JoinedRoom, LivePayload, PlayerScoreSnapshot, RoomSnapshot, ServerPayload } from "@/core/protocol";
 import { closeVisionTasks } from "./vision/registry";
+import { wireMoments } from "./moments/momentStore";
 import { getSocket, request, type ClientAck, type ClientErrorCode } from "./socket";
 
 export type ConnectionStatus = "connecting" | "connected" | "unreachable" | "restarting";
@@ -108,12 +109,15 @@ export function applyMeters(state: RoomStoreState, { meters }: ServerPayload<"ga
 
 const store = createStore<RoomStoreState>({ connection: "connecting", seat: null, room: null, removedReason: null, scores: {}, restarted: false });
 const update = store.update;
+/** The current state, outside React (the best-moment keeper asks whether the camera is on in the call). */
+export const roomStoreState = (): RoomStoreState => store.getState();
 let wired = false;
 
 function wireSocket(): void {
   if (wired) return;
   wired = true;
   const socket = getSocket();
+  wireMoments(socket);
   if (socket.connected) update({ connection: "connected" });
   socket.on("connect", () => {
     const afterRestart = store.getState().connection === "restarting";
@@ -317,6 +321,11 @@ export function sendAlive(): void {
 
 export function sendVisibility(update: ClientPayload<"game:visibility">) {
   return request("game:visibility", update);
+}
+
+/** This player's best moment for the results shown, or null to withdraw it. */
+export function sendMoment(moment: ClientPayload<"game:moment">) {
+  return request("game:moment", moment);
 }
 
 export function sendPreloadProgress(update: ClientPayload<"preload:progress">) {

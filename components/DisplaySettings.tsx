@@ -1,7 +1,8 @@
 "use client";
-/** Settings each player picks for their own phone (remembered like mute): reduced motion. */
+/** Settings each player picks for their own phone (remembered like mute): reduced motion, sharing the best moment. */
 import { useI18n } from "@/client/i18n";
 import { useReducedMotion } from "@/client/motionPreference";
+import { MomentSharingToggle } from "./MomentSharingToggle";
 
 export function DisplaySettings() {
   const { t } = useI18n();
@@ -16,6 +17,7 @@ export function DisplaySettings() {
           <span className="hint small"> {t("reducedMotionHint")}</span>
         </span>
       </label>
+      <MomentSharingToggle />
     </section>
   );
 }

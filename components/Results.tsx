@@ -5,6 +5,10 @@ import { resolveTarget } from "@/core/targets/pick";
 import { playEffect } from "@/client/audio/sound";
 import { useI18n } from "@/client/i18n";
 import { selectScores, sendRoomIntent, useRoomStore } from "@/client/roomStore";
+import { useSharedMoments } from "@/client/moments/momentStore";
+import { useShareBestMoment } from "@/client/moments/useShareBestMoment";
+import { BestMoment } from "./BestMoment";
+import { MomentSharingToggle } from "./MomentSharingToggle";
 import { MatchHistorySheet } from "./MatchHistorySheet";
 import { RelaxedNote } from "./RelaxedNote";
 import { SoundCueTwin } from "./SoundCueTwin";
@@ -33,6 +37,10 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
   const matchId = results?.matchId;
   const [historyOpen, setHistoryOpen] = useState(false);
   const nickname = (playerId: string) => room.members.find((member) => member.id === playerId)?.nickname ?? "—";
+  const moments = useSharedMoments(matchId);
+  const isPlayer = results?.ranking.some((entry) => entry.playerId === selfId) ?? false;
+  useShareBestMoment({ matchKey: timeline?.countdownStartsAt ?? null, isPlayer, sharedImage: moments[selfId] });
+  const bestMoment = (playerId: string) => <BestMoment name={nickname(playerId)} image={moments[playerId]} timeline={timeline} score={scores[playerId]} />;
 
   // The fanfare, once per match, for everyone: the winner is celebrated by the whole room.
   const [fanfare, setFanfare] = useState<{ name: "winner"; seq: number } | null>(null);
@@ -86,6 +94,7 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
                 👑
               </span>
             )}
+            {bestMoment(entry.playerId)}
             <span className="member-name">{nickname(entry.playerId)}</span>
             <span className="score">
               {entry.total} {t("points")}
@@ -109,6 +118,7 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
               data-tied={tied(entry.rank)}
             >
               <span className="rank">{entry.rank}</span>
+              {bestMoment(entry.playerId)}
               <span className="member-name">{nickname(entry.playerId)}</span>
               {tied(entry.rank) && <span className="tag">{t("tie")}</span>}
               <span className="score">
@@ -117,6 +127,12 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
             </li>
           ))}
         </ol>
+      )}
+
+      {isPlayer && (
+        <div className="settings moment-setting">
+          <MomentSharingToggle />
+        </div>
       )}
 
       {isHost ? (

@@ -130,6 +130,13 @@ function HeadFigure({ target, label }: { target: HeadTarget; label: string }) {
   );
 }
 
+/** The figure alone, without the name: the podium's stand-in for a best moment that was not shared. */
+export function TargetArt({ target, label }: { target: GameTarget; label: string }) {
+  if (target.kind === "pose") return <PoseFigure target={target} label={label} />;
+  if (target.kind === "hand") return <HandFigure target={target} label={label} />;
+  return <HeadFigure target={target} label={label} />;
+}
+
 /**
  * The round's target: its figure, name and what to do, in a card that sits above the camera.
  * Memoized: the game stage redraws ten times a second, the target changes once a round.

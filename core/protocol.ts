@@ -243,6 +243,20 @@ const joinedRoomResult = z.strictObject({
 });
 export type JoinedRoom = z.infer<typeof joinedRoomResult>;
 
+/**
+ * A best-moment still as a data URL: about 9 KB of JPEG or WebP, well inside one socket message
+ * (MAX_SOCKET_MESSAGE_BYTES) with the rest of the packet.
+ */
+export const MAX_MOMENT_IMAGE_CHARS = 12_000;
+const MOMENT_IMAGE_PATTERN = /^data:image\/(?:jpeg|webp);base64,[A-Za-z0-9+/]+={0,2}$/;
+// The messages never quote the input: a refused still must not reach the log either.
+export const momentImageSchema = z
+  .string()
+  .max(MAX_MOMENT_IMAGE_CHARS, `must be at most ${MAX_MOMENT_IMAGE_CHARS} characters`)
+  .regex(MOMENT_IMAGE_PATTERN, "must be a base64 JPEG or WebP data URL");
+export const momentSchema = z.strictObject({ playerId: z.string(), image: momentImageSchema.nullable() });
+export type Moment = z.infer<typeof momentSchema>;
+
 // ---------------------------------------------------------------- client -> server
 /** Per-event limits; events without them share the per-socket budget and MAX_EVENT_PAYLOAD_BYTES. */
 export interface EventLimits {
@@ -343,6 +357,17 @@ export const clientEvents = {
     // A tab flips visibility a few times at most; a flood is a bug or abuse.
     limits: { maxPayloadBytes: 64, ratePerSecond: 4 },
   },
+  /**
+   * The player's best moment of the match, on the results screen: one small still of its own
+   * camera, relayed to the room and kept in memory only until it leaves the results
+   * (server/realtime/roomMoments.ts). `null` withdraws it (the player turned sharing off).
+   */
+  "game:moment": {
+    payload: z.strictObject({ image: momentImageSchema.nullable() }),
+    result: noResult,
+    // Replaced on resend; a player sends one per match, or a few toggling the setting.
+    limits: { maxPayloadBytes: MAX_MOMENT_IMAGE_CHARS + 64, ratePerSecond: 2 },
+  },
   /** One clock sample: the client notes send and receive times around the server's. */
   "clock:ping": {
     payload: emptyPayload,
@@ -422,6 +447,11 @@ export const serverEvents = {
   "game:meters": z.strictObject({
     meters: z.array(z.strictObject({ playerId: z.string(), similarity: z.number() })),
   }),
+  /**
+   * Best moments of the match shown in the results: each new or withdrawn one (image null) as it
+   * arrives, and the whole set for a member who (re)joins during the results.
+   */
+  "game:moments": z.strictObject({ matchId: z.string(), moments: z.array(momentSchema) }),
   /** A signalling message from another member of the room. */
   "rtc:signal": z.strictObject({
     from: playerIdSchema,

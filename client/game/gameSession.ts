@@ -23,6 +23,7 @@ import { InferenceLoop, type ActiveRound, type FrameReport } from "./inferenceLo
 import { createLiveSender, type LiveSender } from "./liveSender";
 import { hasGameVision, resumeGameVision, type GameVisionSettings } from "./resumeVision";
 import { createVisibilityReporter, type VisibilityReporter } from "./visibilityReporter";
+import { pageBestMoment } from "../moments/pageMoment";
 
 /**
  * How often the stage and the meter are redrawn: smooth enough, and React is not re-rendered per
@@ -160,6 +161,8 @@ export interface GameSessionDeps {
   getCameraVideo(): HTMLVideoElement | null;
   hasGameVision(settings: GameVisionSettings): boolean;
   resumeGameVision(settings: GameVisionSettings, baseUrl: string, signal: AbortSignal): Promise<boolean>;
+  /** Every scored frame, for the best moment of the match (client/moments/); `matchKey` tells matches apart. */
+  keepBestMoment(report: FrameReport, matchKey: number | null): void;
 }
 
 /**
@@ -207,6 +210,7 @@ export const browserGameDeps: GameSessionDeps = {
   getCameraVideo,
   hasGameVision,
   resumeGameVision,
+  keepBestMoment: (report, matchKey) => pageBestMoment.frame(report, matchKey),
 };
 
 /** The sound a stage opens with (also shown, as its visual twin). */
@@ -470,6 +474,7 @@ export class GameSession {
   private onFrame(report: FrameReport, sender: LiveSender): void {
     sender.frame(report);
     if (report.struckPose && report.roundIndex !== null) this.offerLeaderPose(report.roundIndex, report.struckPose);
+    this.deps.keepBestMoment(report, this.view.timeline?.countdownStartsAt ?? null);
     this.meter.similarity = report.similarity;
     this.meter.holdProgress = report.holdProgress;
     this.meter.detectionsPerSecond = report.detectionsPerSecond;

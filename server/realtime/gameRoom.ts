@@ -36,6 +36,7 @@ import type { MatchWithId, SaveOutcome } from "../storage/pendingMatches";
 import { LiveLane } from "./liveLane";
 import { toGameSnapshot, toMatchRecord } from "./matchRecord";
 import { RoomClock, type TimerHandle } from "./roomClock";
+import { RoomMoments } from "./roomMoments";
 
 /** A connection as the room knows it: its id (the transport knows the rest). */
 export interface RoomClient {
@@ -135,6 +136,8 @@ export class GameRoom<C extends RoomClient = RoomClient> {
   private readonly lastHeardAt = new Map<string, number>();
   private readonly silent = new Set<string>();
   private silenceTimer: TimerHandle | null = null;
+  /** The results' best moments: in this object's memory only, never in the state or a record. */
+  private readonly moments = new RoomMoments();
   private disposed = false;
 
   readonly messages: RoomMessages = {
@@ -157,6 +160,7 @@ export class GameRoom<C extends RoomClient = RoomClient> {
     "game:score": message("game:score", (playerId, award, log) => this.award(playerId, award, log)),
     "game:leaderPose": message("game:leaderPose", (playerId, struck, log) => this.leaderPose(playerId, struck, log)),
     "game:visibility": message("game:visibility", (playerId, { hidden }) => this.applied({ type: "setVisibility", playerId, hidden })),
+    "game:moment": message("game:moment", (playerId, { image }) => this.shareMoment(playerId, image)),
   };
 
   readonly live: LiveMessages = {
@@ -176,6 +180,11 @@ export class GameRoom<C extends RoomClient = RoomClient> {
 
   get code(): string {
     return this.state.code;
+  }
+
+  /** How many best moments the room holds now (for tests: none outside the results). */
+  get momentCount(): number {
+    return this.moments.size;
   }
 
   seatOf(playerId: string): Seat | undefined {
@@ -254,6 +263,7 @@ export class GameRoom<C extends RoomClient = RoomClient> {
   onDispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.moments.clear();
     this.lane.stop();
     this.clock.dispose();
     this.options.onDispose(this);
@@ -334,6 +344,27 @@ export class GameRoom<C extends RoomClient = RoomClient> {
     log.info({ roomCode: this.code, playerId, roundIndex }, "leader struck a pose");
     this.carryOut(result.effects, log);
     return { ok: true };
+  }
+
+  /** A best moment (or its withdrawal) goes to the whole room, the sender included (its podium shows it too). */
+  private shareMoment(playerId: string, image: string | null): Answer {
+    if (this.disposed) return { ok: false, code: "room_not_found", message: "There is no room with that code." };
+    const answer = this.moments.accept(this.state, playerId, image);
+    if (!answer.ok) return answer;
+    this.transport.broadcast("game:moments", { matchId: answer.matchId, moments: [answer.moment] });
+    return { ok: true };
+  }
+
+  /** A member who left takes its still along: friends' podiums show its figure instead. */
+  private forgetMoment(playerId: string): void {
+    const withdrawal = this.moments.forget(playerId);
+    if (withdrawal) this.transport.broadcast("game:moments", withdrawal);
+  }
+
+  /** A member (re)joining during the results gets the moments shared so far. */
+  private sendMoments(socketId: string): void {
+    const all = this.state.phase === "results" ? this.moments.all() : null;
+    if (all) this.transport.sendTo(socketId, "game:moments", all);
   }
 
   /** A live meter sample: the player's latest value, out with the next meter tick. Never acked. */
@@ -440,6 +471,7 @@ export class GameRoom<C extends RoomClient = RoomClient> {
     const sessionToken = randomBytes(18).toString("base64url");
     this.connectSeat(playerId, client, sessionToken);
     this.carryOut(effects, log);
+    this.sendMoments(client.id);
     return { playerId, sessionToken, room: this.snapshot() };
   }
 
@@ -454,6 +486,7 @@ export class GameRoom<C extends RoomClient = RoomClient> {
     this.lastHeardAt.set(playerId, this.clock.now());
     log.info({ roomCode: this.code, playerId }, "member resumed its seat");
     this.applied({ type: "setConnected", playerId, connected: true }, log);
+    this.sendMoments(client.id);
     return { ok: true, playerId, sessionToken: seat.sessionToken, room: this.snapshot() };
   }
 
@@ -533,12 +566,14 @@ export class GameRoom<C extends RoomClient = RoomClient> {
           break;
         case "memberLeft":
           this.releaseSeat(effect.playerId);
+          this.forgetMoment(effect.playerId);
           break;
         case "hostChanged":
           log.info({ roomCode: this.code, hostId: effect.hostId }, "host handed over");
           break;
         case "phaseChanged":
           log.info({ roomCode: this.code, from: effect.from, to: effect.to }, "phase changed");
+          if (effect.from === "results") this.moments.clear();
           this.schedulePhaseTimer();
           if (effect.to === "playing" && this.state.game) {
             this.lane.start(this.state.game.settings.difficulty);

@@ -41,6 +41,7 @@ function fakeDevices(options: { modelsLoaded?: boolean; leaderPoseAccepted?: boo
   const sender = { disposed: 0 };
   const alive = { beats: 0 };
   const leaderPoses: { roundIndex: number; pose: LeaderPose }[] = [];
+  const moments: { similarity: number; matchKey: number | null }[] = [];
   let modelsLoaded = options.modelsLoaded ?? true;
   const clock = { offsetMs: 0 };
   const deps: GameSessionDeps = {
@@ -78,6 +79,7 @@ function fakeDevices(options: { modelsLoaded?: boolean; leaderPoseAccepted?: boo
       return loop;
     },
     getCameraVideo: () => ({}) as HTMLVideoElement,
+    keepBestMoment: (report, matchKey) => void moments.push({ similarity: report.similarity, matchKey }),
     hasGameVision: () => modelsLoaded,
     resumeGameVision: (_settings, _baseUrl, signal) =>
       new Promise<boolean>((resolve) => {
@@ -90,7 +92,7 @@ function fakeDevices(options: { modelsLoaded?: boolean; leaderPoseAccepted?: boo
         });
       }),
   };
-  return { deps, clock, log, loops, frames, resumes, wakeLock, visibility, sender, alive, leaderPoses };
+  return { deps, clock, log, loops, frames, resumes, wakeLock, visibility, sender, alive, leaderPoses, moments };
 }
 
 function view(timeline: MatchTimeline, patch: Partial<GameView> = {}): GameView {
@@ -253,6 +255,11 @@ describe("game session", () => {
     loop.onFrame(report({ similarity: 0.9, holdProgress: 0.9 }));
     await Promise.resolve();
     expect(devices.frames.map((frame) => frame.similarity)).toEqual([0.7, 0.9]);
+    // The best-moment keeper sees every frame, with the match it belongs to.
+    expect(devices.moments).toEqual([
+      { similarity: 0.7, matchKey: timeline.countdownStartsAt },
+      { similarity: 0.9, matchKey: timeline.countdownStartsAt },
+    ]);
     // The stage ticked when the round opened, just now: no redraw per camera frame.
     expect(listener).not.toHaveBeenCalled();
 
@@ -261,7 +268,7 @@ describe("game session", () => {
     loop.onFrame(report({ similarity: 0.8, holdProgress: 0.6 }));
     await Promise.resolve();
     expect(listener).toHaveBeenCalledTimes(1);
-    expect(session.getSnapshot().meter).toEqual({ similarity: 0.8, holdProgress: 0.6, detectionsPerSecond: 20 });
+    expect(session.getSnapshot().meter).toEqual({ similarity: 0.8, holdProgress: 0.6, detectionsPerSecond: 20, confident: true });
 
     loop.onFrame(report({ similarity: 0.95, holdProgress: 1, level: "perfect", award: "perfect" }));
     expect(session.getSnapshot().awards).toEqual({ 0: "perfect" });

@@ -189,17 +189,20 @@ function LeaderVideo({ leaderId, name, size }: { leaderId: string; name: string;
   const call = useCall();
   const video = useRef<HTMLVideoElement>(null);
   const track = call?.state.peers[leaderId]?.stream?.getVideoTracks()[0] ?? null;
+  // Until a frame is decoded (or with no video from the leader) the name stands in, not a blank box.
+  const [hasFrame, setHasFrame] = useState(false);
   useEffect(() => {
     const element = video.current;
     if (!element) return;
+    setHasFrame(false);
     element.srcObject = track ? new MediaStream([track]) : null;
     if (track) void element.play().catch(() => undefined);
   }, [track]);
   const label = t("copyLeaderVideo").replace("{name}", name);
   return (
-    <figure className={`leader-video leader-video-${size}`} data-testid="leader-video" data-size={size} data-has-video={Boolean(track)}>
-      <video ref={video} autoPlay playsInline muted aria-label={label} />
-      {!track && <span className="leader-video-name">{name}</span>}
+    <figure className={`leader-video leader-video-${size}`} data-testid="leader-video" data-size={size} data-has-video={Boolean(track) && hasFrame}>
+      <video ref={video} className={hasFrame ? undefined : "call-hidden"} autoPlay playsInline muted aria-label={label} onLoadedData={() => setHasFrame(true)} />
+      {!hasFrame && <span className="leader-video-name">{name}</span>}
       <figcaption className="visually-hidden">{label}</figcaption>
     </figure>
   );

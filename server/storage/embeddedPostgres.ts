@@ -70,8 +70,9 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
 // room to spare. wal_buffers follows (1/32 of it). PGlite serves one session (one socket, a
 // pool of 1), yet sizes its shared memory for the default 100 connections: 5 (PostgreSQL keeps 3
 // for superusers) saves ~4 MiB resident. Neither setting touches durability: the WAL, fsync and
-// synchronous_commit are as before. Command-line settings: they apply to existing data dirs too,
-// and postgresql.conf stays PostgreSQL's own.
+// synchronous_commit are PGlite's own (its -F means fsync off; docs/storage.md says what that
+// risks). Command-line settings: they apply to existing data dirs too, and postgresql.conf stays
+// PostgreSQL's own.
 const LEAN_SETTINGS = ["shared_buffers=8MB", "max_connections=5"];
 export const EMBEDDED_START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, ...LEAN_SETTINGS.flatMap((setting) => ["-c", setting])];
 

@@ -7,7 +7,7 @@ import type { Locale, Messages } from "@/client/messages";
 import { rankStandings } from "@/core/game/ranking";
 import { leaderPoseTarget } from "@/core/game/copyRound";
 import { resolveTarget } from "@/core/targets/pick";
-import { TargetFigure } from "./TargetFigure";
+import { TargetArt } from "./TargetFigure";
 import type { MatchDetail } from "@/server/storage/matchStore";
 import { RelaxedNote } from "./RelaxedNote";
 
@@ -57,7 +57,7 @@ export function MatchDetailView({ match, t, locale }: { match: MatchDetail; t: M
                 {round.leaderPose && round.leaderNickname ? (
                   <>
                     <span className="copy-history-figure">
-                      <TargetFigure target={leaderPoseTarget(round.index, round.leaderNickname, round.leaderPose)} compact />
+                      <TargetArt target={leaderPoseTarget(round.index, round.leaderNickname, round.leaderPose)} label={targetLabel(round, locale)} />
                     </span>
                     {t.copyLedBy.replace("{name}", round.leaderNickname)}
                   </>

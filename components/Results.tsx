@@ -1,6 +1,8 @@
 "use client";
 import { useEffect, useState, type CSSProperties } from "react";
 import type { RoomSnapshot } from "@/core/protocol";
+import type { PlannedRound } from "@/core/game/match";
+import { roundTarget } from "@/core/game/roundTarget";
 import { resolveTarget } from "@/core/targets/pick";
 import { playEffect } from "@/client/audio/sound";
 import { useI18n } from "@/client/i18n";
@@ -40,7 +42,11 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
   const moments = useSharedMoments(matchId);
   const isPlayer = results?.ranking.some((entry) => entry.playerId === selfId) ?? false;
   useShareBestMoment({ matchKey: timeline?.countdownStartsAt ?? null, isPlayer, sharedImage: moments[selfId] });
-  const bestMoment = (playerId: string) => <BestMoment name={nickname(playerId)} image={moments[playerId]} timeline={timeline} score={scores[playerId]} />;
+  // A copy round's target is the pose its leader set (the library's when it fell back).
+  const targetOf = (round: PlannedRound) => roundTarget(round, room.game?.copies ?? [], nickname) ?? resolveTarget(round);
+  const bestMoment = (playerId: string) => (
+    <BestMoment name={nickname(playerId)} image={moments[playerId]} timeline={timeline} score={scores[playerId]} targetOf={targetOf} />
+  );
 
   // The fanfare, once per match, for everyone: the winner is celebrated by the whole room.
   const [fanfare, setFanfare] = useState<{ name: "winner"; seq: number } | null>(null);
@@ -163,7 +169,7 @@ export function Results({ room, selfId }: { room: RoomSnapshot; selfId: string }
                 {timeline.rounds.map((round) => (
                   <tr key={round.index}>
                     <td>
-                      {round.index + 1}. {resolveTarget(round)?.name[locale] ?? round.targetId}
+                      {round.index + 1}. {targetOf(round)?.name[locale] ?? round.targetId}
                     </td>
                     {results.ranking.map((entry) => {
                       const result = scores[entry.playerId]?.rounds.find((r) => r.roundIndex === round.index);

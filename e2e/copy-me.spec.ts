@@ -98,6 +98,8 @@ test("a friend leads: the struck pose is the target, a copier scores, the leader
   expect(await total(ana.page, "Ana")).toBeGreaterThanOrEqual(400);
   expect(await total(ana.page, "Ben")).toBeGreaterThan(0);
   expect(await total(ana.page, "Cho")).toBe(0);
+  // The round-by-round table names the copy round by the pose played: Ana's.
+  await expect(ana.page.getByTestId("round-breakdown")).toContainText("Ana's pose");
 
   // Best moments: stills of those who share, the best round's figure for Cho, on every phone.
   for (const player of [ana, ben, cho]) {

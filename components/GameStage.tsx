@@ -201,14 +201,32 @@ function LeaderVideo({ leaderId, name, size }: { leaderId: string; name: string;
   const label = t("copyLeaderVideo").replace("{name}", name);
   return (
     <figure className={`leader-video leader-video-${size}`} data-testid="leader-video" data-size={size} data-has-video={Boolean(track) && hasFrame}>
-      <video ref={video} className={hasFrame ? undefined : "call-hidden"} autoPlay playsInline muted aria-label={label} onLoadedData={() => setHasFrame(true)} />
+      <video
+        ref={video}
+        className={hasFrame ? undefined : "call-hidden"}
+        autoPlay
+        playsInline
+        muted
+        aria-label={label}
+        onLoadedData={() => setHasFrame(true)}
+      />
       {!hasFrame && <span className="leader-video-name">{name}</span>}
       <figcaption className="visually-hidden">{label}</figcaption>
     </figure>
   );
 }
 
-function StageBanner({ display, award, targetName, copyNote }: { display: RoundDisplay; award: Award | undefined; targetName: string; copyNote: string | null }) {
+function StageBanner({
+  display,
+  award,
+  targetName,
+  copyNote,
+}: {
+  display: RoundDisplay;
+  award: Award | undefined;
+  targetName: string;
+  copyNote: string | null;
+}) {
   const { t } = useI18n();
   let text: string;
   let note: string | null = null;

@@ -11,11 +11,13 @@ import { TargetArt } from "./TargetFigure";
 import type { MatchDetail } from "@/server/storage/matchStore";
 import { RelaxedNote } from "./RelaxedNote";
 
-type StoredRound = Pick<MatchDetail["rounds"][number], "kind" | "targetId" | "index"> & Partial<Pick<MatchDetail["rounds"][number], "leaderNickname" | "leaderPose">>;
+type StoredRound = Pick<MatchDetail["rounds"][number], "kind" | "targetId" | "index"> &
+  Partial<Pick<MatchDetail["rounds"][number], "leaderNickname" | "leaderPose">>;
 
 /** A round's target as players saw it: its name, or the stored id when it is no longer known. */
 export function targetLabel(round: StoredRound, locale: Locale): string {
-  if (round.kind === "copy" && round.leaderNickname && round.leaderPose) return leaderPoseTarget(round.index, round.leaderNickname, round.leaderPose).name[locale];
+  if (round.kind === "copy" && round.leaderNickname && round.leaderPose)
+    return leaderPoseTarget(round.index, round.leaderNickname, round.leaderPose).name[locale];
   return resolveTarget(round)?.name[locale] ?? round.targetId;
 }
 

@@ -50,7 +50,17 @@ export const DEFAULT_PLAYLIST: PlaylistSettings = {
  * Fixed playlists for end-to-end tests and development: selectable only when
  * the server runs with ALLOW_TEST_PLAYLISTS, never in production.
  */
-export const testPlaylistIdSchema = z.enum(["all-models", "pose-only", "messi", "messi-long", "messi-five", "party", "lobby-call-off", "lobby-stall", "copy-me"]);
+export const testPlaylistIdSchema = z.enum([
+  "all-models",
+  "pose-only",
+  "messi",
+  "messi-long",
+  "messi-five",
+  "party",
+  "lobby-call-off",
+  "lobby-stall",
+  "copy-me",
+]);
 export type TestPlaylistId = z.infer<typeof testPlaylistIdSchema>;
 
 export interface TestPlaylist {

@@ -29,8 +29,7 @@ import type { FrameDetector } from "../vision/plans/detectors";
  * the strike: watch its own pose settle (core/scoring/strike.ts), scoring nothing.
  */
 export type ActiveRound =
-  | { mode: "score"; index: number; kind: RoundKind; target: GameTarget; difficulty: Difficulty }
-  | { mode: "strike"; index: number; kind: "copy" };
+  { mode: "score"; index: number; kind: RoundKind; target: GameTarget; difficulty: Difficulty } | { mode: "strike"; index: number; kind: "copy" };
 
 /** Changes exactly when the loop must start over: another round, phase or target. */
 function activeRoundKey(round: ActiveRound | null): string {

@@ -106,7 +106,9 @@ export function assignLeaders(kinds: readonly string[], playerIds: readonly stri
 }
 
 export function initialCopyRound(leaderId: string | null): CopyRoundState {
-  return leaderId ? { leaderId, source: "pending", pose: null, fallbackReason: null } : { leaderId: null, source: "fallback", pose: null, fallbackReason: "solo" };
+  return leaderId
+    ? { leaderId, source: "pending", pose: null, fallbackReason: null }
+    : { leaderId: null, source: "fallback", pose: null, fallbackReason: "solo" };
 }
 
 /** The leader's points for a round: its share of the followers who matched. */

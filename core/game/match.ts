@@ -133,8 +133,7 @@ export type ScoreRejection = "not_a_player" | "unknown_round" | "outside_window"
  * similarity). `leaderId`: a copy round's leader whose points this award changed.
  */
 export type ScoreEventResult =
-  | { ok: true; state: MatchState; awarded: { grade: Grade; points: number } | null; leaderId: string | null }
-  | { ok: false; reason: ScoreRejection };
+  { ok: true; state: MatchState; awarded: { grade: Grade; points: number } | null; leaderId: string | null } | { ok: false; reason: ScoreRejection };
 
 /** Whether a player's score counts in this round at `at`: the round's scored window, and not its own pose. */
 export function scoreWindowRefusal(state: MatchState, playerId: string, roundIndex: number, at: number): ScoreRejection | null {

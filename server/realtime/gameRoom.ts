@@ -313,7 +313,9 @@ export class GameRoom<C extends RoomClient = RoomClient> {
     const entries = changed.flatMap((changedId) => {
       const score = result.state.game?.match?.scores[changedId];
       const round = score?.rounds[event.roundIndex];
-      return score && round ? [{ playerId: changedId, total: score.total, round: { roundIndex: event.roundIndex, points: round.points, grade: round.grade } }] : [];
+      return score && round
+        ? [{ playerId: changedId, total: score.total, round: { roundIndex: event.roundIndex, points: round.points, grade: round.grade } }]
+        : [];
     });
     if (entries.length > 0) {
       this.transport.broadcast("game:scoreboard", { entries });

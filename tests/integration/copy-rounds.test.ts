@@ -20,12 +20,19 @@ describe("copy rounds", () => {
     const [host, ...guests] = clients as [TestClient, ...TestClient[]];
     const created = expectOk(await send(host, "room:create", { nickname: nicknames[0]! }));
     const joined = [created];
-    for (const [index, guest] of guests.entries()) joined.push(expectOk(await send(guest, "room:join", { roomCode: created.room.code, nickname: nicknames[index + 1]! })));
+    for (const [index, guest] of guests.entries())
+      joined.push(expectOk(await send(guest, "room:join", { roomCode: created.room.code, nickname: nicknames[index + 1]! })));
     const playing = nextRoomState(host, (room) => room.phase === "playing", 10_000);
     expectOk(await send(host, "game:start", { testPlaylist: "copy-me" }));
     for (const client of clients) expectOk(await send(client, "preload:progress", { percent: 100, status: "ready" }));
     const room = await playing;
-    return { clients, ids: joined.map((entry) => entry.playerId), tokens: joined.map((entry) => entry.sessionToken), room, round: room.game!.timeline!.rounds[0]! };
+    return {
+      clients,
+      ids: joined.map((entry) => entry.playerId),
+      tokens: joined.map((entry) => entry.sessionToken),
+      room,
+      round: room.game!.timeline!.rounds[0]!,
+    };
   }
 
   it("takes the leader's held pose during the strike only, refuses everything else, and pays the leader per copier", async () => {
@@ -39,11 +46,20 @@ describe("copy rounds", () => {
     // A friend cannot set the leader's pose.
     expect(await send(ben, "game:leaderPose", { roundIndex: 0, pose: messiPose })).toMatchObject({ ok: false, code: "not_leader" });
     // Bad numbers, a missing point, a point too many, a payload too large: refused at the boundary.
-    expect(await sendRaw(ana, "game:leaderPose", { roundIndex: 0, pose: { ...messiPose, nose: { x: 1e9, y: 0.4 } } })).toMatchObject({ ok: false, code: "invalid_payload" });
+    expect(await sendRaw(ana, "game:leaderPose", { roundIndex: 0, pose: { ...messiPose, nose: { x: 1e9, y: 0.4 } } })).toMatchObject({
+      ok: false,
+      code: "invalid_payload",
+    });
     const { rightAnkle: _dropped, ...missing } = messiPose;
     expect(await sendRaw(ana, "game:leaderPose", { roundIndex: 0, pose: missing })).toMatchObject({ ok: false, code: "invalid_payload" });
-    expect(await sendRaw(ana, "game:leaderPose", { roundIndex: 0, pose: { ...messiPose, leftEar: { x: 0.5, y: 0.3 } } })).toMatchObject({ ok: false, code: "invalid_payload" });
-    expect(await sendRaw(ana, "game:leaderPose", { roundIndex: 0, pose: messiPose, note: "x".repeat(3_000) })).toMatchObject({ ok: false, code: "payload_too_large" });
+    expect(await sendRaw(ana, "game:leaderPose", { roundIndex: 0, pose: { ...messiPose, leftEar: { x: 0.5, y: 0.3 } } })).toMatchObject({
+      ok: false,
+      code: "invalid_payload",
+    });
+    expect(await sendRaw(ana, "game:leaderPose", { roundIndex: 0, pose: messiPose, note: "x".repeat(3_000) })).toMatchObject({
+      ok: false,
+      code: "payload_too_large",
+    });
     // The event's own budget is 4 a second (a page sends one every 500 ms at most): a pause.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     // Not a whole body in view.
@@ -74,7 +90,11 @@ describe("copy rounds", () => {
     await send(cho, "clock:ping", {});
     expect(boards.find((entry) => entry.playerId === ids[1])?.round.grade).toBe("perfect");
     // One of two friends matched: half the leader's points, on the same scoreboard message.
-    expect(boards.find((entry) => entry.playerId === ids[0])).toEqual({ playerId: ids[0], total: LEADER_MAX_POINTS / 2, round: { roundIndex: 0, points: LEADER_MAX_POINTS / 2, grade: "good" } });
+    expect(boards.find((entry) => entry.playerId === ids[0])).toEqual({
+      playerId: ids[0],
+      total: LEADER_MAX_POINTS / 2,
+      round: { roundIndex: 0, points: LEADER_MAX_POINTS / 2, grade: "good" },
+    });
 
     // The saved match keeps the leader's name and pose.
     const results = await nextRoomState(ana, (snapshot) => snapshot.phase === "results", Math.max(0, room.game!.timeline!.endsAt - Date.now()) + 20_000);
@@ -88,7 +108,11 @@ describe("copy rounds", () => {
     const { clients, ids, tokens, round, room } = await playingRoom(["Dan", "Eve"]);
     const [dan, eve] = clients as [TestClient, TestClient];
     dan.disconnect();
-    const fallback = await nextRoomState(eve, (snapshot) => snapshot.game?.copies[0]?.source === "fallback", Math.max(0, round.strikeEndsAt! - Date.now()) + 5_000);
+    const fallback = await nextRoomState(
+      eve,
+      (snapshot) => snapshot.game?.copies[0]?.source === "fallback",
+      Math.max(0, round.strikeEndsAt! - Date.now()) + 5_000,
+    );
     expect(fallback.game!.copies[0]).toMatchObject({ leaderId: ids[0], source: "fallback", pose: null, fallbackReason: "no_pose" });
     // The round never waits: the friend plays the library pose at once.
     await holdPose(eve, 0, 0.95);

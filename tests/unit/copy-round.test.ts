@@ -1,14 +1,6 @@
 /** "Copy me" rounds (issue 24): timeline, leader rotation, the leader's pose, its points, the fallback. */
 import { describe, expect, it } from "vitest";
-import {
-  LEADER_MAX_POINTS,
-  STRIKE_HOLD_MS,
-  STRIKE_MS,
-  assignLeaders,
-  isPlayableLeaderPose,
-  leaderScore,
-  type LeaderPose,
-} from "@/core/game/copyRound";
+import { LEADER_MAX_POINTS, STRIKE_HOLD_MS, STRIKE_MS, assignLeaders, isPlayableLeaderPose, leaderScore, type LeaderPose } from "@/core/game/copyRound";
 import {
   COUNTDOWN_MS,
   ROUND_GAP_MS,
@@ -103,11 +95,20 @@ describe("copy rounds: the leader's pose", () => {
     expect(at(round.startsAt + 100, "b")).toEqual({ ok: false, reason: "not_leader" });
     expect(at(round.startsAt - 1)).toEqual({ ok: false, reason: "outside_strike" });
     expect(at(round.strikeEndsAt!)).toEqual({ ok: false, reason: "outside_strike" });
-    expect(setLeaderPose(match, { playerId: "a", roundIndex: 1, pose: messiPose, receivedAt: round.startsAt + 100 })).toEqual({ ok: false, reason: "unknown_round" });
-    expect(setLeaderPose(match, { playerId: "z", roundIndex: 0, pose: messiPose, receivedAt: round.startsAt + 100 })).toEqual({ ok: false, reason: "not_a_player" });
+    expect(setLeaderPose(match, { playerId: "a", roundIndex: 1, pose: messiPose, receivedAt: round.startsAt + 100 })).toEqual({
+      ok: false,
+      reason: "unknown_round",
+    });
+    expect(setLeaderPose(match, { playerId: "z", roundIndex: 0, pose: messiPose, receivedAt: round.startsAt + 100 })).toEqual({
+      ok: false,
+      reason: "not_a_player",
+    });
     const taken = struck(match);
     expect(taken.copies[0]).toMatchObject({ leaderId: "a", source: "leader", pose: messiPose });
-    expect(setLeaderPose(taken, { playerId: "a", roundIndex: 0, pose: messiPose, receivedAt: round.startsAt + 3_000 })).toEqual({ ok: false, reason: "already_set" });
+    expect(setLeaderPose(taken, { playerId: "a", roundIndex: 0, pose: messiPose, receivedAt: round.startsAt + 3_000 })).toEqual({
+      ok: false,
+      reason: "already_set",
+    });
     // The second copy round is the next player's.
     expect(taken.timeline.rounds[2]!.leaderId).toBe("b");
   });
@@ -119,7 +120,10 @@ describe("copy rounds: the leader's pose", () => {
     expect(closeStrike(struck(match), 0).copies[0]!.source).toBe("leader");
     // A closed strike takes no late pose.
     const round = match.timeline.rounds[0]!;
-    expect(setLeaderPose(fallen, { playerId: "a", roundIndex: 0, pose: messiPose, receivedAt: round.startsAt + 100 })).toEqual({ ok: false, reason: "already_set" });
+    expect(setLeaderPose(fallen, { playerId: "a", roundIndex: 0, pose: messiPose, receivedAt: round.startsAt + 100 })).toEqual({
+      ok: false,
+      reason: "already_set",
+    });
   });
 
   it("accepts only a whole body in view as a pose", () => {
@@ -147,7 +151,10 @@ describe("copy rounds: scoring", () => {
     let match = struck(matchOf("a", "b", "c"));
     const round = match.timeline.rounds[0]!;
     const at = round.strikeEndsAt! + 1_000;
-    expect(applyScoreEvent(match, { playerId: "a", roundIndex: 0, similarity: 0.9, award: "good", receivedAt: at })).toEqual({ ok: false, reason: "leader_is_copied" });
+    expect(applyScoreEvent(match, { playerId: "a", roundIndex: 0, similarity: 0.9, award: "good", receivedAt: at })).toEqual({
+      ok: false,
+      reason: "leader_is_copied",
+    });
 
     const first = applyScoreEvent(match, { playerId: "b", roundIndex: 0, similarity: 0.9, award: "good", receivedAt: at });
     if (!first.ok) throw new Error(first.reason);

@@ -114,7 +114,18 @@ const canvas = {} as HTMLCanvasElement;
 const ROUND_MS = 8_000;
 
 function report(patch: Partial<FrameReport>): FrameReport {
-  return { roundIndex: 0, similarity: 0, confidence: 1, level: "none", holdProgress: 0, award: null, detectionsPerSecond: 20, detectMs: 30, struckPose: null, ...patch };
+  return {
+    roundIndex: 0,
+    similarity: 0,
+    confidence: 1,
+    level: "none",
+    holdProgress: 0,
+    award: null,
+    detectionsPerSecond: 20,
+    detectMs: 30,
+    struckPose: null,
+    ...patch,
+  };
 }
 
 describe("game session", () => {

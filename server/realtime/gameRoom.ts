@@ -148,7 +148,8 @@ export class GameRoom<C extends RoomClient = RoomClient> {
       const setup = chooseGameSetup(choice, randomBytes(4).readUInt32LE(0));
       const testPlaylist = setup.testPlaylistId ? TEST_PLAYLISTS[setup.testPlaylistId] : undefined;
       const preloadTimeoutMs = testPlaylist?.preloadTimeoutMs ?? this.options.preloadTimeoutMs;
-      return this.applied({ type: "startGame", playerId, setup, now: this.clock.now(), preloadTimeoutMs });
+      const preloadHardCapMs = testPlaylist?.preloadHardCapMs;
+      return this.applied({ type: "startGame", playerId, setup, now: this.clock.now(), preloadTimeoutMs, ...(preloadHardCapMs ? { preloadHardCapMs } : {}) });
     }),
     "game:startEarly": message("game:startEarly", (playerId) => this.applied({ type: "startEarly", playerId, now: this.clock.now() })),
     "game:returnToChat": message("game:returnToChat", (playerId) => this.applied({ type: "returnToChat", playerId })),
@@ -497,18 +498,32 @@ export class GameRoom<C extends RoomClient = RoomClient> {
     this.transport.admit(client, playerId);
   }
 
-  /** The seat waits for its member until the grace period ends; then the member leaves. */
+  /**
+   * The seat waits for its member until the grace period ends; then the member leaves. In the
+   * lobby it waits until the lobby ends, plus the grace period: loading and warming up models can
+   * hold a slow phone's main thread long enough to miss Socket.IO's heartbeat, and a member who
+   * lost its seat there came back as a newcomer, a spectator of the game it had loaded for. The
+   * lobby's own deadline already bounds how long anyone is waited for (an away player's bar stops
+   * moving), and when the lobby ends the seats still waiting get the usual grace from then.
+   */
   private holdSeat(playerId: string, sessionToken: string): void {
     const previous = this.seats.get(playerId);
     if (previous?.status === "reconnecting") this.clock.clear(previous.timer);
-    const until = this.clock.now() + this.options.leaveGraceMs;
+    const now = this.clock.now();
+    const lobby = this.state.phase === "preloading" ? this.state.game?.lobby : null;
+    const until = Math.max(now, lobby?.hardCapAt ?? now) + this.options.leaveGraceMs;
     const timer = this.clock.setTimeout(() => {
       if (this.seats.get(playerId)?.status !== "reconnecting") return;
       const log = this.taskLog("seat:release").child({ playerId });
       log.info("seat released after grace period");
       this.applied({ type: "leave", playerId }, log);
-    }, this.options.leaveGraceMs);
+    }, until - now);
     this.seats.set(playerId, { status: "reconnecting", sessionToken, until, timer });
+  }
+
+  /** The lobby is over: seats held through it wait the usual grace period from now. */
+  private endLobbySeatHolds(): void {
+    for (const [playerId, seat] of this.seats) if (seat.status === "reconnecting") this.holdSeat(playerId, seat.sessionToken);
   }
 
   /** The member is gone: its seat, its timer, and its socket's place in the room. */
@@ -576,6 +591,7 @@ export class GameRoom<C extends RoomClient = RoomClient> {
         case "phaseChanged":
           log.info({ roomCode: this.code, from: effect.from, to: effect.to }, "phase changed");
           if (effect.from === "results") this.moments.clear();
+          if (effect.from === "preloading") this.endLobbySeatHolds();
           this.schedulePhaseTimer();
           if (effect.to === "playing" && this.state.game) {
             this.lane.start(this.state.game.settings.difficulty);

@@ -3,7 +3,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PLAYLIST } from "@/core/playlist";
 import type { JoinedRoom, MemberSnapshot, PlayerScoreSnapshot, RoomSnapshot, ScoreChange } from "@/core/protocol";
-import { expectOk, holdPose, nextRoomState, send, sendRaw, startTestServer, type TestClient, type TestServer } from "./support";
+import {
+  expectOk,
+  holdPose,
+  nextRoomState,
+  reportReady,
+  send,
+  sendRaw,
+  startLobby,
+  startTestServer,
+  useTestServer,
+  type TestClient,
+  type TestServer,
+} from "./support";
 
 /** Three rounds of 5 s: the shortest real playlist, so the test can also watch the match end. */
 const SHORT_PLAYLIST = { ...DEFAULT_PLAYLIST, rounds: 3, secondsPerRound: 5 };
@@ -184,6 +196,60 @@ describe("a player's connection drops mid-match and comes back", () => {
     // Someone new mid-game only watches, under a name of their own; Ana's seat stays reserved.
     expect(memberOf(joined.room, joined.playerId)).toMatchObject({ nickname: "Ana 2", role: "spectator" });
     expect(memberOf(joined.room, ana.joined.playerId)).toMatchObject({ nickname: "Ana", connected: false, role: "player" });
+  });
+});
+
+describe("a phone that drops in the lobby, where loading can hold it for long", () => {
+  // A 1 s grace period: the lobby must hold the seat far past it.
+  const server = useTestServer({ JOIN_RATE_PER_MINUTE: "1000", LEAVE_GRACE_MS: "1000" });
+
+  async function lobbyWithAna(): Promise<{ host: TestClient; ana: TestClient; joined: JoinedRoom; code: string }> {
+    const host = await server().connectClient();
+    const created = expectOk(await send(host, "room:create", { nickname: "Host" }));
+    const ana = await server().connectClient();
+    const joined = expectOk(await send(ana, "room:join", { roomCode: created.room.code, nickname: "Ana" }));
+    await startLobby(host, { playlist: SHORT_PLAYLIST });
+    return { host, ana, joined, code: created.room.code };
+  }
+
+  async function dropAndWaitPastGrace(host: TestClient, ana: TestClient, anaId: string): Promise<void> {
+    const away = nextRoomState(host, (room) => memberOf(room, anaId)?.connected === false);
+    ana.io.engine.close();
+    await away;
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+  }
+
+  it("keeps the seat through the lobby, past the grace period: the player comes back and plays", async () => {
+    const { host, ana, joined, code } = await lobbyWithAna();
+    const anaId = joined.playerId;
+    expectOk(await send(ana, "preload:progress", { percent: 40, status: "loading" }));
+    await dropAndWaitPastGrace(host, ana, anaId);
+    // Still a player with her progress, not released as the grace period would have.
+    const room = server().server.realtime.hub.snapshot(code)!;
+    expect(memberOf(room, anaId)).toMatchObject({ nickname: "Ana", role: "player", connected: false, preload: { status: "loading", percent: 40 } });
+
+    const back = await server().connectClient();
+    const resumed = expectOk(await send(back, "room:join", { roomCode: code, nickname: "Ana", sessionToken: joined.sessionToken }));
+    expect(resumed.playerId).toBe(anaId);
+    expect(memberOf(resumed.room, anaId)).toMatchObject({ role: "player", connected: true });
+    const playing = nextRoomState(host, (snapshot) => snapshot.phase === "playing", 8000);
+    await reportReady(host);
+    await reportReady(back);
+    expect(memberOf(await playing, anaId)).toMatchObject({ role: "player", connected: true });
+  });
+
+  it("a player still away when the game starts watches it, and leaves after the usual grace period", async () => {
+    const { host, ana, joined, code } = await lobbyWithAna();
+    const anaId = joined.playerId;
+    await dropAndWaitPastGrace(host, ana, anaId);
+    await reportReady(host);
+    const playing = nextRoomState(host, (snapshot) => snapshot.phase === "playing", 8000);
+    expectOk(await send(host, "game:startEarly", {}));
+    expect(memberOf(await playing, anaId)).toMatchObject({ role: "spectator", connected: false });
+    // The lobby is over: one grace period later the seat is released.
+    const gone = await nextRoomState(host, (snapshot) => memberOf(snapshot, anaId) === undefined, 4000);
+    expect(gone.members.map((member) => member.nickname)).toEqual(["Host"]);
+    expect(server().server.realtime.hub.snapshot(code)?.phase).toBe("playing");
   });
 });
 

@@ -36,15 +36,16 @@ export interface LobbyTiming {
 /**
  * The lobby's timing for a base timeout. The window and the extension never exceed a third of the
  * base, so a short (test) timeout scales them down with it: a 45 s base gives 15 s and 15 s, a
- * 1.5 s base 0.5 s and 0.5 s. The hard cap is 3x the base, at most 10 minutes, never below the base.
+ * 1.5 s base 0.5 s and 0.5 s. The hard cap is 3x the base (or `hardCapMs` where a test playlist
+ * sets one), at most 10 minutes, never below the base.
  */
-export function lobbyTiming(baseMs: number): LobbyTiming {
+export function lobbyTiming(baseMs: number, hardCapMs = baseMs * PRELOAD_HARD_CAP_FACTOR): LobbyTiming {
   const third = Math.max(1, Math.floor(baseMs / 3));
   return {
     baseMs,
     progressWindowMs: Math.min(PRELOAD_PROGRESS_WINDOW_MS, third),
     extensionMs: Math.min(PRELOAD_EXTENSION_MS, third),
-    hardCapMs: Math.max(baseMs, Math.min(baseMs * PRELOAD_HARD_CAP_FACTOR, PRELOAD_HARD_CAP_MAX_MS)),
+    hardCapMs: Math.max(baseMs, Math.min(hardCapMs, PRELOAD_HARD_CAP_MAX_MS)),
   };
 }
 

@@ -1,9 +1,11 @@
 /**
  * "Copy me" and best moments (issue 24) with real Chromium, fake cameras and real inference on
  * phone-size screens: Ana leads on the messi5 camera and strikes its pose; Ben (messi5, in Korean)
- * copies it and scores; Cho (an empty scene) cannot, and Ana is paid for the friend who matched.
- * The saved match shows the copy round with Ana's name and pose. Ana and Ben share their best
- * moment (the default), Cho turned it off: every podium shows their stills and Cho's figure.
+ * copies it and scores, and Ana is paid for the friend who matched. The saved match shows the
+ * copy round with Ana's name and pose. Ana shares her best moment (the default), Ben turned it
+ * off: both podiums show her still and his figure. Two phones, not three: on the 2-core CI
+ * machine a third browser made this test take 7 minutes and lose its seats to starved pages; a
+ * friend who does not match (and so pays the leader nothing) is in tests/integration/copy-rounds.test.ts.
  * Screenshots of the strike, the copy and the results in both languages are saved under
  * test-results/copy-me-* for a reviewer.
  *
@@ -49,20 +51,18 @@ test("a friend leads: the struck pose is the target, a copier scores, the leader
   test.setTimeout(420_000);
   const ana = await players.launch({ name: "ana-leader", video: "messi5", contextOptions: PHONE, cameraFps: 10 });
   const ben = await players.launch({ name: "ben-copier", video: "messi5", contextOptions: { ...PHONE, locale: "ko-KR" }, cameraFps: 10 });
-  const cho = await players.launch({ name: "cho-empty", video: "empty", contextOptions: PHONE, cameraFps: 10 });
 
-  for (const player of [ana, ben, cho]) await recordCopyParts(player.page);
+  for (const player of [ana, ben]) await recordCopyParts(player.page);
   const { link } = await createRoom(ana.page, "Ana", "copy-me");
   await joinByLink(ben.page, link, "Ben");
-  await joinByLink(cho.page, link, "Cho");
-  await expect(ana.page.getByTestId("member")).toHaveCount(3);
-  // Best moments are shared by default; Cho turns it off before the game.
-  for (const player of [ana, ben, cho]) await expect(player.page.getByTestId("share-moment")).toBeChecked();
-  await cho.page.getByTestId("share-moment").uncheck();
+  await expect(ana.page.getByTestId("member")).toHaveCount(2);
+  // Best moments are shared by default; Ben turns it off before the game.
+  for (const player of [ana, ben]) await expect(player.page.getByTestId("share-moment")).toBeChecked();
+  await ben.page.getByTestId("share-moment").uncheck();
   // "More time": a 12 s strike leaves a loaded 2-core machine room to see the pose held.
   await ana.page.getByTestId("time-scale-2").check();
   await ana.page.getByTestId("start-game").click();
-  expect(await settleFraming(cho.page, 240_000)).toBe("skipped");
+  for (const player of [ana, ben]) await settleFraming(player.page, 240_000);
 
   // The strike: Ana (the first to join) leads; the others watch her camera, large. Each phase
   // lasts seconds while three loaded browsers answer Playwright slowly: the pages record what they
@@ -71,14 +71,14 @@ test("a friend leads: the struck pose is the target, a copier scores, the leader
   await Promise.all([snap(ana.page, testInfo, "copy-me-strike-leader-en"), snap(ben.page, testInfo, "copy-me-strike-watch-ko")]);
   // Copying: the target is Ana's pose (not the library fallback), beside her camera.
   await expect(ben.page.getByTestId("game-stage")).toHaveAttribute("data-stage", "round", { timeout: 30_000 });
-  await Promise.all([snap(ben.page, testInfo, "copy-me-copy-ko"), snap(cho.page, testInfo, "copy-me-copy-en")]);
-  // Ben's camera matches the pose and earns an award; the empty scene never does.
+  await Promise.all([snap(ben.page, testInfo, "copy-me-copy-ko"), snap(ana.page, testInfo, "copy-me-leading-en")]);
+  // Ben's camera matches the pose and earns an award.
   await expect(ben.page.getByTestId("stage-banner")).toHaveText(/PERFECT|GOOD|퍼펙트|굿/, { timeout: 30_000 });
   await expect(ana.page.getByTestId("game-stage")).toHaveAttribute("data-display", "result", { timeout: 40_000 });
   await snap(ana.page, testInfo, "copy-me-round-result-en");
 
   // What each page showed, in order: part | leader's camera | the note | the target's id.
-  const [anaParts, benParts, choParts] = (await Promise.all([ana, ben, cho].map((player) => copyParts(player.page)))) as [string[], string[], string[]];
+  const [anaParts, benParts] = (await Promise.all([ana, ben].map((player) => copyParts(player.page)))) as [string[], string[]];
   // Ana struck (asked to step back first, perhaps), the room took her pose once, then she was copied.
   expect(anaParts.some((part) => /^strike-lead\|\|(Strike a pose and hold it!|Step back)/.test(part))).toBe(true);
   // Once taken, her screen draws the pose she set.
@@ -89,33 +89,29 @@ test("a friend leads: the struck pose is the target, a copier scores, the leader
   // Ben watched Ana's camera large during the strike, then copied her pose beside it, small.
   expect(benParts).toContain("strike-watch|large|Ana 님이 포즈를 잡는 중: 잘 보세요!|");
   expect(benParts).toContain("follow|small|Ana 님을 따라 하세요!|leader-0");
-  expect(choParts).toContain("follow|small|Copy Ana!|leader-0");
   // Never a fallback: the round's target was Ana's pose all along.
-  for (const parts of [anaParts, benParts, choParts]) expect(parts.filter((part) => part.startsWith("fallback"))).toEqual([]);
+  for (const parts of [anaParts, benParts]) expect(parts.filter((part) => part.startsWith("fallback"))).toEqual([]);
 
-  for (const player of [ana, ben, cho]) await expect(player.page.getByTestId("results")).toBeVisible({ timeout: 90_000 });
-  // Ana: paid for Ben's copy (one of two friends), and her own score in the library round.
-  expect(await total(ana.page, "Ana")).toBeGreaterThanOrEqual(400);
+  for (const player of [ana, ben]) await expect(player.page.getByTestId("results")).toBeVisible({ timeout: 90_000 });
+  // Ana: paid in full for Ben's copy (every friend matched), plus her own library round.
+  expect(await total(ana.page, "Ana")).toBeGreaterThanOrEqual(800);
   expect(await total(ana.page, "Ben")).toBeGreaterThan(0);
-  expect(await total(ana.page, "Cho")).toBe(0);
   // The round-by-round table names the copy round by the pose played: Ana's.
   await expect(ana.page.getByTestId("round-breakdown")).toContainText("Ana's pose");
 
-  // Best moments: stills of those who share, the best round's figure for Cho, on every phone.
-  for (const player of [ana, ben, cho]) {
+  // Best moments: Ana's still (she shares), Ben's best round's figure (he does not), on both phones.
+  for (const player of [ana, ben]) {
     const row = (name: string) => player.page.getByTestId("ranking-row").filter({ hasText: name });
-    for (const name of ["Ana", "Ben"]) {
-      const still = row(name).getByTestId("best-moment");
-      await expect(still, `${player.name} sees ${name}'s still`).toBeVisible({ timeout: 20_000 });
-      await expect(still).toHaveAttribute("src", /^data:image\/jpeg;base64,/);
-      expect(await still.evaluate((image: HTMLImageElement) => image.naturalWidth)).toBeGreaterThan(0);
-    }
-    await expect(row("Cho").getByTestId("best-moment")).toHaveCount(0);
-    await expect(row("Cho").getByTestId("best-moment-figure")).toBeVisible();
+    const still = row("Ana").getByTestId("best-moment");
+    await expect(still, `${player.name} sees Ana's still`).toBeVisible({ timeout: 20_000 });
+    await expect(still).toHaveAttribute("src", /^data:image\/jpeg;base64,/);
+    expect(await still.evaluate((image: HTMLImageElement) => image.naturalWidth)).toBeGreaterThan(0);
+    await expect(row("Ben").getByTestId("best-moment")).toHaveCount(0);
+    await expect(row("Ben").getByTestId("best-moment-figure")).toBeVisible();
   }
-  await expect(ana.page.getByRole("img", { name: "Ben's best moment" })).toBeVisible();
+  await expect(ana.page.getByRole("img", { name: "Ana's best moment" })).toBeVisible();
   await expect(ben.page.getByRole("img", { name: "Ana의 베스트 순간" })).toBeVisible();
-  await expect(cho.page.getByTestId("share-moment")).not.toBeChecked();
+  await expect(ben.page.getByTestId("share-moment")).not.toBeChecked();
   for (const [player, name] of [
     [ana, "copy-me-results-en"],
     [ben, "copy-me-results-ko"],

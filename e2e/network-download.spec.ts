@@ -125,9 +125,10 @@ test.describe("a dropout during the lobby's download", () => {
     test.info().annotations.push({ type: "bytes after the dropout", description: `${bytesAfter} (the raw rest ${rest}, the files whole ${wholeFiles})` });
     // Only the rest came, plus TCP/IP headers (3.6 % at this MTU), the page's Socket.IO and the
     // odd retransmission. Measured (five runs, load average 11 to 35): 1.03x to 1.07x of the rest,
-    // 0.25x to 0.58x of the files whole (0.25 when the model had finished before the dropout).
+    // 0.25x to 0.58x of the files whole (0.25 when the model had finished before the dropout), and
+    // 0.72x in a CI run where a starved page had not begun the model when the link went.
     // Starting over sends the files whole again: 1.0x of them at least, on top of what came before.
     expect(bytesAfter, "bytes after the dropout, against the raw rest").toBeLessThan(rest * 1.1 + 150_000);
-    expect(bytesAfter, "bytes after the dropout, against the files whole").toBeLessThan(wholeFiles * 0.7);
+    expect(bytesAfter, "bytes after the dropout, against the files whole (what starting over sends)").toBeLessThan(wholeFiles);
   });
 });

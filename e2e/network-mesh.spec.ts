@@ -131,9 +131,13 @@ test.describe("the mesh under a narrow uplink (network namespaces)", () => {
       .toBe(true);
     // One friend's narrow link is no reason for the others to send less: their own uplinks are fine.
     const friendLevels: Record<string, string | null> = {};
+    // On a starved 2-core machine a friend's own congestion control can read the CPU's delays as a
+    // narrow link and step down for a while (seen once at load 29): it must be sending video again
+    // within a minute, while cho's link is still narrow.
     for (const friend of [ana, ben]) {
-      friendLevels[friend.name] = await friend.page.getByTestId("self-tile").getAttribute("data-uplink-level");
-      expect(friendLevels[friend.name], `${friend.name} still sends video`).not.toBe("audio-only");
+      const selfTile = friend.page.getByTestId("self-tile");
+      await expect(selfTile, `${friend.name} still sends video`).not.toHaveAttribute("data-uplink-level", "audio-only", { timeout: 60_000 });
+      friendLevels[friend.name] = await selfTile.getAttribute("data-uplink-level");
     }
     // ana and ben still see each other: one narrow uplink does not freeze the rest of the room.
     await expectTilePlaying(ana.page, benId, "ana: ben's video keeps playing");

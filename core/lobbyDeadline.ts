@@ -33,17 +33,24 @@ export interface LobbyTiming {
   readonly hardCapMs: number;
 }
 
+/** What a test playlist may set apart from its base timeout (core/playlist.ts). */
+export interface LobbyTimingOverrides {
+  readonly hardCapMs?: number;
+  readonly progressWindowMs?: number;
+}
+
 /**
  * The lobby's timing for a base timeout. The window and the extension never exceed a third of the
  * base, so a short (test) timeout scales them down with it: a 45 s base gives 15 s and 15 s, a
- * 1.5 s base 0.5 s and 0.5 s. The hard cap is 3x the base (or `hardCapMs` where a test playlist
- * sets one), at most 10 minutes, never below the base.
+ * 1.5 s base 0.5 s and 0.5 s. The hard cap is 3x the base, at most 10 minutes, never below the
+ * base. A test playlist may set its own hard cap (kept within those limits) and progress window.
  */
-export function lobbyTiming(baseMs: number, hardCapMs = baseMs * PRELOAD_HARD_CAP_FACTOR): LobbyTiming {
+export function lobbyTiming(baseMs: number, overrides: LobbyTimingOverrides = {}): LobbyTiming {
   const third = Math.max(1, Math.floor(baseMs / 3));
+  const hardCapMs = overrides.hardCapMs ?? baseMs * PRELOAD_HARD_CAP_FACTOR;
   return {
     baseMs,
-    progressWindowMs: Math.min(PRELOAD_PROGRESS_WINDOW_MS, third),
+    progressWindowMs: overrides.progressWindowMs ?? Math.min(PRELOAD_PROGRESS_WINDOW_MS, third),
     extensionMs: Math.min(PRELOAD_EXTENSION_MS, third),
     hardCapMs: Math.max(baseMs, Math.min(hardCapMs, PRELOAD_HARD_CAP_MAX_MS)),
   };

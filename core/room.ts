@@ -21,7 +21,7 @@ import {
 import type { Grade } from "./scoring/points";
 import type { GameSetup } from "./playlist";
 import type { CalledOffReason, ErrorCode, InferenceReport, MediaState, MemberRole, PreloadStatus, RoomPhase } from "./protocol";
-import { decideAtDeadline, lobbyTiming, type LobbyTiming } from "./lobbyDeadline";
+import { decideAtDeadline, lobbyTiming, type LobbyTiming, type LobbyTimingOverrides } from "./lobbyDeadline";
 import type { FramingStatus } from "./framing";
 
 export type { MemberRole, PreloadStatus, RoomPhase };
@@ -123,7 +123,7 @@ export type RoomIntent =
   /** During the game: the member's page was hidden (inference paused) or shown again. */
   | { type: "setVisibility"; playerId: string; hidden: boolean }
   /** Host: chatting -> preloading, with the chosen playlist; the first deadline is `preloadTimeoutMs` after `now`. */
-  | { type: "startGame"; playerId: string; setup: GameSetup; now: number; preloadTimeoutMs: number; preloadHardCapMs?: number }
+  | { type: "startGame"; playerId: string; setup: GameSetup; now: number; preloadTimeoutMs: number; lobbyOverrides?: LobbyTimingOverrides }
   /** A player's lobby reports its progress: loading, ready, or failed (and loading again on retry). */
   | {
       type: "reportPreload";
@@ -397,7 +397,7 @@ function startGame(state: RoomState, intent: Extract<RoomIntent, { type: "startG
   if (denied) return denied;
   if (setup.targets.length === 0) return fail("invalid_payload", "A game needs at least one round.");
   const members = state.members.map((member) => ({ ...member, preload: LOADING_PRELOAD, role: "player" as const, paused: false }));
-  const timing = lobbyTiming(intent.preloadTimeoutMs, intent.preloadHardCapMs);
+  const timing = lobbyTiming(intent.preloadTimeoutMs, intent.lobbyOverrides);
   const lobby: LobbyClock = { openedAt: now, deadline: now + timing.baseMs, hardCapAt: now + timing.hardCapMs, timing, progressAt: {}, steps: {} };
   return changePhase({ ...state, members, calledOff: null, game: { ...setup, lobby, match: null, results: null } }, "preloading");
 }

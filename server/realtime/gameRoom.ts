@@ -148,8 +148,8 @@ export class GameRoom<C extends RoomClient = RoomClient> {
       const setup = chooseGameSetup(choice, randomBytes(4).readUInt32LE(0));
       const testPlaylist = setup.testPlaylistId ? TEST_PLAYLISTS[setup.testPlaylistId] : undefined;
       const preloadTimeoutMs = testPlaylist?.preloadTimeoutMs ?? this.options.preloadTimeoutMs;
-      const preloadHardCapMs = testPlaylist?.preloadHardCapMs;
-      return this.applied({ type: "startGame", playerId, setup, now: this.clock.now(), preloadTimeoutMs, ...(preloadHardCapMs ? { preloadHardCapMs } : {}) });
+      const lobbyOverrides = testPlaylist?.lobbyOverrides;
+      return this.applied({ type: "startGame", playerId, setup, now: this.clock.now(), preloadTimeoutMs, ...(lobbyOverrides ? { lobbyOverrides } : {}) });
     }),
     "game:startEarly": message("game:startEarly", (playerId) => this.applied({ type: "startEarly", playerId, now: this.clock.now() })),
     "game:returnToChat": message("game:returnToChat", (playerId) => this.applied({ type: "returnToChat", playerId })),

@@ -39,10 +39,11 @@ describe("the lobby's timing", () => {
     expect(lobbyTiming(1_500)).toEqual({ baseMs: 1_500, progressWindowMs: 500, extensionMs: 500, hardCapMs: 4_500 });
     expect(lobbyTiming(220_000).hardCapMs).toBe(PRELOAD_HARD_CAP_MAX_MS);
     expect(lobbyTiming(600_000).hardCapMs).toBe(600_000);
-    // A test playlist's own cap: kept within the base and 10 minutes.
-    expect(lobbyTiming(45_000, 300_000).hardCapMs).toBe(300_000);
-    expect(lobbyTiming(45_000, 10_000).hardCapMs).toBe(45_000);
-    expect(lobbyTiming(45_000, 3_600_000).hardCapMs).toBe(PRELOAD_HARD_CAP_MAX_MS);
+    // A test playlist's own cap (kept within the base and 10 minutes) and window.
+    expect(lobbyTiming(45_000, { hardCapMs: 300_000 }).hardCapMs).toBe(300_000);
+    expect(lobbyTiming(45_000, { hardCapMs: 10_000 }).hardCapMs).toBe(45_000);
+    expect(lobbyTiming(45_000, { hardCapMs: 3_600_000 }).hardCapMs).toBe(PRELOAD_HARD_CAP_MAX_MS);
+    expect(lobbyTiming(45_000, { progressWindowMs: 30_000 })).toMatchObject({ progressWindowMs: 30_000, extensionMs: 15_000 });
   });
 });
 

@@ -64,3 +64,20 @@ export function toServerTime(clientNow: number, offsetMs: number): number {
 export function toClientTime(serverTime: number, offsetMs: number): number {
   return serverTime - offsetMs;
 }
+
+/**
+ * How much an estimate's error bound grows per second of age: clocks drift (tens of ppm, 0.05 ms
+ * a second) and a phone can change networks; 0.5 ms a second is ten times the drift.
+ */
+export const CLOCK_BOUND_GROWTH_MS_PER_S = 0.5;
+
+/**
+ * Whether a fresh estimate should replace the one in use. A resync taken in a busy moment (a model
+ * warming up, a congested link, a starved CPU) reports a long round trip, so a loose bound: it
+ * replaces a tighter one only once that one's bound, grown with its age, is no better.
+ */
+export function betterClockEstimate(current: { roundTripMs: number; atMs: number } | null, fresh: { roundTripMs: number; atMs: number }): boolean {
+  if (current === null || !Number.isFinite(current.roundTripMs)) return true;
+  const ageS = Math.max(0, fresh.atMs - current.atMs) / 1000;
+  return fresh.roundTripMs / 2 <= current.roundTripMs / 2 + ageS * CLOCK_BOUND_GROWTH_MS_PER_S;
+}

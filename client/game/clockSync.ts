@@ -1,16 +1,19 @@
 "use client";
 /**
  * The browser's estimate of the server clock: a few `clock:ping` samples,
- * the low-round-trip ones kept (core/clock.ts). Countdowns and round windows
+ * the low-round-trip ones kept (core/clock.ts); a resync replaces the estimate
+ * in use only when it is no looser (betterClockEstimate). Countdowns and round windows
  * are shown at server times minus this offset, so every player sees them
  * together within tens of milliseconds.
  */
-import { estimateClockOffset, type ClockSample } from "@/core/clock";
+import { betterClockEstimate, estimateClockOffset, type ClockSample } from "@/core/clock";
 import { request } from "../socket";
 
 const SAMPLES = 8;
 let offsetMs = 0;
 let roundTripMs: number | null = null;
+/** When the estimate in use was made (Date.now()). */
+let estimatedAt = 0;
 let syncing: Promise<void> | null = null;
 
 /** serverTime ≈ Date.now() + offset. */
@@ -35,8 +38,15 @@ export function syncClock(): Promise<void> {
     }
     if (samples.length > 0) {
       const estimate = estimateClockOffset(samples);
-      offsetMs = estimate.offsetMs;
-      roundTripMs = estimate.roundTripMs;
+      const now = Date.now();
+      if (
+        estimate.samplesUsed > 0 &&
+        betterClockEstimate(roundTripMs === null ? null : { roundTripMs, atMs: estimatedAt }, { roundTripMs: estimate.roundTripMs, atMs: now })
+      ) {
+        offsetMs = estimate.offsetMs;
+        roundTripMs = estimate.roundTripMs;
+        estimatedAt = now;
+      }
     }
   })().finally(() => {
     syncing = null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { estimateClockOffset, toClientTime, toServerTime, type ClockSample } from "@/core/clock";
+import { betterClockEstimate, CLOCK_BOUND_GROWTH_MS_PER_S, estimateClockOffset, toClientTime, toServerTime, type ClockSample } from "@/core/clock";
 
 /** The server's clock is ahead of this client's by TRUE_OFFSET ms. */
 const TRUE_OFFSET = 12_345.6;
@@ -76,5 +76,24 @@ describe("clock offset", () => {
     const offset = -2_500;
     expect(toClientTime(toServerTime(1234, offset), offset)).toBe(1234);
     expect(toClientTime(10_000, offset)).toBe(12_500);
+  });
+});
+
+describe("a resync's estimate", () => {
+  it("replaces the one in use when it is tighter, or none is in use", () => {
+    expect(betterClockEstimate(null, { roundTripMs: 700, atMs: 0 })).toBe(true);
+    expect(betterClockEstimate({ roundTripMs: 80, atMs: 0 }, { roundTripMs: 60, atMs: 15_000 })).toBe(true);
+  });
+
+  it("taken in a busy moment, does not replace a tighter one until age has loosened that", () => {
+    const tight = { roundTripMs: 40, atMs: 0 };
+    // 15 s later (one resync), a starved page measured 740 ms round trips: kept out.
+    expect(betterClockEstimate(tight, { roundTripMs: 740, atMs: 15_000 })).toBe(false);
+    // The tight bound grows by CLOCK_BOUND_GROWTH_MS_PER_S each second: 60 ms is no looser after 20 s.
+    expect(CLOCK_BOUND_GROWTH_MS_PER_S).toBe(0.5);
+    expect(betterClockEstimate(tight, { roundTripMs: 60, atMs: 19_000 })).toBe(false);
+    expect(betterClockEstimate(tight, { roundTripMs: 60, atMs: 20_000 })).toBe(true);
+    // A usable estimate always replaces an unusable one (no sample got through).
+    expect(betterClockEstimate({ roundTripMs: Number.POSITIVE_INFINITY, atMs: 0 }, { roundTripMs: 900, atMs: 1 })).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * A laptop party over a real network: HTTPS=lan (README, "Play on your Wi-Fi").
+ * A laptop party over a real network: HTTPS=lan (README, "A party on your Wi-Fi").
  *
  * Two network namespaces joined by a veth pair stand in for the laptop and a phone on one Wi-Fi,
  * with addresses of their own (10.213.15.1 and .2, a /30 that leads nowhere else). The server

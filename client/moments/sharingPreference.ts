@@ -1,6 +1,6 @@
 /**
  * "Share my best moment", remembered like mute (localStorage, every room and visit). On unless
- * the player turned it off: see README.md ("Best moments") for why. Storage is looked up lazily
+ * the player turned it off: see docs/architecture.md ("Best moments") for why. Storage is looked up lazily
  * and every access guarded (server rendering, private modes that throw).
  */
 import { useCallback, useSyncExternalStore } from "react";

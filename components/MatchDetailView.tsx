@@ -8,7 +8,7 @@ import { rankStandings } from "@/core/game/ranking";
 import { leaderPoseTarget } from "@/core/game/copyRound";
 import { resolveTarget } from "@/core/targets/pick";
 import { TargetArt } from "./TargetFigure";
-import type { MatchDetail } from "@/server/storage/matchStore";
+import type { MatchDetail } from "@/core/matchHistory";
 import { RelaxedNote } from "./RelaxedNote";
 
 type StoredRound = Pick<MatchDetail["rounds"][number], "kind" | "targetId" | "index"> &

@@ -5,41 +5,10 @@
  * "Reconnecting…"). Fetches /api/matches/<id> and renders what the history page renders.
  */
 import { useEffect, useRef, useState } from "react";
-import { z } from "zod";
-import { leaderPoseSchema } from "@/core/game/copyRound";
-import { roundKindSchema, STANDARD_TIME_SCALE, timeScaleSchema } from "@/core/playlist";
+import { matchDetailSchema, type MatchDetail } from "@/core/matchHistory";
 import { useI18n } from "@/client/i18n";
 import { messages } from "@/client/messages";
-import type { MatchDetail } from "@/server/storage/matchStore";
 import { MatchDetailView } from "./MatchDetailView";
-
-const gradeSchema = z.enum(["perfect", "good", "miss"]);
-const matchDetailSchema = z.object({
-  timeScale: timeScaleSchema.catch(STANDARD_TIME_SCALE),
-  id: z.string(),
-  roomCode: z.string(),
-  startedAt: z.coerce.date(),
-  endedAt: z.coerce.date(),
-  roundCount: z.number(),
-  playlist: z.unknown(),
-  players: z.array(z.object({ nickname: z.string(), finalScore: z.number(), rank: z.number(), wasSpectator: z.boolean() })).max(256),
-  rounds: z
-    .array(
-      z.object({
-        index: z.number(),
-        kind: roundKindSchema,
-        targetId: z.string(),
-        startsAt: z.coerce.date(),
-        endsAt: z.coerce.date(),
-        leaderNickname: z.string().nullable().catch(null),
-        leaderPose: leaderPoseSchema.nullable().catch(null),
-        results: z
-          .array(z.object({ nickname: z.string(), points: z.number(), grade: gradeSchema, bestSimilarity: z.number(), reactionMs: z.number().nullable() }))
-          .max(256),
-      }),
-    )
-    .max(1_000),
-});
 
 type Load = { kind: "loading" } | { kind: "failed" } | { kind: "ready"; match: MatchDetail };
 

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import {
   DEFAULT_PLAYLIST,
+  roundKindSchema,
   STANDARD_TIME_SCALE,
   TIME_SCALES,
   type PlaylistSettings,
@@ -16,7 +17,7 @@ import { startGame } from "@/client/roomStore";
 import { rememberTimeScale, rememberedTimeScale } from "@/client/timeScalePreference";
 import { errorMessageKey } from "./errorText";
 
-const ROUND_KINDS: RoundKind[] = ["pose", "hand", "head", "copy"];
+const ROUND_KINDS: readonly RoundKind[] = roundKindSchema.options;
 
 /** Host only: chooses the next game and starts it. Everyone else sees who they are waiting for. */
 export function PlaylistPicker({ roomCode, isHost, testPlaylist }: { roomCode: string; isHost: boolean; testPlaylist: TestPlaylistId | null }) {

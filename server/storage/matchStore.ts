@@ -15,8 +15,9 @@ import { applyMigrations } from "./migrate";
 
 import { leaderPoseSchema, type LeaderPose } from "@/core/game/copyRound";
 import { roundKindSchema, STANDARD_TIME_SCALE, timeScaleSchema, type RoundKind, type TimeScale } from "@/core/playlist";
-import type { Grade } from "@/core/scoring/points";
-export type { Grade, RoundKind };
+import type { MatchDetail, MatchSummary } from "@/core/matchHistory";
+import { GRADES, type Grade } from "@/core/scoring/points";
+export type { Grade, MatchDetail, MatchSummary, RoundKind };
 
 export interface MatchToSave {
   /**
@@ -41,31 +42,6 @@ export interface MatchToSave {
     leaderNickname?: string | null;
     leaderPose?: LeaderPose | null;
     results: { playerId: string; points: number; grade: Grade; bestSimilarity: number; reactionMs: number | null }[];
-  }[];
-}
-
-export interface MatchSummary {
-  id: string;
-  roomCode: string;
-  /** 1 standard; 1.5 or 2: played relaxed, with longer rounds for everyone. */
-  timeScale: TimeScale;
-  startedAt: Date;
-  endedAt: Date;
-  roundCount: number;
-  players: { nickname: string; finalScore: number; rank: number; wasSpectator: boolean }[] /* by rank */;
-}
-
-export interface MatchDetail extends MatchSummary {
-  playlist: unknown;
-  rounds: {
-    index: number;
-    kind: RoundKind;
-    targetId: string;
-    startsAt: Date;
-    endsAt: Date;
-    leaderNickname: string | null;
-    leaderPose: LeaderPose | null;
-    results: { nickname: string; points: number; grade: Grade; bestSimilarity: number; reactionMs: number | null }[];
   }[];
 }
 
@@ -158,7 +134,7 @@ const matchSchema = z
               z.object({
                 playerId: text(128),
                 points: z.int32(),
-                grade: z.enum(["perfect", "good", "miss"]),
+                grade: z.enum(GRADES),
                 bestSimilarity: z.number(), // z.number() rejects NaN and ±Infinity
                 reactionMs: z.int32().min(0).nullable(),
               }),

@@ -3,14 +3,14 @@
  * the fake camera at 640x480 with a canvas over it, and runs one measurement per page load,
  * called from the section runner: `await window.__bench.run(config)`.
  *
- * Main thread: the game's own InferenceLoop (client/game/inferenceLoop.ts), warm = after the
+ * Main thread: the game's own InferenceLoop (client/vision/inferenceLoop.ts), warm = after the
  * lobby's real preloadVision. Worker: the same model in inference/worker.ts, driven by
  * requestVideoFrameCallback on the main thread, one frame in flight at a time (the newest
  * camera frame goes out as soon as the previous result is back; older ones are skipped),
  * results drawn with the same bones.
  */
 import { PoseLandmarker, type PoseLandmarkerResult } from "@mediapipe/tasks-vision";
-import { InferenceLoop } from "@/client/game/inferenceLoop";
+import { InferenceLoop } from "@/client/vision/inferenceLoop";
 import { preloadVision } from "@/client/vision/preloader";
 import { MainThreadDetector } from "@/client/vision/plans/detectors";
 import { getVisionTasks } from "@/client/vision/registry";

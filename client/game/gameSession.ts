@@ -19,7 +19,7 @@ import { getCameraVideo } from "../media/camera";
 import { createScreenWakeLock, type ScreenWakeLock } from "../media/wakeLock";
 import { sendAlive, sendAward, sendLeaderPose, sendMeter, sendVisibility } from "../roomStore";
 import { serverNow, syncClock } from "./clockSync";
-import { InferenceLoop, type ActiveRound, type FrameReport } from "./inferenceLoop";
+import { InferenceLoop, type ActiveRound, type FrameReport } from "@/client/vision/inferenceLoop";
 import { createLiveSender, type LiveSender } from "./liveSender";
 import { hasGameVision, resumeGameVision, type GameVisionSettings } from "./resumeVision";
 import { createVisibilityReporter, type VisibilityReporter } from "./visibilityReporter";

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { COUNTDOWN_MS, planTimeline, type MatchTimeline } from "@/core/game/match";
 import { ALIVE_INTERVAL_MS, CLOCK_RESYNC_MS, GAME_TICK_MS, GameSession, type GameSessionDeps, type GameView } from "@/client/game/gameSession";
-import type { ActiveRound, FrameReport } from "@/client/game/inferenceLoop";
+import type { ActiveRound, FrameReport } from "@/client/vision/inferenceLoop";
 import type { LeaderPose } from "@/core/game/copyRound";
 import type { CopyRoundSnapshot } from "@/core/protocol";
 import { getPoseTarget } from "@/core/targets/poseLibrary";

@@ -1,5 +1,5 @@
 /**
- * How the game's loop (client/game/inferenceLoop.ts) and the lobby's trial get detections,
+ * How the game's loop (client/vision/inferenceLoop.ts) and the lobby's trial get detections,
  * whatever the plan: on this thread (CPU or GPU tasks), or in the inference worker. A worker plan
  * whose worker fails falls back to the main thread by itself (FallbackDetector).
  */

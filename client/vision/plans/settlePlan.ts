@@ -18,7 +18,7 @@ import {
   type PlanMeasurement,
 } from "@/core/inferencePlan";
 import type { VisionAssetKind, VisionAssetName } from "@/core/visionManifest";
-import { InferenceLoop } from "@/client/game/inferenceLoop";
+import { InferenceLoop } from "@/client/vision/inferenceLoop";
 import { detectWithKind, type VisionTask } from "../modelKinds";
 import { TASKS_VISION_VERSION } from "../manifest";
 import { describe } from "../errors";

@@ -20,8 +20,8 @@ import { PoseScorer } from "@/core/scoring/poseSimilarity";
 import type { ScoreResult } from "@/core/scoring/types";
 import type { Difficulty } from "@/core/scoring/types";
 import type { GameTarget } from "@/core/targets/pick";
-import type { KindDetection } from "../vision/modelKinds";
-import type { FrameDetector } from "../vision/plans/detectors";
+import type { KindDetection } from "./modelKinds";
+import type { FrameDetector } from "./plans/detectors";
 
 /**
  * What the loop does with this round's detections; null between rounds (the skeleton is still

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { playlistSettingsSchema, poseQualitySchema, roundKindSchema, testPlaylistIdSchema, timeScaleSchema } from "./playlist";
 import { NICKNAME_MAX_INPUT_UNITS } from "./nickname";
-import { ROOM_CODE_LENGTH } from "./roomCode";
+import { normalizeRoomCode, ROOM_CODE_LENGTH } from "./roomCode";
 import { wellFormedDeep } from "./text";
 import type { FramingStatus } from "./framing";
 import { INFERENCE_PLAN_IDS } from "./inferencePlan";
@@ -59,7 +59,15 @@ export interface ErrorAck {
 // characters, 1-20 graphemes). Every string of every payload is made well-formed before these
 // schemas run (parseClientPayload).
 const nicknameInput = z.string().max(NICKNAME_MAX_INPUT_UNITS);
-const roomCodeInput = z.string().max(ROOM_CODE_LENGTH * 2);
+/**
+ * A room code as typed (any case, spaces and dashes), canonical once parsed: the one place it is
+ * normalised, so the server compares codes as they are. A code that cannot exist parses to "",
+ * which no room has: the answer stays "no such room", as for a well-formed unknown code.
+ */
+export const roomCodeSchema = z
+  .string()
+  .max(ROOM_CODE_LENGTH * 2)
+  .transform((typed) => normalizeRoomCode(typed) ?? "");
 const sessionTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
 const emptyPayload = z.strictObject({});
 /** Events whose success carries no data. (Typed as `{}` so `{ ok: true }` is a valid answer.) */
@@ -274,7 +282,7 @@ export const clientEvents = {
   },
   "room:join": {
     payload: z.strictObject({
-      roomCode: roomCodeInput,
+      roomCode: roomCodeSchema,
       nickname: nicknameInput,
       /** Given back by a previous join: reclaims the same seat after a reload or a dropped connection. */
       sessionToken: sessionTokenSchema.optional(),
@@ -283,7 +291,7 @@ export const clientEvents = {
   },
   /** Lets a page opened from a link say "unknown room" or "full" before asking for a nickname. */
   "room:peek": {
-    payload: z.strictObject({ roomCode: roomCodeInput }),
+    payload: z.strictObject({ roomCode: roomCodeSchema }),
     result: z.strictObject({ code: z.string(), memberCount: z.number().int(), maxMembers: z.number().int() }),
   },
   "room:leave": { payload: emptyPayload, result: noResult },

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 // loads it (about 70 ms and 10 MiB at every start; bench/README.md, "Whole app idle").
 import type { TrackSource, VideoGrant } from "livekit-server-sdk";
 import { z } from "zod";
+import { roomCodeSchema } from "@/core/protocol";
 import { wellFormedDeep } from "@/core/text";
 import type { RouteHandler } from "./requestHandler";
 import type { RoomHub } from "../realtime/roomHub";
@@ -38,7 +39,7 @@ export interface LivekitTokenAnswer {
 }
 
 const bodySchema = z.strictObject({
-  roomCode: z.string().min(1).max(32),
+  roomCode: roomCodeSchema,
   sessionToken: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, "malformed session token"),
 });
 

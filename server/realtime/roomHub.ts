@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { Server, Socket } from "socket.io";
 import type { Logger } from "pino";
 import { createRoom, type RoomState } from "@/core/room";
-import { generateRoomCode, normalizeRoomCode } from "@/core/roomCode";
+import { generateRoomCode } from "@/core/roomCode";
 import type {
   ClientPayload,
   ClientToServerEvents,
@@ -85,9 +85,9 @@ export class RoomHub {
     return this.rooms.get(code);
   }
 
+  /** `roomCode` is canonical (core/protocol.ts, roomCodeSchema), as in every method here. */
   peekRoom(roomCode: string): HubAnswer<{ code: string; memberCount: number; maxMembers: number }> {
-    const code = normalizeRoomCode(roomCode);
-    const room = code ? this.rooms.get(code) : undefined;
+    const room = this.rooms.get(roomCode);
     if (!room) return roomNotFound();
     return { ok: true, code: room.code, memberCount: room.state.members.length, maxMembers: room.state.maxMembers };
   }
@@ -105,9 +105,8 @@ export class RoomHub {
   }
 
   joinRoom(socket: SeatSocket, request: { roomCode: string; nickname: string; sessionToken?: string }, log: Logger): HubAnswer<JoinedRoom> {
-    const code = normalizeRoomCode(request.roomCode);
-    const room = code ? this.rooms.get(code) : undefined;
-    if (!code || !room) return roomNotFound();
+    const room = this.rooms.get(request.roomCode);
+    if (!room) return roomNotFound();
     const resumedId = request.sessionToken ? room.memberForToken(request.sessionToken) : undefined;
     if (socket.data.roomCode && (!resumedId || socket.data.playerId !== resumedId)) return alreadyInRoom();
     return room.onJoin(socket, request, log);
@@ -155,8 +154,7 @@ export class RoomHub {
    * use it to prove membership without a socket. Reconnecting members still count.
    */
   memberForSession(roomCode: string, sessionToken: string): { playerId: string; roomCode: string; nickname: string } | null {
-    const code = normalizeRoomCode(roomCode);
-    const room = code ? this.rooms.get(code) : undefined;
+    const room = this.rooms.get(roomCode);
     const playerId = room?.memberForToken(sessionToken);
     const member = room && playerId ? room.state.members.find((candidate) => candidate.id === playerId) : undefined;
     return room && playerId && member ? { playerId, roomCode: room.code, nickname: member.nickname } : null;

@@ -13,13 +13,13 @@ import {
   isLiveEventName,
   parseClientPayload,
   parseLivePayload,
+  roomCodeSchema,
   type ClientEventName,
   type ClientPayload,
   type ErrorAck,
   type LiveEventName,
   type LivePayload,
 } from "@/core/protocol";
-import { normalizeRoomCode } from "@/core/roomCode";
 import type { ForwardedAnswer, ForwardedEvent, Presence } from "./presence/presence";
 import { roomChannel, type PoseServer, type PoseSocket, type RoomHub, type SeatSocket, type SocketData } from "./roomHub";
 
@@ -40,7 +40,7 @@ export interface RoomRouterOptions {
 
 /** Not a client event: one process asking the owner about a seat token (LiveKit token route). */
 const SESSION_LOOKUP = "session:lookup";
-const sessionLookupSchema = z.object({ roomCode: z.string().max(16), sessionToken: z.string().max(128) });
+const sessionLookupSchema = z.object({ roomCode: roomCodeSchema, sessionToken: z.string().max(128) });
 const sessionMemberSchema = z.object({ playerId: z.string(), roomCode: z.string(), nickname: z.string() });
 type SessionMember = z.infer<typeof sessionMemberSchema>;
 
@@ -109,14 +109,16 @@ export class RoomRouter {
     );
   }
 
-  /** Who holds this seat token in the room, asked of the room's owner (the LiveKit token route). */
+  /**
+   * Who holds this seat token in the room, asked of the room's owner (the LiveKit token route).
+   * `roomCode` is canonical (core/protocol.ts, roomCodeSchema).
+   */
   async memberForSession(roomCode: string, sessionToken: string): Promise<SessionMember | null> {
     const { presence, hub } = this.options;
-    const code = normalizeRoomCode(roomCode);
-    if (!presence.distributed || !code || this.isLocalRoom(code)) return hub.memberForSession(roomCode, sessionToken);
-    const owner = await presence.roomOwner(code);
+    if (!presence.distributed || !roomCode || this.isLocalRoom(roomCode)) return hub.memberForSession(roomCode, sessionToken);
+    const owner = await presence.roomOwner(roomCode);
     if (!owner || owner === presence.serverId) return null;
-    const reply = await presence.forward(owner, { event: SESSION_LOOKUP, payload: { roomCode: code, sessionToken }, socketId: "", data: {} });
+    const reply = await presence.forward(owner, { event: SESSION_LOOKUP, payload: { roomCode, sessionToken }, socketId: "", data: {} });
     const member = sessionMemberSchema.nullable().safeParse(reply?.answer ?? null);
     return member.success ? member.data : null;
   }
@@ -168,8 +170,9 @@ export class RoomRouter {
         return null;
       case "room:join":
       case "room:peek": {
-        const raw = payload && typeof payload === "object" && "roomCode" in payload ? payload.roomCode : undefined;
-        return typeof raw === "string" ? normalizeRoomCode(raw) : null;
+        // Canonical since parsing (roomCodeSchema); "" for a code no room can have.
+        const code = payload && typeof payload === "object" && "roomCode" in payload ? payload.roomCode : undefined;
+        return typeof code === "string" && code !== "" ? code : null;
       }
       default:
         return socket.data.roomCode ?? null;

@@ -66,11 +66,25 @@ describe("protocol schemas", () => {
     expect(parseClientPayload("room:join", { roomCode: "A".repeat(100), nickname: "x" }).ok).toBe(false);
   });
 
+  it('normalise a room code once, as typed (case, spaces, dashes), or to "" when no room can have it', () => {
+    const typed = parseClientPayload("room:join", { roomCode: " abc-d ef2 ", nickname: "x" });
+    expect(typed.ok && typed.payload.roomCode).toBe("ABCDEF2");
+    const peek = parseClientPayload("room:peek", { roomCode: "abcdef2" });
+    expect(peek.ok && peek.payload.roomCode).toBe("ABCDEF2");
+    // 0, O, 1, I and L are not in the alphabet; too short or too long is no code either.
+    for (const impossible of ["ABCDEF0", "ABCDEF", "ABCDEFGH", ""]) {
+      const parsed = parseClientPayload("room:peek", { roomCode: impossible });
+      expect(parsed.ok && parsed.payload.roomCode, impossible).toBe("");
+    }
+    expect(parseClientPayload("room:peek", { roomCode: "x".repeat(15) }).ok).toBe(false);
+  });
+
   it("make every string field well-formed: lone surrogates become U+FFFD, pairs stay", () => {
     expect(parseClientPayload("room:create", { nickname: "a\uD800b" })).toEqual({ ok: true, payload: { nickname: "a\uFFFDb" } });
     expect(parseClientPayload("room:create", { nickname: "\uDC00😀\uD83D" })).toEqual({ ok: true, payload: { nickname: "\uFFFD😀\uFFFD" } });
+    // A room code is made well-formed, then canonical: one with U+FFFD in it can name no room.
     const joined = parseClientPayload("room:join", { roomCode: "ABC\uDFFFDEFG", nickname: "x" });
-    expect(joined.ok && joined.payload.roomCode).toBe("ABC\uFFFDDEFG");
+    expect(joined.ok && joined.payload.roomCode).toBe("");
     // Nested and optional fields too (signalling relays them verbatim to another member).
     const signal = parseClientPayload("rtc:signal", {
       to: "p\uD800",

@@ -3,24 +3,18 @@
 // a PERFECT the moment each round opens is refused with `implausible_award` and scores nothing;
 // one whose live meter showed the hold first gets its points; the saved match agrees, and
 // /metrics counts the refusals.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ScoreChange } from "@/core/protocol";
-import { expectOk, holdPose, nextRoomState, send, startTestServer, type TestServer } from "./support";
+import { expectOk, holdPose, nextRoomState, send, useTestServer } from "./support";
 
 const METRICS_TOKEN = "awards-test-metrics-token";
 
 describe("awards against the live meter", () => {
-  let harness: TestServer;
-  beforeAll(async () => {
-    harness = await startTestServer({ ALLOW_TEST_PLAYLISTS: "1", METRICS_TOKEN: METRICS_TOKEN });
-  });
-  afterAll(async () => {
-    await harness.stop();
-  });
+  const server = useTestServer({ ALLOW_TEST_PLAYLISTS: "1", METRICS_TOKEN: METRICS_TOKEN });
 
   it("refuses instant awards, pays held ones, and saves what the room showed", async () => {
-    const cheat = await harness.connectClient();
-    const honest = await harness.connectClient();
+    const cheat = await server().connectClient();
+    const honest = await server().connectClient();
     const created = expectOk(await send(cheat, "room:create", { nickname: "Cheat" }));
     const joined = expectOk(await send(honest, "room:join", { roomCode: created.room.code, nickname: "Honest" }));
     const cheatId = created.playerId;
@@ -62,7 +56,7 @@ describe("awards against the live meter", () => {
     expect(honestBoards.filter((entry) => entry.playerId === cheatId && entry.total > 0)).toEqual([]);
 
     // The saved match says the same: nothing for the cheat in any round, a PERFECT each for the other.
-    const saved = await harness.server.store.getMatch(ended.game!.results!.matchId);
+    const saved = await server().server.store.getMatch(ended.game!.results!.matchId);
     expect(saved).not.toBeNull();
     for (const round of saved!.rounds) {
       expect(round.results.find((result) => result.nickname === "Cheat")).toMatchObject({ points: 0, grade: "miss" });
@@ -76,12 +70,12 @@ describe("awards against the live meter", () => {
         .reduce((a, b) => a + b, 0),
     ).toBe(honestTotal);
 
-    const metrics = await fetch(`${harness.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }).then((response) => response.text());
+    const metrics = await fetch(`${server().url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }).then((response) => response.text());
     expect(metrics).toMatch(new RegExp(`^poseparty_implausible_awards_total ${timeline.rounds.length * 2}$`, "m"));
   }, 60_000);
 
   it("never pays for repeated claims, nor a PERFECT for a meter that only showed GOOD", async () => {
-    const host = await harness.connectClient();
+    const host = await server().connectClient();
     const created = expectOk(await send(host, "room:create", { nickname: "Solo" }));
     const playing = nextRoomState(host, (room) => room.phase === "playing", 10_000);
     expectOk(await send(host, "game:start", { testPlaylist: "pose-only" }));
@@ -97,7 +91,7 @@ describe("awards against the live meter", () => {
     await holdPose(host, 0, 0.8);
     expect(await send(host, "game:score", { roundIndex: 0, similarity: 0.8, award: "perfect" })).toMatchObject({ ok: false, code: "implausible_award" });
     expectOk(await send(host, "game:score", { roundIndex: 0, similarity: 0.8, award: "good" }));
-    const snapshot = harness.server.realtime.hub.snapshot(created.room.code);
+    const snapshot = server().server.realtime.hub.snapshot(created.room.code);
     expect(snapshot?.game?.scores[0]?.rounds).toMatchObject([{ roundIndex: 0, grade: "good" }]);
   }, 30_000);
 });

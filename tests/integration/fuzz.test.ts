@@ -2,10 +2,10 @@
  * Abuse: thousands of malformed events from several sockets. The server stays
  * up, rate limits hold, no room changes, and a room next door carries on.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { clientEventNames, liveEventNames } from "@/core/protocol";
 import { mulberry32 } from "@/core/targets/random";
-import { emitRaw, expectOk, nextRoomState, send, sendRaw, startTestServer, type TestClient, type TestServer } from "./support";
+import { emitRaw, expectOk, nextRoomState, send, sendRaw, useTestServer, type TestClient } from "./support";
 
 const EVENTS_PER_SOCKET = 2_000;
 const SOCKETS = 5;
@@ -50,25 +50,19 @@ function junk(random: () => number, depth = 0): unknown {
 }
 
 describe("fuzzing the socket boundary", () => {
-  let harness: TestServer;
-  beforeAll(async () => {
-    harness = await startTestServer({ EVENT_RATE_PER_SECOND: "200", JOIN_RATE_PER_MINUTE: "100000" });
-  });
-  afterAll(async () => {
-    await harness.stop();
-  });
+  const server = useTestServer({ EVENT_RATE_PER_SECOND: "200", JOIN_RATE_PER_MINUTE: "100000" });
 
   it(`survives ${EVENTS_PER_SOCKET * SOCKETS} malformed events without changing any room`, async () => {
     // A room that must not change, and a neighbour room that must keep working.
-    const victimHost = await harness.connectClient();
+    const victimHost = await server().connectClient();
     const victim = expectOk(await send(victimHost, "room:create", { nickname: "Victim" }));
-    const neighbourHost = await harness.connectClient();
+    const neighbourHost = await server().connectClient();
     const neighbour = expectOk(await send(neighbourHost, "room:create", { nickname: "Neighbour" }));
-    const before = JSON.stringify(harness.server.realtime.hub.snapshot(victim.room.code));
+    const before = JSON.stringify(server().server.realtime.hub.snapshot(victim.room.code));
 
     const eventNames = [...clientEventNames, ...liveEventNames, "unknown:event", "__proto__", "constructor", "room:state", ""];
     const attackers: TestClient[] = [];
-    for (let s = 0; s < SOCKETS; s++) attackers.push(await harness.connectClient());
+    for (let s = 0; s < SOCKETS; s++) attackers.push(await server().connectClient());
 
     const answers = await Promise.all(
       attackers.map(async (firstAttacker, s) => {
@@ -78,7 +72,7 @@ describe("fuzzing the socket boundary", () => {
         for (let i = 0; i < EVENTS_PER_SOCKET; i++) {
           // Several junk values together can exceed a message's size limit: the server drops such a
           // connection, and the attacker simply comes back.
-          if (attacker.disconnected) attacker = await harness.connectClient();
+          if (attacker.disconnected) attacker = await server().connectClient();
           const event = eventNames[Math.floor(random() * eventNames.length)]!;
           const payload = junk(random);
           // Batches keep a steady stream without waiting for every answer in turn.
@@ -103,10 +97,10 @@ describe("fuzzing the socket boundary", () => {
     expect([...totals.keys()].every((code) => code !== "internal_error")).toBe(true);
 
     // Nothing changed in the victim room.
-    expect(JSON.stringify(harness.server.realtime.hub.snapshot(victim.room.code))).toBe(before);
+    expect(JSON.stringify(server().server.realtime.hub.snapshot(victim.room.code))).toBe(before);
 
     // The neighbour room still works end to end.
-    const friend = await harness.connectClient();
+    const friend = await server().connectClient();
     const seen = nextRoomState(neighbourHost, (room) => room.members.length === 2);
     expectOk(await send(friend, "room:join", { roomCode: neighbour.room.code, nickname: "Friend" }));
     expect((await seen).members.map((member) => member.nickname)).toEqual(["Neighbour", "Friend"]);

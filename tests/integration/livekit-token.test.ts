@@ -2,11 +2,11 @@
  * POST /api/livekit/token on the real server over loopback HTTP: only a current member gets a
  * token, and its grants are exactly that room's. Also the LiveKit/TURN variables' validation.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TokenVerifier } from "livekit-server-sdk";
 import { ConfigError, iceServersFor, loadConfig, missingRelayWarning } from "@/server/config";
 import { LIVEKIT_TOKEN_TTL_S } from "@/server/http/livekitToken";
-import { expectOk, send, startTestServer, type TestServer } from "./support";
+import { expectOk, send, useTestServer } from "./support";
 
 const LIVEKIT = {
   LIVEKIT_URL: "wss://livekit.example.test",
@@ -23,20 +23,14 @@ function postToken(baseUrl: string, body: unknown, init: { contentType?: string;
 }
 
 describe("LiveKit token route (configured)", () => {
-  let harness: TestServer;
-  beforeAll(async () => {
-    harness = await startTestServer(LIVEKIT);
-  });
-  afterAll(async () => {
-    await harness.stop();
-  });
+  const server = useTestServer(LIVEKIT);
 
   it("gives a member a short-lived token for its own room only, with the player id as identity", async () => {
-    const host = await harness.connectClient();
+    const host = await server().connectClient();
     const created = expectOk(await send(host, "room:create", { nickname: "Mina" }));
     // Codes are accepted the way people type them (lower case, dashes).
     const typed = `${created.room.code.slice(0, 3)}-${created.room.code.slice(3)}`.toLowerCase();
-    const response = await postToken(harness.url, { roomCode: typed, sessionToken: created.sessionToken });
+    const response = await postToken(server().url, { roomCode: typed, sessionToken: created.sessionToken });
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("no-store");
     const answer = (await response.json()) as { url: string; token: string; identity: string };
@@ -61,38 +55,38 @@ describe("LiveKit token route (configured)", () => {
   });
 
   it("refuses a non-member, a member of another room, and a member who left", async () => {
-    const a = await harness.connectClient();
+    const a = await server().connectClient();
     const roomA = expectOk(await send(a, "room:create", { nickname: "A" }));
-    const b = await harness.connectClient();
+    const b = await server().connectClient();
     const roomB = expectOk(await send(b, "room:create", { nickname: "B" }));
 
-    const stranger = await postToken(harness.url, { roomCode: roomA.room.code, sessionToken: "x".repeat(24) });
+    const stranger = await postToken(server().url, { roomCode: roomA.room.code, sessionToken: "x".repeat(24) });
     expect(stranger.status).toBe(403);
     expect(await stranger.json()).toMatchObject({ error: "not_a_member" });
-    expect((await postToken(harness.url, { roomCode: roomA.room.code, sessionToken: roomB.sessionToken })).status).toBe(403);
-    expect((await postToken(harness.url, { roomCode: "ZZZZZZZ", sessionToken: roomA.sessionToken })).status).toBe(403);
+    expect((await postToken(server().url, { roomCode: roomA.room.code, sessionToken: roomB.sessionToken })).status).toBe(403);
+    expect((await postToken(server().url, { roomCode: "ZZZZZZZ", sessionToken: roomA.sessionToken })).status).toBe(403);
 
-    const friend = await harness.connectClient();
+    const friend = await server().connectClient();
     const joined = expectOk(await send(friend, "room:join", { roomCode: roomA.room.code, nickname: "Friend" }));
-    expect((await postToken(harness.url, { roomCode: roomA.room.code, sessionToken: joined.sessionToken })).status).toBe(200);
+    expect((await postToken(server().url, { roomCode: roomA.room.code, sessionToken: joined.sessionToken })).status).toBe(200);
     expectOk(await send(friend, "room:leave", {}));
-    expect((await postToken(harness.url, { roomCode: roomA.room.code, sessionToken: joined.sessionToken })).status).toBe(403);
+    expect((await postToken(server().url, { roomCode: roomA.room.code, sessionToken: joined.sessionToken })).status).toBe(403);
   });
 
   it("answers bad requests with a status and a message", async () => {
-    const host = await harness.connectClient();
+    const host = await server().connectClient();
     const created = expectOk(await send(host, "room:create", { nickname: "Host" }));
     const good = { roomCode: created.room.code, sessionToken: created.sessionToken };
 
     const cases: Array<[string, Promise<Response>, number]> = [
-      ["GET", postToken(harness.url, null, { method: "GET" }), 405],
-      ["form body", postToken(harness.url, null, { contentType: "application/x-www-form-urlencoded", raw: "roomCode=A" }), 415],
-      ["not JSON", postToken(harness.url, null, { raw: "{roomCode:" }), 400],
-      ["array", postToken(harness.url, [good]), 400],
-      ["missing token", postToken(harness.url, { roomCode: created.room.code }), 400],
-      ["extra key", postToken(harness.url, { ...good, admin: true }), 400],
-      ["bad token shape", postToken(harness.url, { ...good, sessionToken: "short" }), 400],
-      ["over 2 KB", postToken(harness.url, { ...good, padding: "x".repeat(4_000) }), 413],
+      ["GET", postToken(server().url, null, { method: "GET" }), 405],
+      ["form body", postToken(server().url, null, { contentType: "application/x-www-form-urlencoded", raw: "roomCode=A" }), 415],
+      ["not JSON", postToken(server().url, null, { raw: "{roomCode:" }), 400],
+      ["array", postToken(server().url, [good]), 400],
+      ["missing token", postToken(server().url, { roomCode: created.room.code }), 400],
+      ["extra key", postToken(server().url, { ...good, admin: true }), 400],
+      ["bad token shape", postToken(server().url, { ...good, sessionToken: "short" }), 400],
+      ["over 2 KB", postToken(server().url, { ...good, padding: "x".repeat(4_000) }), 413],
     ];
     for (const [name, pending, status] of cases) {
       const response = await pending;
@@ -100,23 +94,17 @@ describe("LiveKit token route (configured)", () => {
       const body = (await response.json()) as { error: string; message: string };
       expect(body.message.length, name).toBeGreaterThan(0);
     }
-    expect((await postToken(harness.url, good)).status).toBe(200);
+    expect((await postToken(server().url, good)).status).toBe(200);
   });
 });
 
 describe("LiveKit token route (not configured)", () => {
-  let harness: TestServer;
-  beforeAll(async () => {
-    harness = await startTestServer();
-  });
-  afterAll(async () => {
-    await harness.stop();
-  });
+  const server = useTestServer();
 
   it("answers 503 not_configured, even for a member", async () => {
-    const host = await harness.connectClient();
+    const host = await server().connectClient();
     const created = expectOk(await send(host, "room:create", { nickname: "Host" }));
-    const response = await postToken(harness.url, { roomCode: created.room.code, sessionToken: created.sessionToken });
+    const response = await postToken(server().url, { roomCode: created.room.code, sessionToken: created.sessionToken });
     expect(response.status).toBe(503);
     const body = (await response.json()) as { error: string; message: string };
     expect(body.error).toBe("not_configured");

@@ -1,27 +1,20 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { MAX_SOCKET_MESSAGE_BYTES } from "@/core/protocol";
-import { emitRaw, expectOk, send, sendRaw, startTestServer, type TestClient, type TestServer } from "./support";
+import { emitRaw, expectOk, send, sendRaw, useTestServer, type TestClient } from "./support";
 
 describe("malformed and abusive input", () => {
-  let harness: TestServer;
+  const server = useTestServer({ EVENT_RATE_PER_SECOND: "20", JOIN_RATE_PER_MINUTE: "1000" });
   let host: TestClient;
   let roomCode: string;
-  const snapshot = () => JSON.stringify(harness.server.realtime.hub.snapshot(roomCode));
-
-  beforeAll(async () => {
-    harness = await startTestServer({ EVENT_RATE_PER_SECOND: "20", JOIN_RATE_PER_MINUTE: "1000" });
-  });
-  afterAll(async () => {
-    await harness.stop();
-  });
+  const snapshot = () => JSON.stringify(server().server.realtime.hub.snapshot(roomCode));
   beforeEach(async () => {
-    host = await harness.connectClient();
+    host = await server().connectClient();
     roomCode = expectOk(await send(host, "room:create", { nickname: "Host" })).room.code;
   });
 
   it("answers wrong types, missing fields and extra keys with invalid_payload and changes nothing", async () => {
     const before = snapshot();
-    const attacker = await harness.connectClient();
+    const attacker = await server().connectClient();
     const bad: [string, unknown][] = [
       ["room:join", { roomCode, nickname: 12 }],
       ["room:join", { roomCode }],
@@ -57,7 +50,7 @@ describe("malformed and abusive input", () => {
 
   it("drops a connection whose message exceeds maxHttpBufferSize, leaving the room untouched", async () => {
     const before = snapshot();
-    const attacker = await harness.connectClient();
+    const attacker = await server().connectClient();
     const closed = new Promise<string>((resolve) => attacker.once("disconnect", resolve));
     emitRaw(attacker, "room:join", { roomCode, nickname: "x".repeat(MAX_SOCKET_MESSAGE_BYTES * 2) });
     expect(await closed).toMatch(/transport/);
@@ -67,7 +60,7 @@ describe("malformed and abusive input", () => {
   });
 
   it("rate-limits a flooding socket with rate_limited answers", async () => {
-    const flooder = await harness.connectClient();
+    const flooder = await server().connectClient();
     const answers = await Promise.all(Array.from({ length: 40 }, () => sendRaw(flooder, "game:startEarly", {})));
     const codes = answers.map((answer) => (answer as { code: string }).code);
     expect(codes.filter((code) => code === "rate_limited").length).toBeGreaterThanOrEqual(20);
@@ -85,17 +78,11 @@ describe("malformed and abusive input", () => {
 });
 
 describe("join attempts per address", () => {
-  let harness: TestServer;
-  beforeAll(async () => {
-    harness = await startTestServer({ JOIN_RATE_PER_MINUTE: "8", TRUST_PROXY: "true" });
-  });
-  afterAll(async () => {
-    await harness.stop();
-  });
+  const server = useTestServer({ JOIN_RATE_PER_MINUTE: "8", TRUST_PROXY: "true" });
 
   it("are limited per client address, across connections", async () => {
     // The proxy (TRUST_PROXY=true: one hop) appends the address it saw; the client wrote what precedes it.
-    const proxied = (address: string) => harness.connectClient({ headers: { "x-forwarded-for": `10.0.0.1, ${address}` } });
+    const proxied = (address: string) => server().connectClient({ headers: { "x-forwarded-for": `10.0.0.1, ${address}` } });
     const codes: string[] = [];
     // Reconnecting does not reset the budget: it belongs to the address.
     for (let attempt = 0; attempt < 10; attempt++) {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_PLAYLIST } from "@/core/playlist";
 import type { ScoreChange } from "@/core/protocol";
-import { expectOk, holdPose, nextRoomState, send, sendRaw, startTestServer, type TestClient, type TestServer } from "./support";
+import { expectOk, holdPose, nextRoomState, send, sendRaw, useTestServer, type TestClient } from "./support";
 
 const TOKEN = "metrics-token-for-the-test";
 
@@ -12,18 +12,11 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe("Prometheus metrics at /metrics", () => {
-  let harness: TestServer;
+  const server = useTestServer({ METRICS_TOKEN: TOKEN });
   const scrape = async (authorization = `Bearer ${TOKEN}`) => {
-    const response = await fetch(`${harness.url}/metrics`, { headers: { authorization } });
+    const response = await fetch(`${server().url}/metrics`, { headers: { authorization } });
     return { status: response.status, contentType: response.headers.get("content-type"), text: await response.text() };
   };
-
-  beforeAll(async () => {
-    harness = await startTestServer({ METRICS_TOKEN: TOKEN });
-  });
-  afterAll(async () => {
-    await harness.stop();
-  });
 
   it("answer only with the bearer token when METRICS_TOKEN is set", async () => {
     expect((await scrape("")).status).toBe(401);
@@ -37,9 +30,9 @@ describe("Prometheus metrics at /metrics", () => {
   });
 
   it("count rooms, players, accepted and rejected events, and time the scoreboard", async () => {
-    const host = await harness.connectClient();
-    const friend = await harness.connectClient();
-    const onlooker = await harness.connectClient();
+    const host = await server().connectClient();
+    const friend = await server().connectClient();
+    const onlooker = await server().connectClient();
     const created = expectOk(await send(host, "room:create", { nickname: "Host" }));
     expectOk(await send(friend, "room:join", { roomCode: created.room.code, nickname: "Ana" }));
 
@@ -95,7 +88,7 @@ describe("Prometheus metrics at /metrics", () => {
     const accepted = 'poseparty_client_events_total{event="game:meter"}';
     const rateRefused = 'poseparty_client_events_rejected_total{reason="rate"}';
     const before = (await scrape()).text;
-    const flooder = await harness.connectClient();
+    const flooder = await server().connectClient();
     for (let index = 0; index < 100; index++) flooder.emit("game:meter", { roundIndex: 0, similarity: 0.5 });
     // Another budget: answered after the flood was handled (one socket's packets run in order).
     expectOk(await send(flooder, "clock:ping", {}));

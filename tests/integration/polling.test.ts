@@ -8,9 +8,9 @@
  * Engine.IO held it, so Engine.IO later wrote to a finished response: ERR_HTTP_HEADERS_SENT,
  * polling clients dropped at once and sessions that never expired.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { io as connect, type Socket } from "socket.io-client";
-import { expectOk, send, startTestServer, type TestClient, type TestServer } from "./support";
+import { expectOk, send, useTestServer, type TestClient, type TestServer } from "./support";
 
 // Short, so the test waits seconds, but long enough that a loaded machine finishes the sequence in time.
 const PING_INTERVAL_MS = 1000;
@@ -35,18 +35,12 @@ async function expectNoProcessErrors(harness: TestServer): Promise<void> {
 }
 
 describe("a polling-only client", () => {
-  let harness: TestServer;
-  beforeAll(async () => {
-    // Two-second pings: ten of them go over polling during the 20 s.
-    harness = await startTestServer({ PING_INTERVAL_MS: "2000", PING_TIMEOUT_MS: "5000" });
-  });
-  afterAll(async () => {
-    await harness.stop();
-  });
+  // Two-second pings: ten of them go over polling during the 20 s.
+  const server = useTestServer({ PING_INTERVAL_MS: "2000", PING_TIMEOUT_MS: "5000" });
 
   it("stays connected for 20 s and gets every answer", async () => {
-    const client = connect(harness.url, { transports: ["polling"], forceNew: true, reconnection: false }) as TestClient;
-    harness.clients.push(client);
+    const client = connect(server().url, { transports: ["polling"], forceNew: true, reconnection: false }) as TestClient;
+    server().clients.push(client);
     await new Promise<void>((resolve, reject) => {
       client.once("connect", () => resolve());
       client.once("connect_error", reject);
@@ -68,14 +62,14 @@ describe("a polling-only client", () => {
     expect(answered).toBeGreaterThanOrEqual(15);
     expect(drops).toEqual([]);
     expect(client.connected).toBe(true);
-    const text = await scrape(harness);
+    const text = await scrape(server());
     expect(sample(text, "poseparty_connected_sockets")).toBe(1);
-    await expectNoProcessErrors(harness);
+    await expectNoProcessErrors(server());
   }, 40_000);
 
   it("upgrades from polling to WebSocket when both are allowed", async () => {
-    const client = connect(harness.url, { transports: ["polling", "websocket"], forceNew: true, reconnection: false });
-    harness.clients.push(client);
+    const client = connect(server().url, { transports: ["polling", "websocket"], forceNew: true, reconnection: false });
+    server().clients.push(client);
     await new Promise<void>((resolve, reject) => {
       client.once("connect", () => resolve());
       client.once("connect_error", reject);
@@ -85,22 +79,16 @@ describe("a polling-only client", () => {
       else client.io.engine.once("upgrade", () => resolve());
     });
     expect(await send(client as TestClient, "clock:ping", {})).toMatchObject({ ok: true });
-    await expectNoProcessErrors(harness);
+    await expectNoProcessErrors(server());
   });
 });
 
 describe("raw long-polling sessions that stop answering", () => {
-  let harness: TestServer;
-  beforeAll(async () => {
-    harness = await startTestServer({ PING_INTERVAL_MS: String(PING_INTERVAL_MS), PING_TIMEOUT_MS: String(PING_TIMEOUT_MS) });
-  });
-  afterAll(async () => {
-    await harness.stop();
-  });
+  const server = useTestServer({ PING_INTERVAL_MS: String(PING_INTERVAL_MS), PING_TIMEOUT_MS: String(PING_TIMEOUT_MS) });
 
   /** Handshake, POST "40" (connect to the main namespace), GET, GET; then silence. */
   async function abandonedSession(): Promise<string[]> {
-    const base = `${harness.url}/socket.io/?EIO=4&transport=polling`;
+    const base = `${server().url}/socket.io/?EIO=4&transport=polling`;
     const handshake = await fetch(base);
     const opened = await handshake.text();
     expect(handshake.status, opened).toBe(200);
@@ -124,9 +112,9 @@ describe("raw long-polling sessions that stop answering", () => {
 
     // Never answering the ping, every session is closed within interval + timeout.
     await sleep(2 * (PING_INTERVAL_MS + PING_TIMEOUT_MS) + 500);
-    const text = await scrape(harness);
+    const text = await scrape(server());
     expect(sample(text, "poseparty_connected_sockets")).toBe(0);
-    expect(harness.server.realtime.io.engine.clientsCount).toBe(0);
-    await expectNoProcessErrors(harness);
+    expect(server().server.realtime.io.engine.clientsCount).toBe(0);
+    await expectNoProcessErrors(server());
   });
 });

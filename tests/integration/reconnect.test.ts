@@ -1,21 +1,9 @@
 // Real life during a match, over the real server (Socket.IO on loopback, embedded database):
 // a phone whose connection drops and comes back, and a page hidden mid-game.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_PLAYLIST } from "@/core/playlist";
 import type { JoinedRoom, MemberSnapshot, PlayerScoreSnapshot, RoomSnapshot, ScoreChange } from "@/core/protocol";
-import {
-  expectOk,
-  holdPose,
-  nextRoomState,
-  reportReady,
-  send,
-  sendRaw,
-  startLobby,
-  startTestServer,
-  useTestServer,
-  type TestClient,
-  type TestServer,
-} from "./support";
+import { expectOk, holdPose, nextRoomState, reportReady, send, sendRaw, startLobby, useTestServer, type TestClient, type TestServer } from "./support";
 
 /** Three rounds of 5 s: the shortest real playlist, so the test can also watch the match end. */
 const SHORT_PLAYLIST = { ...DEFAULT_PLAYLIST, rounds: 3, secondsPerRound: 5 };
@@ -91,18 +79,12 @@ async function waitUntil(serverTime: number): Promise<void> {
 }
 
 describe("a player's connection drops mid-match and comes back", () => {
-  let harness: TestServer;
-  beforeAll(async () => {
-    // LEAVE_GRACE_MS keeps its default (30 s). All clients share one loopback address, so the
-    // per-address join budget is raised: 20 rejoins from one phone are not an attack.
-    harness = await startTestServer({ JOIN_RATE_PER_MINUTE: "1000" });
-  });
-  afterAll(async () => {
-    await harness.stop();
-  });
+  // LEAVE_GRACE_MS keeps its default (30 s). All clients share one loopback address, so the
+  // per-address join budget is raised: 20 rejoins from one phone are not an attack.
+  const server = useTestServer({ JOIN_RATE_PER_MINUTE: "1000" });
 
   it("returns 20 times to the same seat, name, role and score while the others see it reconnecting", async () => {
-    const { seats, room: started } = await playingRoom(harness, ["Ana", "Bo"]);
+    const { seats, room: started } = await playingRoom(server(), ["Ana", "Bo"]);
     const [host, ana, bo] = seats as [Seat, Seat, Seat];
     const anaId = ana.joined.playerId;
     const { sessionToken } = ana.joined;
@@ -134,7 +116,7 @@ describe("a player's connection drops mid-match and comes back", () => {
 
       const hostSeesBack = nextRoomState(host.client, (room) => memberOf(room, anaId)?.connected === true);
       const boSeesBack = nextRoomState(bo.client, (room) => memberOf(room, anaId)?.connected === true);
-      anaClient = await harness.connectClient();
+      anaClient = await server().connectClient();
       const resumed = expectOk(await send(anaClient, "room:join", { roomCode: started.code, nickname: "someone else", sessionToken }));
       // The join answer is the whole picture the game screen needs to carry on mid-round.
       expect(resumed.playerId).toBe(anaId);
@@ -165,7 +147,7 @@ describe("a player's connection drops mid-match and comes back", () => {
     const afterRound1 = await moreEarned;
     expect(afterRound1.round.roundIndex).toBe(1);
     // The whole picture (in every snapshot) has both rounds.
-    const both = harness.server.realtime.hub.snapshot(started.code);
+    const both = server().server.realtime.hub.snapshot(started.code);
     expect(
       scoreOf(both!, anaId)
         ?.rounds.map((round) => round.roundIndex)
@@ -185,12 +167,12 @@ describe("a player's connection drops mid-match and comes back", () => {
   }, 90_000);
 
   it("gives the seat back only for the right token: a guessed token joins as a new member", async () => {
-    const { seats, room } = await playingRoom(harness, ["Ana"]);
+    const { seats, room } = await playingRoom(server(), ["Ana"]);
     const [host, ana] = seats as [Seat, Seat];
     const away = nextRoomState(host.client, (snapshot) => memberOf(snapshot, ana.joined.playerId)?.connected === false);
     ana.client.io.engine.close();
     await away;
-    const impostor = await harness.connectClient();
+    const impostor = await server().connectClient();
     const joined = expectOk(await send(impostor, "room:join", { roomCode: room.code, nickname: "Ana", sessionToken: "A".repeat(24) }));
     expect(joined.playerId).not.toBe(ana.joined.playerId);
     // Someone new mid-game only watches, under a name of their own; Ana's seat stays reserved.
@@ -254,16 +236,10 @@ describe("a phone that drops in the lobby, where loading can hold it for long", 
 });
 
 describe("a page hidden during the game", () => {
-  let harness: TestServer;
-  beforeAll(async () => {
-    harness = await startTestServer({ JOIN_RATE_PER_MINUTE: "1000" });
-  });
-  afterAll(async () => {
-    await harness.stop();
-  });
+  const server = useTestServer({ JOIN_RATE_PER_MINUTE: "1000" });
 
   it("shows the others the player as paused, zeroes its live meter, and back when visible", async () => {
-    const { seats, room } = await playingRoom(harness, ["Ana"]);
+    const { seats, room } = await playingRoom(server(), ["Ana"]);
     const [host, ana] = seats as [Seat, Seat];
     const anaId = ana.joined.playerId;
     const round0 = room.game!.timeline!.rounds[0]!;
@@ -291,9 +267,9 @@ describe("a page hidden during the game", () => {
   });
 
   it("refuses malformed visibility reports and floods without changing the room", async () => {
-    const { seats, room } = await playingRoom(harness, ["Ana"]);
+    const { seats, room } = await playingRoom(server(), ["Ana"]);
     const [, ana] = seats as [Seat, Seat];
-    const snapshot = () => JSON.stringify(harness.server.realtime.hub.snapshot(room.code)?.members);
+    const snapshot = () => JSON.stringify(server().server.realtime.hub.snapshot(room.code)?.members);
     const before = snapshot();
     const malformed: unknown[] = [
       { hidden: "yes" },
@@ -320,15 +296,15 @@ describe("a page hidden during the game", () => {
     // A flood of toggles: a few a second get through, the rest are refused.
     const answers = await Promise.all(Array.from({ length: 12 }, (_, index) => send(ana.client, "game:visibility", { hidden: index % 2 === 0 })));
     expect(answers.filter((answer) => !answer.ok && answer.code === "rate_limited").length).toBeGreaterThanOrEqual(6);
-    expect(harness.server.realtime.hub.snapshot(room.code)?.phase).toBe("playing");
+    expect(server().server.realtime.hub.snapshot(room.code)?.phase).toBe("playing");
   });
 
   it("refuses a visibility report outside the game and from a socket without a room", async () => {
-    const host = await harness.connectClient();
+    const host = await server().connectClient();
     const created = expectOk(await send(host, "room:create", { nickname: "Host" }));
     expect(await send(host, "game:visibility", { hidden: true })).toMatchObject({ ok: false, code: "wrong_phase" });
-    expect(harness.server.realtime.hub.snapshot(created.room.code)?.members[0]?.paused).toBe(false);
-    const stranger = await harness.connectClient();
+    expect(server().server.realtime.hub.snapshot(created.room.code)?.members[0]?.paused).toBe(false);
+    const stranger = await server().connectClient();
     expect(await send(stranger, "game:visibility", { hidden: true })).toMatchObject({ ok: false, code: "not_in_room" });
   });
 });

@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./support";
+import { describe, expect, it } from "vitest";
+import { useTestServer } from "./support";
 
 // The HTML pages and their nonce are checked in Chromium (e2e/security-headers.spec.ts); here the
 // server's own routes, on the real HTTP server without Next.
 describe("security headers on served responses", () => {
-  let harness: TestServer;
-  beforeAll(async () => {
-    harness = await startTestServer({ LIVEKIT_URL: "wss://lk.example.com", LIVEKIT_API_KEY: "key", LIVEKIT_API_SECRET: "secret" });
-  });
-  afterAll(async () => {
-    await harness.stop();
-  });
+  const server = useTestServer({ LIVEKIT_URL: "wss://lk.example.com", LIVEKIT_API_KEY: "key", LIVEKIT_API_SECRET: "secret" });
 
   it("every response carries the policy, with a fresh nonce each time", async () => {
-    const first = await fetch(`${harness.url}/api/health`);
-    const second = await fetch(`${harness.url}/no-such-page`);
+    const first = await fetch(`${server().url}/api/health`);
+    const second = await fetch(`${server().url}/no-such-page`);
     expect(second.status).toBe(404);
     for (const response of [first, second]) {
       expect(response.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
@@ -28,11 +22,11 @@ describe("security headers on served responses", () => {
   });
 
   it("lets the page reach its own socket and the configured LiveKit server, and ignores a client's policy", async () => {
-    const response = await fetch(`${harness.url}/api/health`, {
+    const response = await fetch(`${server().url}/api/health`, {
       headers: { "content-security-policy": "script-src 'nonce-chosenbyclient' *" },
     });
     const policy = response.headers.get("content-security-policy") ?? "";
-    const host = new URL(harness.url).host;
+    const host = new URL(server().url).host;
     expect(policy).toContain(`ws://${host}`);
     expect(policy).toContain("wss://lk.example.com");
     expect(policy).not.toContain("chosenbyclient");

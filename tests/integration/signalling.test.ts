@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ServerPayload } from "@/core/protocol";
-import { expectOk, send, sendRaw, startTestServer, type TestClient, type TestServer } from "./support";
+import { expectOk, send, sendRaw, useTestServer, type TestClient } from "./support";
 
 function nextSignal(client: TestClient, timeoutMs = 1500): Promise<ServerPayload<"rtc:signal"> | null> {
   return new Promise((resolve) => {
@@ -18,22 +18,16 @@ function nextSignal(client: TestClient, timeoutMs = 1500): Promise<ServerPayload
 }
 
 describe("WebRTC signalling relay", () => {
-  let harness: TestServer;
-  beforeAll(async () => {
-    harness = await startTestServer();
-  });
-  afterAll(async () => {
-    await harness.stop();
-  });
+  const server = useTestServer();
 
   const offer = { type: "offer" as const, sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n".padEnd(6_000, "a") };
 
   it("relays a description and candidates to the addressed member only, naming the sender", async () => {
-    const host = await harness.connectClient();
+    const host = await server().connectClient();
     const created = expectOk(await send(host, "room:create", { nickname: "Host" }));
-    const friend = await harness.connectClient();
+    const friend = await server().connectClient();
     const joined = expectOk(await send(friend, "room:join", { roomCode: created.room.code, nickname: "Friend" }));
-    const bystander = await harness.connectClient();
+    const bystander = await server().connectClient();
     expectOk(await send(bystander, "room:join", { roomCode: created.room.code, nickname: "Bystander" }));
 
     const received = nextSignal(friend);
@@ -49,21 +43,21 @@ describe("WebRTC signalling relay", () => {
   });
 
   it("refuses to relay to another room's member, to a non-member, or from outside a room", async () => {
-    const hostA = await harness.connectClient();
+    const hostA = await server().connectClient();
     expectOk(await send(hostA, "room:create", { nickname: "A" }));
-    const hostB = await harness.connectClient();
+    const hostB = await server().connectClient();
     const roomB = expectOk(await send(hostB, "room:create", { nickname: "B" }));
 
     const leaked = nextSignal(hostB, 500);
     expect(await send(hostA, "rtc:signal", { to: roomB.playerId, description: offer })).toMatchObject({ ok: false, code: "not_in_room" });
     expect(await send(hostA, "rtc:signal", { to: "no-such-player", description: offer })).toMatchObject({ ok: false, code: "not_in_room" });
-    const outsider = await harness.connectClient();
+    const outsider = await server().connectClient();
     expect(await send(outsider, "rtc:signal", { to: roomB.playerId, description: offer })).toMatchObject({ ok: false, code: "not_in_room" });
     expect(await leaked).toBeNull();
   });
 
   it("validates signalling payloads at the boundary", async () => {
-    const host = await harness.connectClient();
+    const host = await server().connectClient();
     const created = expectOk(await send(host, "room:create", { nickname: "Host" }));
     for (const bad of [
       { to: created.playerId },
@@ -80,17 +74,17 @@ describe("WebRTC signalling relay", () => {
   });
 
   it("shows a member's microphone and camera switches to the room", async () => {
-    const host = await harness.connectClient();
+    const host = await server().connectClient();
     const created = expectOk(await send(host, "room:create", { nickname: "Host" }));
     expect(created.room.members[0]?.media).toEqual({ audio: true, video: true });
     expectOk(await send(host, "call:media", { audio: false, video: true }));
-    expect(harness.server.realtime.hub.snapshot(created.room.code)?.members[0]?.media).toEqual({ audio: false, video: true });
+    expect(server().server.realtime.hub.snapshot(created.room.code)?.members[0]?.media).toEqual({ audio: false, video: true });
   });
 
   it("tells friends when a member's upload is too slow for video, and when it is not any more", async () => {
-    const host = await harness.connectClient();
+    const host = await server().connectClient();
     const created = expectOk(await send(host, "room:create", { nickname: "Host" }));
-    const media = () => harness.server.realtime.hub.snapshot(created.room.code)?.members[0]?.media;
+    const media = () => server().server.realtime.hub.snapshot(created.room.code)?.members[0]?.media;
     expectOk(await send(host, "call:media", { audio: true, video: true, slowUplink: true }));
     expect(media()).toEqual({ audio: true, video: true, slowUplink: true });
     expectOk(await send(host, "call:media", { audio: true, video: true }));

@@ -5,19 +5,12 @@
  * Components read the slice they show with `useRoomStore(selector)` and send intents through it.
  */
 import { useMemo, useSyncExternalStore } from "react";
-import type { ClientPayload, JoinedRoom, LivePayload, PlayerScoreSnapshot, RoomSnapshot, ServerPayload } from "@/core/protocol";
-import { closeVisionTasks } from "./vision/registry";
+import type { JoinedRoom, PlayerScoreSnapshot, RoomSnapshot, ServerPayload } from "@/core/protocol";
 import { wireMoments } from "./moments/momentStore";
 import { getSocket, request, type ClientAck, type ClientErrorCode } from "./socket";
+import { forgetSeat, rememberNickname, storedSeat, storeSeat, type Seat } from "./room/seat";
 
 export type ConnectionStatus = "connecting" | "connected" | "unreachable" | "restarting";
-
-export interface Seat {
-  roomCode: string;
-  playerId: string;
-  sessionToken: string;
-  nickname: string;
-}
 
 export interface RoomStoreState {
   connection: ConnectionStatus;
@@ -30,9 +23,6 @@ export interface RoomStoreState {
   /** The server restarted under us (it said so before closing): shown until the next game starts. */
   restarted: boolean;
 }
-
-const SEAT_KEY = (roomCode: string) => `poseparty.seat.${roomCode}`;
-const NICKNAME_KEY = "poseparty.nickname";
 
 /**
  * A tiny external store: every update is a new state object, and a slice nobody changed keeps
@@ -142,7 +132,7 @@ function wireSocket(): void {
   socket.on("game:meters", (payload) => update(applyMeters(store.getState(), payload)));
   socket.on("room:removed", ({ code }) => {
     const { seat } = store.getState();
-    if (seat) sessionStorage.removeItem(SEAT_KEY(seat.roomCode));
+    if (seat) forgetSeat(seat.roomCode);
     update({ seat: null, room: null, removedReason: code });
   });
 }
@@ -157,7 +147,7 @@ async function reclaimSeat(seat: Seat, afterRestart: boolean): Promise<void> {
   if (answer.ok) {
     if (afterRestart) update({ restarted: true });
   } else if (answer.code === "room_not_found" || answer.code === "room_full") {
-    sessionStorage.removeItem(SEAT_KEY(seat.roomCode));
+    forgetSeat(seat.roomCode);
     update({ seat: null, room: null, removedReason: answer.code, restarted: afterRestart });
   }
 }
@@ -210,36 +200,8 @@ function takeSeat(joined: JoinedRoom, nickname: string): void {
     // The server may have made the name unique ("Mina 2"): keep the one the room shows.
     nickname: joined.room.members.find((member) => member.id === joined.playerId)?.nickname ?? nickname,
   };
-  // Per tab on purpose: two tabs are two players, and a reload keeps this tab's seat.
-  sessionStorage.setItem(SEAT_KEY(seat.roomCode), JSON.stringify(seat));
+  storeSeat(seat);
   update({ seat, room: joined.room, removedReason: null, scores: scoresOf(joined.room) });
-}
-
-function storedSeat(roomCode: string): Seat | null {
-  try {
-    const raw = sessionStorage.getItem(SEAT_KEY(roomCode));
-    const parsed: unknown = raw ? JSON.parse(raw) : null;
-    if (parsed && typeof parsed === "object" && "sessionToken" in parsed && "nickname" in parsed) return parsed as Seat;
-  } catch {
-    // A damaged entry is just a lost seat: join again.
-  }
-  return null;
-}
-
-export function rememberedNickname(): string {
-  try {
-    return localStorage.getItem(NICKNAME_KEY) ?? "";
-  } catch {
-    return "";
-  }
-}
-
-function rememberNickname(nickname: string): void {
-  try {
-    localStorage.setItem(NICKNAME_KEY, nickname);
-  } catch {
-    // Private mode without storage: the nickname is simply not remembered.
-  }
 }
 
 export async function createRoom(nickname: string): Promise<ClientAck<"room:create">> {
@@ -268,10 +230,6 @@ export async function joinRoom(roomCode: string, nickname: string): Promise<Clie
   return answer;
 }
 
-export function hasStoredSeat(roomCode: string): boolean {
-  return storedSeat(roomCode) !== null;
-}
-
 export function peekRoom(roomCode: string): Promise<ClientAck<"room:peek">> {
   wireSocket();
   return request("room:peek", { roomCode });
@@ -279,55 +237,7 @@ export function peekRoom(roomCode: string): Promise<ClientAck<"room:peek">> {
 
 export async function leaveRoom(): Promise<void> {
   const { seat } = store.getState();
-  if (seat) sessionStorage.removeItem(SEAT_KEY(seat.roomCode));
+  if (seat) forgetSeat(seat.roomCode);
   update({ seat: null, room: null, restarted: false });
   await request("room:leave", {});
-  // Loaded models hold WASM memory: free them with the room.
-  closeVisionTasks();
-}
-
-export function startGame(choice: ClientPayload<"game:start">) {
-  return request("game:start", choice);
-}
-
-export function sendRoomIntent(event: "game:startEarly" | "game:returnToChat") {
-  return request(event, {});
-}
-
-/** An award, acked: the server checks it against the meter samples sent before it. */
-export function sendAward(update: ClientPayload<"game:score">) {
-  return request("game:score", update);
-}
-
-/** A copy round's leader: the pose it struck (core/game/copyRound.ts). */
-export function sendLeaderPose(struck: ClientPayload<"game:leaderPose">) {
-  return request("game:leaderPose", struck);
-}
-
-/**
- * A live meter sample, without an ack. Only while connected: a sample buffered through a drop
- * would arrive stale, before the seat is reclaimed.
- */
-export function sendMeter(sample: LivePayload<"game:meter">): void {
-  const socket = getSocket();
-  if (socket.connected) socket.emit("game:meter", sample);
-}
-
-/** The game page's heartbeat (see "game:alive"); like a meter sample, only while connected. */
-export function sendAlive(): void {
-  const socket = getSocket();
-  if (socket.connected) socket.emit("game:alive", {});
-}
-
-export function sendVisibility(update: ClientPayload<"game:visibility">) {
-  return request("game:visibility", update);
-}
-
-/** This player's best moment for the results shown, or null to withdraw it. */
-export function sendMoment(moment: ClientPayload<"game:moment">) {
-  return request("game:moment", moment);
-}
-
-export function sendPreloadProgress(update: ClientPayload<"preload:progress">) {
-  return request("preload:progress", update);
 }

@@ -6,7 +6,8 @@ import { checkNickname } from "@/core/nickname";
 import { normalizeRoomCode } from "@/core/roomCode";
 import { useI18n } from "@/client/i18n";
 import type { MessageKey } from "@/client/messages";
-import { createRoom, joinRoom, rememberedNickname } from "@/client/roomStore";
+import { rememberedNickname } from "@/client/room/seat";
+import { createRoom, joinRoom } from "@/client/roomStore";
 import { AppHeader, ConnectionBanner } from "./Chrome";
 import { errorMessageKey } from "./errorText";
 

@@ -20,7 +20,7 @@ import type { MessageKey } from "@/client/messages";
 import { acquireCamera, getCameraVideo } from "@/client/media/camera";
 import { checkFramingNow, framingFromWarmup, watchFraming, type FramingCheck } from "@/client/lobby/framingCheck";
 import { createProgressReporter, type ProgressReporter } from "@/client/lobby/progressReporter";
-import { sendPreloadProgress, sendRoomIntent } from "@/client/roomStore";
+import { sendPreloadProgress, sendRoomIntent } from "@/client/room/commands";
 import type { PlanOutcome, SettlePlanOptions } from "@/client/vision/plans/settlePlan";
 import type { AssetProgress, PreloadFailureKind } from "@/client/vision/preloader";
 import { CallGrid } from "./CallGrid";

@@ -13,7 +13,7 @@ import {
 import { useI18n } from "@/client/i18n";
 import type { MessageKey } from "@/client/messages";
 import { rememberPlaylist, rememberedPlaylist } from "@/client/lastPlaylist";
-import { startGame } from "@/client/roomStore";
+import { startGame } from "@/client/room/commands";
 import { rememberTimeScale, rememberedTimeScale } from "@/client/timeScalePreference";
 import { errorMessageKey } from "./errorText";
 

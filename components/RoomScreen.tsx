@@ -12,18 +12,9 @@ import { unlockAudioOnFirstTap } from "@/client/audio/sound";
 import type { CallSettings } from "@/client/call/call";
 import { CallProvider } from "@/client/call/useCall";
 import { prefersReducedMotion } from "@/client/motionPreference";
-import {
-  hasStoredSeat,
-  joinRoom,
-  leaveRoom,
-  peekRoom,
-  rememberedNickname,
-  selectRemovedReason,
-  selectRestarted,
-  selectRoom,
-  selectSeat,
-  useRoomStore,
-} from "@/client/roomStore";
+import { hasStoredSeat, rememberedNickname } from "@/client/room/seat";
+import { closeVisionTasks } from "@/client/vision/registry";
+import { joinRoom, leaveRoom, peekRoom, selectRemovedReason, selectRestarted, selectRoom, selectSeat, useRoomStore } from "@/client/roomStore";
 import { GameStage } from "./GameStage";
 import { Lobby } from "./Lobby";
 import { Results } from "./Results";
@@ -129,6 +120,8 @@ export function RoomScreen({ code: rawCode, modelBaseUrl, testPlaylist, call }: 
 
   const onLeave = async () => {
     await leaveRoom();
+    // Loaded models hold WASM memory: free them with the room.
+    closeVisionTasks();
     releaseCamera();
     router.push("/");
   };

@@ -10,7 +10,8 @@
  * with a new DTLS fingerprint means a new remote peer connection).
  */
 import type { ServerPayload } from "@/core/protocol";
-import { getSocket, request } from "@/client/socket";
+import { sendSignal as sendRoomSignal } from "@/client/room/commands";
+import { getSocket } from "@/client/socket";
 import {
   CallStateStore,
   meshVideoAllowed,
@@ -666,7 +667,7 @@ async function sendSignal(to: string, signal: { description?: RTCSessionDescript
       : {}),
   };
   for (let attempt = 0; attempt < SIGNAL_RETRIES; attempt += 1) {
-    const answer = await request("rtc:signal", payload);
+    const answer = await sendRoomSignal(payload);
     if (answer.ok) return;
     // A burst of candidates can hit the per-second budget, and right after a reconnect our seat (or
     // the friend's) may not be back yet: wait and resend rather than lose the signal.

@@ -10,8 +10,8 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import type { MemberSnapshot, RoomSnapshot } from "@/core/protocol";
 import { acquireMicrophoneOnly, getMicrophoneOnlyStream, subscribeCamera, type CameraState } from "@/client/media/camera";
 import { useCamera } from "@/client/media/useCamera";
-import { request } from "@/client/socket";
-import type { Seat } from "@/client/roomStore";
+import { sendCallMedia } from "@/client/room/commands";
+import type { Seat } from "@/client/room/seat";
 import type { CallProvider, CallSession, CallSettings, CallState, RemotePeer } from "./call";
 import { MeshCall } from "./meshCall";
 import { SpeakingMonitor } from "./speaking";
@@ -141,7 +141,7 @@ export function CallProvider({ settings, room, seat, children }: CallProviderPro
   useEffect(() => {
     if (!settled || !selfMedia) return;
     if (selfMedia.audio === audio && selfMedia.video === video && Boolean(selfMedia.slowUplink) === slowUplink) return;
-    void request("call:media", { audio, video, ...(slowUplink ? { slowUplink } : {}) });
+    void sendCallMedia({ audio, video, ...(slowUplink ? { slowUplink } : {}) });
   }, [settled, audio, video, slowUplink, selfMedia]);
 
   // ---- speaking

@@ -17,7 +17,7 @@ import type { Difficulty } from "@/core/scoring/types";
 import { loadSounds, playEffect, startMusic, stopMusic, unlockAudioOnFirstTap, type EffectName } from "../audio/sound";
 import { getCameraVideo } from "../media/camera";
 import { createScreenWakeLock, type ScreenWakeLock } from "../media/wakeLock";
-import { sendAlive, sendAward, sendLeaderPose, sendMeter, sendVisibility } from "../roomStore";
+import { sendAlive, sendAward, sendLeaderPose, sendMeter, sendVisibility } from "../room/commands";
 import { serverNow, syncClock } from "./clockSync";
 import { InferenceLoop, type ActiveRound, type FrameReport } from "@/client/vision/inferenceLoop";
 import { createLiveSender, type LiveSender } from "./liveSender";

@@ -5,7 +5,7 @@
  * each change of the setting, the kept still or the room's copy sends at most one message.
  */
 import { useEffect, useSyncExternalStore } from "react";
-import { sendMoment } from "../roomStore";
+import { sendMoment } from "../room/commands";
 import { pageBestMoment } from "./pageMoment";
 import { useMomentSharing } from "./sharingPreference";
 

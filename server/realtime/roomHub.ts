@@ -10,6 +10,8 @@ import type { Logger } from "pino";
 import { createRoom, type RoomState } from "@/core/room";
 import { generateRoomCode } from "@/core/roomCode";
 import type {
+  Ack,
+  ClientEventName,
   ClientPayload,
   ClientToServerEvents,
   ErrorAck,
@@ -119,6 +121,32 @@ export class RoomHub {
     void socket.leave(roomChannel(room.code));
     socket.data = {};
     return room.onLeave(playerId, socket.id, true, log);
+  }
+
+  /**
+   * Runs one parsed client event in this process: joining, peeking and leaving here, the clock's
+   * ping at once, and everything else in the member's room (its `messages`). The router calls
+   * this for events whose room lives here, whether the socket does or not.
+   */
+  run<E extends ClientEventName>(event: E, socket: SeatSocket, payload: ClientPayload<E>, log: Logger): Ack<E> {
+    // The payload's type follows the event's; TypeScript cannot narrow a generic, hence the casts.
+    const answer = ((): Ack<ClientEventName> => {
+      switch (event) {
+        case "room:create":
+          return this.createRoom(socket, (payload as ClientPayload<"room:create">).nickname, log);
+        case "room:join":
+          return this.joinRoom(socket, payload as ClientPayload<"room:join">, log);
+        case "room:peek":
+          return this.peekRoom((payload as ClientPayload<"room:peek">).roomCode);
+        case "room:leave":
+          return this.leaveRoom(socket, log);
+        case "clock:ping":
+          return { ok: true, serverTime: Date.now() };
+        default:
+          return this.roomMessage(socket, event, payload as ClientPayload<RoomEventName>, log);
+      }
+    })();
+    return answer;
   }
 
   /** One of the member's room events (everything but joining and leaving): its room handles it. */

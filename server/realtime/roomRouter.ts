@@ -23,19 +23,11 @@ import {
 import type { ForwardedAnswer, ForwardedEvent, Presence } from "./presence/presence";
 import { roomChannel, type PoseServer, type PoseSocket, type RoomHub, type SeatSocket, type SocketData } from "./roomHub";
 
-/** Runs one parsed event against the hub in this process (the socket may live in another). */
-export type LocalEventRunner = <E extends ClientEventName>(event: E, socket: SeatSocket, payload: ClientPayload<E>, log: Logger) => Promise<Ack<E>>;
-
-/** Runs one parsed live event (a meter sample) against the hub in this process; nothing is awaited. */
-export type LocalLiveRunner = (event: LiveEventName, socket: SeatSocket, payload: LivePayload<LiveEventName>) => { ok: true } | ErrorAck;
-
 export interface RoomRouterOptions {
   io: PoseServer;
   hub: RoomHub;
   presence: Presence;
   logger: Logger;
-  runLocally: LocalEventRunner;
-  runLiveLocally: LocalLiveRunner;
 }
 
 /** Not a client event: one process asking the owner about a seat token (LiveKit token route). */
@@ -61,12 +53,12 @@ export class RoomRouter {
 
   /** Runs a parsed client event where its room lives and returns the acknowledgement. */
   async dispatch<E extends ClientEventName>(event: E, socket: PoseSocket, payload: ClientPayload<E>, log: Logger): Promise<Ack<E>> {
-    const { presence, runLocally } = this.options;
-    if (!presence.distributed) return runLocally(event, socket, payload, log);
+    const { presence, hub } = this.options;
+    if (!presence.distributed) return hub.run(event, socket, payload, log);
     const code = this.roomCodeFor(event, socket, payload);
     const owner = code === null || this.isLocalRoom(code) ? null : await presence.roomOwner(code);
     if (owner === null || owner === presence.serverId) {
-      const answer = await runLocally(event, socket, payload, log);
+      const answer = hub.run(event, socket, payload, log);
       if (event === "room:create" && isOkAnswer(answer)) await this.claimCreatedRoom(socket, log);
       return answer;
     }
@@ -83,9 +75,9 @@ export class RoomRouter {
    * replaces a lost one).
    */
   dispatchLive(event: LiveEventName, socket: PoseSocket, payload: LivePayload<LiveEventName>, log: Logger): { ok: true } | ErrorAck {
-    const { presence, runLiveLocally } = this.options;
+    const { presence, hub } = this.options;
     const code = socket.data.roomCode;
-    if (!presence.distributed || !code || this.isLocalRoom(code)) return runLiveLocally(event, socket, payload);
+    if (!presence.distributed || !code || this.isLocalRoom(code)) return hub.liveMessage(socket, event, payload);
     const request: ForwardedEvent = { event, payload, socketId: socket.id, data: { ...socket.data } };
     void presence.roomOwner(code).then(
       (owner) => (owner && owner !== presence.serverId ? presence.forward(owner, request) : null),
@@ -129,7 +121,7 @@ export class RoomRouter {
 
   /** The owner's side: the same handlers, with a stand-in for the socket that lives elsewhere. */
   private async runForwarded(request: ForwardedEvent): Promise<ForwardedAnswer> {
-    const { io, hub, logger, runLocally } = this.options;
+    const { io, hub, logger } = this.options;
     const { roomCode, playerId } = request.data;
     // A seat another socket has since taken (a newer tab) is not this socket's any more.
     const holdsSeat = !roomCode || !playerId || hub.memberSocketId(roomCode, playerId) === request.socketId;
@@ -151,7 +143,7 @@ export class RoomRouter {
     }
     if (isLiveEventName(request.event)) {
       const parsed = parseLivePayload(request.event, request.payload);
-      return { answer: parsed.ok ? this.options.runLiveLocally(request.event, socket, parsed.payload) : parsed, data: socket.data };
+      return { answer: parsed.ok ? hub.liveMessage(socket, request.event, parsed.payload) : parsed, data: socket.data };
     }
     if (!isClientEventName(request.event)) {
       return { answer: { ok: false, code: "unknown_event", message: "Unknown event." } satisfies ErrorAck, data: socket.data };
@@ -159,7 +151,7 @@ export class RoomRouter {
     // Checked again here: another process's message is input like any other.
     const parsed = parseClientPayload(request.event, request.payload);
     if (!parsed.ok) return { answer: parsed, data: socket.data };
-    const answer = await runLocally(request.event, socket, parsed.payload, log);
+    const answer = hub.run(request.event, socket, parsed.payload, log);
     return { answer, data: socket.data };
   }
 

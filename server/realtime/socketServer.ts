@@ -20,14 +20,13 @@ import {
   parseLivePayload,
   type Ack,
   type ClientEventName,
-  type ClientPayload,
   type ErrorAck,
   type LiveEventName,
 } from "@/core/protocol";
 import type { AppConfig } from "../config";
 import { compileTrust } from "../http/clientAddress";
 import { noRealtimeMetrics, type RealtimeMetrics, type RejectionReason } from "../observability/metrics";
-import { RoomHub, type MatchSaving, type PoseServer, type RoomEventName, type SeatSocket } from "./roomHub";
+import { RoomHub, type MatchSaving, type PoseServer } from "./roomHub";
 import { LocalPresence } from "./presence/localPresence";
 import type { Presence } from "./presence/presence";
 import { RoomRouter } from "./roomRouter";
@@ -42,12 +41,6 @@ export interface Realtime {
   /** Origin and per-address checks on every new session; tracks open sessions per address. */
   guard: ConnectionGuard;
 }
-
-type EventHandler<E extends ClientEventName> = (socket: SeatSocket, payload: ClientPayload<E>, log: Logger) => Ack<E> | Promise<Ack<E>>;
-
-/** Events outside any room's `messages`: joining, leaving, and the clock. */
-type HubEventName = Exclude<ClientEventName, RoomEventName>;
-type HubHandlerTable = { [E in HubEventName]: EventHandler<E> };
 
 export function attachRealtime(
   httpServer: HttpServer,
@@ -106,26 +99,12 @@ export function attachRealtime(
     if (ratePerSecond) ownRates.set(event, ratePerSecond);
   }
 
-  const hubHandlers: HubHandlerTable = {
-    "room:create": (socket, payload, log) => hub.createRoom(socket, payload.nickname, log),
-    "room:join": (socket, payload, log) => hub.joinRoom(socket, payload, log),
-    "room:peek": (_socket, payload) => hub.peekRoom(payload.roomCode),
-    "room:leave": (socket, _payload, log) => hub.leaveRoom(socket, log),
-    "clock:ping": () => ({ ok: true, serverTime: Date.now() }),
-  };
-  // Every other event belongs to the member's room: its handler sits in the room's `messages`.
-  const runEvent = <E extends ClientEventName>(event: E, socket: SeatSocket, payload: ClientPayload<E>, log: Logger): Ack<E> | Promise<Ack<E>> =>
-    event in hubHandlers
-      ? (hubHandlers[event as HubEventName & E] as EventHandler<E>)(socket, payload, log)
-      : hub.roomMessage(socket, event as RoomEventName, payload as ClientPayload<RoomEventName>, log);
   const joinEvents: ReadonlySet<ClientEventName> = new Set(["room:create", "room:join", "room:peek"]);
   const router = new RoomRouter({
     io,
     hub,
     presence,
     logger,
-    runLocally: async (event, socket, payload, log) => runEvent(event, socket, payload, log),
-    runLiveLocally: (event, socket, payload) => hub.liveMessage(socket, event, payload),
   });
 
   io.on("connection", (socket) => {

@@ -14,7 +14,7 @@ import { REPO_ROOT } from "../lib/proc";
 import { round } from "../lib/stats";
 import { startPageServer } from "./pageServer";
 import type { InputBreakdown } from "./inputs";
-import type { PlanBenchData } from "./plans";
+import type { PlanBenchData } from "./plans/options";
 import type { InferenceVariant, RunConfig, RunResult, SteadyResult } from "./types";
 
 export interface InferenceOptions {

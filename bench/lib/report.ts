@@ -1,5 +1,5 @@
 /** The bench report: JSON shape and its markdown summary. */
-import { plansMarkdown } from "../inference/plans";
+import { plansMarkdown } from "../inference/plans/report";
 import type { InferenceSectionData } from "../inference/section";
 import type { LobbySectionData } from "../lobby/section";
 import type { NetworkSectionData } from "../network/section";

@@ -22,7 +22,7 @@ function countDetection(thread: "main" | "worker"): void {
 
 /**
  * The last detection times (ms; for a worker, request to result) and how many finished, at
- * `window.__poseparty.detectionTimes`: read-only, for the bench's plan rows (bench/inference/plans.ts).
+ * `window.__poseparty.detectionTimes`: read-only, for the bench's plan rows (bench/inference/plans/measure.ts).
  */
 const RECENT_DETECT_MS = 1_000;
 const detectionTimes = { finished: 0, recentMs: [] as number[] };

@@ -171,7 +171,7 @@ export async function settleInferencePlan(options: SettlePlanOptions): Promise<P
     return done({ ...activePlanInfo(), reason: "default", measurements: [], unavailable: {} });
   }
 
-  // The bench's fixed-plan rows (bench/inference/plans.ts) set a plan by hand: no trial.
+  // The bench's fixed-plan rows (bench/inference/plans/measure.ts) set a plan by hand: no trial.
   const forced = readForcedPlan();
   if (forced) {
     const failed = await preparePlan(forced, options.assets, options.video, signal);

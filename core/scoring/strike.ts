@@ -9,7 +9,7 @@
  * The pose is settled once a run has lasted STRIKE_HOLD_MS and STRIKE_MIN_FRAMES frames: then the
  * latest frame, as drawn on screen (mirrored, square space), is the leader's pose.
  */
-import { STRIKE_HOLD_MS, STRIKE_MIN_FRAMES, STRIKE_STEADY_MIN, type LeaderPose } from "../game/copyRound";
+import { isPlayableLeaderPose, STRIKE_HOLD_MS, STRIKE_MIN_FRAMES, STRIKE_STEADY_MIN, type LeaderPose } from "../game/copyRound";
 import { rawToScreenTargetPoints } from "../targets/derive";
 import { BODY_POINT_INDICES } from "./bodyPoints";
 import { PoseScorer, preparePoseTarget, type PreparedPoseTarget } from "./poseSimilarity";
@@ -54,11 +54,13 @@ export class StrikeTracker {
   }
 
   push(landmarks: LandmarkList | null, frameWidth: number, frameHeight: number, timestamp: number): StrikeReading {
-    if (!landmarks || !isFramed(landmarks)) {
+    const pose = landmarks && isFramed(landmarks) ? (rawToScreenTargetPoints(landmarks, frameWidth, frameHeight) as LeaderPose) : null;
+    // The room's own test of a pose (isPlayableLeaderPose): a pose it would refuse is not framed
+    // here either, so the page never sends one (seen: "implausible_pose" for a first offer).
+    if (!landmarks || !pose || !isPlayableLeaderPose(pose)) {
       this.reset();
       return { steadiness: 0, framed: false, settled: null };
     }
-    const pose = rawToScreenTargetPoints(landmarks, frameWidth, frameHeight) as LeaderPose;
     let steadiness = 1;
     if (this.anchor) {
       steadiness = this.scorer.score(landmarks, this.anchor, frameWidth / frameHeight).similarity;

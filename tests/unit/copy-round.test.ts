@@ -232,6 +232,14 @@ describe("StrikeTracker", () => {
     for (let t = 0; t <= 2_000; t += 100) expect(tracker.push(hidden, 100, 100, t)).toEqual({ steadiness: 0, framed: false, settled: null });
   });
 
+  it("never settles a pose the room would refuse: in view, but with no limb to read", () => {
+    const tracker = new StrikeTracker();
+    const point = { x: 0.5, y: 0.5 };
+    const huddle = Object.fromEntries(BODY_POINT_NAMES.map((name) => [name, point])) as LeaderPose;
+    expect(isPlayableLeaderPose(huddle)).toBe(false);
+    for (let t = 0; t <= 2_000; t += 100) expect(tracker.push(landmarksOf(huddle), 100, 100, t)).toEqual({ steadiness: 0, framed: false, settled: null });
+  });
+
   it("does not settle a pose that keeps changing", () => {
     const tracker = new StrikeTracker();
     const star = getPoseTarget("star")!.points as LeaderPose;

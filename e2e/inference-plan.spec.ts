@@ -92,10 +92,6 @@ test("each phone plays with the plan its own measurements choose, shown on every
   }
   const slowBefore = await detections(slow.page);
 
-  // Both still score on the messi target: whatever the plan, the results reach the hold.
-  for (const player of [fast, slow]) {
-    await expect(player.page.getByTestId("stage-banner")).toHaveText(/PERFECT|GOOD/, { timeout: 30_000 });
-  }
   // During the round the slowed page detected where its plan says: on a worker plan the page's own
   // thread ran no detection at all (so no long task of inference), on a main plan the worker none.
   // (Polled: a fast hold can be scored after fewer detections than this counts.)
@@ -103,6 +99,9 @@ test("each phone plays with the plan its own measurements choose, shown on every
   await expect.poll(async () => (await detections(slow.page))[busy], { timeout: 30_000 }).toBeGreaterThan(slowBefore[busy] + 5);
   expect((await detections(slow.page))[idle]).toBe(slowBefore[idle]);
 
+  // Both still score on the messi target: whatever the plan, the results reach the hold. Read
+  // from the results, not the round's banner: on a loaded CI machine the slowed page earned its
+  // award in the second round, after the first round's banner had come and gone.
   for (const player of [fast, slow]) {
     await expect(player.page.getByTestId("results")).toBeVisible({ timeout: 90_000 });
     const own = player.page.getByTestId("ranking-row").filter({ hasText: player === fast ? "Fast" : "Slow" });

@@ -9,9 +9,10 @@
  * share this machine's clock, so the true offset is 0 and the estimate itself is the error. No page
  * may show a friend (or the call) as "reconnecting" while every link holds.
  *
- * Then, in round 2, one phone's link goes for 8 s: friends see it reconnecting (the room notices
- * a page that went quiet within SILENT_AFTER_MS, where Socket.IO's heartbeat would take up to
- * 30 s), it comes back by itself with seat, score and role, and its points in rounds 4 and 5 count.
+ * Then, in round 2 (3 when a loaded machine kept the test in round 1's checks), one phone's link
+ * goes for 8 s: friends see it reconnecting (the room notices a page that went quiet within
+ * SILENT_AFTER_MS, where Socket.IO's heartbeat would take up to 30 s), it comes back by itself
+ * with seat, score and role, and its points in the rounds after the next one count.
  *
  * Needs root (ip netns). Skipped with a message outside CI when not root; under CI it must run.
  */
@@ -119,11 +120,14 @@ test.describe("the game across a small internet: three phones on three link prof
       expect(Math.abs(offsetMs), `${player.name}: clock offset error (ms) within half its round trip ${roundTripMs}`).toBeLessThanOrEqual(promised);
     }
 
-    // Round 2: Lte's link goes for 8 s. Friends see Lte reconnecting within the dropout (the room's
-    // silence watch), then playing again; the seat, the score and the role stay.
+    // Round 2 (or 3, where a loaded machine made the checks above outlast round 2): Lte's link goes
+    // for 8 s. Friends see Lte reconnecting within the dropout (the room's silence watch), then
+    // playing again; the seat, the score and the role stay.
     const names = { wifi: "Wifi", lte: "Lte", cafe: "Cafe" } as const;
-    await expect(host!.page.locator(".game-head .tag")).toContainText("2/5", { timeout: 120_000 });
+    const roundTag = host!.page.locator(".game-head .tag");
+    await expect(roundTag).toContainText(/[23]\/5/, { timeout: 120_000 });
     await expect(host!.page.getByTestId("game-stage")).toHaveAttribute("data-stage", "round");
+    const dropRound = Number(/(\d)\/5/.exec((await roundTag.textContent()) ?? "")?.[1]) - 1;
     const seenBefore: Record<string, string[]> = {};
     for (const player of everyone) seenBefore[player.name] = await reconnectingSeen(player.page);
     const lte = guests[0]!;
@@ -155,9 +159,10 @@ test.describe("the game across a small internet: three phones on three link prof
       cells.forEach((cell, index) => points[columns[index]!]!.push(Number(/(\d+)\s*$/.exec(cell)?.[1] ?? 0)));
     }
     const sum = (list: number[], rounds: number[]) => rounds.reduce((total, round) => total + (list[round] ?? 0), 0);
-    // Fairness where every link was up: round 1, and rounds 4 and 5 (Lte's link went in round 2 and
-    // may take round 3 to come back).
-    const fairRounds = [0, 3, 4];
+    // Fairness where every link was up: every round but the dropout's and the next (Lte's link
+    // may take that one to come back).
+    const fairRounds = [0, 1, 2, 3, 4].filter((round) => round !== dropRound && round !== dropRound + 1);
+    const afterReturn = [0, 1, 2, 3, 4].filter((round) => round > dropRound + 1);
     const fair = Object.fromEntries(Object.entries(points).map(([name, list]) => [name, sum(list, fairRounds)]));
     const stalls: Record<string, number[]> = {};
     for (const player of everyone) stalls[player.name] = await stallsSeen(player.page);
@@ -165,14 +170,14 @@ test.describe("the game across a small internet: three phones on three link prof
     const awards: Record<string, Record<string, number>> = {};
     for (const player of everyone)
       awards[player.name] = await player.page.evaluate(() => (window.__poseparty?.awards as Record<string, number> | undefined) ?? {});
-    const summary = { points, fair, clocks, lteBackAfterMs: backAfterMs, stalls, awards };
+    const summary = { points, fair, dropRound: dropRound + 1, clocks, lteBackAfterMs: backAfterMs, stalls, awards };
     testInfo.annotations.push({ type: "network game", description: JSON.stringify(summary) });
     console.log(`network game: ${JSON.stringify(summary)}`);
     const values = Object.values(fair);
     expect(values).toHaveLength(3);
     for (const value of values) expect(value, "every phone scored").toBeGreaterThan(0);
     expect(Math.min(...values), `the link does not decide the score: ${JSON.stringify(fair)}`).toBeGreaterThanOrEqual(FAIR_SHARE * Math.max(...values));
-    expect(sum(points[names.lte]!, [3, 4]), "Lte's points after the return count").toBeGreaterThan(0);
+    expect(sum(points[names.lte]!, afterReturn), "Lte's points after the return count").toBeGreaterThan(0);
     // Over every link, awards reach the server in their round, with their evidence: each phone had
     // some accepted, and none whose link stayed up was refused as implausible (meters lost on the way).
     for (const player of everyone) expect(awards[player.name]?.accepted ?? 0, `${player.name}: awards accepted`).toBeGreaterThan(0);

@@ -22,7 +22,7 @@ import {
   type LocalMedia,
   type PeerStatus,
 } from "./call";
-import { INITIAL_UPLINK, LEVEL_ENCODING, levelKbps, nextUplinkState, type UplinkState } from "./uplinkGovernor";
+import { HeldBackMemory, INITIAL_UPLINK, LEVEL_ENCODING, levelKbps, nextUplinkState, type UplinkState } from "./uplinkGovernor";
 
 type Signal = ServerPayload<"rtc:signal">;
 type Kind = "audio" | "video";
@@ -199,10 +199,17 @@ export class MeshCall implements CallSession {
     let receivers = 0;
     let estimateKbps: number | null = null;
     let heldBack = 0;
+    let settling = 0;
+    // One line per sample at debug level: what the governor saw, for a failing lab test's log.
+    const seen: string[] = [];
     for (const [playerId, peer] of this.peers) {
       if (!this.local.video || !this.videoAllowed(playerId)) continue;
       const outgoing = await peer.outgoing(ESTIMATE_SETTLE_MS);
-      if (outgoing === "unsettled") continue;
+      seen.push(outgoing === "unsettled" ? "unsettled" : outgoing.trace);
+      if (outgoing === "unsettled") {
+        settling += 1;
+        continue;
+      }
       receivers += 1;
       if (outgoing.estimateKbps !== null) estimateKbps = (estimateKbps ?? 0) + outgoing.estimateKbps;
       if (outgoing.bandwidthLimited) heldBack += 1;
@@ -216,11 +223,13 @@ export class MeshCall implements CallSession {
     const next = nextUplinkState(this.uplink, {
       atMs: performance.now(),
       videoReceivers: receivers,
+      settlingReceivers: settling,
       estimateKbps,
       shareKbps: this.shareKbps(),
       bandwidthLimited,
     });
     const changed = next.level !== this.uplink.level;
+    console.debug(`[call] uplink sample ${next.level}: ${seen.join(" | ") || "no video receivers"}`);
     this.uplink = next;
     if (!changed) return;
     console.info(`[call] uplink ${next.level}: ${estimateKbps === null ? "no estimate" : `${Math.round(estimateKbps)} kbit/s`} for ${receivers} friends`);
@@ -284,6 +293,7 @@ class MeshPeer {
   private connectedAt: number | null = null;
   /** The previous outgoing() reading, for rates. */
   private lastOutgoing: { atMs: number; bytesSent: number; estimateKbps: number | null } | null = null;
+  private readonly heldBack = new HeldBackMemory();
   private closed = false;
 
   constructor(private readonly options: MeshPeerOptions) {
@@ -324,16 +334,18 @@ class MeshPeer {
    * nothing) and whether it holds our video back; "unsettled" when not connected, or connected too
    * recently for the estimate to mean much.
    */
-  async outgoing(settleMs: number): Promise<{ estimateKbps: number | null; bandwidthLimited: boolean } | "unsettled"> {
+  async outgoing(settleMs: number): Promise<{ estimateKbps: number | null; bandwidthLimited: boolean; trace: string } | "unsettled"> {
     const pc = this.pc;
     if (this.closed || pc.connectionState !== "connected" || this.connectedAt === null || performance.now() - this.connectedAt < settleMs) {
       this.lastOutgoing = null;
+      this.heldBack.forget();
       return "unsettled";
     }
     try {
       const stats = await pc.getStats();
       let estimateKbps: number | null = null;
       let reasonBandwidth = false;
+      let videoLimitation = "none";
       let bytesSent = 0;
       stats.forEach(
         (report: {
@@ -347,6 +359,7 @@ class MeshPeer {
           if (report.type === "outbound-rtp") {
             bytesSent += (report.bytesSent ?? 0) + (report.headerBytesSent ?? 0);
             if (report.kind === "video" && report.qualityLimitationReason === "bandwidth") reasonBandwidth = true;
+            if (report.kind === "video" && report.qualityLimitationReason) videoLimitation = report.qualityLimitationReason;
           }
           if (report.type !== "transport" || !report.selectedCandidatePairId) return;
           const pair = stats.get(report.selectedCandidatePairId) as RTCIceCandidatePairStats | undefined;
@@ -356,13 +369,19 @@ class MeshPeer {
       const now = performance.now();
       const last = this.lastOutgoing;
       this.lastOutgoing = { atMs: now, bytesSent, estimateKbps };
-      if (estimateKbps === null || !last || now <= last.atMs) return { estimateKbps, bandwidthLimited: reasonBandwidth };
+      const estimateText = estimateKbps === null ? "none" : Math.round(estimateKbps);
+      if (estimateKbps === null || !last || now <= last.atMs) {
+        const bandwidthLimited = this.heldBack.note(reasonBandwidth, now);
+        return { estimateKbps, bandwidthLimited, trace: `estimate ${estimateText} limited by ${videoLimitation}` };
+      }
       const sentKbps = ((bytesSent - last.bytesSent) * 8) / (now - last.atMs);
       // Held back by the estimate: sending about all it allows while it stops growing (congestion
       // control that still ramps up after connecting grows a few percent a second). A still picture
       // sends far less than its estimate and is not held back, however low that estimate is.
       const saturated = sentKbps >= SATURATED_SHARE * estimateKbps && (last.estimateKbps === null || estimateKbps <= last.estimateKbps * ESTIMATE_GROWING);
-      return { estimateKbps, bandwidthLimited: reasonBandwidth || saturated };
+      const bandwidthLimited = this.heldBack.note(reasonBandwidth || saturated, now);
+      const trace = `estimate ${estimateText} sent ${Math.round(sentKbps)} limited by ${videoLimitation}${saturated ? ", saturated" : bandwidthLimited ? ", held back lately" : ""}`;
+      return { estimateKbps, bandwidthLimited, trace };
     } catch {
       return "unsettled";
     }

@@ -61,6 +61,12 @@ export interface UplinkSample {
   atMs: number;
   /** Friends this phone currently sends video to, over connections that have settled. */
   videoReceivers: number;
+  /**
+   * Friends this phone would send video to whose connection has not settled: just connected, or
+   * reconnecting. A narrow uplink flooded with video can drop its own connections; while they come
+   * back the level holds, instead of starting afresh at "full" and flooding them again.
+   */
+  settlingReceivers?: number;
   /** Sum over those connections of their `availableOutgoingBitrate`, kbit/s; null: none reported yet. */
   estimateKbps: number | null;
   /** What full video may send each friend (the mesh's share of its upload budget), kbit/s. */
@@ -72,6 +78,30 @@ export interface UplinkSample {
    * little, and its estimate stays low): no reason to step down.
    */
   bandwidthLimited: boolean;
+}
+
+/**
+ * A connection counts as held back for this long after a sample that found it so. Two connections
+ * on one narrow uplink take turns being the one that sends all its estimate allows (a key frame
+ * here, a gap there); measured in the lab on a 250 kbit/s link: 11 samples (23 s) passed before
+ * both were in the same one, and a loaded CI run stayed at "full" for two minutes. Two samples'
+ * memory makes "most of them" mean most of them lately.
+ */
+export const HELD_BACK_MEMORY_MS = 5_000;
+
+/** Whether a connection was held back in this sample or within HELD_BACK_MEMORY_MS before it. */
+export class HeldBackMemory {
+  private lastHeldBackAtMs: number | null = null;
+
+  note(heldBackNow: boolean, atMs: number): boolean {
+    if (heldBackNow) this.lastHeldBackAtMs = atMs;
+    return this.lastHeldBackAtMs !== null && atMs - this.lastHeldBackAtMs <= HELD_BACK_MEMORY_MS;
+  }
+
+  /** A new or reconnected connection starts without a past. */
+  forget(): void {
+    this.lastHeldBackAtMs = null;
+  }
 }
 
 export interface UplinkState {
@@ -105,7 +135,8 @@ const rank = (level: UplinkLevel) => UPLINK_LEVELS.indexOf(level);
 
 export function nextUplinkState(state: UplinkState, sample: UplinkSample): UplinkState {
   const now = sample.atMs;
-  // Nobody to send video to (alone, camera off, connections settling): start afresh next time.
+  if (sample.videoReceivers === 0 && (sample.settlingReceivers ?? 0) > 0) return state;
+  // Nobody to send video to (alone, camera off): start afresh next time.
   if (sample.videoReceivers === 0) return state.level === "audio-only" ? { ...state, calmSinceMs: state.calmSinceMs ?? now } : { ...INITIAL_UPLINK };
   const trialOver = state.trialUntilMs !== null && now >= state.trialUntilMs;
   // A step up that held through its trial: the next one may come after the short wait again.

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { INITIAL_UPLINK, UP_WAIT_MS, fittingLevel, levelKbps, nextUplinkState, type UplinkSample, type UplinkState } from "@/client/call/uplinkGovernor";
+import {
+  HELD_BACK_MEMORY_MS,
+  HeldBackMemory,
+  INITIAL_UPLINK,
+  UP_WAIT_MS,
+  fittingLevel,
+  levelKbps,
+  nextUplinkState,
+  type UplinkSample,
+  type UplinkState,
+} from "@/client/call/uplinkGovernor";
 
 const SAMPLE_MS = 2_000;
 /** The mesh's per-friend share of its 1.5 Mbit/s budget (meshCall.ts), by number of friends. */
@@ -122,10 +132,48 @@ describe("nextUplinkState: stepping video down and back up", () => {
     );
   });
 
+  it("holds the level while its connections reconnect, rather than flooding them again at full", () => {
+    const audioOnly = last(run(INITIAL_UPLINK, 2, 100, 5));
+    expect(audioOnly.level).toBe("audio-only");
+    const reconnecting = nextUplinkState(audioOnly, {
+      atMs: 12_000,
+      videoReceivers: 0,
+      settlingReceivers: 2,
+      estimateKbps: null,
+      shareKbps: share(2),
+      bandwidthLimited: false,
+    });
+    expect(reconnecting).toEqual(audioOnly);
+    const reduced = last(run(INITIAL_UPLINK, 2, 1_200, 5));
+    expect(
+      nextUplinkState(reduced, { atMs: 12_000, videoReceivers: 0, settlingReceivers: 1, estimateKbps: null, shareKbps: share(1), bandwidthLimited: false })
+        .level,
+    ).toBe("reduced");
+  });
+
   it("keeps the level when no connection reports an estimate", () => {
     const reduced = last(run(INITIAL_UPLINK, 2, 1_200, 5));
     expect(nextUplinkState(reduced, { atMs: 10_000, videoReceivers: 5, estimateKbps: null, shareKbps: share(5), bandwidthLimited: true }).level).toBe(
       "reduced",
     );
+  });
+});
+
+describe("HeldBackMemory: a connection held back lately still counts", () => {
+  it("remembers a held-back sample for HELD_BACK_MEMORY_MS, then forgets it", () => {
+    const memory = new HeldBackMemory();
+    expect(memory.note(false, 0)).toBe(false);
+    expect(memory.note(true, 2_000)).toBe(true);
+    // Two connections taking turns: the one not held back in this sample was in the last one.
+    expect(memory.note(false, 4_000)).toBe(true);
+    expect(memory.note(false, 2_000 + HELD_BACK_MEMORY_MS)).toBe(true);
+    expect(memory.note(false, 2_001 + HELD_BACK_MEMORY_MS)).toBe(false);
+  });
+
+  it("starts without a past after the connection is replaced or reconnects", () => {
+    const memory = new HeldBackMemory();
+    memory.note(true, 1_000);
+    memory.forget();
+    expect(memory.note(false, 2_000)).toBe(false);
   });
 });

@@ -13,6 +13,7 @@
  * (six browsers on two cores are a benchmark's job, not a test's).
  * Needs root (ip netns). Skipped with a message outside CI when not root; under CI it must run.
  */
+import { writeFileSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";
 import type { Home } from "./support/netlab";
 import { RECORD_PEER_CONNECTIONS, sampleConnections } from "./support/peerStats";
@@ -30,7 +31,8 @@ const CAMERA_FPS = 10;
  * takes the governor's wait (20 s) plus a settled estimate. Loaded CI machines take longer.
  */
 const AUDIO_ONLY_BOUND_MS = 120_000;
-const VIDEO_BACK_BOUND_MS = 90_000;
+/** The governor's wait before a try doubles after each failed one (up to 160 s): one failed try during the narrow phase is allowed for. */
+const VIDEO_BACK_BOUND_MS = 150_000;
 
 /** Frames decoded in the tile of `playerId` on `page`. */
 function tileFrames(page: Page, playerId: string): Promise<number> {
@@ -38,6 +40,42 @@ function tileFrames(page: Page, playerId: string): Promise<number> {
     const video = document.querySelector<HTMLVideoElement>(`[data-testid="remote-tile"][data-player="${id}"] video`);
     return video && video.videoWidth > 0 ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
   }, playerId);
+}
+
+/**
+ * Runs a step on `player`'s uplink; when it fails, the error carries what the phone's uplink
+ * governor saw in its last samples (meshCall.ts logs one line per sample), because CI's log keeps
+ * only the error text, not the attachments.
+ */
+async function withUplinkTrace(player: Player, step: Promise<void>): Promise<void> {
+  try {
+    await step;
+  } catch (error) {
+    const samples = player.logs.filter((line) => line.includes("[call] uplink")).slice(-40);
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${message}\n${player.name}'s uplink governor, last samples:\n${samples.join("\n")}`, { cause: error });
+  }
+}
+
+/** How `playerId`'s tile on `page` looks now, read in one go: paused for the uplink, with the note and avatar. */
+function slowNetTile(page: Page, playerId: string, note: string) {
+  return page.evaluate(
+    ({ id, text }) => {
+      const tile = document.querySelector<HTMLElement>(`[data-testid="remote-tile"][data-player="${id}"]`);
+      // As Playwright's toBeVisible reads it: a box with a size, and not visibility: hidden.
+      const shown = (element: Element | null | undefined) => {
+        const box = element?.getBoundingClientRect();
+        return Boolean(element && box && box.width > 0 && box.height > 0 && getComputedStyle(element).visibility !== "hidden");
+      };
+      return {
+        pausedForUplink: tile?.dataset.videoPaused === "uplink",
+        saysWhy: Boolean(tile?.textContent?.includes(text)),
+        videoShown: shown(tile?.querySelector("video")),
+        avatarShown: shown(tile?.querySelector(".call-avatar")),
+      };
+    },
+    { id: playerId, text: note },
+  );
 }
 
 async function expectTilePlaying(page: Page, playerId: string, message: string): Promise<void> {
@@ -62,7 +100,7 @@ test.describe("the mesh under a narrow uplink (network namespaces)", () => {
 
   // eslint-disable-next-line no-empty-pattern -- Playwright needs the fixtures argument destructured; this test uses none
   test("a phone whose upload cannot carry video goes audio-only, says so, and gets video back", async ({}, testInfo) => {
-    test.setTimeout(300_000);
+    test.setTimeout(480_000);
     // Cho and Ben read Korean, Ana English: the notes are checked (and pictured) in both.
     const launch = async (home: Home, locale: string) => {
       const player = await home.launchPlayer({
@@ -95,31 +133,46 @@ test.describe("the mesh under a narrow uplink (network namespaces)", () => {
         })
         .toBe(true);
     }
-    // On Wi-Fi every phone sends video.
-    for (const player of [ana, ben, cho]) await expect(player.page.getByTestId("self-tile")).not.toHaveAttribute("data-uplink-level", "audio-only");
+    // On Wi-Fi every phone sends video (a starved machine's congestion control may step one down
+    // for a while, as below; it must come back).
+    for (const player of [ana, ben, cho]) {
+      await withUplinkTrace(
+        player,
+        expect(player.page.getByTestId("self-tile"), `${player.name} sends video on Wi-Fi`).not.toHaveAttribute("data-uplink-level", "audio-only", {
+          timeout: 60_000,
+        }),
+      );
+    }
 
     // cho's upload drops to 250 kbit/s.
     await choHome.setProfile("edge");
     const narrowedAt = Date.now();
-    await expect(cho.page.getByTestId("self-tile"), "cho's phone stops sending video").toHaveAttribute("data-uplink-level", "audio-only", {
-      timeout: AUDIO_ONLY_BOUND_MS,
-    });
+    await withUplinkTrace(
+      cho,
+      expect(cho.page.getByTestId("self-tile"), "cho's phone stops sending video").toHaveAttribute("data-uplink-level", "audio-only", {
+        timeout: AUDIO_ONLY_BOUND_MS,
+      }),
+    );
     const audioOnlyAfterMs = Date.now() - narrowedAt;
+    const picture = async (player: Player) => {
+      const file = testInfo.outputPath(`slow-uplink-${player.name}.png`);
+      await player.page.screenshot({ path: file });
+      await testInfo.attach(`slow-uplink-${player.name}.png`, { path: file, contentType: "image/png" });
+    };
     await expect(cho.page.getByTestId("slow-uplink-note")).toContainText("영상을 멈췄어요");
+    await picture(cho);
+    // While the link stays narrow, cho's phone still tries video again now and then (uplinkGovernor.ts:
+    // after 20 s, then 40 s, ...) and goes back to audio-only when the try meets congestion. On a
+    // loaded machine the checks below can straddle such a try, so each tile is read whole, at once,
+    // until it shows the audio-only state.
     for (const [friend, note] of [
       [ana, "audio only: slow net"],
       [ben, "음성만: 연결이 느림"],
     ] as const) {
-      const tile = friend.page.locator(`[data-testid="remote-tile"][data-player="${choId}"]`);
-      await expect(tile, `${friend.name}: cho's tile says why there is no video`).toHaveAttribute("data-video-paused", "uplink", { timeout: 15_000 });
-      await expect(tile).toContainText(note);
-      await expect(tile.locator("video")).toBeHidden();
-      await expect(tile.locator(".call-avatar")).toBeVisible();
-    }
-    for (const player of [cho, ana, ben]) {
-      const file = testInfo.outputPath(`slow-uplink-${player.name}.png`);
-      await player.page.screenshot({ path: file });
-      await testInfo.attach(`slow-uplink-${player.name}.png`, { path: file, contentType: "image/png" });
+      await expect
+        .poll(() => slowNetTile(friend.page, choId, note), { message: `${friend.name}: cho's tile says why there is no video`, timeout: 60_000 })
+        .toEqual({ pausedForUplink: true, saysWhy: true, videoShown: false, avatarShown: true });
+      await picture(friend);
     }
     // cho is still heard: the audio from every friend connection keeps arriving at ana's phone.
     const audioBefore = await audioReceived(ana.page);
@@ -136,7 +189,10 @@ test.describe("the mesh under a narrow uplink (network namespaces)", () => {
     // within a minute, while cho's link is still narrow.
     for (const friend of [ana, ben]) {
       const selfTile = friend.page.getByTestId("self-tile");
-      await expect(selfTile, `${friend.name} still sends video`).not.toHaveAttribute("data-uplink-level", "audio-only", { timeout: 60_000 });
+      await withUplinkTrace(
+        friend,
+        expect(selfTile, `${friend.name} still sends video`).not.toHaveAttribute("data-uplink-level", "audio-only", { timeout: 60_000 }),
+      );
       friendLevels[friend.name] = await selfTile.getAttribute("data-uplink-level");
     }
     // ana and ben still see each other: one narrow uplink does not freeze the rest of the room.
@@ -146,21 +202,30 @@ test.describe("the mesh under a narrow uplink (network namespaces)", () => {
     // The upload comes back: so does cho's video, by itself.
     await choHome.setProfile("wifi");
     const widenedAt = Date.now();
-    await expect(cho.page.getByTestId("self-tile"), "cho's phone sends video again").not.toHaveAttribute("data-uplink-level", "audio-only", {
-      timeout: VIDEO_BACK_BOUND_MS,
-    });
-    for (const friend of [ana, ben]) {
-      await expect(friend.page.locator(`[data-testid="remote-tile"][data-player="${choId}"]`)).not.toHaveAttribute("data-video-paused", "uplink", {
-        timeout: 15_000,
-      });
-      await expectTilePlaying(friend.page, choId, `${friend.name}: cho's video plays again`);
-    }
+    // Read together: a try that meets the last of the congestion falls back to audio-only (and
+    // waits twice as long), so "cho's level is up" alone may pass on a try that then fails.
+    const videoBack = async () => {
+      const choLevel = await cho.page.getByTestId("self-tile").getAttribute("data-uplink-level");
+      const pausedAt = await Promise.all(
+        [ana, ben].map((friend) => friend.page.locator(`[data-testid="remote-tile"][data-player="${choId}"]`).getAttribute("data-video-paused")),
+      );
+      return { choSendsVideo: choLevel !== "audio-only", friendsTilesPaused: pausedAt.filter((paused) => paused === "uplink").length };
+    };
+    await withUplinkTrace(
+      cho,
+      expect.poll(videoBack, { message: "cho's phone sends video again, and both friends' tiles take it", timeout: VIDEO_BACK_BOUND_MS }).toEqual({
+        choSendsVideo: true,
+        friendsTilesPaused: 0,
+      }),
+    );
+    for (const friend of [ana, ben]) await expectTilePlaying(friend.page, choId, `${friend.name}: cho's video plays again`);
     const videoBackAfterMs = Date.now() - widenedAt;
     expect(await cho.page.evaluate(() => (window as unknown as { __meshMarker?: boolean }).__meshMarker), "no reload").toBe(true);
     const timings = { audioOnlyAfterMs, videoBackAfterMs, friendLevels };
     testInfo.annotations.push({ type: "uplink governor (ms)", description: JSON.stringify(timings) });
     console.log(`uplink governor: audio-only ${audioOnlyAfterMs} ms after the uplink narrowed; video back ${videoBackAfterMs} ms after it widened`);
-    const uplinkLog = cho.logs.filter((line) => line.includes("[call] uplink"));
+    writeFileSync(testInfo.outputPath("cho-uplink-samples.txt"), cho.logs.filter((line) => line.includes("[call] uplink")).join("\n"));
+    const uplinkLog = cho.logs.filter((line) => line.includes("[call] uplink") && !line.includes("uplink sample"));
     await testInfo.attach("cho-uplink-steps.txt", { body: uplinkLog.join("\n"), contentType: "text/plain" });
     console.log(uplinkLog.join("\n"));
   });

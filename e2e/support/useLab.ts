@@ -1,4 +1,5 @@
 /** Playwright hooks around the network lab (support/netlab.ts), shared by the specs that use it. */
+import { writeFileSync } from "node:fs";
 import { test } from "@playwright/test";
 import { startNetlab, type Netlab, type NetlabSpec } from "./netlab";
 import type { Player } from "./players";
@@ -21,7 +22,12 @@ export function useLab(spec: NetlabSpec): { lab: () => Netlab; players: Player[]
   // eslint-disable-next-line no-empty-pattern -- Playwright needs the fixtures argument destructured; this hook uses none
   test.afterEach(async ({}, testInfo) => {
     if (testInfo.status !== testInfo.expectedStatus) {
-      for (const player of players) await testInfo.attach(`${player.name}-console.txt`, { body: player.logs.join("\n"), contentType: "text/plain" });
+      // Written as files too: the reporter's output cuts an attachment's body to its first lines.
+      for (const player of players) {
+        const file = testInfo.outputPath(`${player.name}-console.txt`);
+        writeFileSync(file, player.logs.join("\n"));
+        await testInfo.attach(`${player.name}-console.txt`, { path: file, contentType: "text/plain" });
+      }
       await testInfo.attach("server.log", { body: lab?.serverLog() ?? "", contentType: "text/plain" });
       await testInfo.attach("coturn.log", { body: lab?.turnLog() ?? "", contentType: "text/plain" });
     }

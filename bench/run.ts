@@ -237,6 +237,7 @@ async function main(): Promise<number> {
     .filter(([, result]) => result.status === "failed")
     .map(([name]) => name);
   if (report.sections.inference?.data?.plansError) failed.push("inference.plans");
+  if (report.sections.server?.data?.comparisonError) failed.push("server.comparison");
   if (failed.length > 0) {
     log(`harness failure in: ${failed.join(", ")} (see the report); exit 1`);
     return 1;

@@ -6,7 +6,7 @@ import type { NetworkSectionData } from "../network/section";
 import type { PagesSectionData } from "../pages/section";
 import type { AppIdleCase, AppIdleData } from "../server/appIdle";
 import type { IdleCase, IdleStart } from "../server/idle";
-import type { CapacityRun, ServerSectionData } from "../server/section";
+import type { CapacityRun, ComparisonData, ServerSectionData } from "../server/section";
 import type { BuildInfo } from "./appServer";
 
 export type SectionName = "pages" | "inference" | "lobby" | "server" | "network";
@@ -423,6 +423,80 @@ function serverMarkdown(section: ServerSectionData): string[] {
       .join(", ")}.`,
     "",
   );
+  if (section.comparison) out.push(...comparisonMarkdown(section.comparison));
+  if (section.comparisonError) out.push(`**Comparison failed:** ${section.comparisonError.split("\n")[0]}`, "");
+  return out;
+}
+
+const TARGET_NAMES = { game: "PoseParty game server", colyseus: "Colyseus 0.18 room", relay: "bare Socket.IO relay" } as const;
+
+/** The game server against the field (bench/README.md, "The game server against the field"). */
+function comparisonMarkdown(data: ComparisonData): string[] {
+  const w = data.workload;
+  const out: string[] = [
+    "### The game server against the field: one party workload, three servers",
+    "",
+    `Rooms of ${w.roomSizes.join(" and ")}; each player sends its live meter ${w.meterPerSecond} times a second and ${w.awardsPerPlayerPerRound} acked award per round; ` +
+      `the room sends its members' meters at ${w.fanOutHz} Hz (the relay: every sample at once); rounds every ${num(data.workload.roundMsThisRun / 1000, 0)} s ` +
+      `(Colyseus: \`this.clock\`; the game server: its own ${w.gameSecondsPerRound} s round and the screens between). ` +
+      `${data.generators} generator processes; ${num(data.measureMs / 1000, 0)} s window per step; ${data.pinning}. Each server is the bundle run by plain node, started afresh for each room size. ` +
+      `A step passes with award ack p99 ≤ ${w.p99LimitMs} ms, meter fan-out p99 ≤ ${w.p99LimitMs} ms (beyond the 100 ms tick for the ticked servers), ` +
+      `≥ 8 meter broadcasts a second at every screen (ticked servers), no errors, and the generators' event loop p99 ≤ 30 ms (else the step is generator-bound: it measured the generators).`,
+    "",
+    "**Per server, at the largest step that passed** (CPU: % of one core per 1,000 events/s the players sent; wire: TCP payload both ways through the players' sockets, per player per second; RSS: growth over idle per 1,000 players):",
+    "",
+    table(
+      ["server", "room", "players (breaking point)", "CPU per 1k events/s", "wire B/player/s", "RSS per 1k players", "idle RSS", "stopped because"],
+      data.runs.map((run) => [
+        TARGET_NAMES[run.target],
+        String(run.playersPerRoom),
+        run.capacityPlayers === null ? (run.generatorBound ? "– (generator-bound)" : "none") : `${run.generatorBound ? "≥ " : ""}${run.capacityPlayers}`,
+        run.cpuPerThousandEventsPerSecond === null ? "–" : `${num(run.cpuPerThousandEventsPerSecond)} %`,
+        num(run.wireBytesPerPlayerPerSecond, 0),
+        run.rssPerThousandPlayersMiB === null ? "–" : `${num(run.rssPerThousandPlayersMiB)} MiB`,
+        run.idleRssMiB === null ? "–" : `${num(run.idleRssMiB)} MiB`,
+        run.stoppedBecause,
+      ]),
+    ),
+    "",
+    "Every step:",
+    "",
+    table(
+      [
+        "server",
+        "room",
+        "players",
+        "events/s in",
+        "award ack p99 ms",
+        "fan-out p99 ms",
+        "broadcasts min Hz",
+        "server CPU",
+        "CPU per 1k events/s",
+        "server RSS",
+        "wire B/player/s",
+        "generators CPU / loop p99",
+        "verdict",
+      ],
+      data.runs.flatMap((run) =>
+        run.steps.map((step) => [
+          run.target,
+          String(run.playersPerRoom),
+          String(step.players),
+          num(step.incomingEventsPerSecond, 0),
+          step.ackMs ? num(step.ackMs.p99) : "–",
+          num(step.fanOutP99Ms),
+          step.meterBroadcastHz ? num(step.meterBroadcastHz.min) : "–",
+          step.serverCpuPercent === null ? "–" : `${step.serverCpuPercent} %`,
+          step.serverCpuPerThousandEventsPerSecond === null ? "–" : `${num(step.serverCpuPerThousandEventsPerSecond)} %`,
+          step.serverRssMiB === null ? "–" : `${step.serverRssMiB} MiB`,
+          num(step.wireBytesPerPlayerPerSecond, 0),
+          `${step.generatorCpuPercent.join("+")} % / ${num(step.generatorLoopDelayP99Ms)} ms`,
+          step.verdict,
+        ]),
+      ),
+    ),
+    "",
+  ];
   return out;
 }
 
@@ -506,6 +580,21 @@ function headlines(report: BenchReport): string[] {
     const players = (value: number | null) => (value === null ? "none" : `${value} players`);
     lines.push(
       `- **Server capacity** (each target's rule, no errors): game server ${players(server.game.capacityPlayers)}, bare relay ${players(server.relay.capacityPlayers)}, ratio ${num(server.capacityRatio, 2)}.`,
+    );
+  }
+  if (server?.comparison) {
+    lines.push(
+      `- **Against the field** (party workload, players at the breaking point, rooms of ${server.comparison.workload.roomSizes.join(" / ")}): ` +
+        (["game", "colyseus", "relay"] as const)
+          .map(
+            (target) =>
+              `${target} ${server
+                .comparison!.runs.filter((run) => run.target === target)
+                .map((run) => (run.capacityPlayers === null ? "none" : `${run.generatorBound ? "≥" : ""}${run.capacityPlayers}`))
+                .join(" / ")}`,
+          )
+          .join(", ") +
+        ".",
     );
   }
   const pages = s.pages?.data;

@@ -2,6 +2,7 @@
  * The reference for the capacity bench: a bare Socket.IO relay. A socket joins a room by name,
  * and every `score` event is re-broadcast to the others in that room as it came, with the
  * sender's id: no validation, no rate limit, no acknowledgement, no coalescing, no game state.
+ * (The comparison's `award` is answered to its sender at once, and that is all.)
  *
  * Tells the parent `{ type: "ready", port }` over IPC and answers its memory requests (protocol.ts);
  * stops on SIGTERM or when the parent goes.
@@ -25,6 +26,10 @@ io.on("connection", (socket) => {
   });
   socket.on("score", (payload: unknown) => {
     if (room) socket.to(room).emit("score", { from: member, payload });
+  });
+  // The comparison's party workload (section.ts): an award answered to its sender, nothing more.
+  socket.on("award", (_payload: unknown, ack?: (answer: { ok: boolean }) => void) => {
+    ack?.({ ok: room !== null });
   });
 });
 

@@ -8,16 +8,33 @@
  * in a `game:meters` entry (game) or a relayed `score` (bare relay): all four players of a room
  * live in this process, so one clock measures both ends.
  *
+ * The comparison's party workload (protocol.ts, `Workload`) is the same with rooms of 4 or 8, an
+ * acked award per player per round against all three servers (the relay acks `award` too), and
+ * a third server: a Colyseus 0.18 room (bench/server/colyseus/server.ts) driven with the Colyseus
+ * SDK: `client.create` / `client.joinById`, `room.send("meter")`, `room.request("award")`, and
+ * the members' meters read from the synchronized state after each patch.
+ *
+ * Wire bytes: every TCP socket this process opens is collected (diagnostics channel
+ * `net.client.socket`, whichever client library opens it) and its bytesRead + bytesWritten
+ * summed at the window's open and close.
+ *
  * It only talks to the URL it is given (127.0.0.1), sends nothing on its own, and exits when
  * its parent goes away.
  */
+import diagnosticsChannel from "node:diagnostics_channel";
+import type { Socket as NetSocket } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { Client as ColyseusClient, type Room as ColyseusRoom } from "@colyseus/sdk";
 import { io, type Socket } from "socket.io-client";
 import type { RoomSnapshot } from "../../core/protocol";
 import { LatencyHistogram } from "../lib/stats";
-import type { FromGenerator, LoadMode, ToGenerator } from "./protocol";
+import type { FromGenerator, LoadMode, ToGenerator, Workload } from "./protocol";
 
-const PLAYERS_PER_ROOM = 4;
+/** The Colyseus room's synchronized state as the SDK decodes it (bench/server/colyseus/server.ts). */
+interface PartyStateView {
+  round: number;
+  members: { forEach(callback: (member: { meter: number }, sessionId: string) => void): void };
+}
 const SEND_INTERVAL_MS = 100;
 /** similarity = METER_BASE + seq / SEQ_SCALE: unique per player, within 0..1, always a PERFECT (easy: 0.88). */
 const SEQ_SCALE = 100_000;
@@ -28,13 +45,21 @@ const ACK_TIMEOUT_MS = 10_000;
 
 interface Player {
   index: number;
-  socket: Socket;
+  /** game, relay. */
+  socket?: Socket;
+  /** colyseus. */
+  party?: ColyseusRoom<unknown, PartyStateView>;
+  /** colyseus: the room was left or dropped. */
+  partyClosed?: boolean;
+  /** colyseus: the meter last shown for each other member. */
+  shownMeters?: Map<string, number>;
   playerId: string;
   seq: number;
   /** performance.now() of each send, by sequence number (0 = not sent). */
   sentAt: Float64Array;
   timer?: NodeJS.Timeout;
   awardTimer?: NodeJS.Timeout;
+  roundTimer?: NodeJS.Timeout;
   /** game: meter updates received about each other player within the window. */
   meterUpdates: Map<string, number>;
   /** game: broadcasts received within the window that carried another player's meter. */
@@ -51,6 +76,18 @@ const send = (message: FromGenerator) => process.send?.(message);
 const epochNow = () => performance.timeOrigin + performance.now();
 
 let mode: LoadMode = "game";
+let workload: Workload = "capacity";
+let playersPerRoom = 4;
+let roundMs = 20_000;
+/** Every TCP socket opened since setup, and the wire bytes counted at the window's open. */
+let netSockets: NetSocket[] = [];
+let wireBytesAtFrom: number | null = null;
+let wireBytes = 0;
+let wireTimers: NodeJS.Timeout[] = [];
+diagnosticsChannel.subscribe("net.client.socket", (message) => {
+  netSockets.push((message as { socket: NetSocket }).socket);
+});
+const socketBytes = () => netSockets.reduce((sum, socket) => sum + socket.bytesRead + socket.bytesWritten, 0);
 let rooms: Room[] = [];
 let windowFrom = Number.POSITIVE_INFINITY;
 let windowTo = Number.NEGATIVE_INFINITY;
@@ -63,6 +100,8 @@ let ackErrors: Record<string, number> = {};
 /** Awards sent within the window and not answered yet. */
 let pendingAcks = 0;
 let sent = 0;
+/** Meter samples (relay: `score` events) sent within the window: the ones the others should receive. */
+let meterSent = 0;
 let delivered = 0;
 let disconnects = 0;
 let tearingDown = false;
@@ -90,21 +129,33 @@ async function emitAck<T>(socket: Socket, event: string, payload: unknown): Prom
   return (await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload)) as T;
 }
 
+const isConnected = (player: Player) => (player.socket ? player.socket.connected : player.party !== undefined && !player.partyClosed);
+
 function watchDisconnect(player: Player): void {
-  player.socket.on("disconnect", () => {
+  const lost = () => {
     if (!tearingDown) disconnects += 1;
     clearTimeout(player.timer);
     clearTimeout(player.awardTimer);
-  });
+  };
+  player.socket?.on("disconnect", lost);
+  if (player.party) {
+    const closed = () => {
+      if (player.partyClosed) return;
+      player.partyClosed = true;
+      lost();
+    };
+    player.party.onLeave(closed);
+    player.party.onDrop(closed);
+  }
 }
 
 /** Records deliveries of other players' events seen by `receiver`. */
 function deliver(room: Room, receiver: Player, fromPlayerId: string, similarity: number, now: number): void {
   const sender = room.byPlayerId.get(fromPlayerId);
   if (!sender || sender === receiver) return;
-  const seq = Math.round((mode === "game" ? similarity - METER_BASE : similarity) * SEQ_SCALE);
+  const seq = Math.round((mode !== "relay" ? similarity - METER_BASE : similarity) * SEQ_SCALE);
   const sentAt = sender.sentAt[seq] ?? 0;
-  if (mode === "game") {
+  if (mode !== "relay") {
     // The meter: how old the shown value is, and how often the friend's view changed.
     if (!inWindow(now)) return;
     receiver.meterUpdates.set(fromPlayerId, (receiver.meterUpdates.get(fromPlayerId) ?? 0) + 1);
@@ -128,10 +179,10 @@ async function setupGameRoom(url: string, label: string): Promise<Room> {
     if (!created.ok) throw new Error(`room:create: ${created.code}`);
     const code = created.room.code;
     const joined: { socket: Socket; playerId: string }[] = [{ socket: host, playerId: created.playerId }];
-    for (let i = 1; i < PLAYERS_PER_ROOM; i++) {
+    for (let i = 1; i < playersPerRoom; i++) {
       const socket = await connect(url);
       sockets.push(socket);
-      const answer = await emitAck<Joined>(socket, "room:join", { roomCode: code, nickname: `${label}${"abcd"[i]}` });
+      const answer = await emitAck<Joined>(socket, "room:join", { roomCode: code, nickname: `${label}${"abcdefgh"[i]}` });
       if (!answer.ok) throw new Error(`room:join: ${answer.code}`);
       joined.push({ socket, playerId: answer.playerId });
     }
@@ -161,7 +212,7 @@ async function setupRelayRoom(url: string, label: string): Promise<Room> {
   const room: Room = { players: [], byPlayerId: new Map() };
   const sockets: Socket[] = [];
   try {
-    for (let index = 0; index < PLAYERS_PER_ROOM; index++) {
+    for (let index = 0; index < playersPerRoom; index++) {
       const socket = await connect(url);
       sockets.push(socket);
       const playerId = `${label}-${index}`;
@@ -181,6 +232,50 @@ async function setupRelayRoom(url: string, label: string): Promise<Room> {
   }
 }
 
+/**
+ * colyseus: the host creates the room (its size in the options), the others join it by id. Each
+ * patch the SDK applies fires onStateChange; a friend's meter that changed since the last patch
+ * is a delivery (its age measured as for the game server), and a patch with any is a broadcast.
+ */
+async function setupColyseusRoom(client: ColyseusClient): Promise<Room> {
+  const room: Room = { players: [], byPlayerId: new Map() };
+  const joined: ColyseusRoom<unknown, PartyStateView>[] = [];
+  try {
+    joined.push(await client.create<PartyStateView>("party", { size: playersPerRoom }));
+    for (let index = 1; index < playersPerRoom; index++) joined.push(await client.joinById<PartyStateView>(joined[0]!.roomId));
+    for (const [index, party] of joined.entries()) {
+      const player: Player = {
+        index,
+        party,
+        playerId: party.sessionId,
+        seq: 0,
+        sentAt: new Float64Array(MAX_SEQ + 1),
+        meterUpdates: new Map(),
+        meterBroadcasts: 0,
+        shownMeters: new Map(),
+      };
+      room.players.push(player);
+      room.byPlayerId.set(party.sessionId, player);
+      watchDisconnect(player);
+      party.onStateChange((state) => {
+        const now = performance.now();
+        let news = false;
+        state.members.forEach((member, sessionId) => {
+          if (sessionId === party.sessionId || player.shownMeters!.get(sessionId) === member.meter) return;
+          player.shownMeters!.set(sessionId, member.meter);
+          news = true;
+          deliver(room, player, sessionId, member.meter, now);
+        });
+        if (news && inWindow(now)) player.meterBroadcasts += 1;
+      });
+    }
+    return room;
+  } catch (error) {
+    for (const party of joined) void party.leave().catch(() => undefined);
+    throw error;
+  }
+}
+
 /** 10 events a second from `from` to `to` (performance time), skipping (not bunching) late ticks. */
 function startSending(player: Player, from: number, to: number): void {
   const offset = Math.random() * SEND_INTERVAL_MS;
@@ -190,17 +285,23 @@ function startSending(player: Player, from: number, to: number): void {
   let k = 0;
   const tick = () => {
     const now = performance.now();
-    if (now >= to || player.seq >= MAX_SEQ || !player.socket.connected) return;
+    if (now >= to || player.seq >= MAX_SEQ || !isConnected(player)) return;
     player.seq += 1;
     const seq = player.seq;
     player.sentAt[seq] = now;
     const counted = inWindow(now);
-    if (counted) sent += 1;
+    if (counted) {
+      sent += 1;
+      meterSent += 1;
+    }
     if (mode === "game") {
       // Presence: no ack, the room broadcasts the latest value at its own rate.
-      player.socket.emit("game:meter", { roundIndex: 0, similarity: METER_BASE + seq / SEQ_SCALE });
+      player.socket!.emit("game:meter", { roundIndex: 0, similarity: METER_BASE + seq / SEQ_SCALE });
+    } else if (mode === "colyseus") {
+      // Into the room's state; the next patch carries the latest value to the others.
+      player.party!.send("meter", { similarity: METER_BASE + seq / SEQ_SCALE });
     } else {
-      player.socket.emit("score", { roundIndex: 0, similarity: seq / SEQ_SCALE });
+      player.socket!.emit("score", { roundIndex: 0, similarity: seq / SEQ_SCALE });
     }
     k = Math.max(k + 1, Math.floor((performance.now() - start) / SEND_INTERVAL_MS) + 1);
     player.timer = setTimeout(tick, Math.max(0, start + k * SEND_INTERVAL_MS - performance.now()));
@@ -233,7 +334,7 @@ async function runLimited<T>(count: number, concurrency: number, work: (index: n
 function scheduleAward(player: Player, at: number): void {
   player.awardTimer = setTimeout(
     () => {
-      if (!player.socket.connected) return;
+      if (!isConnected(player)) return;
       const sentAt = performance.now();
       // Awards go on after the window closes (until a second before the round ends), so one
       // sent just before the report is in flight then: only the window's own count as unanswered.
@@ -242,17 +343,36 @@ function scheduleAward(player: Player, at: number): void {
         sent += 1;
         pendingAcks += 1;
       }
-      player.socket
-        .timeout(ACK_TIMEOUT_MS)
-        .emit("game:score", { roundIndex: 0, similarity: 0.99, award: "perfect" }, (error: Error | null, answer?: { ok: boolean; code?: string }) => {
-          if (counted) pendingAcks -= 1;
-          if (error) ackErrors.timeout = (ackErrors.timeout ?? 0) + 1;
-          else if (!answer?.ok) ackErrors[answer?.code ?? "unknown"] = (ackErrors[answer?.code ?? "unknown"] ?? 0) + 1;
-          else ack.record(performance.now() - sentAt);
-        });
+      const answered = (error: Error | null, answer?: { ok: boolean; code?: string }) => {
+        if (counted) pendingAcks -= 1;
+        if (error) ackErrors.timeout = (ackErrors.timeout ?? 0) + 1;
+        else if (!answer?.ok) ackErrors[answer?.code ?? "unknown"] = (ackErrors[answer?.code ?? "unknown"] ?? 0) + 1;
+        else ack.record(performance.now() - sentAt);
+      };
+      if (mode === "colyseus") {
+        const party = player.party!;
+        party.request<{ roundIndex: number }, { ok: boolean; code?: string }>("award", { roundIndex: party.state.round }, { timeout: ACK_TIMEOUT_MS }).then(
+          (answer) => answered(null, answer),
+          (error: unknown) => answered(error instanceof Error ? error : new Error(String(error))),
+        );
+      } else {
+        player.socket!.timeout(ACK_TIMEOUT_MS).emit(mode === "game" ? "game:score" : "award", { roundIndex: 0, similarity: 0.99, award: "perfect" }, answered);
+      }
     },
     Math.max(0, at - performance.now()),
   );
+}
+
+/** relay and colyseus, party workload: one award per player per round (the rounds counted from `from`), after the hold, not in a round's last second. */
+function scheduleAwards(player: Player, from: number, to: number): void {
+  const schedule = (roundStart: number) => {
+    if (roundStart >= to) return;
+    scheduleAward(player, roundStart + 1_000 + Math.random() * Math.max(0, roundMs - 2_000));
+    // The next round's award, once this one is out (one timer per player).
+    const next = setTimeout(() => schedule(roundStart + roundMs), Math.max(0, roundStart + roundMs - performance.now()));
+    player.roundTimer = next;
+  };
+  schedule(from);
 }
 
 function resetCounters(): void {
@@ -263,8 +383,13 @@ function resetCounters(): void {
   ackErrors = {};
   pendingAcks = 0;
   sent = 0;
+  meterSent = 0;
   delivered = 0;
   disconnects = 0;
+  for (const timer of wireTimers) clearTimeout(timer);
+  wireTimers = [];
+  wireBytesAtFrom = null;
+  wireBytes = 0;
   windowFrom = Number.POSITIVE_INFINITY;
   windowTo = Number.NEGATIVE_INFINITY;
 }
@@ -279,18 +404,22 @@ async function handle(message: ToGenerator): Promise<void> {
       resetCounters();
       tearingDown = false;
       mode = message.mode;
+      workload = message.workload ?? "capacity";
+      playersPerRoom = message.playersPerRoom ?? 4;
+      roundMs = message.roundMs ?? 20_000;
       secondsPerRound = message.secondsPerRound;
+      netSockets = [];
       const began = performance.now();
-      const setupRoom = mode === "game" ? setupGameRoom : setupRelayRoom;
-      const results = await runLimited(message.rooms, message.concurrency, (index) =>
-        setupRoom(message.url, `s${message.step}g${message.generatorIndex}r${index}`),
-      );
+      const colyseus = mode === "colyseus" ? new ColyseusClient(message.url) : null;
+      const setupRoom = (label: string) =>
+        colyseus ? setupColyseusRoom(colyseus) : mode === "game" ? setupGameRoom(message.url, label) : setupRelayRoom(message.url, label);
+      const results = await runLimited(message.rooms, message.concurrency, (index) => setupRoom(`s${message.step}g${message.generatorIndex}r${index}`));
       rooms = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
       const failures = results.flatMap((result) => (result.status === "rejected" ? [describe(result.reason)] : []));
       send({
         type: "staged",
         rooms: rooms.length,
-        sockets: rooms.length * PLAYERS_PER_ROOM,
+        sockets: rooms.length * playersPerRoom,
         setupMs: performance.now() - began,
         failures: failures.slice(0, 5).concat(failures.length > 5 ? [`... ${failures.length} in all`] : []),
       });
@@ -302,10 +431,15 @@ async function handle(message: ToGenerator): Promise<void> {
       loopDelay.enable();
       cpuAtGo = process.cpuUsage();
       goAt = performance.now();
-      if (mode === "relay") {
+      if (mode !== "game") {
         const from = (message.sendFrom ?? epochNow()) - performance.timeOrigin;
         const to = (message.sendTo ?? epochNow() + 5_000) - performance.timeOrigin;
-        for (const room of rooms) for (const player of room.players) startSending(player, from, to);
+        for (const room of rooms) {
+          for (const player of room.players) {
+            startSending(player, from, to);
+            if (workload === "party") scheduleAwards(player, from, to);
+          }
+        }
         return;
       }
       const failures: string[] = [];
@@ -316,7 +450,7 @@ async function handle(message: ToGenerator): Promise<void> {
             const onState = (state: RoomSnapshot) => {
               const round = state.game?.timeline?.rounds[0];
               if (state.phase !== "playing" || !round) return;
-              host.socket.off("room:state", onState);
+              host.socket!.off("room:state", onState);
               room.round0 = { startsAt: round.startsAt, endsAt: round.endsAt };
               const from = round.startsAt - performance.timeOrigin + 50;
               const to = round.endsAt - performance.timeOrigin - 200;
@@ -327,14 +461,14 @@ async function handle(message: ToGenerator): Promise<void> {
               }
               resolve();
             };
-            host.socket.on("room:state", onState);
+            host.socket!.on("room:state", onState);
           }),
       );
       await Promise.all(
         rooms.flatMap((room) =>
           room.players.map(async (player) => {
             try {
-              const answer = await emitAck<{ ok: boolean; code?: string }>(player.socket, "preload:progress", { percent: 100, status: "ready" });
+              const answer = await emitAck<{ ok: boolean; code?: string }>(player.socket!, "preload:progress", { percent: 100, status: "ready" });
               if (!answer.ok) failures.push(`preload:progress: ${answer.code}`);
             } catch (error) {
               failures.push(`preload:progress: ${describe(error)}`);
@@ -360,11 +494,15 @@ async function handle(message: ToGenerator): Promise<void> {
     case "window":
       windowFrom = message.from;
       windowTo = message.to;
+      wireTimers.push(
+        setTimeout(() => (wireBytesAtFrom = socketBytes()), Math.max(0, message.from - epochNow())),
+        setTimeout(() => (wireBytes = wireBytesAtFrom === null ? 0 : socketBytes() - wireBytesAtFrom), Math.max(0, message.to - epochNow())),
+      );
       return;
     case "report": {
       const cpu = process.cpuUsage(cpuAtGo);
       const elapsedMs = performance.now() - goAt;
-      if (mode === "game" && windowTo > windowFrom) {
+      if (mode !== "relay" && windowTo > windowFrom) {
         const seconds = (windowTo - windowFrom) / 1000;
         for (const room of rooms) {
           for (const receiver of room.players) {
@@ -378,7 +516,8 @@ async function handle(message: ToGenerator): Promise<void> {
       send({
         type: "report",
         sent,
-        expectedDeliveries: sent * (PLAYERS_PER_ROOM - 1),
+        // Awards are answered to their sender only.
+        expectedDeliveries: meterSent * (playersPerRoom - 1),
         delivered,
         latency: latency.toJSON(),
         ack: ack.toJSON(),
@@ -387,6 +526,7 @@ async function handle(message: ToGenerator): Promise<void> {
         ackErrors,
         unanswered: pendingAcks,
         disconnects,
+        wireBytes,
         loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
         loopDelayMaxMs: loopDelay.max / 1e6,
         cpuPercent: elapsedMs > 0 ? ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100 : 0,
@@ -395,14 +535,22 @@ async function handle(message: ToGenerator): Promise<void> {
     }
     case "teardown": {
       tearingDown = true;
+      const leaving: Promise<number>[] = [];
       for (const room of rooms) {
         for (const player of room.players) {
           clearTimeout(player.timer);
           clearTimeout(player.awardTimer);
-          player.socket.removeAllListeners();
-          player.socket.close();
+          clearTimeout(player.roundTimer);
+          player.socket?.removeAllListeners();
+          player.socket?.close();
+          if (player.party) {
+            player.partyClosed = true;
+            player.party.removeAllListeners();
+            leaving.push(player.party.leave().catch(() => 0));
+          }
         }
       }
+      await Promise.race([Promise.all(leaving), new Promise((resolve) => setTimeout(resolve, 10_000))]);
       rooms = [];
       loopDelay.disable();
       send({ type: "done" });

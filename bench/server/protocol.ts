@@ -3,7 +3,16 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import type { HistogramData } from "../lib/stats";
 
-export type LoadMode = "game" | "relay";
+/** The servers under test: PoseParty's game server, the bare Socket.IO relay, the Colyseus 0.18 room (comparison only). */
+export type LoadMode = "game" | "relay" | "colyseus";
+
+/**
+ * `capacity`: the game-vs-relay capacity ladder (rooms of 4; the relay re-broadcasts `score`
+ * events and answers nothing). `party`: the comparison's one workload for all three servers
+ * (section.ts, PARTY_WORKLOAD): rooms of `playersPerRoom`, live meters at 10 a second, one acked
+ * award per player per round; the relay gets the same meters and acks the award.
+ */
+export type Workload = "capacity" | "party";
 
 export type ToGenerator =
   | {
@@ -11,13 +20,18 @@ export type ToGenerator =
       mode: LoadMode;
       url: string;
       rooms: number;
+      /** 4 unless set (the party workload: 4 or 8). */
+      playersPerRoom?: number;
+      workload?: Workload;
+      /** relay and colyseus, party workload: the rounds' length (the award is one per player per round). */
+      roundMs?: number;
       generatorIndex: number;
       step: number;
       secondsPerRound: number;
       /** Rooms set up at once (each: 4 connections and its joins). */
       concurrency: number;
     }
-  /** game: every player reports ready now. relay: send between sendFrom and sendTo (epoch ms). */
+  /** game: every player reports ready now. relay, colyseus: send between sendFrom and sendTo (epoch ms). */
   | { type: "go"; sendFrom?: number; sendTo?: number }
   /** Only events sent within [from, to) (epoch ms) are measured. */
   | { type: "window"; from: number; to: number }
@@ -28,7 +42,7 @@ export interface GeneratorReport {
   type: "report";
   /** Events sent within the window (game: meter samples and awards; relay: score events). */
   sent: number;
-  /** Deliveries expected within the window: sent x (players in the room - 1). */
+  /** Deliveries expected within the window: meter samples sent x (players in the room - 1) (awards go to their sender only). */
   expectedDeliveries: number;
   /** Deliveries matched to a send within the window (at the other players of the room). */
   delivered: number;
@@ -51,6 +65,12 @@ export interface GeneratorReport {
   /** Acked events sent within the window with no answer by the report (1.5 s or more after the window). */
   unanswered: number;
   disconnects: number;
+  /**
+   * TCP payload bytes (both ways: HTTP, WebSocket frames and their headers; no TCP/IP headers)
+   * through every socket this generator opened, within the window: net.Socket bytesRead +
+   * bytesWritten read at the window's open and close.
+   */
+  wireBytes: number;
   /** Event-loop delay of this generator process since "go" (ms): if high, the generator was the bottleneck. */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;

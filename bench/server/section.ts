@@ -8,10 +8,13 @@
  * only; every step and the whole section are bounded in time; every process started here is
  * stopped here.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { execFileSync, fork, type ChildProcess } from "node:child_process";
+import os from "node:os";
 import path from "node:path";
-import { ProcSampler, REPO_ROOT, loadAverage, readProc, sleep, spawnTs, stopChild } from "../lib/proc";
+import { bundleServer } from "../../scripts/build-server";
+import { ProcSampler, REPO_ROOT, loadAverage, readProc, sleep, spawnNode, spawnTs, stopChild } from "../lib/proc";
 import { mergeHistograms, round, summarize, summarizeHistogram, type Summary } from "../lib/stats";
+import { productionTarget } from "./appIdle";
 import { runServerIdle, type ServerIdleData } from "./idle";
 import type { FromGenerator, GeneratorReport, LoadMode, MemoryReport, MemoryRequest, ToGenerator } from "./protocol";
 
@@ -31,6 +34,10 @@ export const P99_LIMIT_MS = 50;
 export const METER_MIN_REFRESH_HZ = 8;
 /** ... showing a value at most this old (p99): the room broadcasts every 100 ms by design. */
 export const METER_AGE_P99_LIMIT_MS = 200;
+/** The game's meter fan-out period (10 Hz): the game server's tick and the Colyseus room's patchRate. */
+export const METER_TICK_MS = 100;
+/** Comparison: a generator whose event loop lags more than this (p99) measures itself, not the server. */
+export const GENERATOR_LAG_LIMIT_MS = 30;
 
 export interface ServerOptions {
   smoke: boolean;
@@ -53,6 +60,8 @@ export function serverOptions(smoke: boolean, log: (line: string) => void, parts
 
 export interface CapacityStep {
   rooms: number;
+  /** 4 in the capacity ladder; 4 or 8 in the comparison. */
+  playersPerRoom?: number;
   players: number;
   /** Events offered per second (players x 10; the game server also gets one award per player per round). */
   offeredEventsPerSecond: number;
@@ -77,6 +86,12 @@ export interface CapacityStep {
   serverRssMiB: number | null;
   generatorCpuPercent: number[];
   generatorLoopDelayP99Ms: number;
+  /** Comparison: TCP payload bytes both ways through the players' sockets in the window, per player per second (generator.ts, `wireBytes`). */
+  wireBytesPerPlayerPerSecond?: number | null;
+  /** Comparison: the meter fan-out's p99 beyond the 10 Hz tick's hold (ticked servers: shown value's age p99 - 100 ms; relay: re-broadcast p99). */
+  fanOutP99Ms?: number | null;
+  /** Comparison: a generator's event loop p99 passed GENERATOR_LAG_LIMIT_MS: the step measured the generators, not the server. */
+  generatorBound?: boolean;
   setupMs: number;
   pass: boolean;
   verdict: string;
@@ -115,6 +130,9 @@ export interface ServerSectionData {
   secondsPerRound: number;
   /** Absent when only the idle measurement ran. */
   game?: CapacityRun;
+  /** The game server, Colyseus and the bare relay on one party workload (runComparison). */
+  comparison?: ComparisonData;
+  comparisonError?: string;
   relay?: CapacityRun;
   /** game capacity / relay capacity (null when either is unknown). */
   capacityRatio: number | null;
@@ -176,7 +194,7 @@ async function expect<T extends FromGenerator["type"]>(generator: Generator, typ
 const tell = (generator: Generator, message: ToGenerator) => generator.child.send(message);
 
 export async function startTarget(target: LoadMode, log: (line: string) => void): Promise<{ child: ChildProcess; url: string }> {
-  const file = target === "game" ? "bench/server/startGameServer.ts" : "bench/server/bareRelay.ts";
+  const file = target === "game" ? "bench/server/startGameServer.ts" : target === "colyseus" ? "bench/server/colyseus/server.ts" : "bench/server/bareRelay.ts";
   const began = Date.now();
   // --expose-gc only so the idle memory can be read after a full GC (see readMemory).
   const child = spawnTs(file, { ipc: true, nodeArgs: ["--expose-gc"], logPrefix: `[${target} server] ` });
@@ -235,7 +253,10 @@ export async function runStep(
   p99LimitMs: number,
   /** Called as the measured window opens and closes (the profiler: bench/server/profile.ts). */
   windowHooks?: { opened(): Promise<void>; closed(): Promise<void> },
+  /** The comparison's party workload (PARTY_WORKLOAD); absent: the capacity ladder's. */
+  party?: { playersPerRoom: number; roundMs: number },
 ): Promise<CapacityStep> {
+  const playersPerRoom = party?.playersPerRoom ?? PLAYERS_PER_ROOM;
   const shares = split(rooms, generators.length);
   const active = generators.filter((_, index) => (shares[index] ?? 0) > 0);
   const setupTimeout = 30_000 + rooms * 200;
@@ -248,6 +269,7 @@ export async function runStep(
       mode: target,
       url,
       rooms: shares[index]!,
+      ...(party ? { playersPerRoom, workload: "party" as const, roundMs: party.roundMs } : {}),
       generatorIndex: index,
       step: stepIndex,
       secondsPerRound: options.secondsPerRound,
@@ -264,7 +286,7 @@ export async function runStep(
 
   let from: number;
   let to: number;
-  if (target === "relay") {
+  if (target !== "game") {
     const sendFrom = Date.now() + 300;
     from = sendFrom + 1_000;
     to = from + options.measureMs;
@@ -332,18 +354,30 @@ export async function runStep(
   }
 
   const latencyMs = summarizeHistogram(mergeHistograms(reports.map((report) => report.latency)));
-  const ackMs = target === "game" ? summarizeHistogram(mergeHistograms(reports.map((report) => report.ack))) : null;
-  const refresh = target === "game" ? summarize(reports.flatMap((report) => report.meterRefreshHz)) : null;
+  const ackMs = target === "game" || party ? summarizeHistogram(mergeHistograms(reports.map((report) => report.ack))) : null;
+  const refresh = target !== "relay" ? summarize(reports.flatMap((report) => report.meterRefreshHz)) : null;
   const meterRefreshHz =
     refresh && refresh.count > 0
       ? { min: round(Math.min(...reports.flatMap((report) => report.meterRefreshHz)), 2) ?? 0, p50: round(refresh.p50, 2) ?? 0 }
       : null;
-  const broadcastRates = target === "game" ? reports.flatMap((report) => report.meterBroadcastHz) : [];
+  const broadcastRates = target !== "relay" ? reports.flatMap((report) => report.meterBroadcastHz) : [];
   const meterBroadcastHz =
     broadcastRates.length > 0 ? { min: round(Math.min(...broadcastRates), 2) ?? 0, p50: round(summarize(broadcastRates).p50, 2) ?? 0 } : null;
-  const players = rooms * PLAYERS_PER_ROOM;
+  const players = rooms * playersPerRoom;
   const failures: string[] = [];
-  if (target === "relay") {
+  // The comparison's rule, the same for all three servers (PARTY_WORKLOAD): only the 10 Hz tick's hold is taken off the ticked servers' meter age.
+  const tickHoldMs = target === "relay" ? 0 : METER_TICK_MS;
+  const fanOutP99Ms = party ? latencyMs.p99 - tickHoldMs : null;
+  const generatorLoopDelayP99Ms = round(Math.max(...reports.map((report) => report.loopDelayP99Ms)), 1) ?? 0;
+  const generatorBound = party !== undefined && generatorLoopDelayP99Ms > GENERATOR_LAG_LIMIT_MS;
+  if (party) {
+    if (!ackMs || !(ackMs.p99 <= p99LimitMs)) failures.push(`award ack p99 ${round(ackMs?.p99 ?? Number.NaN)} ms > ${p99LimitMs} ms`);
+    if (!(fanOutP99Ms !== null && fanOutP99Ms <= p99LimitMs))
+      failures.push(`meter fan-out p99 ${round(fanOutP99Ms ?? Number.NaN)} ms${tickHoldMs ? ` beyond the ${tickHoldMs} ms tick` : ""} > ${p99LimitMs} ms`);
+    if (target !== "relay" && (!meterBroadcastHz || meterBroadcastHz.min < METER_MIN_REFRESH_HZ))
+      failures.push(`meter broadcasts min ${meterBroadcastHz?.min ?? 0} Hz < ${METER_MIN_REFRESH_HZ} Hz`);
+    if (generatorBound) failures.push(`generator-bound: its event loop p99 ${generatorLoopDelayP99Ms} ms > ${GENERATOR_LAG_LIMIT_MS} ms`);
+  } else if (target === "relay") {
     if (!(latencyMs.p99 <= p99LimitMs)) failures.push(`p99 ${round(latencyMs.p99)} ms > ${p99LimitMs} ms`);
   } else {
     if (!ackMs || !(ackMs.p99 <= p99LimitMs)) failures.push(`award ack p99 ${round(ackMs?.p99 ?? Number.NaN)} ms > ${p99LimitMs} ms`);
@@ -352,12 +386,14 @@ export async function runStep(
     if (!(latencyMs.p99 <= METER_AGE_P99_LIMIT_MS)) failures.push(`meter age p99 ${round(latencyMs.p99)} ms > ${METER_AGE_P99_LIMIT_MS} ms`);
   }
   const pass = failures.length === 0 && errors === 0;
+  const wireBytes = reports.reduce((sum, report) => sum + report.wireBytes, 0);
   const verdict = pass ? "pass" : errors > 0 ? `errors (${errorDetail.slice(0, 3).join("; ")})` : failures.join("; ");
   const windowSeconds = (to - from) / 1000;
   const incomingEventsPerSecond = windowSeconds > 0 ? sent / windowSeconds : 0;
   const serverCpuPercent = round(server.cpuPercent, 0);
   const step: CapacityStep = {
     rooms,
+    ...(party ? { playersPerRoom } : {}),
     players,
     offeredEventsPerSecond: players * EVENTS_PER_PLAYER_PER_SECOND,
     incomingEventsPerSecond: round(incomingEventsPerSecond, 0) ?? 0,
@@ -375,7 +411,14 @@ export async function runStep(
     serverCpuPercent,
     serverRssMiB: mib(server.rssMaxBytes),
     generatorCpuPercent: reports.map((report) => round(report.cpuPercent, 0) ?? 0),
-    generatorLoopDelayP99Ms: round(Math.max(...reports.map((report) => report.loopDelayP99Ms)), 1) ?? 0,
+    generatorLoopDelayP99Ms,
+    ...(party
+      ? {
+          wireBytesPerPlayerPerSecond: players > 0 && windowSeconds > 0 ? round(wireBytes / players / windowSeconds, 0) : null,
+          fanOutP99Ms: round(fanOutP99Ms, 1),
+          generatorBound,
+        }
+      : {}),
     setupMs: Math.round(setupMs),
     pass,
     verdict,
@@ -488,6 +531,16 @@ export async function runServerSection(options: ServerOptions): Promise<ServerSe
   const game = await runLadder("game", options, options.budgetMs / 2);
   const relay = await runLadder("relay", options, options.budgetMs / 2);
   if (game.error && relay.error) throw new Error(`both targets failed: ${game.error}; ${relay.error}`);
+  let comparison: ComparisonData | undefined;
+  let comparisonError: string | undefined;
+  try {
+    comparison = await runComparison(options);
+    const broken = comparison.runs.filter((run) => run.error);
+    if (broken.length > 0) comparisonError = broken.map((run) => `${run.target} (rooms of ${run.playersPerRoom}): ${run.error}`).join("; ");
+  } catch (error) {
+    comparisonError = error instanceof Error ? error.message : String(error);
+    options.log(`comparison: FAILED ${comparisonError}`);
+  }
   const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? round(a / b, 2) : null);
   const capacityRatio = ratio(game.capacityPlayers, relay.capacityPlayers);
   return {
@@ -497,5 +550,236 @@ export async function runServerSection(options: ServerOptions): Promise<ServerSe
     capacityRatio,
     capacity: { game: game.capacityPlayers, relay: relay.capacityPlayers, ratio: capacityRatio },
     reference: REFERENCE,
+    ...(comparison ? { comparison } : {}),
+    ...(comparisonError ? { comparisonError } : {}),
+  };
+}
+
+/**
+ * The comparison's one workload, the same for all three servers (bench/README.md, "The game
+ * server against the field"): rooms of 4 and of 8 (joined through each server's own join), each
+ * player sends its live meter 10 times a second and one acked award per round after its hold;
+ * the room sends the members' meters at 10 Hz (the relay: each sample at once); the round
+ * changes every 20 s (the game server: its own round of `secondsPerRound` plus its screens in
+ * between; Colyseus: `this.clock`; the relay has no rounds, its players award every 20 s).
+ */
+export const PARTY_WORKLOAD = {
+  roomSizes: [4, 8],
+  meterPerSecond: EVENTS_PER_PLAYER_PER_SECOND,
+  fanOutHz: 1000 / METER_TICK_MS,
+  roundMs: 20_000,
+  awardsPerPlayerPerRound: 1,
+  p99LimitMs: P99_LIMIT_MS,
+} as const;
+
+export type ComparisonTarget = "game" | "colyseus" | "relay";
+
+export interface ComparisonRun {
+  target: ComparisonTarget;
+  playersPerRoom: number;
+  /** How the server ran (bundle and node flags). */
+  launch: string;
+  steps: CapacityStep[];
+  /** Players in the largest step that passed the rule; null if none did. */
+  capacityPlayers: number | null;
+  /** The ladder ended on the generators (their event loop), not the server: capacity is at least capacityPlayers. */
+  generatorBound: boolean;
+  stoppedBecause: string;
+  idleRssMiB: number | null;
+  /** At the largest passing step: server CPU (% of one core) per 1,000 events/s the players sent. */
+  cpuPerThousandEventsPerSecond: number | null;
+  /** At the largest passing step: TCP payload bytes per player per second, both ways. */
+  wireBytesPerPlayerPerSecond: number | null;
+  /** At the largest passing step: (RSS - idle RSS) per 1,000 players, MiB. */
+  rssPerThousandPlayersMiB: number | null;
+  error?: string;
+}
+
+export interface ComparisonData {
+  workload: typeof PARTY_WORKLOAD & { roundMsThisRun: number; gameSecondsPerRound: number };
+  /** `taskset` placement of the server under test and of the generators, or why there was none. */
+  pinning: string;
+  generators: number;
+  measureMs: number;
+  playerLadder: number[];
+  runs: ComparisonRun[];
+}
+
+const COMPARISON_BUNDLES: Record<ComparisonTarget, { entry: string; bundle: string }> = {
+  game: { entry: "bench/server/startGameServer.ts", bundle: "dist/bench/game-server.mjs" },
+  colyseus: { entry: "bench/server/colyseus/server.ts", bundle: "dist/bench/colyseus-server.mjs" },
+  relay: { entry: "bench/server/bareRelay.ts", bundle: "dist/bench/bare-relay.mjs" },
+};
+const SERVER_CPU = 0;
+const GENERATOR_CPU = 1;
+
+/** Whether `taskset` can place processes on CPUs 0 and 1; why not, otherwise. */
+function pinningAvailable(): string | null {
+  if (os.cpus().length < 2) return "not pinned: fewer than 2 CPUs";
+  try {
+    execFileSync("taskset", ["-p", String(process.pid)], { stdio: "ignore", timeout: 5_000 });
+  } catch {
+    return "not pinned: taskset (util-linux) not available";
+  }
+  return null;
+}
+
+/** Every thread of `pid` on `cpu` (threads it starts later inherit it). */
+function pin(pid: number, cpu: number): void {
+  execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore", timeout: 5_000 });
+}
+
+async function startComparisonTarget(
+  target: ComparisonTarget,
+  roundMs: number,
+  pinned: boolean,
+  log: (line: string) => void,
+): Promise<{ child: ChildProcess; url: string; launch: string }> {
+  const { bundle } = COMPARISON_BUNDLES[target];
+  // The node flags production runs with (package.json "serve"), --expose-gc for the memory probe.
+  const nodeArgs = ["--expose-gc", ...productionTarget().nodeArgs];
+  const began = Date.now();
+  const child = spawnNode(path.join(REPO_ROOT, bundle), {
+    ipc: true,
+    nodeArgs,
+    env: { BENCH_ROUND_MS: String(roundMs) },
+    logPrefix: `[${target} server] `,
+  });
+  if (pinned) pin(child.pid!, SERVER_CPU);
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${bundle} did not start within 240 s: ${child.output.join("").slice(-500)}`)), 240_000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${bundle} exited with code ${code}: ${child.output.join("").slice(-500)}`));
+    });
+    child.on("message", (message: { type?: string; port?: number }) => {
+      if (message.type === "ready" && message.port) {
+        clearTimeout(timer);
+        resolve(message.port);
+      }
+    });
+  });
+  // Threads started before the first pin landed.
+  if (pinned) pin(child.pid!, SERVER_CPU);
+  log(`comparison: ${target} server pid ${child.pid}, port ${port}, started in ${Date.now() - began} ms`);
+  return { child, url: `http://127.0.0.1:${port}`, launch: `node ${[...nodeArgs, bundle].join(" ")}` };
+}
+
+async function runComparisonLadder(
+  target: ComparisonTarget,
+  playersPerRoom: number,
+  options: ServerOptions,
+  playerLadder: number[],
+  roundMs: number,
+  pinned: boolean,
+  budgetMs: number,
+): Promise<ComparisonRun> {
+  const label = `${target}, rooms of ${playersPerRoom}`;
+  const run: ComparisonRun = {
+    target,
+    playersPerRoom,
+    launch: "",
+    steps: [],
+    capacityPlayers: null,
+    generatorBound: false,
+    stoppedBecause: "ladder finished",
+    idleRssMiB: null,
+    cpuPerThousandEventsPerSecond: null,
+    wireBytesPerPlayerPerSecond: null,
+    rssPerThousandPlayersMiB: null,
+  };
+  const generators: Generator[] = [];
+  let server: { child: ChildProcess; url: string; launch: string } | null = null;
+  try {
+    server = await startComparisonTarget(target, roundMs, pinned, options.log);
+    run.launch = server.launch;
+    const deadline = Date.now() + budgetMs;
+    for (let index = 0; index < options.generators; index++) {
+      const generator = forkGenerator(index);
+      if (pinned) pin(generator.child.pid!, GENERATOR_CPU);
+      generators.push(generator);
+    }
+    await sleep(1_000);
+    run.idleRssMiB = mib(readProc(server.child.pid!)?.rssBytes);
+    let passed: CapacityStep | null = null;
+    for (const [stepIndex, players] of playerLadder.entries()) {
+      const rooms = Math.max(1, Math.round(players / playersPerRoom));
+      const estimateMs = (target === "game" ? 7_000 : 2_000) + options.measureMs + 4_000 + rooms * 15 * playersPerRoom;
+      if (Date.now() + estimateMs > deadline) {
+        run.stoppedBecause = `time budget reached before ${players} players`;
+        break;
+      }
+      options.log(`comparison ${label}: ${rooms} rooms = ${rooms * playersPerRoom} players ...`);
+      const step = await runStep(target, server.url, server.child.pid!, generators, rooms, stepIndex, options, P99_LIMIT_MS, undefined, {
+        playersPerRoom,
+        roundMs,
+      });
+      run.steps.push(step);
+      options.log(
+        `comparison ${label}: ${step.players} players: ack p99 ${step.ackMs?.p99} ms, fan-out p99 ${step.fanOutP99Ms} ms, ` +
+          `server CPU ${step.serverCpuPercent}%, RSS ${step.serverRssMiB} MiB, ${step.wireBytesPerPlayerPerSecond} B/player/s, ` +
+          `generator loop p99 ${step.generatorLoopDelayP99Ms} ms, load average ${loadAverage().join(" ")}: ${step.verdict}`,
+      );
+      if (!step.pass) {
+        run.generatorBound = step.generatorBound === true;
+        run.stoppedBecause = `${step.players} players: ${step.verdict}`;
+        break;
+      }
+      passed = step;
+      run.capacityPlayers = step.players;
+      if (server.child.exitCode !== null) throw new Error(`the ${target} server exited (code ${server.child.exitCode})`);
+      await sleep(1_000);
+    }
+    if (passed) {
+      run.cpuPerThousandEventsPerSecond = passed.serverCpuPerThousandEventsPerSecond;
+      run.wireBytesPerPlayerPerSecond = passed.wireBytesPerPlayerPerSecond ?? null;
+      run.rssPerThousandPlayersMiB =
+        passed.serverRssMiB !== null && run.idleRssMiB !== null ? round(((passed.serverRssMiB - run.idleRssMiB) / passed.players) * 1000, 1) : null;
+    }
+  } catch (error) {
+    run.error = error instanceof Error ? error.message : String(error);
+    run.stoppedBecause = `harness error: ${run.error}`;
+  } finally {
+    await Promise.all(generators.map((generator) => stopChild(generator.child, 3_000)));
+    if (server) await stopChild(server.child, 8_000);
+  }
+  return run;
+}
+
+export interface ComparisonOptions {
+  playerLadder: number[];
+  /** Per ladder (target x room size), not counting server start-up. */
+  ladderBudgetMs: number;
+  /** Rounds for Colyseus and the relay's awards (the workload's 20 s; shorter in smoke mode). */
+  roundMs: number;
+  /** Default: all three. */
+  targets?: ComparisonTarget[];
+  roomSizes?: number[];
+}
+
+export function comparisonOptions(smoke: boolean): ComparisonOptions {
+  return smoke
+    ? { playerLadder: [16], ladderBudgetMs: 30_000, roundMs: 5_000 }
+    : { playerLadder: [40, 80, 160, 320, 480, 640, 800, 960, 1200, 1600, 2000, 2400], ladderBudgetMs: 150_000, roundMs: PARTY_WORKLOAD.roundMs };
+}
+
+/** The game server, Colyseus and the bare relay on the party workload, rooms of 4 then 8, each server freshly started per ladder. */
+export async function runComparison(options: ServerOptions, comparison: ComparisonOptions = comparisonOptions(options.smoke)): Promise<ComparisonData> {
+  const notPinned = pinningAvailable();
+  const pinned = notPinned === null;
+  for (const { entry, bundle } of Object.values(COMPARISON_BUNDLES)) await bundleServer(entry, bundle);
+  const runs: ComparisonRun[] = [];
+  for (const target of comparison.targets ?? (["game", "colyseus", "relay"] as const)) {
+    for (const playersPerRoom of comparison.roomSizes ?? PARTY_WORKLOAD.roomSizes) {
+      runs.push(await runComparisonLadder(target, playersPerRoom, options, comparison.playerLadder, comparison.roundMs, pinned, comparison.ladderBudgetMs));
+    }
+  }
+  return {
+    workload: { ...PARTY_WORKLOAD, roundMsThisRun: comparison.roundMs, gameSecondsPerRound: options.secondsPerRound },
+    pinning: notPinned ?? `server under test on CPU ${SERVER_CPU}, load generators on CPU ${GENERATOR_CPU} (taskset -a)`,
+    generators: options.generators,
+    measureMs: options.measureMs,
+    playerLadder: comparison.playerLadder,
+    runs,
   };
 }

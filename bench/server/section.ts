@@ -193,17 +193,16 @@ async function expect<T extends FromGenerator["type"]>(generator: Generator, typ
 
 const tell = (generator: Generator, message: ToGenerator) => generator.child.send(message);
 
-export async function startTarget(target: LoadMode, log: (line: string) => void): Promise<{ child: ChildProcess; url: string }> {
-  const file = target === "game" ? "bench/server/startGameServer.ts" : target === "colyseus" ? "bench/server/colyseus/server.ts" : "bench/server/bareRelay.ts";
-  const began = Date.now();
-  // --expose-gc only so the idle memory can be read after a full GC (see readMemory).
-  const child = spawnTs(file, { ipc: true, nodeArgs: ["--expose-gc"], logPrefix: `[${target} server] ` });
-  const port = await new Promise<number>((resolve, reject) => {
-    // Generous: the game server's embedded database runs initdb in WASM (over a minute on a busy machine).
-    const timer = setTimeout(() => reject(new Error(`${file} did not start within 240 s: ${child.output.join("").slice(-500)}`)), 240_000);
+/**
+ * The port a started server reports over IPC (`{ type: "ready", port }`). Generous: the game
+ * server's embedded database runs initdb in WASM (over a minute on a busy machine).
+ */
+function readyPort(child: ChildProcess & { output: string[] }, name: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 240 s: ${child.output.join("").slice(-500)}`)), 240_000);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`${file} exited with code ${code}: ${child.output.join("").slice(-500)}`));
+      reject(new Error(`${name} exited with code ${code}: ${child.output.join("").slice(-500)}`));
     });
     child.on("message", (message: { type?: string; port?: number }) => {
       if (message.type === "ready" && message.port) {
@@ -212,6 +211,14 @@ export async function startTarget(target: LoadMode, log: (line: string) => void)
       }
     });
   });
+}
+
+export async function startTarget(target: LoadMode, log: (line: string) => void): Promise<{ child: ChildProcess; url: string }> {
+  const file = target === "game" ? "bench/server/startGameServer.ts" : target === "colyseus" ? "bench/server/colyseus/server.ts" : "bench/server/bareRelay.ts";
+  const began = Date.now();
+  // --expose-gc only so the idle memory can be read after a full GC (see readMemory).
+  const child = spawnTs(file, { ipc: true, nodeArgs: ["--expose-gc"], logPrefix: `[${target} server] ` });
+  const port = await readyPort(child, file);
   log(`${target} server: pid ${child.pid}, http://127.0.0.1:${port}, started in ${Date.now() - began} ms`);
   return { child, url: `http://127.0.0.1:${port}` };
 }
@@ -646,19 +653,7 @@ async function startComparisonTarget(
     logPrefix: `[${target} server] `,
   });
   if (pinned) pin(child.pid!, SERVER_CPU);
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${bundle} did not start within 240 s: ${child.output.join("").slice(-500)}`)), 240_000);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${bundle} exited with code ${code}: ${child.output.join("").slice(-500)}`));
-    });
-    child.on("message", (message: { type?: string; port?: number }) => {
-      if (message.type === "ready" && message.port) {
-        clearTimeout(timer);
-        resolve(message.port);
-      }
-    });
-  });
+  const port = await readyPort(child, bundle);
   // Threads started before the first pin landed.
   if (pinned) pin(child.pid!, SERVER_CPU);
   log(`comparison: ${target} server pid ${child.pid}, port ${port}, started in ${Date.now() - began} ms`);

@@ -50,12 +50,23 @@ const DOWN_AFTER_SAMPLES = 2;
 /**
  * A connection's estimate stays near what it is allowed to send, so it cannot say a higher level
  * would fit: after this long at a level with no sign of congestion, the next level up is tried.
- * A try that meets congestion within UP_TRIAL_MS falls back and doubles the wait (up to the
- * maximum); one that holds resets it. The same holds for coming back from audio-only.
+ * A try that fails falls back one level and doubles the wait (up to the maximum); one that holds
+ * resets it. The same holds for coming back from audio-only.
  */
 export const UP_WAIT_MS = 20_000;
 const UP_WAIT_MAX_MS = 160_000;
-const UP_TRIAL_MS = 12_000;
+/**
+ * How long a try lasts. During it, the estimate starts where the lower level left it and has to
+ * grow into the new one (GCC adds about 8 % a second when nothing queues): sending all of a
+ * still-low estimate is how it grows, not congestion. So a try fails early only when the estimate
+ * falls (GCC cuts it when queues build or packets are lost), and at its end when the estimate has
+ * not grown enough to carry the level. Seen in the lab: judged by saturation, every try at
+ * `minimal` after a narrow uplink widened met the old 125 kbit/s estimate and fell back to
+ * audio-only, doubling the wait each time.
+ */
+export const UP_TRIAL_MS = 12_000;
+/** During a try, an estimate below this share of its highest value in the try is falling. */
+const TRIAL_FALLING_SHARE = 0.9;
 
 export interface UplinkSample {
   atMs: number;
@@ -111,11 +122,20 @@ export interface UplinkState {
   /** Since when the level has been free of congestion (entered, or last sign of it); null: no sample yet. */
   calmSinceMs: number | null;
   upWaitMs: number;
-  /** While a step up is on trial: until when a step down counts against it. */
+  /** While a step up is on trial: when the trial ends. */
   trialUntilMs: number | null;
+  /** The highest summed estimate seen during the current trial (kbit/s); null outside one. */
+  trialPeakKbps: number | null;
 }
 
-export const INITIAL_UPLINK: UplinkState = { level: "full", downStreak: 0, calmSinceMs: null, upWaitMs: UP_WAIT_MS, trialUntilMs: null };
+export const INITIAL_UPLINK: UplinkState = {
+  level: "full",
+  downStreak: 0,
+  calmSinceMs: null,
+  upWaitMs: UP_WAIT_MS,
+  trialUntilMs: null,
+  trialPeakKbps: null,
+};
 
 /** Per friend, what a level sends at most (kbit/s): its own cap within the mesh's share. */
 export function levelKbps(level: Exclude<UplinkLevel, "audio-only">, shareKbps: number): number {
@@ -133,35 +153,55 @@ export function fittingLevel(estimateKbps: number, videoReceivers: number, share
 
 const rank = (level: UplinkLevel) => UPLINK_LEVELS.indexOf(level);
 
+/** Whether this sample says the phone is held back below its current level, and what fits. */
+function shortfall(state: UplinkState, sample: UplinkSample): UplinkLevel | null {
+  // Without video there is nothing to estimate with: only the wait brings video back.
+  if (state.level === "audio-only" || sample.estimateKbps === null || !sample.bandwidthLimited) return null;
+  const fitting = fittingLevel(sample.estimateKbps, sample.videoReceivers, sample.shareKbps);
+  return rank(fitting) > rank(state.level) ? fitting : null;
+}
+
 export function nextUplinkState(state: UplinkState, sample: UplinkSample): UplinkState {
   const now = sample.atMs;
   if (sample.videoReceivers === 0 && (sample.settlingReceivers ?? 0) > 0) return state;
   // Nobody to send video to (alone, camera off): start afresh next time.
   if (sample.videoReceivers === 0) return state.level === "audio-only" ? { ...state, calmSinceMs: state.calmSinceMs ?? now } : { ...INITIAL_UPLINK };
-  const trialOver = state.trialUntilMs !== null && now >= state.trialUntilMs;
-  // A step up that held through its trial: the next one may come after the short wait again.
-  const settled: UplinkState = trialOver ? { ...state, trialUntilMs: null, upWaitMs: UP_WAIT_MS } : state;
-  const calmSinceMs = settled.calmSinceMs ?? now;
-  // Without video there is nothing to estimate with: only the wait brings video back.
-  const fitting =
-    settled.level === "audio-only" || sample.estimateKbps === null || !sample.bandwidthLimited
-      ? settled.level
-      : fittingLevel(sample.estimateKbps, sample.videoReceivers, sample.shareKbps);
-  if (rank(fitting) > rank(settled.level)) {
-    const downStreak = settled.downStreak + 1;
-    if (downStreak < DOWN_AFTER_SAMPLES) return { ...settled, downStreak, calmSinceMs: now };
+  if (state.trialUntilMs !== null) return judgeTrial(state, sample);
+  const calmSinceMs = state.calmSinceMs ?? now;
+  const fitting = shortfall(state, sample);
+  if (fitting !== null) {
+    const downStreak = state.downStreak + 1;
+    if (downStreak < DOWN_AFTER_SAMPLES) return { ...state, downStreak, calmSinceMs: now };
     // Straight to what fits: a phone that can carry nothing should not freeze its friends step by step.
-    const failedTrial = settled.trialUntilMs !== null;
+    return { ...state, level: fitting, downStreak: 0, calmSinceMs: now };
+  }
+  if (state.level !== "full" && now - calmSinceMs >= state.upWaitMs) {
+    return { ...state, level: UPLINK_LEVELS[rank(state.level) - 1] ?? "full", downStreak: 0, calmSinceMs: now, trialUntilMs: now + UP_TRIAL_MS, trialPeakKbps: null };
+  }
+  return { ...state, downStreak: 0, calmSinceMs };
+}
+
+/** One sample during a try of the next level up: hold, pass, or fall back (see UP_TRIAL_MS). */
+function judgeTrial(state: UplinkState, sample: UplinkSample): UplinkState {
+  const trialUntilMs = state.trialUntilMs ?? sample.atMs;
+  const estimate = sample.estimateKbps;
+  const trialPeakKbps = estimate === null ? state.trialPeakKbps : Math.max(state.trialPeakKbps ?? 0, estimate);
+  const short = shortfall(state, sample) !== null;
+  // Samples in a row that found the level short; a single one is noise, as outside a try.
+  const downStreak = short ? state.downStreak + 1 : 0;
+  const falling = estimate !== null && trialPeakKbps !== null && estimate < TRIAL_FALLING_SHARE * trialPeakKbps;
+  const over = sample.atMs >= trialUntilMs;
+  if (downStreak >= DOWN_AFTER_SAMPLES && (falling || over)) {
     return {
-      level: fitting,
+      level: UPLINK_LEVELS[rank(state.level) + 1] ?? "audio-only",
       downStreak: 0,
-      calmSinceMs: now,
-      upWaitMs: failedTrial ? Math.min(UP_WAIT_MAX_MS, settled.upWaitMs * 2) : settled.upWaitMs,
+      calmSinceMs: sample.atMs,
+      upWaitMs: Math.min(UP_WAIT_MAX_MS, state.upWaitMs * 2),
       trialUntilMs: null,
+      trialPeakKbps: null,
     };
   }
-  if (settled.level !== "full" && settled.trialUntilMs === null && now - calmSinceMs >= settled.upWaitMs) {
-    return { ...settled, level: UPLINK_LEVELS[rank(settled.level) - 1] ?? "full", downStreak: 0, calmSinceMs: now, trialUntilMs: now + UP_TRIAL_MS };
-  }
-  return { ...settled, downStreak: 0, calmSinceMs };
+  // Passed: the next try may come after the short wait again, counted from this one's start.
+  if (over) return { ...state, downStreak: 0, upWaitMs: UP_WAIT_MS, trialUntilMs: null, trialPeakKbps: null };
+  return { ...state, downStreak, trialPeakKbps };
 }

@@ -3,6 +3,7 @@ import {
   HELD_BACK_MEMORY_MS,
   HeldBackMemory,
   INITIAL_UPLINK,
+  UP_TRIAL_MS,
   UP_WAIT_MS,
   fittingLevel,
   levelKbps,
@@ -36,6 +37,28 @@ function run(
   return { states, end: at };
 }
 const last = (result: { states: UplinkState[] }) => result.states[result.states.length - 1]!;
+
+/** Feeds one held-back sample every 2 s per estimate in the series; returns the levels after each. */
+function series(state: UplinkState, estimates: number[], receivers: number, from: number): { states: UplinkState[]; end: number } {
+  const states: UplinkState[] = [];
+  let current = state;
+  let at = from;
+  for (const estimateKbps of estimates) {
+    at += SAMPLE_MS;
+    current = nextUplinkState(current, { atMs: at, videoReceivers: receivers, estimateKbps, shareKbps: share(receivers), bandwidthLimited: true });
+    states.push(current);
+  }
+  return { states, end: at };
+}
+
+/** Audio-only for two friends, and the wait run out so that the next sample tries `minimal`. */
+function audioOnlyAboutToTry(): { state: UplinkState; end: number } {
+  const down = run(INITIAL_UPLINK, 2, 100, 2);
+  expect(last(down).level).toBe("audio-only");
+  const waiting = run(last(down), UP_WAIT_MS / SAMPLE_MS - 1, null, 2, down.end);
+  expect(last(waiting).level).toBe("audio-only");
+  return { state: last(waiting), end: waiting.end };
+}
 
 describe("fittingLevel: what the measured upload carries per friend", () => {
   it("gives full video on a wide uplink and audio only on a narrow one", () => {
@@ -93,13 +116,43 @@ describe("nextUplinkState: stepping video down and back up", () => {
     expect(last(waiting).level).toBe("audio-only");
     const retry = run(last(waiting), 1, null, 5, waiting.end);
     expect(last(retry).level).toBe("minimal");
-    // The try meets the same narrow uplink: back to audio only, and the next try waits twice as long.
-    const failed = run(last(retry), 2, 200, 5, retry.end);
+    // The try meets the same narrow uplink: queues build and GCC cuts its estimate. Back to audio
+    // only as soon as it falls, and the next try waits twice as long.
+    const failed = series(last(retry), [400, 300], 5, retry.end);
     expect(last(failed).level).toBe("audio-only");
     expect(last(failed).upWaitMs).toBe(UP_WAIT_MS * 2);
     const longer = run(last(failed), UP_WAIT_MS / SAMPLE_MS, null, 5, failed.end);
     expect(last(longer).level).toBe("audio-only");
     expect(last(run(last(longer), UP_WAIT_MS / SAMPLE_MS, null, 5, longer.end)).level).toBe("minimal");
+  });
+
+  it("lets a try grow its estimate from where the level below left it (the uplink widened)", () => {
+    const { state, end } = audioOnlyAboutToTry();
+    // Video resumes at minimal on an estimate still at audio-only's value: sending all of it is
+    // how GCC grows it. Two friends need 273 kbit/s summed for minimal; it gets there in 4 samples.
+    const trial = series(state, [0, 250, 255, 270, 300, 330, 360, 400, 440, 480], 2, end);
+    const levels = trial.states.map((step) => step.level);
+    expect(levels[0]).toBe("minimal");
+    expect(levels.every((level) => level === "minimal")).toBe(true);
+    expect(last(trial).trialUntilMs).toBeNull();
+    expect(last(trial).upWaitMs).toBe(UP_WAIT_MS);
+  });
+
+  it("fails a try whose estimate falls, without waiting for the end of the try", () => {
+    const { state, end } = audioOnlyAboutToTry();
+    const trial = series(state, [0, 250, 200, 180], 2, end);
+    expect(trial.states.map((step) => step.level)).toEqual(["minimal", "minimal", "audio-only", "audio-only"]);
+    expect(last(trial).upWaitMs).toBe(UP_WAIT_MS * 2);
+  });
+
+  it("fails a try whose estimate never grows into the level, at the end of the try", () => {
+    const { state, end } = audioOnlyAboutToTry();
+    const samplesInTrial = UP_TRIAL_MS / SAMPLE_MS;
+    const trial = series(state, [0, ...Array<number>(samplesInTrial).fill(250)], 2, end);
+    const levels = trial.states.map((step) => step.level);
+    expect(levels.slice(0, samplesInTrial)).toEqual(Array<string>(samplesInTrial).fill("minimal"));
+    expect(last(trial).level).toBe("audio-only");
+    expect(last(trial).upWaitMs).toBe(UP_WAIT_MS * 2);
   });
 
   it("climbs one level at a time once the uplink is wide again, and a try that holds resets the wait", () => {

@@ -1,22 +1,24 @@
 /**
- * The game across real networks (issue 21): three phones, each in its own home behind a home
- * router, each on another link profile (`wifi`, `4g`, `bad-wifi`: delay, jitter, loss and an
- * upload limit, e2e/support/netlab.ts), play a five-round match with the server in the lab's cloud.
+ * The game across real networks (issue 21): two phones, each in its own home behind a home router,
+ * each on another link profile (`bad-wifi` and `4g`: delay, jitter, loss and an upload limit,
+ * e2e/support/netlab.ts), play a five-round match with the server in the lab's cloud. Two, not
+ * three: three phones each running pose inference and the call on CI's two cores blocked a page's
+ * main thread for up to 20 s, and the server's rounds ran on while the test waited on its pages
+ * (CI, twice on 2026-12-07). The gentler `wifi` profile is covered by network-call.
  *
- * All three cameras show the same picture (messi5.jpg, whose pose the `messi-five` targets are),
+ * Both cameras show the same picture (messi5.jpg, whose pose the `messi-five` targets are),
  * so a fair game gives them about the same points: the link must not decide the score. Every page
  * estimates the server clock over its own link (client/game/clockSync.ts); browsers and server
  * share this machine's clock, so the true offset is 0 and the estimate itself is the error. No page
  * may show a friend (or the call) as "reconnecting" while every link holds.
  *
- * Then, in round 2 (3 when a loaded machine kept the test in round 1's checks), one phone's link
+ * Then, in round 2 (3 when a loaded machine kept the test in round 1's checks), the 4G phone's link
  * goes for 8 s: friends see it reconnecting (the room notices a page that went quiet within
  * SILENT_AFTER_MS, where Socket.IO's heartbeat would take up to 30 s), it comes back by itself
  * with seat, score and role, and its points in the rounds after the next one count.
  *
  * Needs root (ip netns). Skipped with a message outside CI when not root; under CI it must run.
  */
-import { availableParallelism } from "node:os";
 import { expect, test, type Page } from "@playwright/test";
 import { LINK_PROFILES, type LinkProfileName } from "./support/netlab";
 import { createRoom, joinByLink, settleFraming } from "./support/room";
@@ -25,15 +27,15 @@ import { useLab } from "./support/useLab";
 const inCi = process.env.CI === "true" || process.env.CI === "1";
 const isRoot = process.getuid?.() === 0;
 
-/** Few frames: three browsers run pose inference and the call on a shared 2-core machine. */
+/** Few frames: two browsers run pose inference and the call on a shared 2-core machine. */
 const CAMERA_FPS = 10;
 
 /**
- * The lowest total (over the rounds where every link was up) may be this share of the highest.
- * Measured in this lab, three runs: 0.86, 0.91 and 0.67, the lowest being a different profile each
- * time: what spreads the points is which frames a starved page gets to score (three browsers on
- * two cores), not the link. A link that cost points (late meter samples making awards look
- * implausible, a window missed) shows as a miss: a share well under this.
+ * The lower total (over the rounds where every link was up) may be this share of the higher.
+ * Measured in this lab: with three phones 0.86, 0.91 and 0.67, the lowest a different profile each
+ * time; with two, 0.68 and 0.76 (the second with a busy loop on one core). What spreads the points
+ * is which frames a starved page gets to score, not the link. A link that cost points (late meter
+ * samples making awards look implausible, a window missed) shows as a miss: a share well under this.
  */
 const FAIR_SHARE = 0.5;
 
@@ -67,21 +69,12 @@ function stallsSeen(page: Page): Promise<number[]> {
   return page.evaluate(() => (window as unknown as { __netlabStalls?: number[] }).__netlabStalls ?? []);
 }
 
-test.describe("the game across a small internet: three phones on three link profiles", () => {
+test.describe("the game across a small internet: two phones on two link profiles", () => {
   test.skip(!isRoot && !inCi, "needs root for network namespaces (ip netns); run as root, or under CI=true where it must run");
-  // Three phones each running pose inference and the call need more than two cores: on this 2-core
-  // CI machine a page's main thread was blocked for up to 20 s (one evaluate took 20.5 s), and
-  // the server's rounds ran on while the test waited on its pages, so the dropout missed its round
-  // (CI, twice on 2026-12-07). Runs where there are 4 cores or more, or with E2E_NETWORK_GAME=1.
-  test.skip(
-    availableParallelism() < 4 && process.env.E2E_NETWORK_GAME !== "1",
-    `three inferring phones need 4 cores or more (this machine has ${availableParallelism()}); E2E_NETWORK_GAME=1 runs it anyway`,
-  );
 
   const homes: { name: string; profile: LinkProfileName }[] = [
-    { name: "wifi", profile: "wifi" },
-    { name: "lte", profile: "4g" },
     { name: "cafe", profile: "bad-wifi" },
+    { name: "lte", profile: "4g" },
   ];
   // The server logs at info: a failure's report then shows when the room heard each page go quiet and come back.
   const { lab, players } = useLab({ homes: homes.map(({ name, profile }) => ({ name, router: "home", profile })), serverEnv: { LOG_LEVEL: "info" } });
@@ -98,10 +91,9 @@ test.describe("the game across a small internet: three phones on three link prof
       }),
     );
     const everyone = [host!, ...guests];
-    const { link } = await createRoom(host!.page, "Wifi", "messi-five");
+    const { link } = await createRoom(host!.page, "Cafe", "messi-five");
     await joinByLink(guests[0]!.page, link, "Lte");
-    await joinByLink(guests[1]!.page, link, "Cafe");
-    for (const player of everyone) await expect(player.page.getByTestId("member")).toHaveCount(3);
+    for (const player of everyone) await expect(player.page.getByTestId("member")).toHaveCount(2);
 
     await host!.page.getByTestId("start-game").click();
     // Each lobby loads the models over its own link and checks its camera's picture.
@@ -149,7 +141,7 @@ test.describe("the game across a small internet: three phones on three link prof
     // Round 2 (or 3, where a loaded machine made the checks above outlast round 2): Lte's link goes
     // for 8 s. Friends see Lte reconnecting within the dropout (the room's silence watch), then
     // playing again; the seat, the score and the role stay.
-    const names = { wifi: "Wifi", lte: "Lte", cafe: "Cafe" } as const;
+    const names = { cafe: "Cafe", lte: "Lte" } as const;
     const roundTag = host!.page.locator(".game-head .tag");
     await expect(roundTag).toContainText(/[23]\/5/, { timeout: 120_000 });
     await expect(host!.page.getByTestId("game-stage")).toHaveAttribute("data-stage", "round");
@@ -171,10 +163,10 @@ test.describe("the game across a small internet: three phones on three link prof
     const backAfterMs = Date.now() - downAt - 8_000;
     await expect(lte.page.getByTestId("game-stage")).toHaveAttribute("data-role", "player");
 
-    // Results on every phone, all three ranked.
+    // Results on every phone, both ranked.
     for (const player of everyone) {
       await expect(player.page.getByTestId("results"), `${player.name} sees the results`).toBeVisible({ timeout: 240_000 });
-      await expect(player.page.getByTestId("ranking-row")).toHaveCount(3);
+      await expect(player.page.getByTestId("ranking-row")).toHaveCount(2);
     }
     // Each round's points per player, from the host's results ("PERFECT 495", "–" for nothing).
     const table = host!.page.getByTestId("round-breakdown");
@@ -200,18 +192,18 @@ test.describe("the game across a small internet: three phones on three link prof
     testInfo.annotations.push({ type: "network game", description: JSON.stringify(summary) });
     console.log(`network game: ${JSON.stringify(summary)}`);
     const values = Object.values(fair);
-    expect(values).toHaveLength(3);
+    expect(values).toHaveLength(2);
     for (const value of values) expect(value, "every phone scored").toBeGreaterThan(0);
     expect(Math.min(...values), `the link does not decide the score: ${JSON.stringify(fair)}`).toBeGreaterThanOrEqual(FAIR_SHARE * Math.max(...values));
     expect(sum(points[names.lte]!, afterReturn), "Lte's points after the return count").toBeGreaterThan(0);
     // Over every link, awards reach the server in their round, with their evidence: each phone had
     // some accepted, and none whose link stayed up was refused as implausible (meters lost on the way).
     for (const player of everyone) expect(awards[player.name]?.accepted ?? 0, `${player.name}: awards accepted`).toBeGreaterThan(0);
-    for (const player of [host!, guests[1]!]) expect(awards[player.name]?.implausible_award ?? 0, `${player.name}: implausible awards`).toBe(0);
+    expect(awards[host!.name]?.implausible_award ?? 0, `${host!.name}: implausible awards`).toBe(0);
 
     // "Reconnecting" was shown only once Lte's link went: Lte to the others, anyone to Lte (its own
-    // connections went with it); or for a page that froze for seconds (this machine runs three
-    // phones on two cores: a real phone has its own).
+    // connections went with it); or for a page that froze for seconds (this machine runs two
+    // phones, the server and the lab on two cores: a real phone has its own).
     const froze = (name: string) => (stalls[name] ?? []).some((ms) => ms >= FROZEN_MS);
     const explained = (entry: string, onPage: string, afterDropout: boolean) =>
       (afterDropout && (onPage === "lte" || entry.includes(names.lte))) ||
@@ -221,19 +213,17 @@ test.describe("the game across a small internet: three phones on three link prof
         expect(explained(entry, player.name, false), `${player.name} saw "${entry}" before any link went`).toBe(true);
       for (const entry of await reconnectingSeen(player.page)) expect(explained(entry, player.name, true), `${player.name} saw "${entry}"`).toBe(true);
     }
-    for (const player of [host!, guests[1]!]) {
-      expect(
-        (await reconnectingSeen(player.page)).some((entry) => entry.includes(names.lte)),
-        `${player.name} saw Lte reconnecting`,
-      ).toBe(true);
-    }
+    expect(
+      (await reconnectingSeen(host!.page)).some((entry) => entry.includes(names.lte)),
+      `${host!.name} saw Lte reconnecting`,
+    ).toBe(true);
 
-    // Saved once: the history has this one match, with all three.
+    // Saved once: the history has this one match, with both.
     await host!.page.getByTestId("match-link").click();
     await expect(host!.page.getByTestId("match-ranking")).toContainText("Cafe");
     await expect(host!.page.getByTestId("match-round")).toHaveCount(5);
     await host!.page.goto("/history");
     await expect(host!.page.getByTestId("match")).toHaveCount(1);
-    for (const name of ["Wifi", "Lte", "Cafe"]) await expect(host!.page.getByTestId("match")).toContainText(name);
+    for (const name of ["Cafe", "Lte"]) await expect(host!.page.getByTestId("match")).toContainText(name);
   });
 });

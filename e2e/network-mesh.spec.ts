@@ -14,7 +14,6 @@
  * Needs root (ip netns). Skipped with a message outside CI when not root; under CI it must run.
  */
 import { writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { expect, test, type Page } from "@playwright/test";
 import type { Home } from "./support/netlab";
 import { RECORD_PEER_CONNECTIONS, sampleConnections } from "./support/peerStats";
@@ -91,14 +90,6 @@ async function audioReceived(page: Page): Promise<number[]> {
 
 test.describe("the mesh under a narrow uplink (network namespaces)", () => {
   test.skip(!isRoot && !inCi, "needs root for network namespaces (ip netns); run as root, or under CI=true where it must run");
-  // Skipped on 2-core machines until the governor judges a try fairly: in CI (2026-12-07) cho's
-  // try at "minimal" after the link widened met a connection estimate still at its narrow-link
-  // value (about 125 kbit/s), counted as held back, and fell back to audio-only for a doubled wait;
-  // a starved machine makes that lag long. Runs with 4 cores or more, or with E2E_NETWORK_MESH=1.
-  test.skip(
-    availableParallelism() < 4 && process.env.E2E_NETWORK_MESH !== "1",
-    `the governor's try after a narrow link is not yet judged fairly on a starved machine (${availableParallelism()} cores); E2E_NETWORK_MESH=1 runs it anyway`,
-  );
   const { lab, players } = useLab({
     homes: [
       { name: "ana", router: "home", profile: "wifi" },

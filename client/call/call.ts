@@ -1,8 +1,8 @@
 /**
  * The call behind one interface. Two providers implement it: the built-in WebRTC mesh
  * (meshCall.ts, signalling over our Socket.IO connection) and LiveKit (livekitCall.ts, an SFU,
- * when the server is configured for it). React code (useCall.tsx) and the game only ever see
- * CallSession, so neither knows which one runs.
+ * when the server is configured for it). The call controller (callController.ts) and the game
+ * only ever see CallSession, so neither knows which one runs.
  */
 import type { UplinkLevel } from "./uplinkGovernor";
 

@@ -43,4 +43,14 @@ describe("layers", () => {
   it("client/vision/ never imports the game or the lobby", () => {
     expect(crossings("client/vision", /^(client\/game|client\/lobby|components|app)\//)).toEqual([]);
   });
+
+  it("the game session and the call controller run without React (unit-tested in Node; React only subscribes)", () => {
+    const controllers = ["client/game/gameSession.ts", "client/call/callController.ts"];
+    const reactImports = controllers.flatMap((file) =>
+      importsOf(file)
+        .filter((target) => /^(react|react-dom)(\/|$)|^(components|app)\//.test(target))
+        .map((target) => `${file} -> ${target}`),
+    );
+    expect(reactImports).toEqual([]);
+  });
 });

@@ -6,23 +6,24 @@
  * the framing preview while it fails, and every friend's overall progress. In between, the
  * inference plan: how this device runs detection during the game (client/vision/plans/), measured
  * here or remembered, shown on every row.
+ *
+ * The process itself (preload, camera, sounds, plan trial, framing check, retry, progress to the
+ * server) is a LobbySession (client/lobby/lobbySession.ts): this component draws its state and
+ * sends it the player's taps.
  */
-import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import { flushSync } from "react-dom";
-import { nextFramingStatus, type FramingStatus } from "@/core/framing";
 import { requiredVisionAssets, type RoundKind } from "@/core/playlist";
 import type { InferenceReport, MemberSnapshot, RoomSnapshot } from "@/core/protocol";
-import { VISION_ASSET_KIND } from "@/core/visionManifest";
-import { loadSounds, soundLoadState, subscribeSoundLoad, unlockAudioInGesture, type SoundLoadState } from "@/client/audio/sound";
-import { serverNow, syncClock } from "@/client/game/clockSync";
+import type { VisionAssetName } from "@/core/visionManifest";
+import { unlockAudioInGesture } from "@/client/audio/sound";
+import { serverNow } from "@/client/game/clockSync";
 import { useI18n } from "@/client/i18n";
 import type { MessageKey } from "@/client/messages";
-import { acquireCamera, getCameraVideo } from "@/client/media/camera";
-import { checkFramingNow, framingFromWarmup, watchFraming, type FramingCheck } from "@/client/lobby/framingCheck";
-import { createProgressReporter, type ProgressReporter } from "@/client/lobby/progressReporter";
-import { sendPreloadProgress, sendRoomIntent } from "@/client/room/commands";
-import type { PlanOutcome, SettlePlanOptions } from "@/client/vision/plans/settlePlan";
-import type { AssetProgress, PreloadFailureKind } from "@/client/vision/preloader";
+import { LobbySession } from "@/client/lobby/lobbySession";
+import { sendRoomIntent } from "@/client/room/commands";
+import type { PlanOutcome } from "@/client/vision/plans/settlePlan";
+import type { AssetProgress } from "@/client/vision/preloader";
 import { CallGrid } from "./CallGrid";
 import { LobbyFraming } from "./LobbyFraming";
 import { RelaxedNote } from "./RelaxedNote";
@@ -34,21 +35,6 @@ interface LobbyProps {
   modelBaseUrl: string;
 }
 
-type Failure = { kind: PreloadFailureKind; detail: string };
-type PlanAsset = SettlePlanOptions["assets"][number];
-
-interface Framing {
-  status: FramingStatus | null;
-  check: FramingCheck | null;
-}
-
-/**
- * How long "ready" waits for the sounds once the models are in. They are 338 KB and usually
- * decoded long before; a sound server that hangs must not keep a player out of the game (it
- * then plays silently, or with the sounds that arrive later).
- */
-const SOUND_WAIT_LIMIT_MS = 20_000;
-
 export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
   const { t } = useI18n();
   const self = room.members.find((member) => member.id === selfId);
@@ -56,170 +42,33 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
   const settings = room.game?.settings;
   const assetsKey = settings ? requiredVisionAssets(settings).join(",") : "";
   const roundKindsKey = settings?.roundKinds.join(",") ?? "";
-  const roundKinds = useMemo(() => (roundKindsKey ? (roundKindsKey.split(",") as RoundKind[]) : []), [roundKindsKey]);
-  // Every bar shows from the first frame, waiting, before the loader code itself has arrived.
-  const [progress, setProgress] = useState<AssetProgress[]>(() => waitingBars(assetsKey));
-  const [failure, setFailure] = useState<Failure | null>(null);
-  const [attempt, setAttempt] = useState(0);
-  const [loaded, setLoaded] = useState(false);
-  const [framing, setFraming] = useState<Framing>({ status: null, check: null });
-  // The inference plan: measured (or remembered) after the preload, re-measured on request.
-  const [plan, setPlan] = useState<{ measuring: boolean; outcome: PlanOutcome | null }>({ measuring: false, outcome: null });
-  const [recheck, setRecheck] = useState(0);
-  const inference = useMemo(() => inferenceReport(plan.outcome), [plan.outcome]);
-  const reporterRef = useRef<ProgressReporter | null>(null);
-  const lastPercent = useRef(0);
-  const sound = useSyncExternalStore(subscribeSoundLoad, soundLoadState, soundLoadState);
-  const soundRef = useRef(sound);
-  soundRef.current = sound;
-  const bars = useMemo(() => [...progress, soundBar(sound)], [progress, sound]);
-  const slowStep = useSlowStep(bars, failure === null && !loaded);
-
-  // The game's sounds load here, for players and spectators alike: decoded before the 3-2-1.
+  // The lobby's whole process lives in the session (client/lobby/lobbySession.ts); a new one when what it loads changes.
+  const session = useMemo(
+    () =>
+      new LobbySession({
+        assets: assetsKey ? (assetsKey.split(",") as VisionAssetName[]) : [],
+        roundKinds: roundKindsKey ? (roundKindsKey.split(",") as RoundKind[]) : [],
+        isSpectator,
+        modelBaseUrl,
+      }),
+    [assetsKey, roundKindsKey, isSpectator, modelBaseUrl],
+  );
   useEffect(() => {
-    void loadSounds();
-  }, []);
-
-  // Deadlines are shown on the server's clock, like the game's countdown.
-  useEffect(() => {
-    void syncClock();
-  }, []);
-
-  useEffect(() => {
-    if (isSpectator || !assetsKey) return;
-    const assets = assetsKey.split(",") as ReturnType<typeof requiredVisionAssets>;
-    const controller = new AbortController();
-    const reporter = createProgressReporter(sendPreloadProgress);
-    reporterRef.current = reporter;
-    setFailure(null);
-    setLoaded(false);
-    setFraming({ status: null, check: null });
-    setPlan({ measuring: false, outcome: null });
-    setProgress((current) => (current.every((asset) => asset.stage === "ready") && current.length > 0 ? current : waitingBars(assetsKey)));
-    reporter.push({ percent: 0, status: "loading" });
-
-    // Stages finished in this attempt (a bar's stage moving on, a plan measured): after the
-    // downloads the percent sits at 99 through seconds of CPU work, and a later step tells the
-    // server's deadline that this page is still working rather than stalled.
-    let step = 0;
-    let lastStages = "";
-    // Ready is only claimed once the camera is known to work too (below).
-    const reportLoading = () => reporter.push({ percent: Math.min(lastPercent.current, 99), status: "loading", step });
-    const reportStep = () => {
-      step += 1;
-      reportLoading();
-    };
-
-    void (async () => {
-      let vision: typeof import("@/client/vision/preloader");
-      try {
-        // Loaded only here: no other page ever fetches the vision code, runtime or models.
-        vision = await import("@/client/vision/preloader");
-      } catch (error) {
-        setFailure({ kind: "network", detail: error instanceof Error ? error.message : String(error) });
-        reporter.push({ percent: 0, status: "failed" });
-        return;
-      }
-      const { preloadVision, overallPercent, PreloadError } = vision;
-      try {
-        const cameraReady = acquireCamera();
-        const planAssets = planAssetsOf(assets);
-        // The plan trial's code, and the inference worker's script, load while the models download.
-        const plans = import("@/client/vision/plans/settlePlan");
-        void plans.then(({ startWorkerScript }) => startWorkerScript(planAssets)).catch(() => undefined);
-        const report = await preloadVision({
-          assets,
-          baseUrl: modelBaseUrl,
-          warmupSource: () => getCameraVideo(),
-          signal: controller.signal,
-          // The inference worker's trial model is created alongside the main thread's warm-ups.
-          onTasksCreated: () => void plans.then(({ startWorkerEarly }) => startWorkerEarly(planAssets, getCameraVideo)).catch(() => undefined),
-          onProgress: (next) => {
-            // Committed now: the preloader yields for one frame and then starts a long step, and a
-            // render still queued behind it would show a stage only after it is over.
-            flushSync(() => setProgress(next));
-            lastPercent.current = overallPercent([...next, soundBar(soundRef.current)]);
-            const stages = next.map((asset) => asset.stage).join(",");
-            if (stages !== lastStages) step += 1;
-            lastStages = stages;
-            reportLoading();
-          },
-        });
-        const camera = await cameraReady;
-        if (camera.status !== "ready") throw new PreloadError("camera", `camera ${camera.status}`);
-        await soundsSettled(SOUND_WAIT_LIMIT_MS);
-        if (controller.signal.aborted) return;
-        // Where detection runs in the game on this device: measured here, never during the game.
-        setPlan({ measuring: true, outcome: null });
-        const outcome = await settlePlanOrDefault(planAssets, controller.signal, false, reportStep);
-        if (controller.signal.aborted) return;
-        setPlan({ measuring: false, outcome });
-        // The warm-up already looked at the camera: that detection is the first framing check.
-        const kinds = roundKindsKey.split(",") as RoundKind[];
-        const first = framingFromWarmup(kinds, report, getCameraVideo()) ?? (await checkFramingNow(kinds, getCameraVideo()));
-        if (controller.signal.aborted) return;
-        setFraming({ status: first?.result.ok ? "ok" : "adjusting", check: first });
-        setLoaded(true);
-      } catch (error) {
-        if (controller.signal.aborted) return;
-        const kind: PreloadFailureKind = error instanceof PreloadError ? error.kind : "other";
-        setFailure({ kind, detail: error instanceof Error ? error.message : String(error) });
-        reporter.push({ percent: Math.min(lastPercent.current, 99), status: "failed" });
-      }
-    })();
-
-    return () => {
-      controller.abort();
-      reporterRef.current = null;
-      // Let the final update out before the reporter goes quiet.
-      setTimeout(() => reporter.dispose(), 1000);
-    };
-  }, [assetsKey, roundKindsKey, isSpectator, modelBaseUrl, attempt]);
-
-  // Ready, with the framing check's outcome: the server waits for "adjusting" (not past its deadline).
-  useEffect(() => {
-    if (loaded && framing.status) reporterRef.current?.push({ percent: 100, status: "ready", framing: framing.status, ...(inference ? { inference } : {}) });
-  }, [loaded, framing.status, inference]);
-
-  // The player asked to measure again: the plan in use stays until the new one is chosen.
-  useEffect(() => {
-    if (recheck === 0 || !loaded || isSpectator || !assetsKey) return;
-    const controller = new AbortController();
-    const assets = assetsKey.split(",") as ReturnType<typeof requiredVisionAssets>;
-    setPlan((current) => ({ ...current, measuring: true }));
-    void (async () => {
-      try {
-        const outcome = await settlePlanOrDefault(planAssetsOf(assets), controller.signal, true);
-        if (!controller.signal.aborted) setPlan({ measuring: false, outcome });
-      } catch (error) {
-        if (controller.signal.aborted) return;
-        console.warn("[lobby] re-check failed:", error);
-        setPlan((current) => ({ ...current, measuring: false }));
-      }
-    })();
-    return () => controller.abort();
-  }, [recheck]); // eslint-disable-line react-hooks/exhaustive-deps -- runs per tap, with that moment's state
-
-  // Until the picture passes (or "play anyway"), check it again at a modest rate.
+    session.start();
+    return () => session.dispose();
+  }, [session]);
+  // A preload stage is committed at once (flushSync): the preloader yields for one frame and then
+  // starts a long step, and a render still queued behind it would show the stage only after it is over.
+  const subscribe = useCallback((onChange: () => void) => session.subscribe((immediate) => (immediate ? flushSync(onChange) : onChange())), [session]);
+  const { bars, sound, failure, loaded, framing, plan, slowStep } = useSyncExternalStore(subscribe, session.getState, session.getState);
   const adjusting = loaded && framing.status === "adjusting";
-  useEffect(() => {
-    if (!adjusting) return;
-    const controller = new AbortController();
-    watchFraming(
-      roundKinds,
-      () => getCameraVideo(),
-      (check) => setFraming((current) => ({ status: nextFramingStatus(current.status, check.result), check })),
-      controller.signal,
-    );
-    return () => controller.abort();
-  }, [adjusting, roundKinds]);
 
   const players = room.members.filter((member) => member.role === "player");
   const readyCount = players.filter((member) => member.preload.status === "ready").length;
   const everyoneSettled = players.every((member) => member.preload.status === "ready" && member.preload.framing !== "adjusting");
   const isHost = room.hostId === selfId;
   const secondsLeft = useSecondsUntil(room.game?.preloadDeadline ?? null);
-  const warming = !failure && progress.some((asset) => asset.stage === "creating" || asset.stage === "created" || asset.stage === "warming");
+  const warming = !failure && bars.some((asset) => asset.stage === "creating" || asset.stage === "created" || asset.stage === "warming");
   const showFraming = adjusting && !isSpectator;
 
   return (
@@ -233,9 +82,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
           {room.game && <RelaxedNote timeScale={room.game.timeScale} label={t("playedRelaxed")} />}
         </header>
 
-        {showFraming && framing.check && (
-          <LobbyFraming check={framing.check} onPlayAnyway={() => setFraming((current) => ({ ...current, status: "skipped" }))} />
-        )}
+        {showFraming && framing.check && <LobbyFraming check={framing.check} onPlayAnyway={() => session.playAnyway()} />}
         {showFraming && !framing.check && (
           // No frame to check yet: the camera stays on screen (a detached <video> is paused and
           // would never give one), and the player is never left without a way on.
@@ -244,7 +91,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
               {t("cameraStarting")}
             </p>
             <SelfView size="large" />
-            <button type="button" onClick={() => setFraming((current) => ({ ...current, status: "skipped" }))} data-testid="framing-play-anyway">
+            <button type="button" onClick={() => session.playAnyway()} data-testid="framing-play-anyway">
               {t("framingPlayAnyway")}
             </button>
           </section>
@@ -269,7 +116,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
         {!plan.measuring && plan.outcome && loaded && !isSpectator && (
           <p className="hint small plan-note" data-testid="plan-chosen" data-plan={plan.outcome.plan.id} data-source={plan.outcome.source}>
             {t(planNoteKey(plan.outcome))}{" "}
-            <button type="button" className="link-button" onClick={() => setRecheck((n) => n + 1)} data-testid="plan-recheck">
+            <button type="button" className="link-button" onClick={() => session.recheckPlan()} data-testid="plan-recheck">
               {t("planRecheck")}
             </button>
           </p>
@@ -302,7 +149,7 @@ export function Lobby({ room, selfId, modelBaseUrl }: LobbyProps) {
           <div className="card failure" role="alert" data-testid="preload-failure" data-kind={failure.kind}>
             <p className="form-error">{t(`failure_${failure.kind}` as MessageKey)}</p>
             <p className="hint small">{failure.detail}</p>
-            <button type="button" className="primary" onClick={() => setAttempt((n) => n + 1)} data-testid="preload-retry">
+            <button type="button" className="primary" onClick={() => session.retry()} data-testid="preload-retry">
               {t("retry")}
             </button>
           </div>
@@ -368,33 +215,6 @@ function FriendRow({ member, measuring }: { member: MemberSnapshot; measuring: b
   );
 }
 
-/** The playlist's models as the plan trial takes them: each with its kind. */
-function planAssetsOf(assets: ReturnType<typeof requiredVisionAssets>): PlanAsset[] {
-  return assets.map((name) => ({ name, kind: VISION_ASSET_KIND[name] }));
-}
-
-/**
- * The lobby's plan choice; never what keeps a player out: anything but an abort leaves the default
- * plan (main-CPU with the tasks the preload made) and no outcome to show.
- */
-async function settlePlanOrDefault(assets: PlanAsset[], signal: AbortSignal, recheck = false, onPhase?: () => void): Promise<PlanOutcome | null> {
-  try {
-    const { settleInferencePlan } = await import("@/client/vision/plans/settlePlan");
-    return await settleInferencePlan({ assets, video: getCameraVideo, signal, recheck, ...(onPhase ? { onPhase } : {}) });
-  } catch (error) {
-    if (signal.aborted) throw error;
-    console.warn("[lobby] choosing the inference plan failed; playing on the main thread:", error);
-    return null;
-  }
-}
-
-/** What the server hears about this device's plan (rounded: rows show whole milliseconds). */
-function inferenceReport(outcome: PlanOutcome | null): InferenceReport | null {
-  if (!outcome) return null;
-  const ms = outcome.detectMsP50;
-  return { plan: outcome.plan.id, ...(ms !== null && Number.isFinite(ms) ? { detectMs: Math.min(10_000, Math.max(0, Math.round(ms))) } : {}) };
-}
-
 /** "24 ms · main thread", "smooth mode · worker · 31 ms": a row's plan, in the player's language. */
 function planLabel(report: InferenceReport, t: (key: MessageKey) => string): string {
   const ms = report.detectMs === undefined ? null : `${report.detectMs} ms`;
@@ -420,30 +240,6 @@ function planNoteKey(outcome: PlanOutcome): MessageKey {
   if (plan === "worker-cpu") return "planChosenSmooth";
   if (plan === "main-cpu-capped" || plan === "worker-cpu-capped") return "planChosenCalm";
   return "planChosenMain";
-}
-
-/** Resolves when the sounds are decoded or unavailable, or after `limitMs`, whichever is first. */
-function soundsSettled(limitMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, limitMs);
-    void loadSounds().then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-/** The sounds' own bar, shown like the models' (bytes of the files decoded so far). */
-function soundBar(sound: SoundLoadState): AssetProgress {
-  const stage: AssetProgress["stage"] =
-    sound.stage === "ready" ? "ready" : sound.stage === "unavailable" ? "failed" : sound.totalBytes > 0 ? "downloading" : "waiting";
-  return { key: "sounds", stage, receivedBytes: sound.loadedBytes, totalBytes: sound.totalBytes };
-}
-
-function waitingBars(assetsKey: string): AssetProgress[] {
-  if (!assetsKey) return [];
-  const keys: AssetProgress["key"][] = ["runtime", ...(assetsKey.split(",") as ReturnType<typeof requiredVisionAssets>)];
-  return keys.map((key) => ({ key, stage: "waiting", receivedBytes: 0, totalBytes: 0 }));
 }
 
 function AssetBar({ asset }: { asset: AssetProgress }) {
@@ -474,34 +270,6 @@ function AssetBar({ asset }: { asset: AssetProgress }) {
       </span>
     </li>
   );
-}
-
-/** After this long with no bar moving, the lobby says it is still working (and on what). */
-const SLOW_STEP_NOTICE_MS = 15_000;
-
-/**
- * The first unfinished bar, once nothing has changed for SLOW_STEP_NOTICE_MS; null otherwise.
- * A step that never ends fails on its own (the preloader's stall limits); this covers the wait.
- */
-function useSlowStep(progress: readonly AssetProgress[], active: boolean): AssetProgress | null {
-  const signature = progress.map((asset) => `${asset.key}:${asset.stage}:${asset.receivedBytes}`).join("|");
-  const [slow, setSlow] = useState(false);
-  useEffect(() => {
-    setSlow(false);
-    if (!active) return;
-    const timer = setTimeout(() => setSlow(true), SLOW_STEP_NOTICE_MS);
-    return () => clearTimeout(timer);
-  }, [signature, active]);
-  if (!slow || !active) return null;
-  const unfinished = progress.filter((asset) => asset.stage !== "ready" && asset.stage !== "failed");
-  // A fully downloaded file waiting for the others is not what holds the lobby up.
-  const holdingUp = unfinished.find(
-    (asset) =>
-      asset.stage !== "queued" &&
-      asset.stage !== "created" &&
-      !((asset.stage === "downloading" || asset.stage === "waiting") && asset.totalBytes > 0 && asset.receivedBytes >= asset.totalBytes),
-  );
-  return holdingUp ?? unfinished[0] ?? null;
 }
 
 /** Whole seconds until a server deadline (ms) on the estimated server clock, ticking; null without one. */

@@ -14,7 +14,7 @@
  * A player whose progress moved this recently at a deadline check is still loading, not stalled.
  * While a model is created or warmed up its percent moves only when the stage changes, and a
  * create takes seconds on a slow phone, so this matches the lobby's own "has not moved for a
- * while" notice (SLOW_STEP_NOTICE_MS in components/Lobby.tsx) rather than being shorter.
+ * while" notice (SLOW_STEP_NOTICE_MS in client/lobby/lobbySession.ts) rather than being shorter.
  */
 export const PRELOAD_PROGRESS_WINDOW_MS = 15_000;
 /** How far each extension moves the deadline. */

@@ -40,6 +40,12 @@ describe("layers", () => {
     expect(crossings("core", /^(server|client|components|app)\//)).toEqual([]);
   });
 
+  // The game's and the lobby's sessions run in unit tests without React or a browser; components draw them.
+  it("client/game/ and client/lobby/ import no React, component or page", () => {
+    const view = /^(react|react-dom)(\/|$)|^(components|app)\//;
+    expect(["client/game", "client/lobby"].flatMap((folder) => crossings(folder, view))).toEqual([]);
+  });
+
   it("client/vision/ never imports the game or the lobby", () => {
     expect(crossings("client/vision", /^(client\/game|client\/lobby|components|app)\//)).toEqual([]);
   });

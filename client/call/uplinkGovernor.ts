@@ -176,7 +176,14 @@ export function nextUplinkState(state: UplinkState, sample: UplinkSample): Uplin
     return { ...state, level: fitting, downStreak: 0, calmSinceMs: now };
   }
   if (state.level !== "full" && now - calmSinceMs >= state.upWaitMs) {
-    return { ...state, level: UPLINK_LEVELS[rank(state.level) - 1] ?? "full", downStreak: 0, calmSinceMs: now, trialUntilMs: now + UP_TRIAL_MS, trialPeakKbps: null };
+    return {
+      ...state,
+      level: UPLINK_LEVELS[rank(state.level) - 1] ?? "full",
+      downStreak: 0,
+      calmSinceMs: now,
+      trialUntilMs: now + UP_TRIAL_MS,
+      trialPeakKbps: null,
+    };
   }
   return { ...state, downStreak: 0, calmSinceMs };
 }

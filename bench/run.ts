@@ -112,8 +112,9 @@ async function main(): Promise<number> {
   }
   const startedAt = new Date();
   const began = Date.now();
-  // Bounded no matter what: a hung browser or server cannot keep the bench (or CI) running.
-  const hardLimitMs = args.smoke ? 8 * 60_000 : 40 * 60_000;
+  // Bounded no matter what: a hung browser or server cannot keep the bench (or CI) running. Full:
+  // the game server's wire variants (server/section.ts, GAME_VARIANTS) add up to ~9 min to 40.
+  const hardLimitMs = args.smoke ? 8 * 60_000 : 50 * 60_000;
   let app: AppServer | null = null;
   const watchdog = setTimeout(() => {
     log(`hard time limit of ${hardLimitMs / 60_000} min reached: stopping`);

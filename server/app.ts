@@ -13,7 +13,7 @@ import { createMetricsHandler } from "./http/metricsRoute";
 import { createServerMetrics } from "./observability/metrics";
 import { createRequestHandler } from "./http/requestHandler";
 import { createVisionAssetHandler } from "./http/visionAssets";
-import { attachRealtime, type Realtime } from "./realtime/socketServer";
+import { attachRealtime, type Realtime, type RealtimeWireOptions } from "./realtime/socketServer";
 import { openPresence } from "./realtime/presence/openPresence";
 import { saveRoomsForRestart, takeRoomsAfterRestart } from "./realtime/roomCarryOver";
 import { publishAppServices } from "./services";
@@ -29,6 +29,8 @@ export interface StartOptions {
   logger: Logger;
   /** Serve the Next.js pages (off in socket-only tests). */
   withNext: boolean;
+  /** The bench's game-server variants only (bench/server/startGameServer.ts); absent: Socket.IO's defaults. */
+  wire?: RealtimeWireOptions;
 }
 
 export interface RunningServer {
@@ -59,7 +61,7 @@ async function useBuiltNextConfig(dir: string): Promise<void> {
   if (config) process.env.__NEXT_PRIVATE_STANDALONE_CONFIG = JSON.stringify(config);
 }
 
-export async function startPoseServer({ config, logger, withNext }: StartOptions): Promise<RunningServer> {
+export async function startPoseServer({ config, logger, withNext, wire }: StartOptions): Promise<RunningServer> {
   const startedAt = Date.now();
   const phase = async <T>(name: string, work: () => Promise<T> | T): Promise<T> => {
     const began = performance.now();
@@ -128,7 +130,7 @@ export async function startPoseServer({ config, logger, withNext }: StartOptions
   // it is. Saves still running when a drain starts finish before the database closes.
   const matches = new MatchSaver({ dataDir: path.resolve(config.DATA_DIR), save: (match) => store.saveMatch(match), logger });
   await matches.resumePending();
-  const realtime = await phase("socket.io", () => attachRealtime(httpServer, config, logger, matches, metrics, presence));
+  const realtime = await phase("socket.io", () => attachRealtime(httpServer, config, logger, matches, metrics, presence, wire));
   // Rooms kept by the last drain come back (in chat) for their players to reclaim.
   for (const room of await takeRoomsAfterRestart(path.resolve(config.DATA_DIR), logger)) {
     if (!(await presence.claimRoom(room.state.code))) {

@@ -6,7 +6,7 @@ import type { NetworkSectionData } from "../network/section";
 import type { PagesSectionData } from "../pages/section";
 import type { AppIdleCase, AppIdleData } from "../server/appIdle";
 import type { IdleCase, IdleStart } from "../server/idle";
-import type { CapacityRun, ComparisonData, ServerSectionData } from "../server/section";
+import { GAME_VARIANTS, GAME_VARIANT_ROOM_SIZE, type CapacityRun, type ComparisonData, type ComparisonTarget, type ServerSectionData } from "../server/section";
 import type { BuildInfo } from "./appServer";
 
 export type SectionName = "pages" | "inference" | "lobby" | "server" | "network";
@@ -428,7 +428,29 @@ function serverMarkdown(section: ServerSectionData): string[] {
   return out;
 }
 
-const TARGET_NAMES = { game: "PoseParty game server", colyseus: "Colyseus 0.18 room", relay: "bare Socket.IO relay" } as const;
+const TARGET_NAMES = {
+  game: "PoseParty game server",
+  colyseus: "Colyseus 0.18 room",
+  relay: "bare Socket.IO relay",
+  // The wire variants (section.ts, GAME_VARIANTS): what each changes against the game server's row.
+  "game-no-bufferutil": "game server, ws without bufferutil (WS_NO_BUFFER_UTIL=1)",
+  "game-msgpack": "game server, msgpack parser (server and clients)",
+  "game-deflate": "game server, permessage-deflate on",
+} as const satisfies Record<ComparisonTarget, string>;
+
+/** The wire settings each game server run reported at its start (startGameServer.ts, describeWire), with what was added to its environment. */
+function wireSettingsMarkdown(data: ComparisonData): string[] {
+  const described = data.runs.filter((run) => run.wire !== undefined || Object.prototype.hasOwnProperty.call(GAME_VARIANTS, run.target));
+  if (described.length === 0) return [];
+  return [
+    "Game server wire settings, as each run's server reported them:",
+    "",
+    ...described.map(
+      (run) => `- ${run.target}, rooms of ${run.playersPerRoom}: ${run.wire ?? "not reported (the server did not start)"}; \`${run.launch || "–"}\``,
+    ),
+    "",
+  ];
+}
 
 /** The game server against the field (bench/README.md, "The game server against the field"). */
 function comparisonMarkdown(data: ComparisonData): string[] {
@@ -441,7 +463,8 @@ function comparisonMarkdown(data: ComparisonData): string[] {
       `(Colyseus: \`this.clock\`; the game server: its own ${w.gameSecondsPerRound} s round and the screens between). ` +
       `${data.generators} generator processes; ${num(data.measureMs / 1000, 0)} s window per step; ${data.pinning}. Each server is the bundle run by plain node, started afresh for each room size. ` +
       `A step passes with award ack p99 ≤ ${w.p99LimitMs} ms, meter fan-out p99 ≤ ${w.p99LimitMs} ms (beyond the 100 ms tick for the ticked servers), ` +
-      `≥ 8 meter broadcasts a second at every screen (ticked servers), no errors, and the generators' event loop p99 ≤ 30 ms (else the step is generator-bound: it measured the generators).`,
+      `≥ 8 meter broadcasts a second at every screen (ticked servers), no errors, and the generators' event loop p99 ≤ 30 ms (else the step is generator-bound: it measured the generators). ` +
+      `Then the game server's wire variants on rooms of ${GAME_VARIANT_ROOM_SIZE}, each with one setting changed against the game server's own rows (bench/README.md).`,
     "",
     "**Per server, at the largest step that passed** (CPU: % of one core per 1,000 events/s the players sent; wire: TCP payload both ways through the players' sockets, per player per second; RSS: growth over idle per 1,000 players):",
     "",
@@ -459,6 +482,7 @@ function comparisonMarkdown(data: ComparisonData): string[] {
       ]),
     ),
     "",
+    ...wireSettingsMarkdown(data),
     "Every step:",
     "",
     table(
@@ -596,6 +620,20 @@ function headlines(report: BenchReport): string[] {
           .join(", ") +
         ".",
     );
+    const variants = server.comparison.runs.filter((run) => Object.prototype.hasOwnProperty.call(GAME_VARIANTS, run.target));
+    if (variants.length > 0) {
+      lines.push(
+        `- **Game server wire variants** (rooms of ${GAME_VARIANT_ROOM_SIZE}, players at the breaking point, CPU per 1k events/s): ` +
+          variants
+            .map(
+              (run) =>
+                `${run.target} ${run.capacityPlayers === null ? "none" : `${run.generatorBound ? "≥" : ""}${run.capacityPlayers}`}` +
+                `${run.cpuPerThousandEventsPerSecond === null ? "" : ` (${num(run.cpuPerThousandEventsPerSecond)} %)`}`,
+            )
+            .join(", ") +
+          ".",
+      );
+    }
   }
   const pages = s.pages?.data;
   if (pages) {

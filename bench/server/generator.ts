@@ -14,6 +14,9 @@
  * SDK: `client.create` / `client.joinById`, `room.send("meter")`, `room.request("award")`, and
  * the members' meters read from the synchronized state after each patch.
  *
+ * The game server's msgpack variant (section.ts, GAME_VARIANTS) has every socket.io-client here
+ * use socket.io-msgpack-parser too (setup's `socketParser`): client and server must speak the same.
+ *
  * Wire bytes: every TCP socket this process opens is collected (diagnostics channel
  * `net.client.socket`, whichever client library opens it) and its bytesRead + bytesWritten
  * summed at the window's open and close.
@@ -114,9 +117,18 @@ const inWindow = (performanceTime: number) => {
   return epoch >= windowFrom && epoch < windowTo;
 };
 
+/** The Socket.IO parser the server under test speaks (setup's `socketParser`); null: the default JSON one. */
+let socketParser: typeof import("socket.io-msgpack-parser") | null = null;
+
 function connect(url: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = io(url, { transports: ["websocket"], reconnection: false, forceNew: true, timeout: 15_000 });
+    const socket = io(url, {
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+      timeout: 15_000,
+      ...(socketParser ? { parser: socketParser } : {}),
+    });
     socket.once("connect", () => resolve(socket));
     socket.once("connect_error", (error) => {
       socket.close();
@@ -408,6 +420,7 @@ async function handle(message: ToGenerator): Promise<void> {
       playersPerRoom = message.playersPerRoom ?? 4;
       roundMs = message.roundMs ?? 20_000;
       secondsPerRound = message.secondsPerRound;
+      socketParser = message.socketParser === "msgpack" ? await import("socket.io-msgpack-parser") : null;
       netSockets = [];
       const began = performance.now();
       const colyseus = mode === "colyseus" ? new ColyseusClient(message.url) : null;

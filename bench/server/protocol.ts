@@ -30,6 +30,8 @@ export type ToGenerator =
       secondsPerRound: number;
       /** Rooms set up at once (each: 4 connections and its joins). */
       concurrency: number;
+      /** game-msgpack: socket.io-client with socket.io-msgpack-parser, as the server under test has it. Absent: the default JSON parser. */
+      socketParser?: "msgpack";
     }
   /** game: every player reports ready now. relay, colyseus: send between sendFrom and sendTo (epoch ms). */
   | { type: "go"; sendFrom?: number; sendTo?: number }

@@ -193,21 +193,27 @@ async function expect<T extends FromGenerator["type"]>(generator: Generator, typ
 
 const tell = (generator: Generator, message: ToGenerator) => generator.child.send(message);
 
+/** A started server's IPC "ready": its port, and (the game server) the wire settings it runs with. */
+interface ReadyMessage {
+  port: number;
+  wire?: string;
+}
+
 /**
  * The port a started server reports over IPC (`{ type: "ready", port }`). Generous: the game
  * server's embedded database runs initdb in WASM (over a minute on a busy machine).
  */
-function readyPort(child: ChildProcess & { output: string[] }, name: string): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
+function readyPort(child: ChildProcess & { output: string[] }, name: string): Promise<ReadyMessage> {
+  return new Promise<ReadyMessage>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 240 s: ${child.output.join("").slice(-500)}`)), 240_000);
     child.once("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited with code ${code}: ${child.output.join("").slice(-500)}`));
     });
-    child.on("message", (message: { type?: string; port?: number }) => {
+    child.on("message", (message: { type?: string; port?: number; wire?: string }) => {
       if (message.type === "ready" && message.port) {
         clearTimeout(timer);
-        resolve(message.port);
+        resolve({ port: message.port, ...(message.wire ? { wire: message.wire } : {}) });
       }
     });
   });
@@ -218,7 +224,7 @@ export async function startTarget(target: LoadMode, log: (line: string) => void)
   const began = Date.now();
   // --expose-gc only so the idle memory can be read after a full GC (see readMemory).
   const child = spawnTs(file, { ipc: true, nodeArgs: ["--expose-gc"], logPrefix: `[${target} server] ` });
-  const port = await readyPort(child, file);
+  const { port } = await readyPort(child, file);
   log(`${target} server: pid ${child.pid}, http://127.0.0.1:${port}, started in ${Date.now() - began} ms`);
   return { child, url: `http://127.0.0.1:${port}` };
 }
@@ -261,7 +267,7 @@ export async function runStep(
   /** Called as the measured window opens and closes (the profiler: bench/server/profile.ts). */
   windowHooks?: { opened(): Promise<void>; closed(): Promise<void> },
   /** The comparison's party workload (PARTY_WORKLOAD); absent: the capacity ladder's. */
-  party?: { playersPerRoom: number; roundMs: number },
+  party?: { playersPerRoom: number; roundMs: number; socketParser?: "msgpack" },
 ): Promise<CapacityStep> {
   const playersPerRoom = party?.playersPerRoom ?? PLAYERS_PER_ROOM;
   const shares = split(rooms, generators.length);
@@ -277,6 +283,7 @@ export async function runStep(
       url,
       rooms: shares[index]!,
       ...(party ? { playersPerRoom, workload: "party" as const, roundMs: party.roundMs } : {}),
+      ...(party?.socketParser ? { socketParser: party.socketParser } : {}),
       generatorIndex: index,
       step: stepIndex,
       secondsPerRound: options.secondsPerRound,
@@ -579,13 +586,36 @@ export const PARTY_WORKLOAD = {
   p99LimitMs: P99_LIMIT_MS,
 } as const;
 
-export type ComparisonTarget = "game" | "colyseus" | "relay";
+/**
+ * The game server with one wire setting changed (issue 22, part 2), measured after the three
+ * servers, on rooms of 8 only: the `game` rows are the server as production runs it (ws with
+ * bufferutil's native masking, the JSON parser, no compression). Each is the same bundle with
+ * `env` added to its process's environment only (startGameServer.ts reads the BENCH_* ones; ws
+ * reads WS_NO_BUFFER_UTIL); `socketParser`: the generators' socket.io-client uses it too.
+ */
+export type GameVariant = "game-no-bufferutil" | "game-msgpack" | "game-deflate";
+export const GAME_VARIANTS: Readonly<Record<GameVariant, { env: Readonly<Record<string, string>>; socketParser?: "msgpack" }>> = {
+  "game-no-bufferutil": { env: { WS_NO_BUFFER_UTIL: "1" } },
+  "game-msgpack": { env: { BENCH_SOCKET_PARSER: "msgpack" }, socketParser: "msgpack" },
+  "game-deflate": { env: { BENCH_PER_MESSAGE_DEFLATE: "1" } },
+};
+const GAME_VARIANT_NAMES = Object.keys(GAME_VARIANTS) as GameVariant[];
+/** The variants' room size: the larger party's, where the wire carries the most per player. */
+export const GAME_VARIANT_ROOM_SIZE = 8;
+
+export type ComparisonTarget = "game" | "colyseus" | "relay" | GameVariant;
+
+const isGameVariant = (target: ComparisonTarget): target is GameVariant => Object.prototype.hasOwnProperty.call(GAME_VARIANTS, target);
+/** The generators' client for a target: a game variant is driven as the game server. */
+const loadModeOf = (target: ComparisonTarget): LoadMode => (isGameVariant(target) ? "game" : target);
 
 export interface ComparisonRun {
   target: ComparisonTarget;
   playersPerRoom: number;
-  /** How the server ran (bundle and node flags). */
+  /** How the server ran (variants: the environment added, bundle and node flags). */
   launch: string;
+  /** The game server and its variants: the wire settings it reported (startGameServer.ts, describeWire). */
+  wire?: string;
   steps: CapacityStep[];
   /** Players in the largest step that passed the rule; null if none did. */
   capacityPlayers: number | null;
@@ -612,7 +642,7 @@ export interface ComparisonData {
   runs: ComparisonRun[];
 }
 
-const COMPARISON_BUNDLES: Record<ComparisonTarget, { entry: string; bundle: string }> = {
+const COMPARISON_BUNDLES: Record<Exclude<ComparisonTarget, GameVariant>, { entry: string; bundle: string }> = {
   game: { entry: "bench/server/startGameServer.ts", bundle: "dist/bench/game-server.mjs" },
   colyseus: { entry: "bench/server/colyseus/server.ts", bundle: "dist/bench/colyseus-server.mjs" },
   relay: { entry: "bench/server/bareRelay.ts", bundle: "dist/bench/bare-relay.mjs" },
@@ -641,23 +671,25 @@ async function startComparisonTarget(
   roundMs: number,
   pinned: boolean,
   log: (line: string) => void,
-): Promise<{ child: ChildProcess; url: string; launch: string }> {
-  const { bundle } = COMPARISON_BUNDLES[target];
+): Promise<{ child: ChildProcess; url: string; launch: string; wire?: string }> {
+  const { bundle } = COMPARISON_BUNDLES[isGameVariant(target) ? "game" : target];
+  const variantEnv = isGameVariant(target) ? GAME_VARIANTS[target].env : {};
   // The node flags production runs with (package.json "serve"), --expose-gc for the memory probe.
   const nodeArgs = ["--expose-gc", ...productionTarget().nodeArgs];
   const began = Date.now();
   const child = spawnNode(path.join(REPO_ROOT, bundle), {
     ipc: true,
     nodeArgs,
-    env: { BENCH_ROUND_MS: String(roundMs) },
+    env: { BENCH_ROUND_MS: String(roundMs), ...variantEnv },
     logPrefix: `[${target} server] `,
   });
   if (pinned) pin(child.pid!, SERVER_CPU);
-  const port = await readyPort(child, bundle);
+  const { port, wire } = await readyPort(child, bundle);
   // Threads started before the first pin landed.
   if (pinned) pin(child.pid!, SERVER_CPU);
-  log(`comparison: ${target} server pid ${child.pid}, port ${port}, started in ${Date.now() - began} ms`);
-  return { child, url: `http://127.0.0.1:${port}`, launch: `node ${[...nodeArgs, bundle].join(" ")}` };
+  log(`comparison: ${target} server pid ${child.pid}, port ${port}, started in ${Date.now() - began} ms${wire ? `; ${wire}` : ""}`);
+  const envWords = Object.entries(variantEnv).map(([name, value]) => `${name}=${value}`);
+  return { child, url: `http://127.0.0.1:${port}`, launch: [...envWords, "node", ...nodeArgs, bundle].join(" "), ...(wire ? { wire } : {}) };
 }
 
 async function runComparisonLadder(
@@ -684,10 +716,13 @@ async function runComparisonLadder(
     rssPerThousandPlayersMiB: null,
   };
   const generators: Generator[] = [];
-  let server: { child: ChildProcess; url: string; launch: string } | null = null;
+  let server: { child: ChildProcess; url: string; launch: string; wire?: string } | null = null;
+  const mode = loadModeOf(target);
+  const socketParser = isGameVariant(target) ? GAME_VARIANTS[target].socketParser : undefined;
   try {
     server = await startComparisonTarget(target, roundMs, pinned, options.log);
     run.launch = server.launch;
+    if (server.wire) run.wire = server.wire;
     const deadline = Date.now() + budgetMs;
     for (let index = 0; index < options.generators; index++) {
       const generator = forkGenerator(index);
@@ -699,15 +734,16 @@ async function runComparisonLadder(
     let passed: CapacityStep | null = null;
     for (const [stepIndex, players] of playerLadder.entries()) {
       const rooms = Math.max(1, Math.round(players / playersPerRoom));
-      const estimateMs = (target === "game" ? 7_000 : 2_000) + options.measureMs + 4_000 + rooms * 15 * playersPerRoom;
+      const estimateMs = (mode === "game" ? 7_000 : 2_000) + options.measureMs + 4_000 + rooms * 15 * playersPerRoom;
       if (Date.now() + estimateMs > deadline) {
         run.stoppedBecause = `time budget reached before ${players} players`;
         break;
       }
       options.log(`comparison ${label}: ${rooms} rooms = ${rooms * playersPerRoom} players ...`);
-      const step = await runStep(target, server.url, server.child.pid!, generators, rooms, stepIndex, options, P99_LIMIT_MS, undefined, {
+      const step = await runStep(mode, server.url, server.child.pid!, generators, rooms, stepIndex, options, P99_LIMIT_MS, undefined, {
         playersPerRoom,
         roundMs,
+        ...(socketParser ? { socketParser } : {}),
       });
       run.steps.push(step);
       options.log(
@@ -748,8 +784,10 @@ export interface ComparisonOptions {
   /** Rounds for Colyseus and the relay's awards (the workload's 20 s; shorter in smoke mode). */
   roundMs: number;
   /** Default: all three. */
-  targets?: ComparisonTarget[];
+  targets?: Exclude<ComparisonTarget, GameVariant>[];
   roomSizes?: number[];
+  /** Run after the targets, on rooms of GAME_VARIANT_ROOM_SIZE. Default: all of GAME_VARIANTS. */
+  gameVariants?: GameVariant[];
 }
 
 export function comparisonOptions(smoke: boolean): ComparisonOptions {
@@ -758,7 +796,10 @@ export function comparisonOptions(smoke: boolean): ComparisonOptions {
     : { playerLadder: [40, 80, 160, 320, 480, 640, 800, 960, 1200, 1600, 2000, 2400], ladderBudgetMs: 150_000, roundMs: PARTY_WORKLOAD.roundMs };
 }
 
-/** The game server, Colyseus and the bare relay on the party workload, rooms of 4 then 8, each server freshly started per ladder. */
+/**
+ * The game server, Colyseus and the bare relay on the party workload, rooms of 4 then 8, then
+ * the game server's wire variants (GAME_VARIANTS) on rooms of 8; each server freshly started per ladder.
+ */
 export async function runComparison(options: ServerOptions, comparison: ComparisonOptions = comparisonOptions(options.smoke)): Promise<ComparisonData> {
   const notPinned = pinningAvailable();
   const pinned = notPinned === null;
@@ -768,6 +809,11 @@ export async function runComparison(options: ServerOptions, comparison: Comparis
     for (const playersPerRoom of comparison.roomSizes ?? PARTY_WORKLOAD.roomSizes) {
       runs.push(await runComparisonLadder(target, playersPerRoom, options, comparison.playerLadder, comparison.roundMs, pinned, comparison.ladderBudgetMs));
     }
+  }
+  for (const variant of comparison.gameVariants ?? GAME_VARIANT_NAMES) {
+    runs.push(
+      await runComparisonLadder(variant, GAME_VARIANT_ROOM_SIZE, options, comparison.playerLadder, comparison.roundMs, pinned, comparison.ladderBudgetMs),
+    );
   }
   return {
     workload: { ...PARTY_WORKLOAD, roundMsThisRun: comparison.roundMs, gameSecondsPerRound: options.secondsPerRound },

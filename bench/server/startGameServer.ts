@@ -8,16 +8,59 @@
  *
  * Also the idle measurement's server (idle.ts), bundled like the production server.
  *
- * Tells the parent `{ type: "ready", port }` over IPC and answers its memory requests (protocol.ts);
- * stops on SIGTERM or when the parent goes.
+ * The comparison's game-server variants (section.ts, GAME_VARIANTS) change one wire setting
+ * through the environment, which production never reads: BENCH_SOCKET_PARSER=msgpack
+ * (socket.io-msgpack-parser), BENCH_PER_MESSAGE_DEFLATE=1 (WebSocket compression on), and ws's
+ * own WS_NO_BUFFER_UTIL=1 (ws masks and unmasks frames in JavaScript, not with bufferutil).
+ *
+ * Tells the parent `{ type: "ready", port, wire }` over IPC (`wire`: the settings in effect, see
+ * describeWire) and answers its memory requests (protocol.ts); stops on SIGTERM or when the
+ * parent goes.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { startPoseServer } from "../../server/app";
 import { loadConfig } from "../../server/config";
 import { createLogger } from "../../server/logger";
+import type { RealtimeWireOptions } from "../../server/realtime/socketServer";
 import { answerMemoryRequests } from "./protocol";
+
+/** The variant's wire settings from BENCH_SOCKET_PARSER and BENCH_PER_MESSAGE_DEFLATE; unset: Socket.IO's defaults. */
+async function benchWireOptions(): Promise<RealtimeWireOptions> {
+  const parserName = process.env.BENCH_SOCKET_PARSER || undefined;
+  const deflate = process.env.BENCH_PER_MESSAGE_DEFLATE || undefined;
+  // A typo must not quietly measure the default server under a variant's name.
+  if (parserName !== undefined && parserName !== "msgpack") throw new Error(`BENCH_SOCKET_PARSER=${parserName}: only "msgpack" is known`);
+  if (deflate !== undefined && deflate !== "1") throw new Error(`BENCH_PER_MESSAGE_DEFLATE=${deflate}: only "1" is known`);
+  // Loaded only when asked for: the idle measurement (idle.ts) runs this file too.
+  const msgpack = parserName === "msgpack" ? await import("socket.io-msgpack-parser") : null;
+  return {
+    ...(msgpack ? { parser: { Encoder: msgpack.Encoder, Decoder: msgpack.Decoder } } : {}),
+    ...(deflate ? { perMessageDeflate: true } : {}),
+  };
+}
+
+/**
+ * The wire settings this server runs with, for the report: a variant that did not take effect
+ * (bufferutil's prebuilt binary missing, say) shows there instead of passing as measured.
+ */
+function describeWire(wire: RealtimeWireOptions): string {
+  // ws's own test (ws/lib/buffer-util.js): any non-empty value turns bufferutil off.
+  const bufferUtil = process.env.WS_NO_BUFFER_UTIL ? "off (WS_NO_BUFFER_UTIL=1)" : bufferUtilKind();
+  return `ws bufferutil ${bufferUtil}; parser ${wire.parser ? "socket.io-msgpack-parser" : "JSON (default)"}; permessage-deflate ${wire.perMessageDeflate ? "on" : "off (default)"}`;
+}
+
+/** What `require("bufferutil")` gives ws here: its native binary, or the JavaScript fallback it falls back to when that does not load. */
+function bufferUtilKind(): string {
+  try {
+    const { mask } = createRequire(import.meta.url)("bufferutil") as { mask: () => void };
+    return mask.toString().includes("[native code]") ? "native" : "JavaScript fallback";
+  } catch {
+    return "not installed";
+  }
+}
 
 // BENCH_DATA_DIR: the idle measurement's own data dir, kept (it starts the server twice on it).
 const keptDataDir = process.env.BENCH_DATA_DIR;
@@ -43,7 +86,8 @@ const config = loadConfig({
   LIVEKIT_API_SECRET: "",
 });
 const logger = createLogger(config);
-const server = await startPoseServer({ config, logger, withNext: false });
+const wire = await benchWireOptions();
+const server = await startPoseServer({ config, logger, withNext: false, wire });
 
 let stopping = false;
 async function stop(): Promise<void> {
@@ -62,4 +106,4 @@ process.on("SIGTERM", () => void stop());
 process.on("SIGINT", () => void stop());
 process.on("disconnect", () => void stop());
 answerMemoryRequests();
-process.send?.({ type: "ready", port: server.port });
+process.send?.({ type: "ready", port: server.port, wire: describeWire(wire) });

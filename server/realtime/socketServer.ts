@@ -42,6 +42,30 @@ export interface Realtime {
   guard: ConnectionGuard;
 }
 
+/**
+ * A Socket.IO parser module, as `new Server({ parser })` takes it (socket.io-parser's shape).
+ * Socket.IO types the option `any`; this keeps it to what a parser must have.
+ */
+export interface SocketIoParserModule {
+  Encoder: new () => { encode(packet: unknown): unknown };
+  Decoder: new () => { add(chunk: unknown): void; destroy(): void; on(event: "decoded", listener: (packet: unknown) => void): unknown };
+}
+
+/**
+ * Wire settings that only the bench changes (bench/server/startGameServer.ts, the comparison's
+ * game-server variants), to measure what each costs: never set by configuration, so production
+ * always runs Socket.IO's defaults (the JSON parser, no WebSocket compression).
+ */
+export interface RealtimeWireOptions {
+  /** Another parser (e.g. socket.io-msgpack-parser); every client must then use the same one. */
+  parser?: SocketIoParserModule;
+  /**
+   * WebSocket permessage-deflate (engine.io's default: off). On, ws compresses every message the
+   * server sends: engine.io's 1 KiB threshold only applies without context takeover, the default.
+   */
+  perMessageDeflate?: boolean;
+}
+
 export function attachRealtime(
   httpServer: HttpServer,
   config: AppConfig,
@@ -49,6 +73,7 @@ export function attachRealtime(
   matches: MatchSaving,
   metrics: RealtimeMetrics = noRealtimeMetrics,
   presence: Presence = new LocalPresence(),
+  wire: RealtimeWireOptions = {},
 ): Realtime {
   const guard = createConnectionGuard({
     trust: compileTrust(config.TRUST_PROXY),
@@ -73,6 +98,8 @@ export function attachRealtime(
     pingTimeout: config.PING_TIMEOUT_MS,
     // With REDIS_URL: broadcasts, joins and per-socket emits reach sockets on every process.
     ...(presence.socketIoAdapter ? { adapter: presence.socketIoAdapter } : {}),
+    ...(wire.parser ? { parser: wire.parser } : {}),
+    ...(wire.perMessageDeflate ? { perMessageDeflate: true } : {}),
   });
   io.engine.on("connection", (engineSocket: Parameters<ConnectionGuard["track"]>[0]) => guard.track(engineSocket));
   io.engine.on("connection_error", (failure: { code?: number; message?: string; context?: unknown }) => {

@@ -6,7 +6,15 @@ import type { NetworkSectionData } from "../network/section";
 import type { PagesSectionData } from "../pages/section";
 import type { AppIdleCase, AppIdleData } from "../server/appIdle";
 import type { IdleCase, IdleStart } from "../server/idle";
-import { GAME_VARIANTS, GAME_VARIANT_ROOM_SIZE, type CapacityRun, type ComparisonData, type ComparisonTarget, type ServerSectionData } from "../server/section";
+import {
+  GAME_VARIANTS,
+  GAME_VARIANT_ROOM_SIZE,
+  type CapacityRun,
+  type ComparisonData,
+  type ComparisonRun,
+  type ComparisonTarget,
+  type ServerSectionData,
+} from "../server/section";
 import type { BuildInfo } from "./appServer";
 
 export type SectionName = "pages" | "inference" | "lobby" | "server" | "network";
@@ -469,11 +477,11 @@ function comparisonMarkdown(data: ComparisonData): string[] {
     "**Per server, at the largest step that passed** (CPU: % of one core per 1,000 events/s the players sent; wire: TCP payload both ways through the players' sockets, per player per second; RSS: growth over idle per 1,000 players):",
     "",
     table(
-      ["server", "room", "players (breaking point)", "CPU per 1k events/s", "wire B/player/s", "RSS per 1k players", "idle RSS", "stopped because"],
+      ["server", "room", "players (last step passed)", "CPU per 1k events/s", "wire B/player/s", "RSS per 1k players", "idle RSS", "stopped because"],
       data.runs.map((run) => [
         TARGET_NAMES[run.target],
         String(run.playersPerRoom),
-        run.capacityPlayers === null ? (run.generatorBound ? "– (generator-bound)" : "none") : `${run.generatorBound ? "≥ " : ""}${run.capacityPlayers}`,
+        run.capacityPlayers === null ? (run.generatorBound ? "– (generator-bound)" : "none") : comparisonCapacity(run, " "),
         run.cpuPerThousandEventsPerSecond === null ? "–" : `${num(run.cpuPerThousandEventsPerSecond)} %`,
         num(run.wireBytesPerPlayerPerSecond, 0),
         run.rssPerThousandPlayersMiB === null ? "–" : `${num(run.rssPerThousandPlayersMiB)} MiB`,
@@ -608,13 +616,13 @@ function headlines(report: BenchReport): string[] {
   }
   if (server?.comparison) {
     lines.push(
-      `- **Against the field** (party workload, players at the breaking point, rooms of ${server.comparison.workload.roomSizes.join(" / ")}): ` +
+      `- **Against the field** (party workload, players at the last step that passed, "≥" where the ladder found no breaking point, rooms of ${server.comparison.workload.roomSizes.join(" / ")}): ` +
         (["game", "colyseus", "relay"] as const)
           .map(
             (target) =>
               `${target} ${server
                 .comparison!.runs.filter((run) => run.target === target)
-                .map((run) => (run.capacityPlayers === null ? "none" : `${run.generatorBound ? "≥" : ""}${run.capacityPlayers}`))
+                .map((run) => comparisonCapacity(run))
                 .join(" / ")}`,
           )
           .join(", ") +
@@ -623,11 +631,11 @@ function headlines(report: BenchReport): string[] {
     const variants = server.comparison.runs.filter((run) => Object.prototype.hasOwnProperty.call(GAME_VARIANTS, run.target));
     if (variants.length > 0) {
       lines.push(
-        `- **Game server wire variants** (rooms of ${GAME_VARIANT_ROOM_SIZE}, players at the breaking point, CPU per 1k events/s): ` +
+        `- **Game server wire variants** (rooms of ${GAME_VARIANT_ROOM_SIZE}, players at the last step that passed, CPU per 1k events/s): ` +
           variants
             .map(
               (run) =>
-                `${run.target} ${run.capacityPlayers === null ? "none" : `${run.generatorBound ? "≥" : ""}${run.capacityPlayers}`}` +
+                `${run.target} ${comparisonCapacity(run)}` +
                 `${run.cpuPerThousandEventsPerSecond === null ? "" : ` (${num(run.cpuPerThousandEventsPerSecond)} %)`}`,
             )
             .join(", ") +
@@ -716,4 +724,13 @@ function networkMarkdown(data: NetworkSectionData): string[] {
     ),
     "",
   ];
+}
+
+/**
+ * A comparison run's players at its last passing step; "≥" where that is not a breaking point: the
+ * ladder ran out of time or steps before a step failed, or stopped on its own generators.
+ */
+function comparisonCapacity(run: ComparisonRun, gap = ""): string {
+  if (run.capacityPlayers === null) return "none";
+  return `${run.generatorBound || run.openEnded === true ? `≥${gap}` : ""}${run.capacityPlayers}`;
 }

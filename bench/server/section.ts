@@ -621,6 +621,11 @@ export interface ComparisonRun {
   capacityPlayers: number | null;
   /** The ladder ended on the generators (their event loop), not the server: capacity is at least capacityPlayers. */
   generatorBound: boolean;
+  /**
+   * The ladder ended before any step failed (its time budget, or its last step passed): no
+   * breaking point was found, capacity is at least capacityPlayers.
+   */
+  openEnded?: boolean;
   stoppedBecause: string;
   idleRssMiB: number | null;
   /** At the largest passing step: server CPU (% of one core) per 1,000 events/s the players sent. */
@@ -709,6 +714,7 @@ async function runComparisonLadder(
     steps: [],
     capacityPlayers: null,
     generatorBound: false,
+    openEnded: true,
     stoppedBecause: "ladder finished",
     idleRssMiB: null,
     cpuPerThousandEventsPerSecond: null,
@@ -753,6 +759,7 @@ async function runComparisonLadder(
       );
       if (!step.pass) {
         run.generatorBound = step.generatorBound === true;
+        run.openEnded = false;
         run.stoppedBecause = `${step.players} players: ${step.verdict}`;
         break;
       }

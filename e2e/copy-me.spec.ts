@@ -85,7 +85,12 @@ test("a friend leads: the struck pose is the target, a copier scores, the leader
   expect(anaParts).toContain("strike-taken||Got it! Your friends copy your pose next|leader-0");
   // The leader sees the pose it set, as the others copy it.
   expect(anaParts).toContain("leading||Your friends are copying you|leader-0");
-  expect(await ana.page.evaluate(() => window.__poseparty?.leaderPoses)).toEqual({ accepted: 1 });
+  // The room took her pose once. A refusal before it is allowed, if only "implausible_pose": the
+  // room judges the pose by when her meter's readings arrived, and on a loaded 2-core machine a
+  // stalled server can squeeze them; the page offers again half a second later (seen in CI once).
+  const { accepted, ...refused } = ((await ana.page.evaluate(() => window.__poseparty?.leaderPoses)) ?? {}) as Record<string, number>;
+  expect(accepted).toBe(1);
+  expect(Object.keys(refused).filter((code) => code !== "implausible_pose")).toEqual([]);
   // Ben watched Ana's camera large during the strike, then copied her pose beside it, small.
   expect(benParts).toContain("strike-watch|large|Ana 님이 포즈를 잡는 중: 잘 보세요!|");
   expect(benParts).toContain("follow|small|Ana 님을 따라 하세요!|leader-0");

@@ -9,6 +9,7 @@
  *    HOLD_MIN_MS plus a margin, so network jitter cannot make the server's view of the hold
  *    look shorter than the rule (a wait of a few tens of ms at most, costing next to no points).
  */
+import type { LeaderPose } from "@/core/game/copyRound";
 import type { ClientPayload, LivePayload } from "@/core/protocol";
 import { HOLD_MIN_MS, type HoldLevel } from "@/core/scoring/hold";
 import type { Award } from "@/core/scoring/points";
@@ -30,6 +31,8 @@ export interface LiveFrame {
   similarity: number;
   level: HoldLevel;
   award: Award | null;
+  /** A copy round's leader settled its pose in this frame: the pose is judged by the meter up to it. */
+  struckPose?: LeaderPose | null;
 }
 
 export interface LiveSender {
@@ -95,7 +98,8 @@ export function createLiveSender(options: {
       const similarity = Math.round(report.similarity * 100) / 100;
       lastSimilarity = similarity;
       const holding = report.level !== "none";
-      const due = holding ? report.level !== lastLevel || now - lastMeterAt >= METER_HOLD_INTERVAL_MS : now >= nextIdleAt;
+      // The frame that settled a leader's pose always goes out, before the pose (one socket, in order).
+      const due = report.struckPose ? true : holding ? report.level !== lastLevel || now - lastMeterAt >= METER_HOLD_INTERVAL_MS : now >= nextIdleAt;
       if (due) {
         options.sendMeter({ roundIndex: report.roundIndex, similarity });
         lastMeterAt = now;

@@ -6,7 +6,8 @@
  * Steadiness is the pose-similarity score of this frame against the frame that began the current
  * still run (the anchor), with the same segment directions and tolerance as scoring. A frame below
  * STRIKE_STEADY_MIN ends the run and becomes the next anchor; a body not fully in view reads 0.
- * The pose is settled once a run has lasted STRIKE_HOLD_MS and STRIKE_MIN_FRAMES frames: then the
+ * The pose is settled once a run of steady readings has lasted STRIKE_HOLD_MS and STRIKE_MIN_FRAMES
+ * frames (what the server asks of the meter, with time to spare for transit): then the
  * latest frame, as drawn on screen (mirrored, square space), is the leader's pose.
  */
 import { isPlayableLeaderPose, STRIKE_HOLD_MS, STRIKE_MIN_FRAMES, STRIKE_STEADY_MIN, type LeaderPose } from "../game/copyRound";
@@ -68,9 +69,13 @@ export class StrikeTracker {
     }
     if (!this.anchor) {
       this.anchor = preparePoseTarget(pose);
-      this.runStartedAt = timestamp;
       this.runFrames = 0;
     }
+    // The run counts the frames that read steady, as the server's evidence does (it sees these
+    // readings as the meter): a frame that broke the last run anchors the next but reads low, so
+    // it is not part of it; counting it let the page send a pose one frame short of the rule.
+    if (steadiness < STRIKE_STEADY_MIN) return { steadiness, framed: true, settled: null };
+    if (this.runFrames === 0) this.runStartedAt = timestamp;
     this.runFrames++;
     const settled = this.runFrames >= this.minFrames && timestamp - this.runStartedAt >= this.holdMs ? pose : null;
     return { steadiness, framed: true, settled };

@@ -1,6 +1,17 @@
 /** "Copy me" rounds (issue 24): timeline, leader rotation, the leader's pose, its points, the fallback. */
 import { describe, expect, it } from "vitest";
-import { LEADER_MAX_POINTS, STRIKE_HOLD_MS, STRIKE_MS, assignLeaders, isPlayableLeaderPose, leaderScore, type LeaderPose } from "@/core/game/copyRound";
+import { RoundEvidence } from "@/core/game/awardEvidence";
+import {
+  LEADER_MAX_POINTS,
+  STRIKE_EVIDENCE_RULE,
+  STRIKE_HOLD_MS,
+  STRIKE_MS,
+  STRIKE_STEADY_THRESHOLDS,
+  assignLeaders,
+  isPlayableLeaderPose,
+  leaderScore,
+  type LeaderPose,
+} from "@/core/game/copyRound";
 import {
   COUNTDOWN_MS,
   ROUND_GAP_MS,
@@ -238,6 +249,25 @@ describe("StrikeTracker", () => {
     const huddle = Object.fromEntries(BODY_POINT_NAMES.map((name) => [name, point])) as LeaderPose;
     expect(isPlayableLeaderPose(huddle)).toBe(false);
     for (let t = 0; t <= 2_000; t += 100) expect(tracker.push(landmarksOf(huddle), 100, 100, t)).toEqual({ steadiness: 0, framed: false, settled: null });
+  });
+
+  it("settles only once the readings it sent as the meter show the hold, at any detection rate", () => {
+    const star = getPoseTarget("star")!.points as LeaderPose;
+    // A slow phone (2 and 3 detections a second) and a fast one; the leader changes pose at 1 s.
+    for (const everyMs of [500, 333, 66]) {
+      const tracker = new StrikeTracker();
+      // The server's view: each reading as a meter sample (core/game/copyRound.ts), no transit.
+      const evidence = new RoundEvidence(STRIKE_STEADY_THRESHOLDS, STRIKE_EVIDENCE_RULE);
+      let settledAt: number | null = null;
+      for (let t = 0; t <= 4_000 && settledAt === null; t += everyMs) {
+        const reading = tracker.push(landmarksOf(t < 1_000 ? messiPose : star), 100, 100, t);
+        evidence.record(reading.steadiness, t);
+        if (reading.settled) settledAt = t;
+      }
+      expect(settledAt, `every ${everyMs} ms`).not.toBeNull();
+      expect(settledAt! - 1_000, `every ${everyMs} ms`).toBeGreaterThanOrEqual(STRIKE_HOLD_MS);
+      expect(evidence.supports("good"), `every ${everyMs} ms`).toBe(true);
+    }
   });
 
   it("does not settle a pose that keeps changing", () => {

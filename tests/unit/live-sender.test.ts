@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { AWARD_MARGIN_MS, createLiveSender, METER_IDLE_INTERVAL_MS, type AwardUpdate, type LiveFrame, type MeterSample } from "@/client/game/liveSender";
 import { RoundEvidence } from "@/core/game/awardEvidence";
+import { STRIKE_EVIDENCE_RULE, STRIKE_STEADY_THRESHOLDS, type LeaderPose } from "@/core/game/copyRound";
+import { BODY_POINT_NAMES, BODY_POINTS } from "@/core/scoring/bodyPoints";
+import { StrikeTracker } from "@/core/scoring/strike";
+import { getPoseTarget } from "@/core/targets/poseLibrary";
 import { HOLD_MIN_MS, HoldTracker, THRESHOLDS } from "@/core/scoring/hold";
 import type { Clock } from "@/client/throttledSender";
 
@@ -87,4 +91,30 @@ describe("the phone's live sender", () => {
       }
     });
   }
+
+  it("sends the reading that settled a leader's pose, so the server has seen the hold before the pose", () => {
+    const pose = getPoseTarget("test-messi5")!.points as LeaderPose;
+    // Raw (unmirrored) model landmarks of the pose, square frame.
+    const landmarks = Array.from({ length: 33 }, () => ({ x: 0.5, y: 0.5, z: 0, visibility: 0 }));
+    for (const name of BODY_POINT_NAMES) landmarks[BODY_POINTS[name]] = { x: 1 - pose[name].x, y: pose[name].y, z: 0, visibility: 0.95 };
+    for (const fps of [7, 30]) {
+      const clock = manualClock();
+      const meters: { sample: MeterSample; at: number }[] = [];
+      const sender = createLiveSender({ sendMeter: (sample) => meters.push({ sample, at: clock.now() }), sendAward: async () => ({ ok: true }), clock });
+      const tracker = new StrikeTracker();
+      let settledAt: number | null = null;
+      for (let t = 0; t <= 3_000 && settledAt === null; t += 1000 / fps) {
+        const reading = tracker.push(landmarks, 100, 100, t);
+        sender.frame({ roundIndex: 0, similarity: reading.steadiness, level: "none", award: null, struckPose: reading.settled });
+        if (reading.settled) settledAt = clock.now();
+        else clock.advance(1000 / fps);
+      }
+      sender.dispose();
+      expect(settledAt, `${fps} fps`).not.toBeNull();
+      expect(meters.at(-1)?.at, `${fps} fps: the settling frame's reading went out`).toBe(settledAt);
+      const evidence = new RoundEvidence(STRIKE_STEADY_THRESHOLDS, STRIKE_EVIDENCE_RULE);
+      for (const meter of meters) evidence.record(meter.sample.similarity, meter.at);
+      expect(evidence.supports("good"), `${fps} fps`).toBe(true);
+    }
+  });
 });

@@ -2,7 +2,7 @@
  * `npm run bench` / `npm run bench:smoke`: measures PoseParty and writes
  * bench/results/<timestamp>.json and .md, then prints the markdown. See bench/README.md.
  *
- *   tsx bench/run.ts [--smoke] [--only pages,inference,lobby,server|server.idle,network] [--build | --no-build]
+ *   tsx bench/run.ts [--smoke] [--only pages,inference,lobby,server|server.idle|server.comparison,network] [--build | --no-build]
  *
  * It is not a test: no number fails it. It exits 1 only when the harness itself broke (a
  * section threw instead of measuring, or nothing could be started), after writing the report.
@@ -26,6 +26,7 @@ import { chromiumExecutablePath } from "../e2e/support/chromium";
 const USAGE = `usage: tsx bench/run.ts [--smoke] [--only ${SECTION_NAMES.join(",")}] [--build | --no-build]
   --smoke     seconds-long run with tiny sizes (CI keeps the harness working; numbers not judged)
   --only      comma-separated sections (default: all); server.idle: only the server's idle start-up and memory;
+              server.comparison: only the party-workload comparison (BENCH_COMPARISON=game:8,game-redis picks ladders);
               inference.plans: only the inference plans in the real app (issue 12)
   --build     always run next build first; --no-build: never (fail the sections that need it if there is none)
               default: build when there is no .next build, or (full runs) when app sources are newer than it`;
@@ -33,8 +34,8 @@ const USAGE = `usage: tsx bench/run.ts [--smoke] [--only ${SECTION_NAMES.join(",
 interface Args {
   smoke: boolean;
   only: SectionName[];
-  /** `--only server.idle`: the server section's idle measurement alone. */
-  serverParts: "all" | "idle";
+  /** `--only server.idle` / `server.comparison`: that part of the server section alone. */
+  serverParts: "all" | "idle" | "comparison";
   /** `--only inference.plans`: the inference section's plans part alone. */
   inferenceParts: "all" | "plans";
   build: BuildPolicy;
@@ -53,9 +54,10 @@ function parseArgs(argv: string[]): Args {
         .split(",")
         .map((name) => name.trim())
         .filter(Boolean);
-      if (names.includes("server.idle")) {
-        args.serverParts = names.includes("server") ? "all" : "idle";
-        names = names.map((name) => (name === "server.idle" ? "server" : name));
+      for (const part of ["idle", "comparison"] as const) {
+        if (!names.includes(`server.${part}`)) continue;
+        args.serverParts = names.includes("server") ? "all" : part;
+        names = names.map((name) => (name === `server.${part}` ? "server" : name));
       }
       if (names.includes("inference.plans")) {
         args.inferenceParts = names.includes("inference") ? "all" : "plans";

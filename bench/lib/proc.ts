@@ -95,6 +95,8 @@ export interface ProcSample {
   at: number;
   /** utime + stime, ms of CPU. */
   cpuMs: number;
+  /** stime alone: the kernel's work for the process (on loopback, much of the network stack's, both ends). */
+  systemMs: number;
   rssBytes: number;
 }
 
@@ -108,7 +110,12 @@ export function readProc(pid: number): ProcSample | null {
     const stime = Number(fields[12]);
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? "0");
-    return { at: performance.now(), cpuMs: ((utime + stime) * 1000) / CLOCK_TICKS_PER_SECOND, rssBytes: rssKb * 1024 };
+    return {
+      at: performance.now(),
+      cpuMs: ((utime + stime) * 1000) / CLOCK_TICKS_PER_SECOND,
+      systemMs: (stime * 1000) / CLOCK_TICKS_PER_SECOND,
+      rssBytes: rssKb * 1024,
+    };
   } catch {
     return null;
   }
@@ -158,14 +165,16 @@ export class ProcSampler {
     if (reading) this.samples.push(reading);
   }
 
-  stop(): { cpuPercent: number | null; rssMaxBytes: number | null; rssEndBytes: number | null; samples: number } {
+  stop(): { cpuPercent: number | null; systemCpuPercent: number | null; rssMaxBytes: number | null; rssEndBytes: number | null; samples: number } {
     clearInterval(this.timer);
     this.sample();
     const first = this.samples[0];
     const last = this.samples.at(-1);
-    if (!first || !last || last.at <= first.at) return { cpuPercent: null, rssMaxBytes: null, rssEndBytes: null, samples: this.samples.length };
+    if (!first || !last || last.at <= first.at)
+      return { cpuPercent: null, systemCpuPercent: null, rssMaxBytes: null, rssEndBytes: null, samples: this.samples.length };
     return {
       cpuPercent: (100 * (last.cpuMs - first.cpuMs)) / (last.at - first.at),
+      systemCpuPercent: (100 * (last.systemMs - first.systemMs)) / (last.at - first.at),
       rssMaxBytes: Math.max(...this.samples.map((sample) => sample.rssBytes)),
       rssEndBytes: last.rssBytes,
       samples: this.samples.length,

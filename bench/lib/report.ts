@@ -385,7 +385,7 @@ function idleMemoryLine(data: ServerSectionData & { game: CapacityRun; relay: Ca
 function serverMarkdown(section: ServerSectionData): string[] {
   const out: string[] = serverIdleMarkdown(section);
   const { game, relay } = section;
-  if (!game || !relay) return out;
+  if (!game || !relay) return [...out, ...comparisonSectionMarkdown(section)];
   const data = { ...section, game, relay };
   out.push(
     `${data.generators} generator processes (socket.io-client, websocket transport) on the same machine; rooms of 4, ${num(data.measureMs / 1000, 0)} s window per step. ` +
@@ -431,9 +431,15 @@ function serverMarkdown(section: ServerSectionData): string[] {
       .join(", ")}.`,
     "",
   );
-  if (section.comparison) out.push(...comparisonMarkdown(section.comparison));
-  if (section.comparisonError) out.push(`**Comparison failed:** ${section.comparisonError.split("\n")[0]}`, "");
+  out.push(...comparisonSectionMarkdown(section));
   return out;
+}
+
+function comparisonSectionMarkdown(section: ServerSectionData): string[] {
+  return [
+    ...(section.comparison ? comparisonMarkdown(section.comparison) : []),
+    ...(section.comparisonError ? [`**Comparison failed:** ${section.comparisonError.split("\n")[0]}`, ""] : []),
+  ];
 }
 
 const TARGET_NAMES = {
@@ -444,7 +450,47 @@ const TARGET_NAMES = {
   "game-no-bufferutil": "game server, ws without bufferutil (WS_NO_BUFFER_UTIL=1)",
   "game-msgpack": "game server, msgpack parser (server and clients)",
   "game-deflate": "game server, permessage-deflate on",
+  "game-redis": "game server, 2 processes behind Redis (CPU: both)",
 } as const satisfies Record<ComparisonTarget, string>;
+
+/**
+ * Issue 22, part 3: the Redis path's cost per event against one process without it (the game
+ * server's own row at the same room size, same run), and what crossed processes.
+ */
+export function scaleOutCost(
+  data: ComparisonData,
+): { ratio: number | null; withRedisRatio: number | null; redis: ComparisonRun; single: ComparisonRun | null } | null {
+  const redis = data.runs.find((run) => run.target === "game-redis");
+  if (!redis) return null;
+  const single = data.runs.find((run) => run.target === "game" && run.playersPerRoom === redis.playersPerRoom) ?? null;
+  const base = single?.cpuPerThousandEventsPerSecond ?? null;
+  const servers = redis.cpuPerThousandEventsPerSecond;
+  const ratio = base && servers !== null ? Math.round((servers / base) * 100) / 100 : null;
+  const withRedis =
+    base && servers !== null && redis.redisCpuPerThousandEventsPerSecond != null
+      ? Math.round(((servers + redis.redisCpuPerThousandEventsPerSecond) / base) * 100) / 100
+      : null;
+  return { ratio, withRedisRatio: withRedis, redis, single };
+}
+
+function scaleOutMarkdown(data: ComparisonData): string[] {
+  const cost = scaleOutCost(data);
+  if (!cost) return [];
+  const { redis, single } = cost;
+  const cross = redis.crossProcess;
+  const traffic = redis.redisTrafficPerThousandEventsPerSecond;
+  return [
+    `**What scale-out costs** (game-redis: two game server processes with \`REDIS_URL\` on one Redis, rooms owned by each in turn, half of every room's players on the other process; both processes on the server's core, redis-server on the generators'): ` +
+      `at ${comparisonCapacity(redis)} players, CPU per 1k events/s ${num(redis.cpuPerThousandEventsPerSecond)} % for both processes together` +
+      ` (+ ${num(redis.redisCpuPerThousandEventsPerSecond, 2)} % in redis-server) against ${num(single?.cpuPerThousandEventsPerSecond)} % for one process without Redis at ${single ? comparisonCapacity(single) : "–"} players: ` +
+      `**${num(cost.ratio, 2)}x per event** (${num(cost.withRedisRatio, 2)}x with Redis's own CPU; goal ≤ 1.25x). ` +
+      `What crossed processes, p99: award acks ${num(cross?.ackP99Ms)} ms, meter fan-out ${num(cross?.fanOutP99Ms)} ms beyond the tick.` +
+      (traffic
+        ? ` Redis per 1,000 events/s: ${num(traffic.commandsPerSecond, 0)} commands/s, ${num(traffic.inputBytesPerSecond / 1024, 1)} KiB/s in, ${num(traffic.outputBytesPerSecond / 1024, 1)} KiB/s out.`
+        : ""),
+    "",
+  ];
+}
 
 /** The wire settings each game server run reported at its start (startGameServer.ts, describeWire), with what was added to its environment. */
 function wireSettingsMarkdown(data: ComparisonData): string[] {
@@ -491,6 +537,7 @@ function comparisonMarkdown(data: ComparisonData): string[] {
     ),
     "",
     ...wireSettingsMarkdown(data),
+    ...scaleOutMarkdown(data),
     "Every step:",
     "",
     table(
@@ -515,10 +562,13 @@ function comparisonMarkdown(data: ComparisonData): string[] {
           String(run.playersPerRoom),
           String(step.players),
           num(step.incomingEventsPerSecond, 0),
-          step.ackMs ? num(step.ackMs.p99) : "–",
-          num(step.fanOutP99Ms),
+          step.ackMs ? num(step.ackMs.p99) + (step.crossProcess ? ` (cross ${num(step.crossProcess.ackMs.p99)})` : "") : "–",
+          num(step.fanOutP99Ms) + (step.crossProcess ? ` (cross ${num(step.crossProcess.fanOutP99Ms)})` : ""),
           step.meterBroadcastHz ? num(step.meterBroadcastHz.min) : "–",
-          step.serverCpuPercent === null ? "–" : `${step.serverCpuPercent} %`,
+          step.serverCpuPercent === null
+            ? "–"
+            : `${step.serverCpuPercent} %` +
+              (step.serverCpuPercentByProcess ? ` (${step.serverCpuPercentByProcess.join(" + ")}; redis ${num(step.redisCpuPercent)} %)` : ""),
           step.serverCpuPerThousandEventsPerSecond === null ? "–" : `${num(step.serverCpuPerThousandEventsPerSecond)} %`,
           step.serverRssMiB === null ? "–" : `${step.serverRssMiB} MiB`,
           num(step.wireBytesPerPlayerPerSecond, 0),
@@ -628,6 +678,13 @@ function headlines(report: BenchReport): string[] {
           .join(", ") +
         ".",
     );
+    const scaleOut = scaleOutCost(server.comparison);
+    if (scaleOut) {
+      lines.push(
+        `- **Scale-out** (2 processes behind Redis, rooms of ${scaleOut.redis.playersPerRoom}): ${num(scaleOut.ratio, 2)}x the CPU per event of one process ` +
+          `(${num(scaleOut.withRedisRatio, 2)}x with redis-server's), cross-process p99: acks ${num(scaleOut.redis.crossProcess?.ackP99Ms)} ms, fan-out ${num(scaleOut.redis.crossProcess?.fanOutP99Ms)} ms beyond the tick.`,
+      );
+    }
     const variants = server.comparison.runs.filter((run) => Object.prototype.hasOwnProperty.call(GAME_VARIANTS, run.target));
     if (variants.length > 0) {
       lines.push(

@@ -16,12 +16,15 @@
  *
  * The game server's msgpack variant (section.ts, GAME_VARIANTS) has every socket.io-client here
  * use socket.io-msgpack-parser too (setup's `socketParser`): client and server must speak the same.
+ * Its Redis variant (game-redis) gives several process URLs (setup's `urls`): rooms are owned by
+ * each in turn and half of every room's players connect to another process; what crosses
+ * processes is also measured on its own (`crossLatency`, `crossAck`).
  *
  * Wire bytes: every TCP socket this process opens is collected (diagnostics channel
  * `net.client.socket`, whichever client library opens it) and its bytesRead + bytesWritten
  * summed at the window's open and close.
  *
- * It only talks to the URL it is given (127.0.0.1), sends nothing on its own, and exits when
+ * It only talks to the URLs it is given (127.0.0.1), sends nothing on its own, and exits when
  * its parent goes away.
  */
 import diagnosticsChannel from "node:diagnostics_channel";
@@ -67,6 +70,8 @@ interface Player {
   meterUpdates: Map<string, number>;
   /** game: broadcasts received within the window that carried another player's meter. */
   meterBroadcasts: number;
+  /** game-redis: connected to a process that does not own its room. */
+  remote?: boolean;
 }
 
 interface Room {
@@ -97,6 +102,8 @@ let windowTo = Number.NEGATIVE_INFINITY;
 let secondsPerRound = 15;
 let latency = new LatencyHistogram();
 let ack = new LatencyHistogram();
+let crossLatency = new LatencyHistogram();
+let crossAck = new LatencyHistogram();
 let meterRefreshHz: number[] = [];
 let meterBroadcastHz: number[] = [];
 let ackErrors: Record<string, number> = {};
@@ -171,7 +178,10 @@ function deliver(room: Room, receiver: Player, fromPlayerId: string, similarity:
     // The meter: how old the shown value is, and how often the friend's view changed.
     if (!inWindow(now)) return;
     receiver.meterUpdates.set(fromPlayerId, (receiver.meterUpdates.get(fromPlayerId) ?? 0) + 1);
-    if (sentAt !== 0) latency.record(now - sentAt);
+    if (sentAt !== 0) {
+      latency.record(now - sentAt);
+      if (sender.remote || receiver.remote) crossLatency.record(now - sentAt);
+    }
     delivered += 1;
     return;
   }
@@ -180,11 +190,18 @@ function deliver(room: Room, receiver: Player, fromPlayerId: string, similarity:
   delivered += 1;
 }
 
-async function setupGameRoom(url: string, label: string): Promise<Room> {
+/**
+ * game: one room. With several processes (`urls`, game-redis) the room is created on
+ * urls[roomIndex % n], which owns it, and its players alternate between the owner and the next
+ * process (the host on the owner).
+ */
+async function setupGameRoom(urls: string[], roomIndex: number, label: string): Promise<Room> {
   const room: Room = { players: [], byPlayerId: new Map() };
   const sockets: Socket[] = [];
+  const ownerIndex = roomIndex % urls.length;
+  const processOf = (player: number) => (player % 2 === 0 ? ownerIndex : (ownerIndex + 1) % urls.length);
   try {
-    const host = await connect(url);
+    const host = await connect(urls[ownerIndex]!);
     sockets.push(host);
     type Joined = { ok: true; playerId: string; room: RoomSnapshot } | { ok: false; code: string; message: string };
     const created = await emitAck<Joined>(host, "room:create", { nickname: `${label}a` });
@@ -192,7 +209,7 @@ async function setupGameRoom(url: string, label: string): Promise<Room> {
     const code = created.room.code;
     const joined: { socket: Socket; playerId: string }[] = [{ socket: host, playerId: created.playerId }];
     for (let i = 1; i < playersPerRoom; i++) {
-      const socket = await connect(url);
+      const socket = await connect(urls[processOf(i)]!);
       sockets.push(socket);
       const answer = await emitAck<Joined>(socket, "room:join", { roomCode: code, nickname: `${label}${"abcdefgh"[i]}` });
       if (!answer.ok) throw new Error(`room:join: ${answer.code}`);
@@ -204,6 +221,7 @@ async function setupGameRoom(url: string, label: string): Promise<Room> {
     if (!started.ok) throw new Error(`game:start: ${started.code}`);
     for (const [index, { socket, playerId }] of joined.entries()) {
       const player: Player = { index, socket, playerId, seq: 0, sentAt: new Float64Array(MAX_SEQ + 1), meterUpdates: new Map(), meterBroadcasts: 0 };
+      if (processOf(index) !== ownerIndex) player.remote = true;
       room.players.push(player);
       room.byPlayerId.set(playerId, player);
       watchDisconnect(player);
@@ -359,7 +377,10 @@ function scheduleAward(player: Player, at: number): void {
         if (counted) pendingAcks -= 1;
         if (error) ackErrors.timeout = (ackErrors.timeout ?? 0) + 1;
         else if (!answer?.ok) ackErrors[answer?.code ?? "unknown"] = (ackErrors[answer?.code ?? "unknown"] ?? 0) + 1;
-        else ack.record(performance.now() - sentAt);
+        else {
+          ack.record(performance.now() - sentAt);
+          if (player.remote) crossAck.record(performance.now() - sentAt);
+        }
       };
       if (mode === "colyseus") {
         const party = player.party!;
@@ -390,6 +411,8 @@ function scheduleAwards(player: Player, from: number, to: number): void {
 function resetCounters(): void {
   latency = new LatencyHistogram();
   ack = new LatencyHistogram();
+  crossLatency = new LatencyHistogram();
+  crossAck = new LatencyHistogram();
   meterRefreshHz = [];
   meterBroadcastHz = [];
   ackErrors = {};
@@ -424,9 +447,10 @@ async function handle(message: ToGenerator): Promise<void> {
       netSockets = [];
       const began = performance.now();
       const colyseus = mode === "colyseus" ? new ColyseusClient(message.url) : null;
-      const setupRoom = (label: string) =>
-        colyseus ? setupColyseusRoom(colyseus) : mode === "game" ? setupGameRoom(message.url, label) : setupRelayRoom(message.url, label);
-      const results = await runLimited(message.rooms, message.concurrency, (index) => setupRoom(`s${message.step}g${message.generatorIndex}r${index}`));
+      const gameUrls = message.urls ?? [message.url];
+      const setupRoom = (index: number, label: string) =>
+        colyseus ? setupColyseusRoom(colyseus) : mode === "game" ? setupGameRoom(gameUrls, index, label) : setupRelayRoom(message.url, label);
+      const results = await runLimited(message.rooms, message.concurrency, (index) => setupRoom(index, `s${message.step}g${message.generatorIndex}r${index}`));
       rooms = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
       const failures = results.flatMap((result) => (result.status === "rejected" ? [describe(result.reason)] : []));
       send({
@@ -534,6 +558,8 @@ async function handle(message: ToGenerator): Promise<void> {
         delivered,
         latency: latency.toJSON(),
         ack: ack.toJSON(),
+        crossLatency: crossLatency.toJSON(),
+        crossAck: crossAck.toJSON(),
         meterRefreshHz,
         meterBroadcastHz,
         ackErrors,

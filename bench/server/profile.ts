@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { REPO_ROOT, loadAverage, stopChild } from "../lib/proc";
 import { forkGenerator, runStep, serverOptions, startTarget, type Generator } from "./section";
-import type { LoadMode, ProfileReport, ProfileRequest } from "./protocol";
+import { askProfiler, type LoadMode } from "./protocol";
 
 interface CallFrame {
   functionName: string;
@@ -45,20 +45,6 @@ function parseArgs(argv: string[]): { target: LoadMode; rooms: number; intervalU
   }
   if (!(args.rooms > 0) || !(args.intervalUs > 0)) throw new Error("--rooms and --interval-us must be positive");
   return args;
-}
-
-function ask(child: ChildProcess, request: ProfileRequest, answer: ProfileReport["action"]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not answer ${request.action} within 30 s`)), 30_000);
-    const onMessage = (message: ProfileReport | { type?: string }) => {
-      if (message.type !== "profile" || !("action" in message) || message.action !== answer) return;
-      clearTimeout(timer);
-      child.off("message", onMessage);
-      resolve();
-    };
-    child.on("message", onMessage);
-    child.send(request);
-  });
 }
 
 /** Where a function lives: `node_modules/<package>`, `node:<module>`, the app's own file, or V8. */
@@ -141,8 +127,8 @@ async function main(): Promise<void> {
     const child = server.child;
     log(`load average before: ${loadAverage().join(" ")}`);
     const step = await runStep(args.target, server.url, child.pid!, generators, args.rooms, 0, options, 50, {
-      opened: () => ask(child, { type: "profile", action: "start", intervalUs: args.intervalUs }, "started"),
-      closed: () => ask(child, { type: "profile", action: "stop", file }, "written"),
+      opened: () => askProfiler(child, { type: "profile", action: "start", intervalUs: args.intervalUs }, "started"),
+      closed: () => askProfiler(child, { type: "profile", action: "stop", file }, "written"),
     });
     log(`load average after: ${loadAverage().join(" ")}`);
     const { firstAttempt: _first, ...shown } = step;

@@ -1,4 +1,5 @@
 /** Messages between the capacity orchestrator (server/section.ts) and its load generator processes. */
+import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import type { HistogramData } from "../lib/stats";
@@ -32,6 +33,12 @@ export type ToGenerator =
       concurrency: number;
       /** game-msgpack: socket.io-client with socket.io-msgpack-parser, as the server under test has it. Absent: the default JSON parser. */
       socketParser?: "msgpack";
+      /**
+       * game-redis: the processes behind one Redis (`url` is the first). Rooms are created on
+       * them in turn (the creator's process owns the room); the room's other players alternate
+       * between the owner and the next process, so half of them play across processes.
+       */
+      urls?: string[];
     }
   /** game: every player reports ready now. relay, colyseus: send between sendFrom and sendTo (epoch ms). */
   | { type: "go"; sendFrom?: number; sendTo?: number }
@@ -55,6 +62,10 @@ export interface GeneratorReport {
   latency: HistogramData;
   /** Acknowledgement round trip (game: the awards). */
   ack: HistogramData;
+  /** game-redis: the meter ages of deliveries that crossed processes (sender or receiver not on the room's owner). */
+  crossLatency: HistogramData;
+  /** game-redis: the award acks of players not on their room's owner (forwarded there and back through Redis). */
+  crossAck: HistogramData;
   /** game: meter updates each friend received about each other player within the window, per second (one entry per pair). */
   meterRefreshHz: number[];
   /**
@@ -110,6 +121,21 @@ export type ProfileRequest = { type: "profile"; action: "start"; intervalUs: num
 export interface ProfileReport {
   type: "profile";
   action: "started" | "written";
+}
+
+/** Sends a ProfileRequest to a server under test and waits for its answer. */
+export function askProfiler(child: ChildProcess, request: ProfileRequest, answer: ProfileReport["action"]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not answer ${request.action} within 30 s`)), 30_000);
+    const onMessage = (message: ProfileReport | { type?: string }) => {
+      if (message.type !== "profile" || !("action" in message) || message.action !== answer) return;
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      resolve();
+    };
+    child.on("message", onMessage);
+    child.send(request);
+  });
 }
 
 /** Answers MemoryRequests and ProfileRequests on the IPC channel (used by both servers under test). */

@@ -9,14 +9,17 @@
  * stopped here.
  */
 import { execFileSync, fork, type ChildProcess } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
+import { mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { bundleServer } from "../../scripts/build-server";
+import { redisServerInstalled, startRedis, type RedisProcess } from "../../scripts/lib/redisProcess";
 import { ProcSampler, REPO_ROOT, loadAverage, readProc, sleep, spawnNode, spawnTs, stopChild } from "../lib/proc";
 import { mergeHistograms, round, summarize, summarizeHistogram, type Summary } from "../lib/stats";
 import { productionTarget } from "./appIdle";
 import { runServerIdle, type ServerIdleData } from "./idle";
-import type { FromGenerator, GeneratorReport, LoadMode, MemoryReport, MemoryRequest, ToGenerator } from "./protocol";
+import { askProfiler, type FromGenerator, type GeneratorReport, type LoadMode, type MemoryReport, type MemoryRequest, type ToGenerator } from "./protocol";
 
 export const PLAYERS_PER_ROOM = 4;
 export const EVENTS_PER_PLAYER_PER_SECOND = 10;
@@ -41,8 +44,8 @@ export const GENERATOR_LAG_LIMIT_MS = 30;
 
 export interface ServerOptions {
   smoke: boolean;
-  /** `idle`: only the idle start-up and memory measurement (`--only server.idle`), no ladders. */
-  parts: "all" | "idle";
+  /** `idle`: only the idle start-up and memory measurement (`--only server.idle`), no ladders; `comparison`: only the comparison (`--only server.comparison`). */
+  parts: "all" | "idle" | "comparison";
   /** Time for the ladders of both targets (half each), not counting server start-up. */
   budgetMs: number;
   generators: number;
@@ -83,6 +86,8 @@ export interface CapacityStep {
   errors: number;
   errorDetail: string[];
   serverCpuPercent: number | null;
+  /** Of serverCpuPercent, the kernel's (stime): on loopback it includes much of both ends' TCP work. */
+  serverSystemCpuPercent?: number | null;
   serverRssMiB: number | null;
   generatorCpuPercent: number[];
   generatorLoopDelayP99Ms: number;
@@ -92,6 +97,14 @@ export interface CapacityStep {
   fanOutP99Ms?: number | null;
   /** Comparison: a generator's event loop p99 passed GENERATOR_LAG_LIMIT_MS: the step measured the generators, not the server. */
   generatorBound?: boolean;
+  /** game-redis: each server process's CPU (% of one core); serverCpuPercent is their sum. */
+  serverCpuPercentByProcess?: (number | null)[];
+  /** game-redis: the redis-server's CPU (% of one core), not in serverCpuPercent. */
+  redisCpuPercent?: number | null;
+  /** game-redis: what Redis handled in the window (INFO stats): commands (publishes, look-ups) and bytes in and out, per second. */
+  redisTraffic?: { commandsPerSecond: number; inputBytesPerSecond: number; outputBytesPerSecond: number };
+  /** game-redis: what crossed processes: acks of players not on their room's owner, and meter fan-out p99 (beyond the tick) where sender or receiver was not on it. */
+  crossProcess?: { ackMs: Summary; fanOutP99Ms: number | null };
   setupMs: number;
   pass: boolean;
   verdict: string;
@@ -255,10 +268,45 @@ function split(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, index) => Math.floor(total / parts) + (index < total % parts ? 1 : 0));
 }
 
+/** The comparison's party workload for one step (PARTY_WORKLOAD); runStep without it runs the capacity ladder's. */
+export interface PartyStep {
+  playersPerRoom: number;
+  roundMs: number;
+  socketParser?: "msgpack";
+  /** game-redis: every process's URL (the generators spread rooms and players over them). */
+  urls?: string[];
+  /** game-redis: the redis-server, whose CPU is read beside the servers' and its traffic from INFO stats. */
+  redis?: { pid: number; url: string };
+}
+
+/** What a redis-server's INFO stats counts since it started: commands and its network bytes. */
+interface RedisCounters {
+  commands: number;
+  inputBytes: number;
+  outputBytes: number;
+}
+
+/** INFO stats over one short-lived connection; null if it does not answer. */
+async function readRedisCounters(url: string): Promise<RedisCounters | null> {
+  const { Redis } = await import("ioredis");
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    const info = await client.info("stats");
+    const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? Number.NaN);
+    return { commands: field("total_commands_processed"), inputBytes: field("total_net_input_bytes"), outputBytes: field("total_net_output_bytes") };
+  } catch {
+    return null;
+  } finally {
+    client.disconnect();
+  }
+}
+
 export async function runStep(
   target: LoadMode,
   url: string,
-  serverPid: number,
+  /** The server's process; game-redis: every process (CPU and RSS are summed). */
+  serverPid: number | readonly number[],
   generators: Generator[],
   rooms: number,
   stepIndex: number,
@@ -267,7 +315,7 @@ export async function runStep(
   /** Called as the measured window opens and closes (the profiler: bench/server/profile.ts). */
   windowHooks?: { opened(): Promise<void>; closed(): Promise<void> },
   /** The comparison's party workload (PARTY_WORKLOAD); absent: the capacity ladder's. */
-  party?: { playersPerRoom: number; roundMs: number; socketParser?: "msgpack" },
+  party?: PartyStep,
 ): Promise<CapacityStep> {
   const playersPerRoom = party?.playersPerRoom ?? PLAYERS_PER_ROOM;
   const shares = split(rooms, generators.length);
@@ -284,6 +332,7 @@ export async function runStep(
       rooms: shares[index]!,
       ...(party ? { playersPerRoom, workload: "party" as const, roundMs: party.roundMs } : {}),
       ...(party?.socketParser ? { socketParser: party.socketParser } : {}),
+      ...(party?.urls ? { urls: party.urls } : {}),
       generatorIndex: index,
       step: stepIndex,
       secondsPerRound: options.secondsPerRound,
@@ -326,9 +375,20 @@ export async function runStep(
 
   await sleep(Math.max(0, from - Date.now()));
   await windowHooks?.opened();
-  const sampler = new ProcSampler(serverPid, 250).start();
+  const serverPids = typeof serverPid === "number" ? [serverPid] : serverPid;
+  const samplers = serverPids.map((pid) => new ProcSampler(pid, 250).start());
+  const redisSampler = party?.redis ? new ProcSampler(party.redis.pid, 250).start() : null;
+  const redisAtOpen = party?.redis ? await readRedisCounters(party.redis.url) : null;
   await sleep(Math.max(0, to - Date.now()));
-  const server = sampler.stop();
+  const byProcess = samplers.map((sampler) => sampler.stop());
+  const redis = redisSampler?.stop() ?? null;
+  const redisAtClose = party?.redis ? await readRedisCounters(party.redis.url) : null;
+  const sumOf = (values: (number | null)[]) => (values.some((value) => value === null) ? null : values.reduce<number>((sum, value) => sum + value!, 0));
+  const server = {
+    cpuPercent: sumOf(byProcess.map((sample) => sample.cpuPercent)),
+    systemCpuPercent: sumOf(byProcess.map((sample) => sample.systemCpuPercent)),
+    rssMaxBytes: sumOf(byProcess.map((sample) => sample.rssMaxBytes)),
+  };
   await windowHooks?.closed();
   // In-flight deliveries of events sent near the end of the window.
   await sleep(1_500);
@@ -368,6 +428,12 @@ export async function runStep(
   }
 
   const latencyMs = summarizeHistogram(mergeHistograms(reports.map((report) => report.latency)));
+  const crossProcess = party?.urls
+    ? {
+        ackMs: roundSummary(summarizeHistogram(mergeHistograms(reports.map((report) => report.crossAck)))),
+        fanOutP99Ms: round(summarizeHistogram(mergeHistograms(reports.map((report) => report.crossLatency))).p99 - METER_TICK_MS, 1),
+      }
+    : null;
   const ackMs = target === "game" || party ? summarizeHistogram(mergeHistograms(reports.map((report) => report.ack))) : null;
   const refresh = target !== "relay" ? summarize(reports.flatMap((report) => report.meterRefreshHz)) : null;
   const meterRefreshHz =
@@ -423,6 +489,7 @@ export async function runStep(
     errors,
     errorDetail: errorDetail.slice(0, 10),
     serverCpuPercent,
+    serverSystemCpuPercent: round(server.systemCpuPercent, 0),
     serverRssMiB: mib(server.rssMaxBytes),
     generatorCpuPercent: reports.map((report) => round(report.cpuPercent, 0) ?? 0),
     generatorLoopDelayP99Ms,
@@ -433,6 +500,18 @@ export async function runStep(
           generatorBound,
         }
       : {}),
+    ...(serverPids.length > 1 ? { serverCpuPercentByProcess: byProcess.map((sample) => round(sample.cpuPercent, 0)) } : {}),
+    ...(redis ? { redisCpuPercent: round(redis.cpuPercent, 1) } : {}),
+    ...(redisAtOpen && redisAtClose && windowSeconds > 0
+      ? {
+          redisTraffic: {
+            commandsPerSecond: round((redisAtClose.commands - redisAtOpen.commands) / windowSeconds, 0) ?? 0,
+            inputBytesPerSecond: round((redisAtClose.inputBytes - redisAtOpen.inputBytes) / windowSeconds, 0) ?? 0,
+            outputBytesPerSecond: round((redisAtClose.outputBytes - redisAtOpen.outputBytes) / windowSeconds, 0) ?? 0,
+          },
+        }
+      : {}),
+    ...(crossProcess ? { crossProcess } : {}),
     setupMs: Math.round(setupMs),
     pass,
     verdict,
@@ -522,22 +601,39 @@ async function runLadder(target: LoadMode, options: ServerOptions, budgetMs: num
   return run;
 }
 
+/** The comparison's ladders that failed to run (not a server breaking: a harness error), or undefined. */
+function brokenLadders(comparison: ComparisonData): string | undefined {
+  const broken = comparison.runs.filter((run) => run.error);
+  return broken.length > 0 ? broken.map((run) => `${run.target} (rooms of ${run.playersPerRoom}): ${run.error}`).join("; ") : undefined;
+}
+
 export async function runServerSection(options: ServerOptions): Promise<ServerSectionData> {
-  let idle: ServerIdleData | null = null;
-  let idleError: string | undefined;
-  try {
-    idle = await runServerIdle(options);
-  } catch (error) {
-    idleError = error instanceof Error ? error.message : String(error);
-    options.log(`server idle: FAILED ${idleError}`);
-  }
-  const common = {
-    idle,
-    ...(idleError ? { idleError } : {}),
+  const common: Pick<ServerSectionData, "idle" | "idleError" | "generators" | "measureMs" | "secondsPerRound"> = {
+    idle: null,
     generators: options.generators,
     measureMs: options.measureMs,
     secondsPerRound: options.secondsPerRound,
   };
+  if (options.parts === "comparison") {
+    // The comparison alone (`--only server.comparison`, with BENCH_COMPARISON to pick ladders).
+    const comparison = await runComparison(options);
+    const comparisonError = brokenLadders(comparison);
+    return {
+      ...common,
+      comparison,
+      ...(comparisonError ? { comparisonError } : {}),
+      capacityRatio: null,
+      capacity: { game: null, relay: null, ratio: null },
+      reference: REFERENCE,
+    };
+  }
+  try {
+    common.idle = await runServerIdle(options);
+  } catch (error) {
+    common.idleError = error instanceof Error ? error.message : String(error);
+    options.log(`server idle: FAILED ${common.idleError}`);
+  }
+  const { idle, idleError } = common;
   if (options.parts === "idle") {
     if (!idle) throw new Error(`server idle: ${idleError}`);
     return { ...common, capacityRatio: null, capacity: { game: null, relay: null, ratio: null }, reference: REFERENCE };
@@ -549,8 +645,7 @@ export async function runServerSection(options: ServerOptions): Promise<ServerSe
   let comparisonError: string | undefined;
   try {
     comparison = await runComparison(options);
-    const broken = comparison.runs.filter((run) => run.error);
-    if (broken.length > 0) comparisonError = broken.map((run) => `${run.target} (rooms of ${run.playersPerRoom}): ${run.error}`).join("; ");
+    comparisonError = brokenLadders(comparison);
   } catch (error) {
     comparisonError = error instanceof Error ? error.message : String(error);
     options.log(`comparison: FAILED ${comparisonError}`);
@@ -593,11 +688,17 @@ export const PARTY_WORKLOAD = {
  * `env` added to its process's environment only (startGameServer.ts reads the BENCH_* ones; ws
  * reads WS_NO_BUFFER_UTIL); `socketParser`: the generators' socket.io-client uses it too.
  */
-export type GameVariant = "game-no-bufferutil" | "game-msgpack" | "game-deflate";
-export const GAME_VARIANTS: Readonly<Record<GameVariant, { env: Readonly<Record<string, string>>; socketParser?: "msgpack" }>> = {
+export type GameVariant = "game-no-bufferutil" | "game-msgpack" | "game-deflate" | "game-redis";
+export const GAME_VARIANTS: Readonly<
+  Record<GameVariant, { env: Readonly<Record<string, string>>; socketParser?: "msgpack"; /** game-redis: processes behind one Redis. */ processes?: number }>
+> = {
   "game-no-bufferutil": { env: { WS_NO_BUFFER_UTIL: "1" } },
   "game-msgpack": { env: { BENCH_SOCKET_PARSER: "msgpack" }, socketParser: "msgpack" },
   "game-deflate": { env: { BENCH_PER_MESSAGE_DEFLATE: "1" } },
+  // Issue 22, part 3: what scale-out costs. Two processes with REDIS_URL (BENCH_REDIS_URL), both
+  // on the server's core, the redis-server on the generators'; rooms owned by each in turn, half
+  // of every room's players on the other process (generator.ts, setupGameRoom).
+  "game-redis": { env: {}, processes: 2 },
 };
 const GAME_VARIANT_NAMES = Object.keys(GAME_VARIANTS) as GameVariant[];
 /** The variants' room size: the larger party's, where the wire carries the most per player. */
@@ -634,6 +735,12 @@ export interface ComparisonRun {
   wireBytesPerPlayerPerSecond: number | null;
   /** At the largest passing step: (RSS - idle RSS) per 1,000 players, MiB. */
   rssPerThousandPlayersMiB: number | null;
+  /** game-redis, at the largest passing step: the redis-server's CPU per 1,000 events/s (not in cpuPerThousandEventsPerSecond). */
+  redisCpuPerThousandEventsPerSecond?: number | null;
+  /** game-redis, at the largest passing step: p99 of what crossed processes (award acks; meter fan-out beyond the tick). */
+  crossProcess?: { ackP99Ms: number; fanOutP99Ms: number | null };
+  /** game-redis, at the largest passing step: Redis's commands and bytes per second, per 1,000 events/s the players sent (the scale-out projection's input). */
+  redisTrafficPerThousandEventsPerSecond?: { commandsPerSecond: number; inputBytesPerSecond: number; outputBytesPerSecond: number };
   error?: string;
 }
 
@@ -671,30 +778,108 @@ function pin(pid: number, cpu: number): void {
   execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore", timeout: 5_000 });
 }
 
-async function startComparisonTarget(
-  target: ComparisonTarget,
-  roundMs: number,
-  pinned: boolean,
-  log: (line: string) => void,
-): Promise<{ child: ChildProcess; url: string; launch: string; wire?: string }> {
+/** A comparison target as started: its (first) process and URL; game-redis: every process and the redis-server too. */
+interface StartedTarget {
+  child: ChildProcess;
+  url: string;
+  launch: string;
+  wire?: string;
+  /** Every server process (one, or game-redis's two). */
+  children: ChildProcess[];
+  urls: string[];
+  redis?: RedisProcess;
+}
+
+/** A free loopback TCP port (for the redis-server). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function startComparisonTarget(target: ComparisonTarget, roundMs: number, pinned: boolean, log: (line: string) => void): Promise<StartedTarget> {
   const { bundle } = COMPARISON_BUNDLES[isGameVariant(target) ? "game" : target];
-  const variantEnv = isGameVariant(target) ? GAME_VARIANTS[target].env : {};
+  const variant = isGameVariant(target) ? GAME_VARIANTS[target] : null;
+  const processes = variant?.processes ?? 1;
+  let redis: RedisProcess | undefined;
+  if (processes > 1) {
+    if (!redisServerInstalled()) throw new Error("redis-server is not installed: `apt-get install -y redis-server` (.ci/run installs it)");
+    redis = await startRedis(await freePort());
+    if (pinned) pin(redis.pid, GENERATOR_CPU);
+    log(`comparison: ${target}: redis-server pid ${redis.pid} at ${redis.url}`);
+  }
+  const variantEnv = { ...(variant?.env ?? {}), ...(redis ? { BENCH_REDIS_URL: redis.url } : {}) };
   // The node flags production runs with (package.json "serve"), --expose-gc for the memory probe.
   const nodeArgs = ["--expose-gc", ...productionTarget().nodeArgs];
-  const began = Date.now();
-  const child = spawnNode(path.join(REPO_ROOT, bundle), {
-    ipc: true,
-    nodeArgs,
-    env: { BENCH_ROUND_MS: String(roundMs), ...variantEnv },
-    logPrefix: `[${target} server] `,
-  });
-  if (pinned) pin(child.pid!, SERVER_CPU);
-  const { port, wire } = await readyPort(child, bundle);
-  // Threads started before the first pin landed.
-  if (pinned) pin(child.pid!, SERVER_CPU);
-  log(`comparison: ${target} server pid ${child.pid}, port ${port}, started in ${Date.now() - began} ms${wire ? `; ${wire}` : ""}`);
-  const envWords = Object.entries(variantEnv).map(([name, value]) => `${name}=${value}`);
-  return { child, url: `http://127.0.0.1:${port}`, launch: [...envWords, "node", ...nodeArgs, bundle].join(" "), ...(wire ? { wire } : {}) };
+  const children: ChildProcess[] = [];
+  try {
+    const started = await Promise.all(
+      Array.from({ length: processes }, async (_, index) => {
+        const began = Date.now();
+        const child = spawnNode(path.join(REPO_ROOT, bundle), {
+          ipc: true,
+          nodeArgs,
+          env: { BENCH_ROUND_MS: String(roundMs), ...variantEnv },
+          logPrefix: `[${target} server${processes > 1 ? ` ${index + 1}` : ""}] `,
+        });
+        children.push(child);
+        if (pinned) pin(child.pid!, SERVER_CPU);
+        const ready = await readyPort(child, bundle);
+        // Threads started before the first pin landed.
+        if (pinned) pin(child.pid!, SERVER_CPU);
+        log(`comparison: ${target} server pid ${child.pid}, port ${ready.port}, started in ${Date.now() - began} ms${ready.wire ? `; ${ready.wire}` : ""}`);
+        return { child, ...ready };
+      }),
+    );
+    const envWords = Object.entries(variantEnv).map(([name, value]) => `${name}=${value}`);
+    const first = started[0]!;
+    return {
+      child: first.child,
+      url: `http://127.0.0.1:${first.port}`,
+      launch: `${processes > 1 ? `${processes} x ` : ""}${[...envWords, "node", ...nodeArgs, bundle].join(" ")}`,
+      ...(first.wire ? { wire: first.wire } : {}),
+      children: started.map((process) => process.child),
+      urls: started.map((process) => `http://127.0.0.1:${process.port}`),
+      ...(redis ? { redis } : {}),
+    };
+  } catch (error) {
+    await Promise.all(children.map((child) => stopChild(child, 8_000)));
+    await redis?.stop();
+    throw error;
+  }
+}
+
+async function stopComparisonTarget(target: StartedTarget): Promise<void> {
+  await Promise.all(target.children.map((child) => stopChild(child, 8_000)));
+  await target.redis?.stop();
+}
+
+/**
+ * BENCH_SERVER_CPU_PROF=DIR: V8's CPU profile of every server process during each step's
+ * measured window (not start-up or set-up), as DIR/<target>-<room>-<players>-p<process>.cpuprofile;
+ * read them with bench/server/profile.ts's summary or DevTools.
+ */
+function profileWindow(children: ChildProcess[], name: string): { opened(): Promise<void>; closed(): Promise<void> } | undefined {
+  const dir = process.env.BENCH_SERVER_CPU_PROF;
+  if (!dir) return undefined;
+  mkdirSync(dir, { recursive: true });
+  return {
+    opened: async () => {
+      await Promise.all(children.map((child) => askProfiler(child, { type: "profile", action: "start", intervalUs: 500 }, "started")));
+    },
+    closed: async () => {
+      await Promise.all(
+        children.map((child, index) =>
+          askProfiler(child, { type: "profile", action: "stop", file: path.join(dir, `${name}-p${index + 1}.cpuprofile`) }, "written"),
+        ),
+      );
+    },
+  };
 }
 
 async function runComparisonLadder(
@@ -722,7 +907,7 @@ async function runComparisonLadder(
     rssPerThousandPlayersMiB: null,
   };
   const generators: Generator[] = [];
-  let server: { child: ChildProcess; url: string; launch: string; wire?: string } | null = null;
+  let server: StartedTarget | null = null;
   const mode = loadModeOf(target);
   const socketParser = isGameVariant(target) ? GAME_VARIANTS[target].socketParser : undefined;
   try {
@@ -736,7 +921,8 @@ async function runComparisonLadder(
       generators.push(generator);
     }
     await sleep(1_000);
-    run.idleRssMiB = mib(readProc(server.child.pid!)?.rssBytes);
+    const idleRss = server.children.map((child) => readProc(child.pid!)?.rssBytes ?? null);
+    run.idleRssMiB = idleRss.includes(null) ? null : mib(idleRss.reduce<number>((sum, bytes) => sum + bytes!, 0));
     let passed: CapacityStep | null = null;
     for (const [stepIndex, players] of playerLadder.entries()) {
       const rooms = Math.max(1, Math.round(players / playersPerRoom));
@@ -746,15 +932,32 @@ async function runComparisonLadder(
         break;
       }
       options.log(`comparison ${label}: ${rooms} rooms = ${rooms * playersPerRoom} players ...`);
-      const step = await runStep(mode, server.url, server.child.pid!, generators, rooms, stepIndex, options, P99_LIMIT_MS, undefined, {
-        playersPerRoom,
-        roundMs,
-        ...(socketParser ? { socketParser } : {}),
-      });
+      const serverPids = server.children.map((child) => child.pid!);
+      const step = await runStep(
+        mode,
+        server.url,
+        serverPids,
+        generators,
+        rooms,
+        stepIndex,
+        options,
+        P99_LIMIT_MS,
+        profileWindow(server.children, `${target}-${playersPerRoom}-${players}`),
+        {
+          playersPerRoom,
+          roundMs,
+          ...(socketParser ? { socketParser } : {}),
+          ...(server.redis ? { urls: server.urls, redis: { pid: server.redis.pid, url: server.redis.url } } : {}),
+        },
+      );
       run.steps.push(step);
+      const crossed = step.crossProcess
+        ? `cross-process ack p99 ${step.crossProcess.ackMs.p99} ms, fan-out p99 ${step.crossProcess.fanOutP99Ms} ms, ` +
+          `servers ${step.serverCpuPercentByProcess?.join("+")}% and redis ${step.redisCpuPercent}% CPU, `
+        : "";
       options.log(
-        `comparison ${label}: ${step.players} players: ack p99 ${step.ackMs?.p99} ms, fan-out p99 ${step.fanOutP99Ms} ms, ` +
-          `server CPU ${step.serverCpuPercent}%, RSS ${step.serverRssMiB} MiB, ${step.wireBytesPerPlayerPerSecond} B/player/s, ` +
+        `comparison ${label}: ${step.players} players: ack p99 ${step.ackMs?.p99} ms, fan-out p99 ${step.fanOutP99Ms} ms, ${crossed}` +
+          `server CPU ${step.serverCpuPercent}% (kernel ${step.serverSystemCpuPercent}%), RSS ${step.serverRssMiB} MiB, ${step.wireBytesPerPlayerPerSecond} B/player/s, ` +
           `generator loop p99 ${step.generatorLoopDelayP99Ms} ms, load average ${loadAverage().join(" ")}: ${step.verdict}`,
       );
       if (!step.pass) {
@@ -765,11 +968,24 @@ async function runComparisonLadder(
       }
       passed = step;
       run.capacityPlayers = step.players;
-      if (server.child.exitCode !== null) throw new Error(`the ${target} server exited (code ${server.child.exitCode})`);
+      const exited = server.children.find((child) => child.exitCode !== null);
+      if (exited) throw new Error(`the ${target} server exited (code ${exited.exitCode})`);
       await sleep(1_000);
     }
     if (passed) {
       run.cpuPerThousandEventsPerSecond = passed.serverCpuPerThousandEventsPerSecond;
+      if (passed.redisCpuPercent !== undefined && passed.redisCpuPercent !== null && passed.incomingEventsPerSecond > 0) {
+        run.redisCpuPerThousandEventsPerSecond = round((passed.redisCpuPercent / passed.incomingEventsPerSecond) * 1000, 2);
+      }
+      if (passed.crossProcess) run.crossProcess = { ackP99Ms: passed.crossProcess.ackMs.p99, fanOutP99Ms: passed.crossProcess.fanOutP99Ms };
+      if (passed.redisTraffic && passed.incomingEventsPerSecond > 0) {
+        const perThousand = (value: number) => round((value / passed.incomingEventsPerSecond) * 1000, 0) ?? 0;
+        run.redisTrafficPerThousandEventsPerSecond = {
+          commandsPerSecond: perThousand(passed.redisTraffic.commandsPerSecond),
+          inputBytesPerSecond: perThousand(passed.redisTraffic.inputBytesPerSecond),
+          outputBytesPerSecond: perThousand(passed.redisTraffic.outputBytesPerSecond),
+        };
+      }
       run.wireBytesPerPlayerPerSecond = passed.wireBytesPerPlayerPerSecond ?? null;
       run.rssPerThousandPlayersMiB =
         passed.serverRssMiB !== null && run.idleRssMiB !== null ? round(((passed.serverRssMiB - run.idleRssMiB) / passed.players) * 1000, 1) : null;
@@ -779,7 +995,7 @@ async function runComparisonLadder(
     run.stoppedBecause = `harness error: ${run.error}`;
   } finally {
     await Promise.all(generators.map((generator) => stopChild(generator.child, 3_000)));
-    if (server) await stopChild(server.child, 8_000);
+    if (server) await stopComparisonTarget(server);
   }
   return run;
 }
@@ -795,12 +1011,51 @@ export interface ComparisonOptions {
   roomSizes?: number[];
   /** Run after the targets, on rooms of GAME_VARIANT_ROOM_SIZE. Default: all of GAME_VARIANTS. */
   gameVariants?: GameVariant[];
+  /** Only these ladders, in this order (BENCH_COMPARISON); replaces targets, roomSizes and gameVariants. */
+  ladders?: { target: ComparisonTarget; playersPerRoom: number }[];
 }
 
-export function comparisonOptions(smoke: boolean): ComparisonOptions {
+const COMPARISON_TARGETS: readonly ComparisonTarget[] = ["game", "colyseus", "relay", ...GAME_VARIANT_NAMES];
+
+/**
+ * BENCH_COMPARISON="game:8,game-redis": only those ladders (a target, or target:room size; a
+ * target alone: its default sizes). For measuring one change against its baseline in one run.
+ */
+export function parseComparisonLadders(value: string): { target: ComparisonTarget; playersPerRoom: number }[] {
+  return value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .flatMap((entry) => {
+      const [name, size] = entry.split(":");
+      const target = COMPARISON_TARGETS.find((known) => known === name);
+      if (!target) throw new Error(`BENCH_COMPARISON: unknown target "${name}" (known: ${COMPARISON_TARGETS.join(", ")})`);
+      const sizes = size !== undefined ? [Number(size)] : isGameVariant(target) ? [GAME_VARIANT_ROOM_SIZE] : [...PARTY_WORKLOAD.roomSizes];
+      if (sizes.some((players) => !Number.isInteger(players) || players < 2 || players > 8))
+        throw new Error(`BENCH_COMPARISON: bad room size in "${entry}" (2 to 8)`);
+      return sizes.map((playersPerRoom) => ({ target, playersPerRoom }));
+    });
+}
+
+/**
+ * BENCH_COMPARISON picks ladders (parseComparisonLadders); BENCH_COMPARISON_PLAYERS="320,640"
+ * replaces the steps of players (to look at one size, with BENCH_SERVER_CPU_PROF say).
+ */
+export function comparisonOptions(smoke: boolean, env: NodeJS.ProcessEnv = process.env): ComparisonOptions {
+  const ladders = env.BENCH_COMPARISON ? { ladders: parseComparisonLadders(env.BENCH_COMPARISON) } : {};
+  const players = env.BENCH_COMPARISON_PLAYERS?.split(",").map(Number);
+  if (players?.some((count) => !Number.isInteger(count) || count < 1))
+    throw new Error(`BENCH_COMPARISON_PLAYERS=${env.BENCH_COMPARISON_PLAYERS}: players, comma-separated`);
+  const steps = players ? { playerLadder: players } : {};
   return smoke
-    ? { playerLadder: [16], ladderBudgetMs: 30_000, roundMs: 5_000 }
-    : { playerLadder: [40, 80, 160, 320, 480, 640, 800, 960, 1200, 1600, 2000, 2400], ladderBudgetMs: 150_000, roundMs: PARTY_WORKLOAD.roundMs };
+    ? { playerLadder: [16], ladderBudgetMs: 30_000, roundMs: 5_000, ...ladders, ...steps }
+    : {
+        playerLadder: [40, 80, 160, 320, 480, 640, 800, 960, 1200, 1600, 2000, 2400],
+        ladderBudgetMs: 150_000,
+        roundMs: PARTY_WORKLOAD.roundMs,
+        ...ladders,
+        ...steps,
+      };
 }
 
 /**
@@ -811,16 +1066,15 @@ export async function runComparison(options: ServerOptions, comparison: Comparis
   const notPinned = pinningAvailable();
   const pinned = notPinned === null;
   for (const { entry, bundle } of Object.values(COMPARISON_BUNDLES)) await bundleServer(entry, bundle);
+  const ladders = comparison.ladders ?? [
+    ...(comparison.targets ?? (["game", "colyseus", "relay"] as const)).flatMap((target) =>
+      (comparison.roomSizes ?? PARTY_WORKLOAD.roomSizes).map((playersPerRoom) => ({ target, playersPerRoom })),
+    ),
+    ...(comparison.gameVariants ?? GAME_VARIANT_NAMES).map((target) => ({ target, playersPerRoom: GAME_VARIANT_ROOM_SIZE })),
+  ];
   const runs: ComparisonRun[] = [];
-  for (const target of comparison.targets ?? (["game", "colyseus", "relay"] as const)) {
-    for (const playersPerRoom of comparison.roomSizes ?? PARTY_WORKLOAD.roomSizes) {
-      runs.push(await runComparisonLadder(target, playersPerRoom, options, comparison.playerLadder, comparison.roundMs, pinned, comparison.ladderBudgetMs));
-    }
-  }
-  for (const variant of comparison.gameVariants ?? GAME_VARIANT_NAMES) {
-    runs.push(
-      await runComparisonLadder(variant, GAME_VARIANT_ROOM_SIZE, options, comparison.playerLadder, comparison.roundMs, pinned, comparison.ladderBudgetMs),
-    );
+  for (const { target, playersPerRoom } of ladders) {
+    runs.push(await runComparisonLadder(target, playersPerRoom, options, comparison.playerLadder, comparison.roundMs, pinned, comparison.ladderBudgetMs));
   }
   return {
     workload: { ...PARTY_WORKLOAD, roundMsThisRun: comparison.roundMs, gameSecondsPerRound: options.secondsPerRound },

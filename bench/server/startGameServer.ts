@@ -12,6 +12,8 @@
  * through the environment, which production never reads: BENCH_SOCKET_PARSER=msgpack
  * (socket.io-msgpack-parser), BENCH_PER_MESSAGE_DEFLATE=1 (WebSocket compression on), and ws's
  * own WS_NO_BUFFER_UTIL=1 (ws masks and unmasks frames in JavaScript, not with bufferutil).
+ * The Redis variant (game-redis) starts two of these with BENCH_REDIS_URL, which becomes their
+ * REDIS_URL: production's scale-out (docs/scale-out.md), each process with its own DATA_DIR.
  *
  * Tells the parent `{ type: "ready", port, wire }` over IPC (`wire`: the settings in effect, see
  * describeWire) and answers its memory requests (protocol.ts); stops on SIGTERM or when the
@@ -49,7 +51,8 @@ async function benchWireOptions(): Promise<RealtimeWireOptions> {
 function describeWire(wire: RealtimeWireOptions): string {
   // ws's own test (ws/lib/buffer-util.js): any non-empty value turns bufferutil off.
   const bufferUtil = process.env.WS_NO_BUFFER_UTIL ? "off (WS_NO_BUFFER_UTIL=1)" : bufferUtilKind();
-  return `ws bufferutil ${bufferUtil}; parser ${wire.parser ? "socket.io-msgpack-parser" : "JSON (default)"}; permessage-deflate ${wire.perMessageDeflate ? "on" : "off (default)"}`;
+  const redis = process.env.BENCH_REDIS_URL ? "; Redis adapter and presence (REDIS_URL)" : "";
+  return `ws bufferutil ${bufferUtil}; parser ${wire.parser ? "socket.io-msgpack-parser" : "JSON (default)"}; permessage-deflate ${wire.perMessageDeflate ? "on" : "off (default)"}${redis}`;
 }
 
 /** What `require("bufferutil")` gives ws here: its native binary, or the JavaScript fallback it falls back to when that does not load. */
@@ -84,6 +87,7 @@ const config = loadConfig({
   LIVEKIT_URL: "",
   LIVEKIT_API_KEY: "",
   LIVEKIT_API_SECRET: "",
+  ...(process.env.BENCH_REDIS_URL ? { REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
 });
 const logger = createLogger(config);
 const wire = await benchWireOptions();

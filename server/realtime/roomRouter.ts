@@ -38,9 +38,16 @@ type SessionMember = z.infer<typeof sessionMemberSchema>;
 
 /** How often a process checks that the remote rooms its sockets sit in still have a live owner. */
 const OWNER_CHECK_EVERY_MS = 5_000;
+/**
+ * How long a live event trusts the last look-up of its room's owner. A room never changes owner
+ * (docs/scale-out.md), so this only bounds how long meters go to an owner that has died (they
+ * are lost either way); without it every meter from a player on another process cost a Redis GET.
+ */
+const LIVE_OWNER_CACHE_MS = OWNER_CHECK_EVERY_MS;
 
 export class RoomRouter {
   private ownerCheck: NodeJS.Timeout | undefined;
+  private readonly liveOwners = new Map<string, { owner: Promise<string | null>; at: number }>();
 
   constructor(private readonly options: RoomRouterOptions) {
     const { presence, hub } = options;
@@ -79,11 +86,25 @@ export class RoomRouter {
     const code = socket.data.roomCode;
     if (!presence.distributed || !code || this.isLocalRoom(code)) return hub.liveMessage(socket, event, payload);
     const request: ForwardedEvent = { event, payload, socketId: socket.id, data: { ...socket.data } };
-    void presence.roomOwner(code).then(
-      (owner) => (owner && owner !== presence.serverId ? presence.forward(owner, request) : null),
+    void this.liveOwner(code).then(
+      (owner) => {
+        if (owner && owner !== presence.serverId) presence.send(owner, request);
+      },
       (error: unknown) => log.debug({ err: error, event }, "could not forward a live event"),
     );
     return { ok: true };
+  }
+
+  /** A remote room's owner for live events: looked up at most once per LIVE_OWNER_CACHE_MS (one look-up in flight at a time). */
+  private liveOwner(code: string): Promise<string | null> {
+    const now = Date.now();
+    const known = this.liveOwners.get(code);
+    if (known && now - known.at < LIVE_OWNER_CACHE_MS) return known.owner;
+    const owner = this.options.presence.roomOwner(code);
+    this.liveOwners.set(code, { owner, at: now });
+    // A failed look-up is not remembered: the next event asks again.
+    owner.catch(() => this.liveOwners.delete(code));
+    return owner;
   }
 
   /** A dropped socket: its seat's grace period runs on the room's owner. */
@@ -126,6 +147,11 @@ export class RoomRouter {
     // A seat another socket has since taken (a newer tab) is not this socket's any more.
     const holdsSeat = !roomCode || !playerId || hub.memberSocketId(roomCode, playerId) === request.socketId;
     const socket = remoteSeat(io, request.socketId, holdsSeat ? request.data : {});
+    // The live lane first, and without a logger of its own: ~10 a second per remote player.
+    if (isLiveEventName(request.event)) {
+      const parsed = parseLivePayload(request.event, request.payload);
+      return { answer: parsed.ok ? hub.liveMessage(socket, request.event, parsed.payload) : parsed, data: socket.data };
+    }
     const log = logger.child({
       socketId: request.socketId,
       event: request.event,
@@ -140,10 +166,6 @@ export class RoomRouter {
     if (request.event === "disconnect") {
       hub.handleDisconnect(socket, log);
       return { answer: null, data: socket.data };
-    }
-    if (isLiveEventName(request.event)) {
-      const parsed = parseLivePayload(request.event, request.payload);
-      return { answer: parsed.ok ? hub.liveMessage(socket, request.event, parsed.payload) : parsed, data: socket.data };
     }
     if (!isClientEventName(request.event)) {
       return { answer: { ok: false, code: "unknown_event", message: "Unknown event." } satisfies ErrorAck, data: socket.data };
@@ -192,6 +214,8 @@ export class RoomRouter {
    */
   private async dropRoomsWithoutOwner(): Promise<void> {
     const { io, presence, logger } = this.options;
+    const now = Date.now();
+    for (const [code, known] of this.liveOwners) if (now - known.at >= LIVE_OWNER_CACHE_MS) this.liveOwners.delete(code);
     const byRoom = new Map<string, PoseSocket[]>();
     for (const socket of io.of("/").sockets.values()) {
       const code = socket.data.roomCode;

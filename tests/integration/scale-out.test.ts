@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RoomSnapshot, ScoreChange, ServerPayload } from "@/core/protocol";
-import { redisServerInstalled, startRedis, startServerProcess, type RedisProcess, type ServerProcess } from "./processes";
+import { redisServerInstalled, startRedis, type RedisProcess } from "../../scripts/lib/redisProcess";
+import { startServerProcess, type ServerProcess } from "./processes";
 import { expectOk, holdPose, nextRoomState, send, type TestClient } from "./support";
 
 // Fixed loopback ports from this suite's range (other suites use port 0).

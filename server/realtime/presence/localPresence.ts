@@ -20,6 +20,8 @@ export class LocalPresence implements Presence {
     return null;
   }
 
+  send(): void {}
+
   serveForwarded(): void {}
 
   keepRoomsAlive(): void {}

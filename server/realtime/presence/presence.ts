@@ -45,6 +45,11 @@ export interface Presence {
   roomOwner(code: string): Promise<string | null>;
   /** Hands an event to the owner; null when it did not answer in time (it died or is overloaded). */
   forward(serverId: string, request: ForwardedEvent): Promise<ForwardedAnswer | null>;
+  /**
+   * Hands an event to the owner and wants no answer: the live lane's meters (presence, not
+   * events: the next sample replaces a lost one), about 10 a second per player on another process.
+   */
+  send(serverId: string, request: ForwardedEvent): void;
   /** Serves events forwarded to this process by the others. */
   serveForwarded(handler: ForwardedEventHandler): void;
   /**

@@ -21,6 +21,13 @@ const REFRESH_EVERY_MS = 5_000;
 /** A forwarded event the owner has not answered by then fails (the client sees an error, not a hang). */
 export const FORWARD_TIMEOUT_MS = 3_000;
 
+/**
+ * Live events (meters) bound for one owner that arrive in one turn of the event loop go out as
+ * one message, at most this many: under load a turn reads many sockets, and one publish and one
+ * parse per batch instead of per sample is most of what forwarding a meter costs.
+ */
+const LIVE_BATCH_MAX = 500;
+
 const roomKey = (code: string) => `poseparty:room:${code}`;
 const requestChannel = (serverId: string) => `poseparty:server:${serverId}:requests`;
 const replyChannel = (serverId: string) => `poseparty:server:${serverId}:replies`;
@@ -31,11 +38,10 @@ const DELETE_IF_OWNER = `if redis.call("GET", KEYS[1]) == ARGV[1] then return re
 
 // Messages between processes are checked like any other input: a bad one is logged and dropped.
 const socketDataSchema = z.object({ roomCode: z.string().optional(), playerId: z.string().optional() });
-const requestSchema = z.object({
-  id: z.string(),
-  from: z.string(),
-  request: z.object({ event: z.string(), payload: z.unknown(), socketId: z.string(), data: socketDataSchema }),
-});
+const forwardedEventSchema = z.object({ event: z.string(), payload: z.unknown(), socketId: z.string(), data: socketDataSchema });
+const requestSchema = z.object({ id: z.string(), from: z.string(), request: forwardedEventSchema });
+/** Live events for one owner, gathered over one turn of the event loop (send). */
+const liveBatchSchema = z.object({ from: z.string(), live: z.array(forwardedEventSchema).max(LIVE_BATCH_MAX) });
 const replySchema = z.object({ id: z.string(), reply: z.object({ answer: z.unknown(), data: socketDataSchema }) });
 
 interface PendingRequest {
@@ -53,6 +59,9 @@ export class RedisPresence implements Presence {
   private readonly pending = new Map<string, PendingRequest>();
   private readonly claimed = new Set<string>();
   private handler: ForwardedEventHandler | undefined;
+  /** Live events waiting for the end of this turn of the event loop, by owner. */
+  private readonly liveOutbox = new Map<string, ForwardedEvent[]>();
+  private liveFlush: NodeJS.Immediate | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -131,6 +140,26 @@ export class RedisPresence implements Presence {
     });
   }
 
+  send(serverId: string, request: ForwardedEvent): void {
+    const batch = this.liveOutbox.get(serverId);
+    if (batch) batch.push(request);
+    else this.liveOutbox.set(serverId, [request]);
+    if (batch && batch.length >= LIVE_BATCH_MAX) this.publishLive(serverId);
+    this.liveFlush ??= setImmediate(() => {
+      this.liveFlush = undefined;
+      for (const owner of [...this.liveOutbox.keys()]) this.publishLive(owner);
+    });
+  }
+
+  private publishLive(serverId: string): void {
+    const live = this.liveOutbox.get(serverId);
+    this.liveOutbox.delete(serverId);
+    if (!live?.length) return;
+    this.commands.publish(requestChannel(serverId), JSON.stringify({ from: this.serverId, live })).catch((error: unknown) => {
+      this.logger.debug({ err: error, events: live.length }, "could not forward live events");
+    });
+  }
+
   serveForwarded(handler: ForwardedEventHandler): void {
     this.handler = handler;
   }
@@ -143,6 +172,9 @@ export class RedisPresence implements Presence {
 
   async close(): Promise<void> {
     clearInterval(this.refreshTimer);
+    if (this.liveFlush) clearImmediate(this.liveFlush);
+    this.liveFlush = undefined;
+    this.liveOutbox.clear();
     for (const { resolve, timer } of this.pending.values()) {
       clearTimeout(timer);
       resolve(null);
@@ -170,7 +202,19 @@ export class RedisPresence implements Presence {
   }
 
   private async answer(message: string): Promise<void> {
-    const parsed = requestSchema.safeParse(safeJson(message));
+    const json = safeJson(message);
+    if (json && typeof json === "object" && "live" in json) {
+      const batch = liveBatchSchema.safeParse(json);
+      if (!batch.success || !this.handler) {
+        this.logger.warn("dropped a malformed batch of forwarded live events");
+        return;
+      }
+      // No answers: the sender did not wait (a failure is the owner's to log, like a local one).
+      for (const request of batch.data.live)
+        void this.handler(request).catch((error: unknown) => this.logger.error({ err: error, event: request.event }, "forwarded event failed"));
+      return;
+    }
+    const parsed = requestSchema.safeParse(json);
     if (!parsed.success || !this.handler) {
       this.logger.warn("dropped a malformed forwarded event");
       return;

@@ -16,6 +16,7 @@ import {
   type ServerSectionData,
 } from "../server/section";
 import type { BuildInfo } from "./appServer";
+import { round } from "./stats";
 
 export type SectionName = "pages" | "inference" | "lobby" | "server" | "network";
 export const SECTION_NAMES: readonly SectionName[] = ["pages", "inference", "lobby", "server", "network"];
@@ -450,44 +451,59 @@ const TARGET_NAMES = {
   "game-no-bufferutil": "game server, ws without bufferutil (WS_NO_BUFFER_UTIL=1)",
   "game-msgpack": "game server, msgpack parser (server and clients)",
   "game-deflate": "game server, permessage-deflate on",
-  "game-redis": "game server, 2 processes behind Redis (CPU: both)",
+  "game-redis": "game server, 2 processes behind Redis, half of each room on the other (CPU: both)",
+  "game-redis-owner": "game server, 2 processes behind Redis, every player on its room's owner (CPU: both)",
 } as const satisfies Record<ComparisonTarget, string>;
 
-/**
- * Issue 22, part 3: the Redis path's cost per event against one process without it (the game
- * server's own row at the same room size, same run), and what crossed processes.
- */
-export function scaleOutCost(
-  data: ComparisonData,
-): { ratio: number | null; withRedisRatio: number | null; redis: ComparisonRun; single: ComparisonRun | null } | null {
-  const redis = data.runs.find((run) => run.target === "game-redis");
-  if (!redis) return null;
-  const single = data.runs.find((run) => run.target === "game" && run.playersPerRoom === redis.playersPerRoom) ?? null;
-  const base = single?.cpuPerThousandEventsPerSecond ?? null;
-  const servers = redis.cpuPerThousandEventsPerSecond;
-  const ratio = base && servers !== null ? Math.round((servers / base) * 100) / 100 : null;
-  const withRedis =
-    base && servers !== null && redis.redisCpuPerThousandEventsPerSecond != null
-      ? Math.round(((servers + redis.redisCpuPerThousandEventsPerSecond) / base) * 100) / 100
-      : null;
-  return { ratio, withRedisRatio: withRedis, redis, single };
+/** One scale-out row against one process without Redis (the game server's own row at the same room size, same run). */
+export interface ScaleOutCost {
+  redis: ComparisonRun;
+  single: ComparisonRun | null;
+  /** CPU per event, both processes, over the single process's. */
+  ratio: number | null;
+  /** The same with redis-server's CPU added. */
+  withRedisRatio: number | null;
+}
+
+/** Issue 22, part 3: what the Redis path costs per event (game-redis and game-redis-owner), and what crossed processes. */
+export function scaleOutCosts(data: ComparisonData): ScaleOutCost[] {
+  return data.runs
+    .filter((run) => run.target === "game-redis" || run.target === "game-redis-owner")
+    .map((redis) => {
+      const single = data.runs.find((run) => run.target === "game" && run.playersPerRoom === redis.playersPerRoom) ?? null;
+      const base = single?.cpuPerThousandEventsPerSecond ?? null;
+      const servers = redis.cpuPerThousandEventsPerSecond;
+      const redisOwn = redis.redisCpuPerThousandEventsPerSecond ?? null;
+      return {
+        redis,
+        single,
+        ratio: base && servers !== null ? round(servers / base, 2) : null,
+        withRedisRatio: base && servers !== null && redisOwn !== null ? round((servers + redisOwn) / base, 2) : null,
+      };
+    });
 }
 
 function scaleOutMarkdown(data: ComparisonData): string[] {
-  const cost = scaleOutCost(data);
-  if (!cost) return [];
-  const { redis, single } = cost;
-  const cross = redis.crossProcess;
-  const traffic = redis.redisTrafficPerThousandEventsPerSecond;
+  const costs = scaleOutCosts(data);
+  if (costs.length === 0) return [];
   return [
-    `**What scale-out costs** (game-redis: two game server processes with \`REDIS_URL\` on one Redis, rooms owned by each in turn, half of every room's players on the other process; both processes on the server's core, redis-server on the generators'): ` +
-      `at ${comparisonCapacity(redis)} players, CPU per 1k events/s ${num(redis.cpuPerThousandEventsPerSecond)} % for both processes together` +
-      ` (+ ${num(redis.redisCpuPerThousandEventsPerSecond, 2)} % in redis-server) against ${num(single?.cpuPerThousandEventsPerSecond)} % for one process without Redis at ${single ? comparisonCapacity(single) : "–"} players: ` +
-      `**${num(cost.ratio, 2)}x per event** (${num(cost.withRedisRatio, 2)}x with Redis's own CPU; goal ≤ 1.25x). ` +
-      `What crossed processes, p99: award acks ${num(cross?.ackP99Ms)} ms, meter fan-out ${num(cross?.fanOutP99Ms)} ms beyond the tick.` +
-      (traffic
-        ? ` Redis per 1,000 events/s: ${num(traffic.commandsPerSecond, 0)} commands/s, ${num(traffic.inputBytesPerSecond / 1024, 1)} KiB/s in, ${num(traffic.outputBytesPerSecond / 1024, 1)} KiB/s out.`
-        : ""),
+    "**What scale-out costs**: two game server processes with `REDIS_URL` on one Redis, rooms owned by each in turn; both processes on the server's core, redis-server on the generators'. " +
+      "game-redis puts half of every room's players on the other process (their events are forwarded to the owner, its broadcasts reach them through the adapter); game-redis-owner puts every player on its room's owner. " +
+      "CPU per 1k events/s at each ladder's last passing step, both processes together, against one process without Redis (goal ≤ 1.25x):",
+    "",
+    ...costs.map(({ redis, single, ratio, withRedisRatio }) => {
+      const cross = redis.crossProcess;
+      const traffic = redis.redisTrafficPerThousandEventsPerSecond;
+      return (
+        `- ${redis.target}, rooms of ${redis.playersPerRoom}: ${num(redis.cpuPerThousandEventsPerSecond)} % at ${comparisonCapacity(redis)} players` +
+        ` (+ ${num(redis.redisCpuPerThousandEventsPerSecond, 2)} % in redis-server) against ${num(single?.cpuPerThousandEventsPerSecond)} % at ${single ? comparisonCapacity(single) : "–"}: ` +
+        `**${num(ratio, 2)}x per event** (${num(withRedisRatio, 2)}x with redis-server's CPU).` +
+        (cross ? ` What crossed processes, p99: award acks ${num(cross.ackP99Ms)} ms, meter fan-out ${num(cross.fanOutP99Ms)} ms beyond the tick.` : "") +
+        (traffic
+          ? ` Redis per 1,000 events/s: ${num(traffic.commandsPerSecond, 0)} commands/s, ${num(traffic.inputBytesPerSecond / 1024, 1)} KiB/s in, ${num(traffic.outputBytesPerSecond / 1024, 1)} KiB/s out.`
+          : "")
+      );
+    }),
     "",
   ];
 }
@@ -678,11 +694,13 @@ function headlines(report: BenchReport): string[] {
           .join(", ") +
         ".",
     );
-    const scaleOut = scaleOutCost(server.comparison);
-    if (scaleOut) {
+    for (const { redis, ratio, withRedisRatio } of scaleOutCosts(server.comparison)) {
       lines.push(
-        `- **Scale-out** (2 processes behind Redis, rooms of ${scaleOut.redis.playersPerRoom}): ${num(scaleOut.ratio, 2)}x the CPU per event of one process ` +
-          `(${num(scaleOut.withRedisRatio, 2)}x with redis-server's), cross-process p99: acks ${num(scaleOut.redis.crossProcess?.ackP99Ms)} ms, fan-out ${num(scaleOut.redis.crossProcess?.fanOutP99Ms)} ms beyond the tick.`,
+        `- **Scale-out, ${redis.target}** (2 processes behind Redis, rooms of ${redis.playersPerRoom}, ${comparisonCapacity(redis)} players): ${num(ratio, 2)}x the CPU per event of one process ` +
+          `(${num(withRedisRatio, 2)}x with redis-server's)` +
+          (redis.crossProcess
+            ? `; cross-process p99: acks ${num(redis.crossProcess.ackP99Ms)} ms, fan-out ${num(redis.crossProcess.fanOutP99Ms)} ms beyond the tick.`
+            : "."),
       );
     }
     const variants = server.comparison.runs.filter((run) => Object.prototype.hasOwnProperty.call(GAME_VARIANTS, run.target));

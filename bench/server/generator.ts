@@ -192,14 +192,15 @@ function deliver(room: Room, receiver: Player, fromPlayerId: string, similarity:
 
 /**
  * game: one room. With several processes (`urls`, game-redis) the room is created on
- * urls[roomIndex % n], which owns it, and its players alternate between the owner and the next
- * process (the host on the owner).
+ * urls[roomIndex % n] (roomIndex offset by the generator's index, so that generators with one
+ * room each do not put every room on the first process), which owns it, and its players alternate between the owner and the next
+ * process (the host on the owner), or all stay on the owner (`playersOnOwner`).
  */
-async function setupGameRoom(urls: string[], roomIndex: number, label: string): Promise<Room> {
+async function setupGameRoom(urls: string[], roomIndex: number, label: string, playersOnOwner: boolean): Promise<Room> {
   const room: Room = { players: [], byPlayerId: new Map() };
   const sockets: Socket[] = [];
   const ownerIndex = roomIndex % urls.length;
-  const processOf = (player: number) => (player % 2 === 0 ? ownerIndex : (ownerIndex + 1) % urls.length);
+  const processOf = (player: number) => (playersOnOwner || player % 2 === 0 ? ownerIndex : (ownerIndex + 1) % urls.length);
   try {
     const host = await connect(urls[ownerIndex]!);
     sockets.push(host);
@@ -449,7 +450,11 @@ async function handle(message: ToGenerator): Promise<void> {
       const colyseus = mode === "colyseus" ? new ColyseusClient(message.url) : null;
       const gameUrls = message.urls ?? [message.url];
       const setupRoom = (index: number, label: string) =>
-        colyseus ? setupColyseusRoom(colyseus) : mode === "game" ? setupGameRoom(gameUrls, index, label) : setupRelayRoom(message.url, label);
+        colyseus
+          ? setupColyseusRoom(colyseus)
+          : mode === "game"
+            ? setupGameRoom(gameUrls, index + message.generatorIndex, label, message.playersOnOwner === true)
+            : setupRelayRoom(message.url, label);
       const results = await runLimited(message.rooms, message.concurrency, (index) => setupRoom(index, `s${message.step}g${message.generatorIndex}r${index}`));
       rooms = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
       const failures = results.flatMap((result) => (result.status === "rejected" ? [describe(result.reason)] : []));

@@ -36,9 +36,11 @@ export type ToGenerator =
       /**
        * game-redis: the processes behind one Redis (`url` is the first). Rooms are created on
        * them in turn (the creator's process owns the room); the room's other players alternate
-       * between the owner and the next process, so half of them play across processes.
+       * between the owner and the next process, so half of them play across processes
+       * (`playersOnOwner`: all of them on the owner, as a room-aware balancer would place them).
        */
       urls?: string[];
+      playersOnOwner?: boolean;
     }
   /** game: every player reports ready now. relay, colyseus: send between sendFrom and sendTo (epoch ms). */
   | { type: "go"; sendFrom?: number; sendTo?: number }

@@ -277,6 +277,8 @@ export interface PartyStep {
   urls?: string[];
   /** game-redis: the redis-server, whose CPU is read beside the servers' and its traffic from INFO stats. */
   redis?: { pid: number; url: string };
+  /** game-redis-owner: every player on its room's owner. */
+  playersOnOwner?: boolean;
 }
 
 /** What a redis-server's INFO stats counts since it started: commands and its network bytes. */
@@ -332,7 +334,7 @@ export async function runStep(
       rooms: shares[index]!,
       ...(party ? { playersPerRoom, workload: "party" as const, roundMs: party.roundMs } : {}),
       ...(party?.socketParser ? { socketParser: party.socketParser } : {}),
-      ...(party?.urls ? { urls: party.urls } : {}),
+      ...(party?.urls ? { urls: party.urls, ...(party.playersOnOwner ? { playersOnOwner: true } : {}) } : {}),
       generatorIndex: index,
       step: stepIndex,
       secondsPerRound: options.secondsPerRound,
@@ -428,12 +430,13 @@ export async function runStep(
   }
 
   const latencyMs = summarizeHistogram(mergeHistograms(reports.map((report) => report.latency)));
-  const crossProcess = party?.urls
-    ? {
-        ackMs: roundSummary(summarizeHistogram(mergeHistograms(reports.map((report) => report.crossAck)))),
-        fanOutP99Ms: round(summarizeHistogram(mergeHistograms(reports.map((report) => report.crossLatency))).p99 - METER_TICK_MS, 1),
-      }
-    : null;
+  const crossProcess =
+    party?.urls && !party.playersOnOwner
+      ? {
+          ackMs: roundSummary(summarizeHistogram(mergeHistograms(reports.map((report) => report.crossAck)))),
+          fanOutP99Ms: round(summarizeHistogram(mergeHistograms(reports.map((report) => report.crossLatency))).p99 - METER_TICK_MS, 1),
+        }
+      : null;
   const ackMs = target === "game" || party ? summarizeHistogram(mergeHistograms(reports.map((report) => report.ack))) : null;
   const refresh = target !== "relay" ? summarize(reports.flatMap((report) => report.meterRefreshHz)) : null;
   const meterRefreshHz =
@@ -688,9 +691,19 @@ export const PARTY_WORKLOAD = {
  * `env` added to its process's environment only (startGameServer.ts reads the BENCH_* ones; ws
  * reads WS_NO_BUFFER_UTIL); `socketParser`: the generators' socket.io-client uses it too.
  */
-export type GameVariant = "game-no-bufferutil" | "game-msgpack" | "game-deflate" | "game-redis";
+export type GameVariant = "game-no-bufferutil" | "game-msgpack" | "game-deflate" | "game-redis" | "game-redis-owner";
 export const GAME_VARIANTS: Readonly<
-  Record<GameVariant, { env: Readonly<Record<string, string>>; socketParser?: "msgpack"; /** game-redis: processes behind one Redis. */ processes?: number }>
+  Record<
+    GameVariant,
+    {
+      env: Readonly<Record<string, string>>;
+      socketParser?: "msgpack";
+      /** game-redis: processes behind one Redis. */
+      processes?: number;
+      /** game-redis-owner: every player on its room's owner (generator.ts, setupGameRoom). */
+      playersOnOwner?: boolean;
+    }
+  >
 > = {
   "game-no-bufferutil": { env: { WS_NO_BUFFER_UTIL: "1" } },
   "game-msgpack": { env: { BENCH_SOCKET_PARSER: "msgpack" }, socketParser: "msgpack" },
@@ -699,6 +712,9 @@ export const GAME_VARIANTS: Readonly<
   // on the server's core, the redis-server on the generators'; rooms owned by each in turn, half
   // of every room's players on the other process (generator.ts, setupGameRoom).
   "game-redis": { env: {}, processes: 2 },
+  // The same two processes with every player on its room's owner, as a balancer that routes by
+  // room code would place them: what the adapter's broadcasts cost when nothing is forwarded.
+  "game-redis-owner": { env: {}, processes: 2, playersOnOwner: true },
 };
 const GAME_VARIANT_NAMES = Object.keys(GAME_VARIANTS) as GameVariant[];
 /** The variants' room size: the larger party's, where the wire carries the most per player. */
@@ -948,6 +964,7 @@ async function runComparisonLadder(
           roundMs,
           ...(socketParser ? { socketParser } : {}),
           ...(server.redis ? { urls: server.urls, redis: { pid: server.redis.pid, url: server.redis.url } } : {}),
+          ...(isGameVariant(target) && GAME_VARIANTS[target].playersOnOwner ? { playersOnOwner: true } : {}),
         },
       );
       run.steps.push(step);

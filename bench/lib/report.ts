@@ -684,6 +684,7 @@ function headlines(report: BenchReport): string[] {
     lines.push(
       `- **Against the field** (party workload, players at the last step that passed, "≥" where the ladder found no breaking point, rooms of ${server.comparison.workload.roomSizes.join(" / ")}): ` +
         (["game", "colyseus", "relay"] as const)
+          .filter((target) => server.comparison!.runs.some((run) => run.target === target))
           .map(
             (target) =>
               `${target} ${server
@@ -703,7 +704,10 @@ function headlines(report: BenchReport): string[] {
             : "."),
       );
     }
-    const variants = server.comparison.runs.filter((run) => Object.prototype.hasOwnProperty.call(GAME_VARIANTS, run.target));
+    // The wire settings only: the scale-out rows have their own lines above.
+    const variants = server.comparison.runs.filter(
+      (run) => Object.prototype.hasOwnProperty.call(GAME_VARIANTS, run.target) && run.target !== "game-redis" && run.target !== "game-redis-owner",
+    );
     if (variants.length > 0) {
       lines.push(
         `- **Game server wire variants** (rooms of ${GAME_VARIANT_ROOM_SIZE}, players at the last step that passed, CPU per 1k events/s): ` +

@@ -192,9 +192,10 @@ function deliver(room: Room, receiver: Player, fromPlayerId: string, similarity:
 
 /**
  * game: one room. With several processes (`urls`, game-redis) the room is created on
- * urls[roomIndex % n] (roomIndex offset by the generator's index, so that generators with one
- * room each do not put every room on the first process), which owns it, and its players alternate between the owner and the next
- * process (the host on the owner), or all stay on the owner (`playersOnOwner`).
+ * urls[roomIndex % n], which owns it (roomIndex is offset by the generator's index, so that
+ * generators with one room each do not put every room on the first process), and its players
+ * alternate between the owner and the next process (the host on the owner), or all stay on the
+ * owner (`playersOnOwner`).
  */
 async function setupGameRoom(urls: string[], roomIndex: number, label: string, playersOnOwner: boolean): Promise<Room> {
   const room: Room = { players: [], byPlayerId: new Map() };

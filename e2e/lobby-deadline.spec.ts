@@ -153,7 +153,7 @@ test("the deadline waits for a download that still moves, not for one that stall
   for (const player of [host, slow, stuck]) await recordLobby(player.page);
 
   // "lobby-stall": a 45 s base deadline, checked again every 15 s (a player counts as moving if
-  // its bar moved in the last 30 s), hard cap at 300 s (core/playlist.ts says why).
+  // its bar moved in the last 60 s), hard cap at 300 s (core/playlist.ts says why).
   const { link } = await createRoom(host.page, "Host", "lobby-stall");
   await joinByLink(slow.page, link, "Slow");
   await joinByLink(stuck.page, link, "Stuck");

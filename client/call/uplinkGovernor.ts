@@ -65,8 +65,19 @@ const UP_WAIT_MAX_MS = 160_000;
  * audio-only, doubling the wait each time.
  */
 export const UP_TRIAL_MS = 12_000;
+/**
+ * A try whose estimate is still climbing when UP_TRIAL_MS runs out goes on, up to this long in
+ * all: GCC grows slower on a busy phone (its own delays read as a little queueing), and after a
+ * long narrow spell the estimate starts far below what the level needs. Failing such a try doubled
+ * the wait for video on a link that had long been wide again.
+ */
+export const UP_TRIAL_MAX_MS = 36_000;
 /** During a try, an estimate below this share of its highest value in the try is falling. */
 const TRIAL_FALLING_SHARE = 0.9;
+/** An estimate this far above the try's highest so far is climbing. */
+const TRIAL_RISING_SHARE = 1.05;
+/** Climbing means a new high within this long (two samples of meshCall.ts's 2 s). */
+const TRIAL_RISING_WITHIN_MS = 4_000;
 
 export interface UplinkSample {
   atMs: number;
@@ -126,6 +137,10 @@ export interface UplinkState {
   trialUntilMs: number | null;
   /** The highest summed estimate seen during the current trial (kbit/s); null outside one. */
   trialPeakKbps: number | null;
+  /** When the current trial began; null outside one. */
+  trialStartedAtMs: number | null;
+  /** When the current trial's estimate last climbed to a new high (TRIAL_RISING_SHARE); null: not yet, or outside one. */
+  trialRoseAtMs: number | null;
 }
 
 export const INITIAL_UPLINK: UplinkState = {
@@ -135,6 +150,8 @@ export const INITIAL_UPLINK: UplinkState = {
   upWaitMs: UP_WAIT_MS,
   trialUntilMs: null,
   trialPeakKbps: null,
+  trialStartedAtMs: null,
+  trialRoseAtMs: null,
 };
 
 /** Per friend, what a level sends at most (kbit/s): its own cap within the mesh's share. */
@@ -183,6 +200,8 @@ export function nextUplinkState(state: UplinkState, sample: UplinkSample): Uplin
       calmSinceMs: now,
       trialUntilMs: now + UP_TRIAL_MS,
       trialPeakKbps: null,
+      trialStartedAtMs: now,
+      trialRoseAtMs: null,
     };
   }
   return { ...state, downStreak: 0, calmSinceMs };
@@ -193,22 +212,29 @@ function judgeTrial(state: UplinkState, sample: UplinkSample): UplinkState {
   const trialUntilMs = state.trialUntilMs ?? sample.atMs;
   const estimate = sample.estimateKbps;
   const trialPeakKbps = estimate === null ? state.trialPeakKbps : Math.max(state.trialPeakKbps ?? 0, estimate);
+  const rose = estimate !== null && state.trialPeakKbps !== null && estimate >= TRIAL_RISING_SHARE * state.trialPeakKbps;
+  const trialRoseAtMs = rose ? sample.atMs : state.trialRoseAtMs;
   const short = shortfall(state, sample) !== null;
   // Samples in a row that found the level short; a single one is noise, as outside a try.
   const downStreak = short ? state.downStreak + 1 : 0;
   const falling = estimate !== null && trialPeakKbps !== null && estimate < TRIAL_FALLING_SHARE * trialPeakKbps;
-  const over = sample.atMs >= trialUntilMs;
+  const climbing = trialRoseAtMs !== null && sample.atMs - trialRoseAtMs <= TRIAL_RISING_WITHIN_MS;
+  const startedAtMs = state.trialStartedAtMs ?? trialUntilMs - UP_TRIAL_MS;
+  // Still short but still climbing: the try goes on (UP_TRIAL_MAX_MS), as long as nothing falls.
+  const over = sample.atMs >= trialUntilMs && !(short && climbing && sample.atMs - startedAtMs < UP_TRIAL_MAX_MS);
   if (downStreak >= DOWN_AFTER_SAMPLES && (falling || over)) {
     return {
       level: UPLINK_LEVELS[rank(state.level) + 1] ?? "audio-only",
       downStreak: 0,
       calmSinceMs: sample.atMs,
       upWaitMs: Math.min(UP_WAIT_MAX_MS, state.upWaitMs * 2),
-      trialUntilMs: null,
-      trialPeakKbps: null,
+      ...NO_TRIAL,
     };
   }
-  // Passed: the next try may come after the short wait again, counted from this one's start.
-  if (over) return { ...state, downStreak: 0, upWaitMs: UP_WAIT_MS, trialUntilMs: null, trialPeakKbps: null };
-  return { ...state, downStreak, trialPeakKbps };
+  // Passed: the next try may come after the short wait again, counted from this one's start (or
+  // from UP_TRIAL_MS before now, for a try that went on longer).
+  if (over) return { ...state, downStreak: 0, calmSinceMs: Math.max(startedAtMs, sample.atMs - UP_TRIAL_MS), upWaitMs: UP_WAIT_MS, ...NO_TRIAL };
+  return { ...state, downStreak, trialPeakKbps, trialRoseAtMs };
 }
+
+const NO_TRIAL = { trialUntilMs: null, trialPeakKbps: null, trialStartedAtMs: null, trialRoseAtMs: null } as const;

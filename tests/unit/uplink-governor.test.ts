@@ -3,6 +3,7 @@ import {
   HELD_BACK_MEMORY_MS,
   HeldBackMemory,
   INITIAL_UPLINK,
+  UP_TRIAL_MAX_MS,
   UP_TRIAL_MS,
   UP_WAIT_MS,
   fittingLevel,
@@ -153,6 +154,45 @@ describe("nextUplinkState: stepping video down and back up", () => {
     expect(levels.slice(0, samplesInTrial)).toEqual(Array<string>(samplesInTrial).fill("minimal"));
     expect(last(trial).level).toBe("audio-only");
     expect(last(trial).upWaitMs).toBe(UP_WAIT_MS * 2);
+  });
+
+  it("lets a try whose estimate still climbs go on past its end, until the level fits (a busy phone, a long narrow spell)", () => {
+    const { state, end } = audioOnlyAboutToTry();
+    // Measured in the lab: after the link widened the summed estimate started at 135 kbit/s. Here it
+    // climbs 10 % a sample and reaches minimal's 273 kbit/s after 16 s, past the 12 s of a try.
+    const estimates = [0, ...Array.from({ length: 9 }, (_, index) => Math.round(135 * 1.1 ** index))];
+    expect(estimates.findIndex((kbps) => kbps >= 273) * SAMPLE_MS).toBeGreaterThan(UP_TRIAL_MS);
+    const trial = series(state, estimates, 2, end);
+    expect(trial.states.every((step) => step.level === "minimal")).toBe(true);
+    expect(last(trial).trialUntilMs).toBeNull();
+    expect(last(trial).upWaitMs).toBe(UP_WAIT_MS);
+    // The next level is tried no sooner than a normal try's start would allow, counted from the pass.
+    const next = run(last(trial), (UP_WAIT_MS - UP_TRIAL_MS) / SAMPLE_MS - 1, 400, 2, trial.end);
+    expect(last(next).level).toBe("minimal");
+    expect(last(run(last(next), 1, 400, 2, next.end)).level).toBe("reduced");
+  });
+
+  it("fails a try that climbs and then stalls short of the level, once its time is up", () => {
+    const { state, end } = audioOnlyAboutToTry();
+    const climb = [0, 135, 150, 165, 180, 200, 220, 235];
+    const trial = series(state, [...climb, ...Array<number>(4).fill(235)], 2, end);
+    const levels = trial.states.map((step) => step.level);
+    // Climbing carried it past 12 s (sample 6); two samples with no new high end it.
+    expect(levels.slice(0, climb.length + 1)).toEqual(Array<string>(climb.length + 1).fill("minimal"));
+    expect(last(trial).level).toBe("audio-only");
+    expect(last(trial).upWaitMs).toBe(UP_WAIT_MS * 2);
+  });
+
+  it("gives a try that never gets there at most UP_TRIAL_MAX_MS, however long it creeps up", () => {
+    const { state, end } = audioOnlyAboutToTry();
+    const samples = UP_TRIAL_MAX_MS / SAMPLE_MS + 2;
+    // 6 % a sample from 100 kbit/s: a new high every time, never the 273 kbit/s minimal needs.
+    const estimates = [0, ...Array.from({ length: samples }, (_, index) => Math.min(260, Math.round(100 * 1.06 ** index)))];
+    const trial = series(state, estimates, 2, end);
+    const levels = trial.states.map((step) => step.level);
+    const fellBackAt = levels.indexOf("audio-only");
+    expect(fellBackAt).toBeGreaterThan(UP_TRIAL_MS / SAMPLE_MS);
+    expect(fellBackAt * SAMPLE_MS).toBeLessThanOrEqual(UP_TRIAL_MAX_MS + SAMPLE_MS);
   });
 
   it("climbs one level at a time once the uplink is wide again, and a try that holds resets the wait", () => {

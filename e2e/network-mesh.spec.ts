@@ -219,8 +219,9 @@ test.describe("the mesh under a narrow uplink (network namespaces)", () => {
       const now = { atMs: Date.now(), ...(await videoBack()), frames: await Promise.all([ana, ben].map((friend) => tileFrames(friend.page, choId))) };
       history.push(now);
       const sending = (sample: (typeof history)[number]) => sample.choSendsVideo && sample.friendsTilesPaused === 0;
+      // Where the current run of sending samples began (none: the latest is not sending).
       let start = history.length - 1;
-      while (start > 0 && sending(history[start - 1]!) && sending(history[start]!)) start -= 1;
+      if (sending(now)) while (start > 0 && sending(history[start - 1]!)) start -= 1;
       const from = history[start]!;
       // Summed step by step: a tile whose connection was rebuilt starts counting its frames afresh.
       const decoded = now.frames.map((_, index) =>

@@ -137,8 +137,6 @@ export interface UplinkState {
   trialUntilMs: number | null;
   /** The highest summed estimate seen during the current trial (kbit/s); null outside one. */
   trialPeakKbps: number | null;
-  /** When the current trial began; null outside one. */
-  trialStartedAtMs: number | null;
   /** When the current trial's estimate last climbed to a new high (TRIAL_RISING_SHARE); null: not yet, or outside one. */
   trialRoseAtMs: number | null;
 }
@@ -150,7 +148,6 @@ export const INITIAL_UPLINK: UplinkState = {
   upWaitMs: UP_WAIT_MS,
   trialUntilMs: null,
   trialPeakKbps: null,
-  trialStartedAtMs: null,
   trialRoseAtMs: null,
 };
 
@@ -200,7 +197,6 @@ export function nextUplinkState(state: UplinkState, sample: UplinkSample): Uplin
       calmSinceMs: now,
       trialUntilMs: now + UP_TRIAL_MS,
       trialPeakKbps: null,
-      trialStartedAtMs: now,
       trialRoseAtMs: null,
     };
   }
@@ -219,7 +215,8 @@ function judgeTrial(state: UplinkState, sample: UplinkSample): UplinkState {
   const downStreak = short ? state.downStreak + 1 : 0;
   const falling = estimate !== null && trialPeakKbps !== null && estimate < TRIAL_FALLING_SHARE * trialPeakKbps;
   const climbing = trialRoseAtMs !== null && sample.atMs - trialRoseAtMs <= TRIAL_RISING_WITHIN_MS;
-  const startedAtMs = state.trialStartedAtMs ?? trialUntilMs - UP_TRIAL_MS;
+  // trialUntilMs is set once, when the try starts; going on past it does not move it.
+  const startedAtMs = trialUntilMs - UP_TRIAL_MS;
   // Still short but still climbing: the try goes on (UP_TRIAL_MAX_MS), as long as nothing falls.
   const over = sample.atMs >= trialUntilMs && !(short && climbing && sample.atMs - startedAtMs < UP_TRIAL_MAX_MS);
   if (downStreak >= DOWN_AFTER_SAMPLES && (falling || over)) {
@@ -237,4 +234,4 @@ function judgeTrial(state: UplinkState, sample: UplinkSample): UplinkState {
   return { ...state, downStreak, trialPeakKbps, trialRoseAtMs };
 }
 
-const NO_TRIAL = { trialUntilMs: null, trialPeakKbps: null, trialStartedAtMs: null, trialRoseAtMs: null } as const;
+const NO_TRIAL = { trialUntilMs: null, trialPeakKbps: null, trialRoseAtMs: null } as const;
